@@ -1,0 +1,9 @@
+//! Tandem: a real-time collaboration engine that speaks the Convergence protocol.
+//!
+//! Layers, each using only those below it: [`api`] (the host-facing facade), [`model`]
+//! (services: one sequencer task per open model), [`store`] (durable storage, LMDB by default)
+//! and [`ot`] (pure operational transformation).
+#![deny(missing_docs)]
+
+pub mod ot;
+pub mod store;

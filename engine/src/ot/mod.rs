@@ -1,0 +1,17 @@
+//! The pure operational-transformation core: values with ids, operations, validated apply,
+//! transformation of concurrent operations and of references. No IO, no clocks, no sessions.
+
+mod document;
+mod error;
+pub mod json;
+mod operation;
+mod reference;
+mod transform;
+mod value;
+
+pub use document::{Document, PathSegment};
+pub use error::{ApplyError, TransformError};
+pub use operation::{AppliedOp, AppliedOperation, DiscreteOp, OpKind, OpType, Operation, Undo};
+pub use reference::{transform_reference, update_reference_on_apply, ReferenceValues};
+pub use transform::{transform, transform_discrete};
+pub use value::{utf16_len, Data, Value, ValueId, ValueKind};

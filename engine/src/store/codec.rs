@@ -1,0 +1,1 @@
+//! Binary encoding of store records.

@@ -1,0 +1,248 @@
+//! An in-memory store: same semantics as the durable one, nothing survives the process.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use super::{
+    CollectionRecord, CommitCallback, DomainKey, DomainRecord, ModelMeta, OpRecord, Snapshot,
+    Store, StoreError, StoreResult, StoreStats, WriteOp,
+};
+
+#[derive(Default)]
+struct Data {
+    domains: BTreeMap<DomainKey, DomainRecord>,
+    collections: BTreeMap<(DomainKey, String), CollectionRecord>,
+    models: BTreeMap<(DomainKey, String), ModelMeta>,
+    ops: BTreeMap<(u64, u64), OpRecord>,
+    snapshots: BTreeMap<(u64, u64), Snapshot>,
+}
+
+/// A store that keeps everything in memory. Writes are "durable" as soon as they are applied.
+pub struct MemoryStore {
+    data: Mutex<Data>,
+    next_number: AtomicU64,
+    snapshots_kept: usize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new(8)
+    }
+}
+
+impl MemoryStore {
+    /// An empty store keeping `snapshots_kept` snapshots per model besides the first.
+    pub fn new(snapshots_kept: usize) -> Self {
+        MemoryStore {
+            data: Mutex::new(Data::default()),
+            next_number: AtomicU64::new(1),
+            snapshots_kept,
+        }
+    }
+
+    fn lock(&self) -> StoreResult<std::sync::MutexGuard<'_, Data>> {
+        self.data
+            .lock()
+            .map_err(|_| StoreError::Io("memory store lock poisoned".into()))
+    }
+}
+
+fn check(data: &Data, op: &WriteOp) -> StoreResult<()> {
+    if let WriteOp::CreateModel { meta, .. } = op {
+        if data
+            .models
+            .contains_key(&(meta.domain.clone(), meta.id.clone()))
+        {
+            return Err(StoreError::AlreadyExists(format!("model {}", meta.id)));
+        }
+    }
+    Ok(())
+}
+
+fn delete_model_data(data: &mut Data, number: u64) {
+    data.ops.retain(|(n, _), _| *n != number);
+    data.snapshots.retain(|(n, _), _| *n != number);
+}
+
+fn apply(data: &mut Data, op: WriteOp, kept: usize) {
+    match op {
+        WriteOp::PutDomain(d) => {
+            data.domains.insert(d.key.clone(), d);
+        }
+        WriteOp::DeleteDomain(key) => {
+            data.domains.remove(&key);
+            data.collections.retain(|(d, _), _| *d != key);
+            let numbers: Vec<u64> = data
+                .models
+                .iter()
+                .filter(|((d, _), _)| *d == key)
+                .map(|(_, m)| m.number)
+                .collect();
+            data.models.retain(|(d, _), _| *d != key);
+            for n in numbers {
+                delete_model_data(data, n);
+            }
+        }
+        WriteOp::PutCollection { domain, record } => {
+            data.collections.insert((domain, record.id.clone()), record);
+        }
+        WriteOp::DeleteCollection { domain, id } => {
+            data.collections.remove(&(domain.clone(), id.clone()));
+            let numbers: Vec<u64> = data
+                .models
+                .iter()
+                .filter(|((d, _), m)| *d == domain && m.collection == id)
+                .map(|(_, m)| m.number)
+                .collect();
+            data.models
+                .retain(|(d, _), m| !(*d == domain && m.collection == id));
+            for n in numbers {
+                delete_model_data(data, n);
+            }
+        }
+        WriteOp::CreateModel { meta, snapshot } => {
+            data.snapshots
+                .insert((meta.number, snapshot.version), snapshot);
+            data.models
+                .insert((meta.domain.clone(), meta.id.clone()), meta);
+        }
+        WriteOp::PutModelMeta(meta) => {
+            let key = (meta.domain.clone(), meta.id.clone());
+            // Metadata of a deleted model is not resurrected.
+            if data.models.contains_key(&key) {
+                data.models.insert(key, meta);
+            }
+        }
+        WriteOp::AppendOps { number, ops } => {
+            for r in ops {
+                data.ops.insert((number, r.version), r);
+            }
+        }
+        WriteOp::PutSnapshot { number, snapshot } => {
+            data.snapshots.insert((number, snapshot.version), snapshot);
+            let versions: Vec<u64> = data
+                .snapshots
+                .range((number, 0)..=(number, u64::MAX))
+                .map(|((_, v), _)| *v)
+                .collect();
+            if versions.len() > kept + 1 {
+                for v in &versions[1..versions.len() - kept] {
+                    data.snapshots.remove(&(number, *v));
+                }
+            }
+        }
+        WriteOp::DeleteModel { domain, id } => {
+            if let Some(meta) = data.models.remove(&(domain, id)) {
+                delete_model_data(data, meta.number);
+            }
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    fn write(&self, batch: Vec<WriteOp>, done: CommitCallback) {
+        let result = (|| {
+            let mut data = self.lock()?;
+            for op in &batch {
+                check(&data, op)?;
+            }
+            for op in batch {
+                apply(&mut data, op, self.snapshots_kept);
+            }
+            Ok(())
+        })();
+        done(result);
+    }
+
+    fn domain(&self, key: &DomainKey) -> StoreResult<Option<DomainRecord>> {
+        Ok(self.lock()?.domains.get(key).cloned())
+    }
+
+    fn domains(&self) -> StoreResult<Vec<DomainRecord>> {
+        Ok(self.lock()?.domains.values().cloned().collect())
+    }
+
+    fn collection(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<CollectionRecord>> {
+        Ok(self
+            .lock()?
+            .collections
+            .get(&(domain.clone(), id.to_string()))
+            .cloned())
+    }
+
+    fn collections(&self, domain: &DomainKey) -> StoreResult<Vec<CollectionRecord>> {
+        Ok(self
+            .lock()?
+            .collections
+            .iter()
+            .filter(|((d, _), _)| d == domain)
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    fn model(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ModelMeta>> {
+        Ok(self
+            .lock()?
+            .models
+            .get(&(domain.clone(), id.to_string()))
+            .cloned())
+    }
+
+    fn models(&self, domain: &DomainKey, collection: Option<&str>) -> StoreResult<Vec<ModelMeta>> {
+        Ok(self
+            .lock()?
+            .models
+            .iter()
+            .filter(|((d, _), m)| d == domain && collection.is_none_or(|c| m.collection == c))
+            .map(|(_, m)| m.clone())
+            .collect())
+    }
+
+    fn ops(&self, number: u64, first: u64, last: u64) -> StoreResult<Vec<OpRecord>> {
+        if first > last {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .lock()?
+            .ops
+            .range((number, first)..=(number, last))
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
+    fn snapshot_at_or_before(&self, number: u64, version: u64) -> StoreResult<Option<Snapshot>> {
+        Ok(self
+            .lock()?
+            .snapshots
+            .range((number, 0)..=(number, version))
+            .next_back()
+            .map(|(_, s)| s.clone()))
+    }
+
+    fn version_at_time(&self, number: u64, time_ms: i64) -> StoreResult<Option<u64>> {
+        Ok(self
+            .lock()?
+            .ops
+            .range((number, 0)..=(number, u64::MAX))
+            .take_while(|(_, r)| r.timestamp_ms <= time_ms)
+            .last()
+            .map(|((_, v), _)| *v))
+    }
+
+    fn allocate_model_number(&self) -> u64 {
+        self.next_number.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    fn stats(&self) -> StoreResult<StoreStats> {
+        let data = self.lock()?;
+        Ok(StoreStats {
+            op_count: data.ops.len() as u64,
+            ..StoreStats::default()
+        })
+    }
+}

@@ -1,0 +1,268 @@
+//! Durable storage: the [`Store`] trait, its records, and two implementations — LMDB through
+//! heed (the embedded default: one data directory, no other process) and an in-memory store
+//! for ephemeral engines and tests.
+//!
+//! Writes from every model go to one writer, which commits whatever has queued up in a single
+//! transaction (group commit), so durability costs one fsync per batch, not per operation.
+//! Reads run concurrently with the writer.
+
+mod codec;
+mod lmdb;
+mod memory;
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::ot::{AppliedOperation, Value};
+
+pub use lmdb::LmdbStore;
+pub use memory::MemoryStore;
+
+/// The on-disk format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Errors of the storage layer.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StoreError {
+    /// The data directory was written by a build with another format.
+    #[error("store format version {found} is not supported (this build reads format version {expected}); migrate or use a matching build")]
+    FormatVersion {
+        /// Version found on disk.
+        found: u32,
+        /// Version this build supports.
+        expected: u32,
+    },
+    /// A record that must exist does not.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A record that must not exist does.
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    /// A stored record could not be decoded.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// The underlying database or file system failed.
+    #[error("storage failure: {0}")]
+    Io(String),
+    /// The store has been closed.
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Called by the writer once a batch is durable (or has failed). Never called while a store
+/// lock is held.
+pub type CommitCallback = Box<dyn FnOnce(StoreResult<()>) + Send + 'static>;
+
+/// Names a domain: `(namespace, domain id)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DomainKey {
+    /// The namespace.
+    pub namespace: String,
+    /// The domain id within the namespace.
+    pub id: String,
+}
+
+impl DomainKey {
+    /// Builds a domain key.
+    pub fn new(namespace: impl Into<String>, id: impl Into<String>) -> Self {
+        DomainKey {
+            namespace: namespace.into(),
+            id: id.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for DomainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.id)
+    }
+}
+
+/// A domain and its settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainRecord {
+    /// Its key.
+    pub key: DomainKey,
+    /// Human-readable name.
+    pub display_name: String,
+    /// Creation time (epoch ms).
+    pub created_ms: i64,
+    /// Whether anonymous users may connect.
+    pub anonymous_auth: bool,
+    /// Whether creating a model in a missing collection creates the collection.
+    pub collection_auto_create: bool,
+}
+
+/// A collection of models within a domain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CollectionRecord {
+    /// Collection id (unique within the domain).
+    pub id: String,
+    /// Description.
+    pub description: String,
+    /// Creation time (epoch ms).
+    pub created_ms: i64,
+}
+
+/// What the store knows about a model besides its data and log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelMeta {
+    /// The domain the model belongs to.
+    pub domain: DomainKey,
+    /// Model id (unique within the domain).
+    pub id: String,
+    /// The model's collection.
+    pub collection: String,
+    /// Store-internal number, unique across the store; keys the log and snapshots.
+    pub number: u64,
+    /// Creation time (epoch ms).
+    pub created_ms: i64,
+    /// Time of the last applied operation (epoch ms).
+    pub modified_ms: i64,
+    /// Current version (a new model is at version 1).
+    pub version: u64,
+    /// The last value-id prefix handed out (base-36 rendered on the wire).
+    pub value_prefix: u64,
+}
+
+/// One applied operation in a model's log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpRecord {
+    /// The version this operation produced (its context version + 1).
+    pub version: u64,
+    /// When it was applied (epoch ms).
+    pub timestamp_ms: i64,
+    /// The session that submitted it.
+    pub session: String,
+    /// The user behind that session.
+    pub user: String,
+    /// The operation as applied, with what it replaced.
+    pub op: AppliedOperation,
+}
+
+/// A model's full data at one version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// The version of this state.
+    pub version: u64,
+    /// When that version was reached (epoch ms).
+    pub timestamp_ms: i64,
+    /// The root object.
+    pub data: Value,
+}
+
+/// One change in a write batch. A batch is applied atomically.
+#[derive(Clone, Debug)]
+pub enum WriteOp {
+    /// Create or replace a domain record.
+    PutDomain(DomainRecord),
+    /// Delete a domain with all its collections, models, logs and snapshots.
+    DeleteDomain(DomainKey),
+    /// Create or replace a collection.
+    PutCollection {
+        /// Its domain.
+        domain: DomainKey,
+        /// The record.
+        record: CollectionRecord,
+    },
+    /// Delete a collection and every model in it.
+    DeleteCollection {
+        /// Its domain.
+        domain: DomainKey,
+        /// Collection id.
+        id: String,
+    },
+    /// Create a model with its initial snapshot; fails with `AlreadyExists` if the id is taken.
+    CreateModel {
+        /// Metadata (version normally 1).
+        meta: ModelMeta,
+        /// The initial state.
+        snapshot: Snapshot,
+    },
+    /// Replace a model's metadata (version, modified time, value prefix).
+    PutModelMeta(ModelMeta),
+    /// Append operations to a model's log, in version order.
+    AppendOps {
+        /// The model's store number.
+        number: u64,
+        /// The records.
+        ops: Vec<OpRecord>,
+    },
+    /// Store a snapshot (older snapshots beyond the retention limit are dropped, except the
+    /// model's first).
+    PutSnapshot {
+        /// The model's store number.
+        number: u64,
+        /// The snapshot.
+        snapshot: Snapshot,
+    },
+    /// Delete a model with its log and snapshots.
+    DeleteModel {
+        /// Its domain.
+        domain: DomainKey,
+        /// Model id.
+        id: String,
+    },
+}
+
+/// Sizes the store reports for benchmarks and the admin console.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StoreStats {
+    /// Bytes of every file in the data directory (0 in memory).
+    pub file_bytes: u64,
+    /// Bytes of pages holding operation logs.
+    pub log_bytes: u64,
+    /// Bytes of pages holding snapshots.
+    pub snapshot_bytes: u64,
+    /// Number of operation records.
+    pub op_count: u64,
+}
+
+/// Options for opening a store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Data directory (created if missing).
+    pub path: PathBuf,
+    /// Largest size the database may grow to, in bytes (address space, not disk, until used).
+    pub max_size_bytes: u64,
+    /// Snapshots kept per model besides the first one.
+    pub snapshots_kept: usize,
+    /// Most operations or other writes committed in one transaction.
+    pub max_batch: usize,
+}
+
+/// Durable storage for domains, collections, models, operation logs and snapshots.
+pub trait Store: Send + Sync + 'static {
+    /// Queues a batch of writes. Batches commit atomically and in call order; `done` runs once
+    /// the batch is durable or has failed (a failed batch leaves no trace).
+    fn write(&self, batch: Vec<WriteOp>, done: CommitCallback);
+
+    /// A domain by key.
+    fn domain(&self, key: &DomainKey) -> StoreResult<Option<DomainRecord>>;
+    /// Every domain.
+    fn domains(&self) -> StoreResult<Vec<DomainRecord>>;
+    /// A collection by id.
+    fn collection(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<CollectionRecord>>;
+    /// Every collection of a domain.
+    fn collections(&self, domain: &DomainKey) -> StoreResult<Vec<CollectionRecord>>;
+    /// A model's metadata by id.
+    fn model(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ModelMeta>>;
+    /// Metadata of every model in a domain, or in one of its collections.
+    fn models(&self, domain: &DomainKey, collection: Option<&str>) -> StoreResult<Vec<ModelMeta>>;
+    /// Log records with `first <= version <= last`, ascending.
+    fn ops(&self, number: u64, first: u64, last: u64) -> StoreResult<Vec<OpRecord>>;
+    /// The newest snapshot at or before `version`.
+    fn snapshot_at_or_before(&self, number: u64, version: u64) -> StoreResult<Option<Snapshot>>;
+    /// The version of the newest log record with a timestamp at or before `time_ms`.
+    fn version_at_time(&self, number: u64, time_ms: i64) -> StoreResult<Option<u64>>;
+    /// A store number no model has used.
+    fn allocate_model_number(&self) -> u64;
+    /// Blocks until every batch queued so far is durable.
+    fn flush(&self) -> StoreResult<()>;
+    /// Sizes, for benchmarks and monitoring.
+    fn stats(&self) -> StoreResult<StoreStats>;
+}
