@@ -5,5 +5,9 @@
 //! and [`ot`] (pure operational transformation).
 #![deny(missing_docs)]
 
+pub mod api;
+pub mod domain;
+pub mod model;
 pub mod ot;
+pub mod sources;
 pub mod store;

@@ -214,6 +214,15 @@ impl Document {
                 undo: Undo::None,
             });
         }
+        if is_empty_splice(&op.kind) {
+            // Deletes and inserts nothing: a no-op wherever it points (transformation leaves
+            // such splices untouched, so their index may be stale).
+            op.no_op = true;
+            return Ok(AppliedOp {
+                op,
+                undo: Undo::None,
+            });
+        }
         let Some(node) = self.nodes.get(&op.id) else {
             op.no_op = true;
             return Ok(AppliedOp {
@@ -488,6 +497,10 @@ impl Document {
             data,
         }
     }
+}
+
+fn is_empty_splice(kind: &OpKind) -> bool {
+    matches!(kind, OpKind::StringSplice { delete_count: 0, insert, .. } if insert.is_empty())
 }
 
 fn check_index(index: i64, bound: usize) -> Result<usize, ApplyError> {

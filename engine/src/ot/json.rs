@@ -171,3 +171,76 @@ pub fn value_to_json(value: &Value) -> Json {
         ),
     }
 }
+
+/// Describes an operation as JSON, in the vocabulary of the transformation vectors:
+/// `{"type": "StringSplice", "id": "2:0", "noOp": false, "index": 3, ...}`; a compound
+/// operation is `{"type": "Compound", "ops": [...]}`.
+pub fn operation_to_json(op: &crate::ot::Operation) -> Json {
+    match op {
+        crate::ot::Operation::Discrete(d) => discrete_to_json(d),
+        crate::ot::Operation::Compound(ops) => {
+            let mut m = Map::new();
+            m.insert("type".into(), Json::String("Compound".into()));
+            m.insert(
+                "ops".into(),
+                Json::Array(ops.iter().map(discrete_to_json).collect()),
+            );
+            Json::Object(m)
+        }
+    }
+}
+
+fn discrete_to_json(op: &crate::ot::DiscreteOp) -> Json {
+    use crate::ot::OpKind;
+    let mut m = Map::new();
+    m.insert("type".into(), Json::String(op.kind.op_type().name().into()));
+    m.insert("id".into(), Json::String(op.id.to_string()));
+    m.insert("noOp".into(), Json::Bool(op.no_op));
+    let mut put = |k: &str, v: Json| {
+        m.insert(k.into(), v);
+    };
+    match &op.kind {
+        OpKind::StringSplice {
+            index,
+            delete_count,
+            insert,
+        } => {
+            put("index", Json::from(*index));
+            put("deleteCount", Json::from(*delete_count));
+            put("insertValue", Json::String(insert.clone()));
+        }
+        OpKind::StringSet { value } => put("value", Json::String(value.clone())),
+        OpKind::ArrayInsert { index, value } | OpKind::ArrayReplace { index, value } => {
+            put("index", Json::from(*index));
+            put("value", value_to_json(value));
+        }
+        OpKind::ArrayRemove { index } => put("index", Json::from(*index)),
+        OpKind::ArrayMove { from, to } => {
+            put("fromIndex", Json::from(*from));
+            put("toIndex", Json::from(*to));
+        }
+        OpKind::ArraySet { values } => put(
+            "value",
+            Json::Array(values.iter().map(value_to_json).collect()),
+        ),
+        OpKind::ObjectAddProperty { key, value } | OpKind::ObjectSetProperty { key, value } => {
+            put("prop", Json::String(key.clone()));
+            put("value", value_to_json(value));
+        }
+        OpKind::ObjectRemoveProperty { key } => put("prop", Json::String(key.clone())),
+        OpKind::ObjectSet { values } => put(
+            "value",
+            Json::Object(
+                values
+                    .iter()
+                    .map(|(k, v)| (k.clone(), value_to_json(v)))
+                    .collect(),
+            ),
+        ),
+        OpKind::NumberAdd { delta } => put("value", number_to_json(*delta)),
+        OpKind::NumberSet { value } => put("value", number_to_json(*value)),
+        OpKind::BooleanSet { value } => put("value", Json::Bool(*value)),
+        OpKind::DateSet { value } => put("value", date_to_json(*value)),
+    }
+    Json::Object(m)
+}

@@ -1,0 +1,120 @@
+//! `EngineConfig`: the one configuration type, read from TOML by the server-host, from JSON by
+//! the C ABI and from native objects by the bindings. Every field has a default that works.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{Error, ErrorCode, Result};
+
+/// Engine configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Data directory for the embedded store; `None` keeps everything in memory (nothing
+    /// survives the process).
+    pub data_dir: Option<PathBuf>,
+    /// Storage settings.
+    pub store: StoreConfig,
+    /// Model settings.
+    pub models: ModelsConfig,
+    /// Worker threads of the engine's own runtime, used when the host has none (0 = one per core).
+    pub worker_threads: usize,
+}
+
+/// Storage settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Largest size the database may grow to, in MiB (reserved address space, not disk).
+    pub max_size_mb: u64,
+    /// Snapshots kept per model besides its first.
+    pub snapshots_kept: usize,
+    /// Most write requests committed in one transaction.
+    pub max_batch: usize,
+}
+
+/// Model settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Take a snapshot every this many operations.
+    pub snapshot_every_ops: u64,
+    /// ... or when this many seconds passed since the last one and something changed.
+    pub snapshot_every_secs: u64,
+    /// Operations kept in memory per model for transforming late submissions.
+    pub max_history: usize,
+    /// Seconds a model without sessions stays loaded.
+    pub passivate_after_secs: f64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            data_dir: None,
+            store: StoreConfig::default(),
+            models: ModelsConfig::default(),
+            worker_threads: 0,
+        }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            max_size_mb: 64 * 1024,
+            snapshots_kept: 8,
+            max_batch: 4096,
+        }
+    }
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        ModelsConfig {
+            snapshot_every_ops: 1000,
+            snapshot_every_secs: 600,
+            max_history: 100_000,
+            passivate_after_secs: 10.0,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// A configuration storing data in `dir`, defaults elsewhere.
+    pub fn with_data_dir(dir: impl Into<PathBuf>) -> Self {
+        EngineConfig {
+            data_dir: Some(dir.into()),
+            ..EngineConfig::default()
+        }
+    }
+
+    /// Parses a configuration from JSON (unknown fields are errors).
+    pub fn from_json(json: &str) -> Result<Self> {
+        let c: EngineConfig = serde_json::from_str(json)
+            .map_err(|e| Error::new(ErrorCode::Config, format!("invalid engine config: {e}")))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::new(ErrorCode::Config, m.to_string()));
+        if self.store.max_size_mb == 0 {
+            return bad("store.max_size_mb must be positive");
+        }
+        if self.store.max_batch == 0 {
+            return bad("store.max_batch must be positive");
+        }
+        if self.models.snapshot_every_ops == 0 {
+            return bad("models.snapshot_every_ops must be positive");
+        }
+        if self.models.max_history == 0 {
+            return bad("models.max_history must be positive");
+        }
+        if !self.models.passivate_after_secs.is_finite() || self.models.passivate_after_secs < 0.0 {
+            return bad("models.passivate_after_secs must be a non-negative number");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,110 @@
+//! The facade's error: a stable numeric code plus a message, mapped 1:1 by every binding.
+
+use thiserror::Error;
+
+use crate::model::{ConcurrencyError, ModelError};
+use crate::store::StoreError;
+
+/// Stable error codes. Numbers never change meaning; new codes are only added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum ErrorCode {
+    /// An argument is malformed (bad JSON, empty id, bad path, bad config).
+    InvalidArgument = 1,
+    /// The named domain, collection or model does not exist.
+    NotFound = 2,
+    /// Something with that id exists already.
+    AlreadyExists = 3,
+    /// An operation does not fit the model's data (bad index, wrong type, ...).
+    InvalidOperation = 4,
+    /// A submission could not be ordered against concurrent ones.
+    Conflict = 5,
+    /// Storage failed; nothing of the failed write was acknowledged.
+    Storage = 6,
+    /// The data directory was written with another format version.
+    FormatVersion = 7,
+    /// The engine is shut down or the model is unavailable.
+    Unavailable = 8,
+    /// The configuration is invalid.
+    Config = 9,
+    /// A bug: please report it.
+    Internal = 10,
+}
+
+impl ErrorCode {
+    /// The code's stable name (e.g. `"not_found"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "invalid_argument",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::AlreadyExists => "already_exists",
+            ErrorCode::InvalidOperation => "invalid_operation",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Storage => "storage",
+            ErrorCode::FormatVersion => "format_version",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Config => "config",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The numeric value.
+    pub fn as_i32(self) -> i32 {
+        self as i32
+    }
+}
+
+/// An error from the engine facade.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct Error {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+impl Error {
+    /// Builds an error.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Result of a facade call.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        let code = match &e {
+            StoreError::FormatVersion { .. } => ErrorCode::FormatVersion,
+            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            StoreError::Closed => ErrorCode::Unavailable,
+            StoreError::Corrupt(_) | StoreError::Io(_) => ErrorCode::Storage,
+        };
+        Error::new(code, e.to_string())
+    }
+}
+
+impl From<ModelError> for Error {
+    fn from(e: ModelError) -> Self {
+        let code = match &e {
+            ModelError::NotFound(_)
+            | ModelError::CollectionNotFound(_)
+            | ModelError::DomainNotFound(_)
+            | ModelError::NotOpen(_) => ErrorCode::NotFound,
+            ModelError::AlreadyExists(_) | ModelError::AlreadyOpen(_) => ErrorCode::AlreadyExists,
+            ModelError::Apply(_) => ErrorCode::InvalidOperation,
+            ModelError::Concurrency(ConcurrencyError::Transform(_)) => ErrorCode::Conflict,
+            ModelError::Concurrency(_) => ErrorCode::Conflict,
+            ModelError::Json(_) | ModelError::Invalid(_) => ErrorCode::InvalidArgument,
+            ModelError::Store(s) => return Error::from(s.clone()),
+            ModelError::Unavailable(_) => ErrorCode::Unavailable,
+        };
+        Error::new(code, e.to_string())
+    }
+}

@@ -1,0 +1,128 @@
+//! The domain service: namespaces and domains, and their settings.
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::model::{ModelError, ModelResult};
+use crate::sources::Clock;
+use crate::store::{DomainKey, DomainRecord, Store, StoreError, WriteOp};
+
+/// Settings of a domain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomainSettings {
+    /// Human-readable name.
+    pub display_name: String,
+    /// Whether anonymous users may connect.
+    pub anonymous_auth: bool,
+    /// Whether creating a model in a missing collection creates the collection.
+    pub collection_auto_create: bool,
+}
+
+impl Default for DomainSettings {
+    fn default() -> Self {
+        DomainSettings {
+            display_name: String::new(),
+            anonymous_auth: false,
+            collection_auto_create: true,
+        }
+    }
+}
+
+/// Creates, lists and deletes domains.
+#[derive(Clone)]
+pub struct DomainService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
+}
+
+impl DomainService {
+    /// A service over `store`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        DomainService { store, clock }
+    }
+
+    async fn write(&self, batch: Vec<WriteOp>) -> ModelResult<()> {
+        let (tx, rx) = oneshot::channel();
+        self.store.write(
+            batch,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.await
+            .map_err(|_| ModelError::Store(StoreError::Closed))?
+            .map_err(ModelError::Store)
+    }
+
+    /// Creates a domain; fails if it exists.
+    pub async fn create(
+        &self,
+        key: &DomainKey,
+        settings: DomainSettings,
+    ) -> ModelResult<DomainRecord> {
+        if !valid_id(&key.namespace) || !valid_id(&key.id) {
+            return Err(ModelError::Invalid(format!(
+                "invalid domain {key}: namespace and id must be 1-128 characters of A-Z a-z 0-9 - _ . ~"
+            )));
+        }
+        if self.store.domain(key).map_err(ModelError::Store)?.is_some() {
+            return Err(ModelError::AlreadyExists(format!("domain {key}")));
+        }
+        let record = DomainRecord {
+            key: key.clone(),
+            display_name: if settings.display_name.is_empty() {
+                key.id.clone()
+            } else {
+                settings.display_name
+            },
+            created_ms: self.clock.now_ms(),
+            anonymous_auth: settings.anonymous_auth,
+            collection_auto_create: settings.collection_auto_create,
+        };
+        self.write(vec![WriteOp::PutDomain(record.clone())]).await?;
+        Ok(record)
+    }
+
+    /// Replaces a domain's settings.
+    pub async fn update(
+        &self,
+        key: &DomainKey,
+        settings: DomainSettings,
+    ) -> ModelResult<DomainRecord> {
+        let mut record = self.get(key)?;
+        if !settings.display_name.is_empty() {
+            record.display_name = settings.display_name;
+        }
+        record.anonymous_auth = settings.anonymous_auth;
+        record.collection_auto_create = settings.collection_auto_create;
+        self.write(vec![WriteOp::PutDomain(record.clone())]).await?;
+        Ok(record)
+    }
+
+    /// A domain's record.
+    pub fn get(&self, key: &DomainKey) -> ModelResult<DomainRecord> {
+        self.store
+            .domain(key)
+            .map_err(ModelError::Store)?
+            .ok_or_else(|| ModelError::DomainNotFound(key.to_string()))
+    }
+
+    /// Every domain.
+    pub fn list(&self) -> ModelResult<Vec<DomainRecord>> {
+        self.store.domains().map_err(ModelError::Store)
+    }
+
+    /// Deletes a domain with everything in it (callers close its models first).
+    pub async fn delete(&self, key: &DomainKey) -> ModelResult<()> {
+        self.get(key)?;
+        self.write(vec![WriteOp::DeleteDomain(key.clone())]).await
+    }
+}

@@ -1,0 +1,277 @@
+//! Server-side concurrency control for one model: orders submissions from many sessions, each
+//! with many operations in flight, and transforms each against what its session had not seen.
+//!
+//! For every tracked session the state keeps its last context version and its *branch*: the
+//! operations of others that it had not seen when it last submitted, already transformed past
+//! that submission (so expressed in the session's own frame). An incoming operation with
+//! context `c` is folded through the branch entries at or after `c`, then through every later
+//! operation of other sessions, the history operation always in the server position.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::ot::{
+    transform, transform_reference, Operation, ReferenceValues, TransformError, ValueId,
+};
+
+/// A session's key inside one model's concurrency control.
+pub type ClientKey = u64;
+
+/// Why a submission was refused. The submitting session must be closed out of the model.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConcurrencyError {
+    /// The session is not tracked (it has not opened the model).
+    #[error("session is not tracking this model")]
+    UnknownClient,
+    /// The context version is newer than the model.
+    #[error("context version {context} is ahead of the model version {version}")]
+    ContextAhead {
+        /// Submitted context version.
+        context: u64,
+        /// Current model version.
+        version: u64,
+    },
+    /// The context version went backwards for this session.
+    #[error("context version {context} is older than this session's last context {last}")]
+    ContextRegressed {
+        /// Submitted context version.
+        context: u64,
+        /// The session's previous context version.
+        last: u64,
+    },
+    /// The history needed to transform this operation is no longer held.
+    #[error("context version {context} is older than the retained history (from {base})")]
+    ContextTooOld {
+        /// Submitted context version.
+        context: u64,
+        /// Oldest context version still held.
+        base: u64,
+    },
+    /// The operations cannot be transformed against each other.
+    #[error(transparent)]
+    Transform(#[from] TransformError),
+}
+
+#[derive(Clone)]
+struct Event {
+    client: ClientKey,
+    op: Arc<Operation>,
+}
+
+#[derive(Clone, Default)]
+struct ClientState {
+    context: u64,
+    branch: Vec<(u64, Arc<Operation>)>,
+}
+
+/// A transformed submission, ready to apply; hand it back to [`Concurrency::commit`] once
+/// the operation has been applied successfully (or drop it to roll back).
+pub struct Pending {
+    client: ClientKey,
+    context: u64,
+    branch: Vec<(u64, Arc<Operation>)>,
+    /// The operation transformed to the current version.
+    pub op: Operation,
+}
+
+/// The concurrency-control state of one model.
+pub struct Concurrency {
+    version: u64,
+    base: u64,
+    history: VecDeque<Event>,
+    clients: HashMap<ClientKey, ClientState>,
+    max_history: usize,
+}
+
+impl Concurrency {
+    /// State for a model at `version`, keeping at most `max_history` operations for
+    /// transformation (sessions further behind are refused with `ContextTooOld`).
+    pub fn new(version: u64, max_history: usize) -> Self {
+        Concurrency {
+            version,
+            base: version,
+            history: VecDeque::new(),
+            clients: HashMap::new(),
+            max_history: max_history.max(1),
+        }
+    }
+
+    /// The current model version (the context version of the next operation).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Number of operations currently held for transformation.
+    pub fn history_len(&self) -> usize {
+        self.history.len()
+    }
+
+    /// Starts tracking a session that has seen everything up to the current version.
+    pub fn track(&mut self, client: ClientKey) {
+        self.clients.insert(
+            client,
+            ClientState {
+                context: self.version,
+                branch: Vec::new(),
+            },
+        );
+    }
+
+    /// Stops tracking a session.
+    pub fn untrack(&mut self, client: ClientKey) {
+        self.clients.remove(&client);
+        self.prune();
+    }
+
+    /// True when the session is tracked.
+    pub fn is_tracked(&self, client: ClientKey) -> bool {
+        self.clients.contains_key(&client)
+    }
+
+    /// The server operations a session had not seen at `context`, in its own frame.
+    fn path(
+        &self,
+        client: ClientKey,
+        state: &ClientState,
+        context: u64,
+    ) -> Result<Vec<(u64, Arc<Operation>)>, ConcurrencyError> {
+        let mut path: Vec<(u64, Arc<Operation>)> = state
+            .branch
+            .iter()
+            .filter(|(v, _)| *v >= context)
+            .cloned()
+            .collect();
+        let start = path.last().map(|(v, _)| v + 1).unwrap_or(context);
+        if start < self.version {
+            if start < self.base {
+                return Err(ConcurrencyError::ContextTooOld {
+                    context,
+                    base: self.base,
+                });
+            }
+            let skip = (start - self.base) as usize;
+            for (i, e) in self.history.range(skip..).enumerate() {
+                if e.client != client {
+                    path.push((start + i as u64, e.op.clone()));
+                }
+            }
+        }
+        Ok(path)
+    }
+
+    /// Transforms a submission from `client`, made at `context`, to the current version.
+    pub fn process(
+        &self,
+        client: ClientKey,
+        context: u64,
+        op: Operation,
+    ) -> Result<Pending, ConcurrencyError> {
+        let state = self
+            .clients
+            .get(&client)
+            .ok_or(ConcurrencyError::UnknownClient)?;
+        if context > self.version {
+            return Err(ConcurrencyError::ContextAhead {
+                context,
+                version: self.version,
+            });
+        }
+        if context < state.context {
+            return Err(ConcurrencyError::ContextRegressed {
+                context,
+                last: state.context,
+            });
+        }
+        let path = self.path(client, state, context)?;
+        let mut op = op;
+        let mut branch = Vec::with_capacity(path.len());
+        for (v, s) in path {
+            let (s2, c2) = transform(&s, &op)?;
+            branch.push((v, Arc::new(s2)));
+            op = c2;
+        }
+        Ok(Pending {
+            client,
+            context,
+            branch,
+            op,
+        })
+    }
+
+    /// Records an applied submission as the next version. `applied` is the operation exactly
+    /// as applied and sent to the other sessions.
+    pub fn commit(&mut self, pending: Pending, applied: Arc<Operation>) {
+        if let Some(state) = self.clients.get_mut(&pending.client) {
+            state.context = pending.context;
+            state.branch = pending.branch;
+        }
+        self.history.push_back(Event {
+            client: pending.client,
+            op: applied,
+        });
+        self.version += 1;
+        self.prune();
+    }
+
+    /// Records an operation from a participant that is not tracked (for example a host-side
+    /// change made at the current version).
+    pub fn commit_untracked(&mut self, client: ClientKey, applied: Arc<Operation>) {
+        self.history.push_back(Event {
+            client,
+            op: applied,
+        });
+        self.version += 1;
+        self.prune();
+    }
+
+    /// Transforms reference values that `client` set at `context` on `target` to the current
+    /// version. `None` means a later operation cleared the reference.
+    pub fn transform_reference(
+        &self,
+        client: ClientKey,
+        context: u64,
+        target: Option<&ValueId>,
+        values: ReferenceValues,
+    ) -> Result<Option<ReferenceValues>, ConcurrencyError> {
+        let state = self
+            .clients
+            .get(&client)
+            .ok_or(ConcurrencyError::UnknownClient)?;
+        if context > self.version {
+            return Err(ConcurrencyError::ContextAhead {
+                context,
+                version: self.version,
+            });
+        }
+        let mut values = values;
+        for (_, s) in self.path(client, state, context.max(state.context))? {
+            match transform_reference(&s, target, values) {
+                Some(v) => values = v,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(values))
+    }
+
+    fn prune(&mut self) {
+        let min = self
+            .clients
+            .values()
+            .map(|c| c.context)
+            .min()
+            .unwrap_or(self.version);
+        while self.base < min && !self.history.is_empty() {
+            self.history.pop_front();
+            self.base += 1;
+        }
+        while self.history.len() > self.max_history {
+            self.history.pop_front();
+            self.base += 1;
+        }
+        if self.history.is_empty() {
+            self.base = self.version;
+        }
+    }
+}

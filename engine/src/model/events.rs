@@ -1,0 +1,195 @@
+//! Engine-wide events for hosts: operations applied, sessions opening and closing models,
+//! and the moment the last session leaves a model.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+
+use crate::ot::Operation;
+use crate::store::DomainKey;
+
+/// Something that happened in the engine, as a host sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EngineEvent {
+    /// An operation was applied and is durable.
+    OperationApplied {
+        /// Domain.
+        domain: DomainKey,
+        /// Model id.
+        model: String,
+        /// The version the operation produced.
+        version: u64,
+        /// Submitting session (`"host"` for host-side changes).
+        session: String,
+        /// Submitting user.
+        user: String,
+        /// When (epoch ms).
+        timestamp_ms: i64,
+        /// The operation as applied.
+        op: Arc<Operation>,
+    },
+    /// A session opened a model.
+    ModelOpened {
+        /// Domain.
+        domain: DomainKey,
+        /// Model id.
+        model: String,
+        /// The session.
+        session: String,
+        /// Its user.
+        user: String,
+    },
+    /// A session closed a model (or went away).
+    ModelClosed {
+        /// Domain.
+        domain: DomainKey,
+        /// Model id.
+        model: String,
+        /// The session.
+        session: String,
+        /// Its user.
+        user: String,
+    },
+    /// The last session left a model: everything up to `version` is durable. This is the
+    /// moment an app writes the model back to its own database.
+    LastSessionLeft {
+        /// Domain.
+        domain: DomainKey,
+        /// Model id.
+        model: String,
+        /// The model's version at that moment.
+        version: u64,
+    },
+    /// A user's session connected to a domain.
+    UserConnected {
+        /// Domain.
+        domain: DomainKey,
+        /// The session.
+        session: String,
+        /// The user.
+        user: String,
+    },
+    /// A user's session disconnected.
+    UserDisconnected {
+        /// Domain.
+        domain: DomainKey,
+        /// The session.
+        session: String,
+        /// The user.
+        user: String,
+    },
+}
+
+impl EngineEvent {
+    /// The domain the event concerns.
+    pub fn domain(&self) -> &DomainKey {
+        match self {
+            EngineEvent::OperationApplied { domain, .. }
+            | EngineEvent::ModelOpened { domain, .. }
+            | EngineEvent::ModelClosed { domain, .. }
+            | EngineEvent::LastSessionLeft { domain, .. }
+            | EngineEvent::UserConnected { domain, .. }
+            | EngineEvent::UserDisconnected { domain, .. } => domain,
+        }
+    }
+
+    /// The model the event concerns, if any.
+    pub fn model(&self) -> Option<&str> {
+        match self {
+            EngineEvent::OperationApplied { model, .. }
+            | EngineEvent::ModelOpened { model, .. }
+            | EngineEvent::ModelClosed { model, .. }
+            | EngineEvent::LastSessionLeft { model, .. } => Some(model),
+            _ => None,
+        }
+    }
+}
+
+/// Which events a subscription receives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only this domain (all when `None`).
+    pub domain: Option<DomainKey>,
+    /// Only this model (all when `None`).
+    pub model: Option<String>,
+}
+
+impl EventFilter {
+    fn matches(&self, e: &EngineEvent) -> bool {
+        self.domain.as_ref().is_none_or(|d| d == e.domain())
+            && self.model.as_deref().is_none_or(|m| e.model() == Some(m))
+    }
+}
+
+struct Subscriber {
+    filter: EventFilter,
+    tx: mpsc::UnboundedSender<EngineEvent>,
+}
+
+/// Fans engine events out to subscribers. Slow subscribers never block the engine; a
+/// subscription that is dropped is forgotten.
+#[derive(Clone, Default)]
+pub struct EventBus {
+    subscribers: Arc<Mutex<Vec<Subscriber>>>,
+}
+
+/// A stream of engine events.
+pub struct EventSubscription {
+    rx: mpsc::UnboundedReceiver<EngineEvent>,
+}
+
+impl EventSubscription {
+    /// The next event; `None` once the engine has shut down.
+    pub async fn recv(&mut self) -> Option<EngineEvent> {
+        self.rx.recv().await
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_recv(&mut self) -> Option<EngineEvent> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Waits for the next event without an async runtime; `None` once the engine has shut down.
+    pub fn blocking_recv(&mut self) -> Option<EngineEvent> {
+        self.rx.blocking_recv()
+    }
+}
+
+impl EventBus {
+    /// Subscribes to the events matching `filter`.
+    pub fn subscribe(&self, filter: EventFilter) -> EventSubscription {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut subs) = self.subscribers.lock() {
+            subs.push(Subscriber { filter, tx });
+        }
+        EventSubscription { rx }
+    }
+
+    /// True when anyone listens (lets callers skip building events).
+    pub fn has_subscribers(&self) -> bool {
+        self.subscribers
+            .lock()
+            .map(|s| !s.is_empty())
+            .unwrap_or(false)
+    }
+
+    /// Delivers an event to every matching subscriber.
+    pub fn publish(&self, event: EngineEvent) {
+        if let Ok(mut subs) = self.subscribers.lock() {
+            subs.retain(|s| {
+                if s.filter.matches(&event) {
+                    s.tx.send(event.clone()).is_ok()
+                } else {
+                    !s.tx.is_closed()
+                }
+            });
+        }
+    }
+
+    /// Ends every subscription (their `recv` returns `None`).
+    pub fn close(&self) {
+        if let Ok(mut subs) = self.subscribers.lock() {
+            subs.clear();
+        }
+    }
+}

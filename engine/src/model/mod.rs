@@ -1,0 +1,215 @@
+//! Model services: collections and models, one sequencer task per open model, history.
+//!
+//! A host's call (through `api`) and a client's frame (through `protocol`) both end up here, so
+//! a change made either way is the same thing: an operation in the log and an event to the
+//! model's sessions and to the engine's subscribers.
+
+pub mod concurrency;
+mod events;
+mod sequencer;
+mod service;
+
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::ot::json::JsonError;
+use crate::ot::{ApplyError, Operation, ReferenceValues, Value, ValueId};
+use crate::store::StoreError;
+
+pub use concurrency::ConcurrencyError;
+pub use events::{EngineEvent, EventBus, EventFilter, EventSubscription};
+pub use sequencer::Change;
+pub use service::{ModelInfo, ModelService, ModelServiceConfig, OpenedModel, SessionModel};
+
+/// Errors of the model services.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ModelError {
+    /// No model with this id.
+    #[error("model {0:?} not found")]
+    NotFound(String),
+    /// A model with this id exists already.
+    #[error("model {0:?} already exists")]
+    AlreadyExists(String),
+    /// No collection with this id, and collections are not created automatically.
+    #[error("collection {0:?} does not exist")]
+    CollectionNotFound(String),
+    /// No domain with this key.
+    #[error("domain {0} not found")]
+    DomainNotFound(String),
+    /// The session already has this model open.
+    #[error("session {0:?} already has the model open")]
+    AlreadyOpen(String),
+    /// The session does not have this model open.
+    #[error("session {0:?} does not have the model open")]
+    NotOpen(String),
+    /// The operation is invalid for the model's data.
+    #[error("invalid operation: {0}")]
+    Apply(#[from] ApplyError),
+    /// The operation could not be ordered against concurrent ones.
+    #[error("operation rejected: {0}")]
+    Concurrency(#[from] ConcurrencyError),
+    /// The JSON given is not valid model data.
+    #[error("invalid data: {0}")]
+    Json(#[from] JsonError),
+    /// A request names something that does not exist or is malformed.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// Storage failed; nothing of the failed write was acknowledged.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// The engine is shutting down or the model was closed after a failure.
+    #[error("the model is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Result of a model-service call.
+pub type ModelResult<T> = Result<T, ModelError>;
+
+/// Who is acting: a connected session and its user.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SessionInfo {
+    /// Session id (unique while connected).
+    pub session: String,
+    /// The user's id.
+    pub user: String,
+}
+
+/// Why the engine closed a model for a session without being asked.
+///
+/// Numbers follow the JavaScript client's enum for 0–6; 7 and 8 are this engine's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForceCloseReason {
+    /// Unknown.
+    Unknown = 0,
+    /// The session may not do what it tried.
+    Unauthorized = 1,
+    /// The model was deleted.
+    Deleted = 2,
+    /// An operation from the session could not be applied.
+    ErrorApplyingOperation = 3,
+    /// A reference event from the session was invalid.
+    InvalidReferenceEvent = 4,
+    /// Permissions could not be determined.
+    PermissionError = 5,
+    /// Storage failed; the model is reloaded on next open.
+    UnexpectedCommittedVersion = 6,
+    /// The engine is shutting down.
+    ServerShutdown = 7,
+    /// The session lost read permission.
+    PermissionsChanged = 8,
+}
+
+/// Something a model tells one of its sessions. Per session and model, operations (acks and
+/// remote operations) arrive in gap-free version order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelEvent {
+    /// The session's operation `seq` was applied at context version `version` and is durable.
+    Ack {
+        /// Model id.
+        model: String,
+        /// The submission's sequence number.
+        seq: u64,
+        /// The context version it was applied at.
+        version: u64,
+        /// When it was applied (epoch ms).
+        timestamp_ms: i64,
+    },
+    /// Another participant's operation, applied at `context_version`.
+    Remote {
+        /// Model id.
+        model: String,
+        /// Submitting session.
+        session: String,
+        /// Submitting user.
+        user: String,
+        /// The context version it was applied at.
+        context_version: u64,
+        /// When it was applied (epoch ms).
+        timestamp_ms: i64,
+        /// The operation as applied.
+        op: Arc<Operation>,
+    },
+    /// Another session opened the model.
+    RemoteOpened {
+        /// Model id.
+        model: String,
+        /// The session.
+        session: String,
+        /// Its user.
+        user: String,
+    },
+    /// Another session closed the model.
+    RemoteClosed {
+        /// Model id.
+        model: String,
+        /// The session.
+        session: String,
+    },
+    /// A reference was shared, set, cleared or unshared by another session.
+    Reference {
+        /// Model id.
+        model: String,
+        /// The session that owns the reference.
+        session: String,
+        /// The value it is on (`None` for model-level element references).
+        target: Option<ValueId>,
+        /// The app-chosen key.
+        key: String,
+        /// What happened.
+        change: ReferenceChange,
+    },
+    /// The engine closed the model for this session.
+    ForceClosed {
+        /// Model id.
+        model: String,
+        /// Why.
+        reason: ForceCloseReason,
+        /// Human-readable detail.
+        message: String,
+    },
+}
+
+/// A change to a shared reference.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReferenceChange {
+    /// Newly shared, with its values.
+    Shared(ReferenceValues),
+    /// Values replaced.
+    Set(ReferenceValues),
+    /// Values cleared.
+    Cleared,
+    /// No longer shared.
+    Unshared,
+}
+
+/// A reference currently shared on a model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharedReference {
+    /// Owning session.
+    pub session: String,
+    /// The value it is on (`None` for model level).
+    pub target: Option<ValueId>,
+    /// App-chosen key.
+    pub key: String,
+    /// Current values (`None` when cleared).
+    pub values: Option<ReferenceValues>,
+}
+
+/// Where a session's model events go.
+pub type EventSink = tokio::sync::mpsc::UnboundedSender<ModelEvent>;
+
+/// A model's data as of one version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelData {
+    /// The version.
+    pub version: u64,
+    /// The root object with ids.
+    pub data: Value,
+    /// Creation time (epoch ms).
+    pub created_ms: i64,
+    /// Time of the last change at or before this version (epoch ms).
+    pub modified_ms: i64,
+    /// The collection.
+    pub collection: String,
+}

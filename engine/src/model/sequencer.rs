@@ -1,0 +1,1172 @@
+//! The sequencer: the one task that owns an open model. It orders submissions, transforms each
+//! against what its submitter had not seen, applies it, hands the record to the store, and only
+//! when the store reports the batch durable does it acknowledge the submitter and send the
+//! operation to the other sessions — in gap-free version order.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, warn};
+
+use super::concurrency::{ClientKey, Concurrency};
+use super::events::{EngineEvent, EventBus};
+use super::{
+    EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult, ReferenceChange,
+    SessionInfo, SharedReference,
+};
+use crate::ot::json::{root_from_json, value_from_json, IdGenerator};
+use crate::ot::{
+    update_reference_on_apply, Data, DiscreteOp, Document, OpKind, Operation, PathSegment,
+    ReferenceValues, ValueId, ValueKind,
+};
+use crate::sources::Clock;
+use crate::store::{DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreResult, WriteOp};
+
+/// The key the host's own changes use in concurrency control.
+const HOST_KEY: ClientKey = 0;
+/// The session name recorded for host-side changes.
+pub(crate) const HOST_SESSION: &str = "host";
+
+/// A change a host makes to a model, addressed by path rather than by value id.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// Set the value at `path`: a property (added if missing) or an array element; an empty
+    /// path replaces the whole data (which must be an object).
+    Set {
+        /// Where.
+        path: Vec<PathSegment>,
+        /// The new value.
+        value: Json,
+    },
+    /// Insert into the array at `path`.
+    Insert {
+        /// The array.
+        path: Vec<PathSegment>,
+        /// Position (0 ..= length).
+        index: i64,
+        /// The new element.
+        value: Json,
+    },
+    /// Remove the property or array element at `path`.
+    Remove {
+        /// Where.
+        path: Vec<PathSegment>,
+    },
+    /// Move an element of the array at `path`.
+    Move {
+        /// The array.
+        path: Vec<PathSegment>,
+        /// Source position.
+        from: i64,
+        /// Destination position.
+        to: i64,
+    },
+    /// Splice the string at `path` (positions in UTF-16 units).
+    Splice {
+        /// The string.
+        path: Vec<PathSegment>,
+        /// Start.
+        index: i64,
+        /// Units to delete.
+        delete: i64,
+        /// Text to insert.
+        insert: String,
+    },
+    /// Add to the number at `path`.
+    Add {
+        /// The number.
+        path: Vec<PathSegment>,
+        /// Amount.
+        delta: f64,
+    },
+    /// A raw operation addressed by value ids, applied at the current version.
+    Operation(Operation),
+}
+
+/// What a sequencer is asked to do.
+pub(crate) enum Command {
+    Open {
+        session: SessionInfo,
+        sink: EventSink,
+        reply: oneshot::Sender<ModelResult<OpenState>>,
+    },
+    Close {
+        session: String,
+        reply: Option<oneshot::Sender<ModelResult<()>>>,
+    },
+    Submit {
+        session: String,
+        seq: u64,
+        context: u64,
+        op: Operation,
+    },
+    Host {
+        changes: Vec<Change>,
+        user: String,
+        reply: oneshot::Sender<ModelResult<u64>>,
+    },
+    Reference {
+        session: String,
+        context: u64,
+        target: Option<ValueId>,
+        key: String,
+        change: ReferenceChange,
+    },
+    Read {
+        reply: oneshot::Sender<ModelResult<ModelData>>,
+    },
+    Delete {
+        reply: oneshot::Sender<ModelResult<()>>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+    Durable {
+        batch: u64,
+        result: StoreResult<()>,
+    },
+}
+
+/// What an opening session receives: the model at a version it then follows from.
+pub(crate) struct OpenState {
+    pub data: ModelData,
+    pub value_prefix: String,
+    pub sessions: Vec<String>,
+    pub references: Vec<SharedReference>,
+}
+
+/// Snapshot and lifetime settings of sequencers.
+#[derive(Clone, Debug)]
+pub(crate) struct SequencerConfig {
+    pub snapshot_every_ops: u64,
+    pub snapshot_every_ms: i64,
+    pub max_history: usize,
+    pub passivate_after: Duration,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum SlotState {
+    Opening,
+    Open,
+    Closing,
+}
+
+struct Slot {
+    key: ClientKey,
+    user: String,
+    sink: EventSink,
+    state: SlotState,
+}
+
+enum Awaiting {
+    Op {
+        context: u64,
+        submitter: Option<(String, u64)>,
+        user: String,
+        timestamp_ms: i64,
+        op: Arc<Operation>,
+        host_reply: Option<oneshot::Sender<ModelResult<u64>>>,
+    },
+    Open {
+        session: String,
+        reply: oneshot::Sender<ModelResult<OpenState>>,
+        state: OpenState,
+    },
+    Close {
+        session: String,
+        reply: Option<oneshot::Sender<ModelResult<()>>>,
+    },
+    Broadcast {
+        except: String,
+        event: ModelEvent,
+    },
+    Read {
+        reply: oneshot::Sender<ModelResult<ModelData>>,
+        data: ModelData,
+    },
+}
+
+/// Converts a number to base 36 (the wire form of value-id prefixes).
+pub(crate) fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    if n == 0 {
+        return "0".into();
+    }
+    let mut out = Vec::new();
+    while n > 0 {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Hooks the sequencer needs from its owner.
+pub(crate) trait Registry: Send + Sync + 'static {
+    /// Removes the sequencer's mailbox from the registry if nothing is queued; true if removed.
+    fn try_retire(
+        &self,
+        domain: &DomainKey,
+        model: &str,
+        rx: &mut mpsc::UnboundedReceiver<Command>,
+    ) -> bool;
+    /// Removes the sequencer's mailbox unconditionally (after deletion or failure).
+    fn retire(&self, domain: &DomainKey, model: &str);
+}
+
+pub(crate) struct Sequencer {
+    domain: DomainKey,
+    meta: ModelMeta,
+    doc: Document,
+    cc: Concurrency,
+    sessions: HashMap<String, Slot>,
+    next_key: ClientKey,
+    store: Arc<dyn Store>,
+    bus: EventBus,
+    clock: Arc<dyn Clock>,
+    config: SequencerConfig,
+    tx: mpsc::UnboundedSender<Command>,
+    batch_ops: Vec<OpRecord>,
+    batch_meta_dirty: bool,
+    batch_snapshot: Option<Snapshot>,
+    batch_id: u64,
+    durable_id: u64,
+    awaiting: VecDeque<(u64, Awaiting)>,
+    released_version: u64,
+    last_snapshot_version: u64,
+    last_snapshot_ms: i64,
+    last_ts: i64,
+    host_ids: Option<IdGenerator>,
+    references: Vec<(ClientKey, SharedReference)>,
+    shutdown_pending: Option<oneshot::Sender<()>>,
+}
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+impl Sequencer {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        domain: DomainKey,
+        meta: ModelMeta,
+        doc: Document,
+        snapshot: (u64, i64),
+        store: Arc<dyn Store>,
+        bus: EventBus,
+        clock: Arc<dyn Clock>,
+        config: SequencerConfig,
+        tx: mpsc::UnboundedSender<Command>,
+    ) -> Self {
+        let version = meta.version;
+        Sequencer {
+            cc: Concurrency::new(version, config.max_history),
+            domain,
+            last_ts: meta.modified_ms,
+            meta,
+            doc,
+            sessions: HashMap::new(),
+            next_key: 1,
+            store,
+            bus,
+            clock,
+            config,
+            tx,
+            batch_ops: Vec::new(),
+            batch_meta_dirty: false,
+            batch_snapshot: None,
+            batch_id: 1,
+            durable_id: 0,
+            awaiting: VecDeque::new(),
+            released_version: version,
+            last_snapshot_version: snapshot.0,
+            last_snapshot_ms: snapshot.1,
+            host_ids: None,
+            references: Vec::new(),
+            shutdown_pending: None,
+        }
+    }
+
+    /// Runs until retired, deleted, shut down, or failed.
+    pub(crate) async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Command>,
+        registry: Arc<dyn Registry>,
+    ) {
+        let mut buf = Vec::with_capacity(256);
+        loop {
+            let idle = self.sessions.is_empty() && self.awaiting.is_empty();
+            let n = if idle {
+                match tokio::time::timeout(self.config.passivate_after, rx.recv_many(&mut buf, 256))
+                    .await
+                {
+                    Ok(n) => n,
+                    Err(_) => {
+                        if registry.try_retire(&self.domain, &self.meta.id, &mut rx) {
+                            debug!(model = %self.meta.id, "model passivated");
+                            return;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                rx.recv_many(&mut buf, 256).await
+            };
+            if n == 0 {
+                return;
+            }
+            for cmd in buf.drain(..) {
+                match self.handle(cmd) {
+                    Flow::Continue => {}
+                    Flow::Stop => {
+                        registry.retire(&self.domain, &self.meta.id);
+                        return;
+                    }
+                }
+            }
+            self.flush();
+        }
+    }
+
+    fn handle(&mut self, cmd: Command) -> Flow {
+        match cmd {
+            Command::Open {
+                session,
+                sink,
+                reply,
+            } => self.open(session, sink, reply),
+            Command::Close { session, reply } => self.close(session, reply),
+            Command::Submit {
+                session,
+                seq,
+                context,
+                op,
+            } => self.submit(&session, seq, context, op),
+            Command::Host {
+                changes,
+                user,
+                reply,
+            } => self.host(changes, user, reply),
+            Command::Reference {
+                session,
+                context,
+                target,
+                key,
+                change,
+            } => self.reference(&session, context, target, key, change),
+            Command::Read { reply } => {
+                let data = self.model_data();
+                self.awaiting
+                    .push_back((self.batch_id, Awaiting::Read { reply, data }));
+            }
+            Command::Delete { reply } => {
+                self.fail_all(ForceCloseReason::Deleted, "the model was deleted");
+                let _ = reply.send(Ok(()));
+                return Flow::Stop;
+            }
+            Command::Shutdown { reply } => {
+                self.flush();
+                // Stay until every queued write is durable, then close everyone.
+                self.shutdown_pending = Some(reply);
+            }
+            Command::Durable { batch, result } => match result {
+                Ok(()) => {
+                    self.durable_id = self.durable_id.max(batch);
+                    self.release();
+                }
+                Err(e) => {
+                    warn!(model = %self.meta.id, error = %e, "write failed; closing the model");
+                    self.fail_all(
+                        ForceCloseReason::UnexpectedCommittedVersion,
+                        &format!("storage failed: {e}"),
+                    );
+                    return Flow::Stop;
+                }
+            },
+        }
+        if self.shutdown_pending.is_some() && self.awaiting.is_empty() && self.nothing_to_write() {
+            self.fail_all(
+                ForceCloseReason::ServerShutdown,
+                "the server is shutting down",
+            );
+            if let Some(reply) = self.shutdown_pending.take() {
+                let _ = reply.send(());
+            }
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+}
+
+impl Sequencer {
+    fn model_data(&self) -> ModelData {
+        ModelData {
+            version: self.cc.version(),
+            data: self.doc.to_value(),
+            created_ms: self.meta.created_ms,
+            modified_ms: self.meta.modified_ms,
+            collection: self.meta.collection.clone(),
+        }
+    }
+
+    fn nothing_to_write(&self) -> bool {
+        self.batch_ops.is_empty() && !self.batch_meta_dirty && self.batch_snapshot.is_none()
+    }
+
+    fn send(&self, session: &str, event: ModelEvent) {
+        if let Some(slot) = self.sessions.get(session) {
+            let _ = slot.sink.send(event);
+        }
+    }
+
+    fn open(
+        &mut self,
+        session: SessionInfo,
+        sink: EventSink,
+        reply: oneshot::Sender<ModelResult<OpenState>>,
+    ) {
+        if self.sessions.contains_key(&session.session) {
+            let _ = reply.send(Err(ModelError::AlreadyOpen(session.session)));
+            return;
+        }
+        // Every open gets a prefix no other open of this model ever had; it is durable before
+        // the session learns it.
+        self.meta.value_prefix += 1;
+        self.batch_meta_dirty = true;
+        let key = self.next_key;
+        self.next_key += 1;
+        self.cc.track(key);
+        let mut sessions: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.state == SlotState::Open)
+            .map(|(id, _)| id.clone())
+            .collect();
+        sessions.push(session.session.clone());
+        let state = OpenState {
+            data: self.model_data(),
+            value_prefix: base36(self.meta.value_prefix),
+            sessions,
+            references: self.references.iter().map(|(_, r)| r.clone()).collect(),
+        };
+        self.sessions.insert(
+            session.session.clone(),
+            Slot {
+                key,
+                user: session.user.clone(),
+                sink,
+                state: SlotState::Opening,
+            },
+        );
+        self.awaiting.push_back((
+            self.batch_id,
+            Awaiting::Open {
+                session: session.session,
+                reply,
+                state,
+            },
+        ));
+    }
+
+    fn close(&mut self, session: String, reply: Option<oneshot::Sender<ModelResult<()>>>) {
+        let Some(slot) = self.sessions.get_mut(&session) else {
+            if let Some(r) = reply {
+                let _ = r.send(Err(ModelError::NotOpen(session)));
+            }
+            return;
+        };
+        if slot.state == SlotState::Closing {
+            if let Some(r) = reply {
+                let _ = r.send(Err(ModelError::NotOpen(session)));
+            }
+            return;
+        }
+        slot.state = SlotState::Closing;
+        let key = slot.key;
+        self.cc.untrack(key);
+        self.references.retain(|(k, _)| *k != key);
+        self.awaiting
+            .push_back((self.batch_id, Awaiting::Close { session, reply }));
+    }
+
+    fn force_close(&mut self, session: &str, reason: ForceCloseReason, message: String) {
+        let Some(slot) = self.sessions.remove(session) else {
+            return;
+        };
+        self.cc.untrack(slot.key);
+        self.references.retain(|(k, _)| *k != slot.key);
+        let _ = slot.sink.send(ModelEvent::ForceClosed {
+            model: self.meta.id.clone(),
+            reason,
+            message,
+        });
+        for (id, other) in &self.sessions {
+            if other.state == SlotState::Open && id != session {
+                let _ = other.sink.send(ModelEvent::RemoteClosed {
+                    model: self.meta.id.clone(),
+                    session: session.to_string(),
+                });
+            }
+        }
+        self.bus.publish(EngineEvent::ModelClosed {
+            domain: self.domain.clone(),
+            model: self.meta.id.clone(),
+            session: session.to_string(),
+            user: slot.user,
+        });
+        self.after_session_left();
+    }
+
+    fn after_session_left(&mut self) {
+        if self.sessions.is_empty() {
+            self.bus.publish(EngineEvent::LastSessionLeft {
+                domain: self.domain.clone(),
+                model: self.meta.id.clone(),
+                version: self.released_version,
+            });
+        }
+    }
+
+    fn next_timestamp(&mut self) -> i64 {
+        self.last_ts = self.last_ts.max(self.clock.now_ms());
+        self.last_ts
+    }
+
+    fn submit(&mut self, session: &str, seq: u64, context: u64, mut op: Operation) {
+        let Some(slot) = self.sessions.get(session) else {
+            debug!(model = %self.meta.id, session, "submission for a model the session does not have open");
+            return;
+        };
+        if slot.state != SlotState::Open {
+            return;
+        }
+        let (key, user) = (slot.key, slot.user.clone());
+        self.doc.noop_missing_targets(&mut op);
+        let pending = match self.cc.process(key, context, op) {
+            Ok(p) => p,
+            Err(e) => {
+                self.force_close(
+                    session,
+                    ForceCloseReason::ErrorApplyingOperation,
+                    format!("operation seq {seq} rejected: {e}"),
+                );
+                return;
+            }
+        };
+        let to_apply = pending.op.clone().without_true_splices();
+        let applied = match self.doc.apply(to_apply) {
+            Ok(a) => a,
+            Err(e) => {
+                self.force_close(
+                    session,
+                    ForceCloseReason::ErrorApplyingOperation,
+                    format!("error applying operation seq {seq}: {e}"),
+                );
+                return;
+            }
+        };
+        let op = Arc::new(applied.operation());
+        self.cc.commit(pending, op.clone());
+        self.record(
+            applied,
+            session.to_string(),
+            user,
+            Some((session.to_string(), seq)),
+            None,
+            op,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        applied: crate::ot::AppliedOperation,
+        session: String,
+        user: String,
+        submitter: Option<(String, u64)>,
+        host_reply: Option<oneshot::Sender<ModelResult<u64>>>,
+        op: Arc<Operation>,
+    ) {
+        let timestamp_ms = self.next_timestamp();
+        let version = self.cc.version();
+        for (_, r) in self.references.iter_mut() {
+            if let Some(values) = r.values.take() {
+                r.values = update_reference_on_apply(&applied, r.target.as_ref(), values);
+            }
+        }
+        self.batch_ops.push(OpRecord {
+            version,
+            timestamp_ms,
+            session,
+            user: user.clone(),
+            op: applied,
+        });
+        self.meta.version = version;
+        self.meta.modified_ms = timestamp_ms;
+        self.batch_meta_dirty = true;
+        if version - self.last_snapshot_version >= self.config.snapshot_every_ops {
+            self.take_snapshot(timestamp_ms);
+        }
+        self.awaiting.push_back((
+            self.batch_id,
+            Awaiting::Op {
+                context: version - 1,
+                submitter,
+                user,
+                timestamp_ms,
+                op,
+                host_reply,
+            },
+        ));
+    }
+
+    fn take_snapshot(&mut self, now: i64) {
+        self.batch_snapshot = Some(Snapshot {
+            version: self.cc.version(),
+            timestamp_ms: now,
+            data: self.doc.to_value(),
+        });
+        self.last_snapshot_version = self.cc.version();
+        self.last_snapshot_ms = now;
+    }
+
+    fn host(
+        &mut self,
+        changes: Vec<Change>,
+        user: String,
+        reply: oneshot::Sender<ModelResult<u64>>,
+    ) {
+        if self.host_ids.is_none() {
+            self.meta.value_prefix += 1;
+            self.batch_meta_dirty = true;
+            self.host_ids = Some(IdGenerator::new(base36(self.meta.value_prefix), 0));
+        }
+        let mut ids = self
+            .host_ids
+            .take()
+            .unwrap_or_else(|| IdGenerator::new(base36(self.meta.value_prefix), 0));
+        let result = resolve_all(&self.doc, changes, &mut ids);
+        self.host_ids = Some(ids);
+        let op = match result {
+            Ok(Some(op)) => op,
+            Ok(None) => {
+                let _ = reply.send(Ok(self.cc.version()));
+                return;
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        let mut op = op.without_true_splices();
+        self.doc.noop_missing_targets(&mut op);
+        let applied = match self.doc.apply(op) {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+                return;
+            }
+        };
+        let op = Arc::new(applied.operation());
+        self.cc.commit_untracked(HOST_KEY, op.clone());
+        self.record(
+            applied,
+            HOST_SESSION.to_string(),
+            user,
+            None,
+            Some(reply),
+            op,
+        );
+    }
+
+    fn reference(
+        &mut self,
+        session: &str,
+        context: u64,
+        target: Option<ValueId>,
+        key: String,
+        change: ReferenceChange,
+    ) {
+        let Some(slot) = self.sessions.get(session) else {
+            return;
+        };
+        if slot.state != SlotState::Open {
+            return;
+        }
+        let owner = slot.key;
+        if let Some(t) = &target {
+            if !self.doc.contains(t) {
+                return; // The value is gone: the event is moot.
+            }
+        }
+        let position = self
+            .references
+            .iter()
+            .position(|(k, r)| *k == owner && r.target == target && r.key == key);
+        let values = match &change {
+            ReferenceChange::Shared(v) | ReferenceChange::Set(v) => Some(v.clone()),
+            _ => None,
+        };
+        if let Some(v) = &values {
+            let fits = match (v, target.as_ref().and_then(|t| self.doc.kind_of(t))) {
+                (ReferenceValues::Index(v), Some(ValueKind::String)) => v.iter().all(|i| *i >= 0),
+                (ReferenceValues::Range(v), Some(ValueKind::String)) => {
+                    v.iter().all(|(a, b)| *a >= 0 && *b >= 0)
+                }
+                (ReferenceValues::Property(_), Some(ValueKind::Object)) => true,
+                (ReferenceValues::Element(_), None) => target.is_none(),
+                _ => false,
+            };
+            if !fits {
+                self.force_close(
+                    session,
+                    ForceCloseReason::InvalidReferenceEvent,
+                    "reference type does not fit its value".into(),
+                );
+                return;
+            }
+        }
+        let transformed = match values {
+            Some(v) => match self
+                .cc
+                .transform_reference(owner, context, target.as_ref(), v)
+            {
+                Ok(Some(ReferenceValues::Element(ids))) => Some(Some(ReferenceValues::Element(
+                    ids.into_iter().filter(|id| self.doc.contains(id)).collect(),
+                ))),
+                Ok(other) => Some(other),
+                Err(e) => {
+                    self.force_close(
+                        session,
+                        ForceCloseReason::InvalidReferenceEvent,
+                        format!("reference rejected: {e}"),
+                    );
+                    return;
+                }
+            },
+            None => None,
+        };
+        let event_change = match (change, position) {
+            (ReferenceChange::Shared(_), Some(_)) => return,
+            (ReferenceChange::Shared(_), None) => {
+                let values = transformed.flatten();
+                self.references.push((
+                    owner,
+                    SharedReference {
+                        session: session.to_string(),
+                        target: target.clone(),
+                        key: key.clone(),
+                        values: values.clone(),
+                    },
+                ));
+                match values {
+                    Some(v) => ReferenceChange::Shared(v),
+                    None => return,
+                }
+            }
+            (ReferenceChange::Set(_), Some(i)) => match transformed.flatten() {
+                Some(v) => {
+                    self.references[i].1.values = Some(v.clone());
+                    ReferenceChange::Set(v)
+                }
+                None => return,
+            },
+            (ReferenceChange::Cleared, Some(i)) => {
+                self.references[i].1.values = None;
+                ReferenceChange::Cleared
+            }
+            (ReferenceChange::Unshared, Some(i)) => {
+                self.references.remove(i);
+                ReferenceChange::Unshared
+            }
+            (_, None) => return,
+        };
+        let event = ModelEvent::Reference {
+            model: self.meta.id.clone(),
+            session: session.to_string(),
+            target,
+            key,
+            change: event_change,
+        };
+        self.awaiting.push_back((
+            self.batch_id,
+            Awaiting::Broadcast {
+                except: session.to_string(),
+                event,
+            },
+        ));
+    }
+
+    /// Sends everything written since the last flush to the store as one batch.
+    fn flush(&mut self) {
+        if !self.nothing_to_write() {
+            let now = self.clock.now_ms();
+            if self.batch_snapshot.is_none()
+                && self.cc.version() > self.last_snapshot_version
+                && now - self.last_snapshot_ms >= self.config.snapshot_every_ms
+            {
+                self.take_snapshot(now);
+            }
+        }
+        if self.nothing_to_write() {
+            // Whatever waits on this batch only depends on earlier ones.
+            let prev = self.batch_id - 1;
+            for (tag, _) in self.awaiting.iter_mut().rev() {
+                if *tag != self.batch_id {
+                    break;
+                }
+                *tag = prev;
+            }
+            self.release();
+            return;
+        }
+        let number = self.meta.number;
+        let mut writes = Vec::with_capacity(3);
+        if !self.batch_ops.is_empty() {
+            writes.push(WriteOp::AppendOps {
+                number,
+                ops: std::mem::take(&mut self.batch_ops),
+            });
+        }
+        if let Some(snapshot) = self.batch_snapshot.take() {
+            writes.push(WriteOp::PutSnapshot { number, snapshot });
+        }
+        writes.push(WriteOp::PutModelMeta(self.meta.clone()));
+        self.batch_meta_dirty = false;
+        let batch = self.batch_id;
+        self.batch_id += 1;
+        let tx = self.tx.clone();
+        self.store.write(
+            writes,
+            Box::new(move |result| {
+                let _ = tx.send(Command::Durable { batch, result });
+            }),
+        );
+    }
+
+    /// Delivers everything whose writes are durable, in order.
+    fn release(&mut self) {
+        while let Some((tag, _)) = self.awaiting.front() {
+            if *tag > self.durable_id {
+                break;
+            }
+            let Some((_, item)) = self.awaiting.pop_front() else {
+                break;
+            };
+            self.deliver(item);
+        }
+    }
+
+    fn deliver(&mut self, item: Awaiting) {
+        let model = self.meta.id.clone();
+        match item {
+            Awaiting::Op {
+                context,
+                submitter,
+                user,
+                timestamp_ms,
+                op,
+                host_reply,
+            } => {
+                self.released_version = context + 1;
+                let submitter_session = submitter.as_ref().map(|(s, _)| s.as_str());
+                if let Some((session, seq)) = &submitter {
+                    self.send(
+                        session,
+                        ModelEvent::Ack {
+                            model: model.clone(),
+                            seq: *seq,
+                            version: context,
+                            timestamp_ms,
+                        },
+                    );
+                }
+                let session_name = submitter_session.unwrap_or(HOST_SESSION).to_string();
+                for (id, slot) in &self.sessions {
+                    if slot.state == SlotState::Open && Some(id.as_str()) != submitter_session {
+                        let _ = slot.sink.send(ModelEvent::Remote {
+                            model: model.clone(),
+                            session: session_name.clone(),
+                            user: user.clone(),
+                            context_version: context,
+                            timestamp_ms,
+                            op: op.clone(),
+                        });
+                    }
+                }
+                if let Some(reply) = host_reply {
+                    let _ = reply.send(Ok(context + 1));
+                }
+                self.bus.publish(EngineEvent::OperationApplied {
+                    domain: self.domain.clone(),
+                    model,
+                    version: context + 1,
+                    session: session_name,
+                    user,
+                    timestamp_ms,
+                    op,
+                });
+            }
+            Awaiting::Open {
+                session,
+                reply,
+                state,
+            } => {
+                let Some(slot) = self.sessions.get_mut(&session) else {
+                    let _ = reply.send(Err(ModelError::NotOpen(session)));
+                    return;
+                };
+                if slot.state != SlotState::Opening {
+                    let _ = reply.send(Err(ModelError::NotOpen(session)));
+                    return;
+                }
+                let user = slot.user.clone();
+                if reply.send(Ok(state)).is_err() {
+                    // The opener went away before the answer: undo the open.
+                    if let Some(slot) = self.sessions.remove(&session) {
+                        self.cc.untrack(slot.key);
+                    }
+                    return;
+                }
+                if let Some(slot) = self.sessions.get_mut(&session) {
+                    slot.state = SlotState::Open;
+                }
+                for (id, other) in &self.sessions {
+                    if other.state == SlotState::Open && *id != session {
+                        let _ = other.sink.send(ModelEvent::RemoteOpened {
+                            model: model.clone(),
+                            session: session.clone(),
+                            user: user.clone(),
+                        });
+                    }
+                }
+                self.bus.publish(EngineEvent::ModelOpened {
+                    domain: self.domain.clone(),
+                    model,
+                    session,
+                    user,
+                });
+            }
+            Awaiting::Close { session, reply } => {
+                let Some(slot) = self.sessions.remove(&session) else {
+                    if let Some(r) = reply {
+                        let _ = r.send(Ok(()));
+                    }
+                    return;
+                };
+                if let Some(r) = reply {
+                    let _ = r.send(Ok(()));
+                }
+                for (id, other) in &self.sessions {
+                    if other.state == SlotState::Open && *id != session {
+                        let _ = other.sink.send(ModelEvent::RemoteClosed {
+                            model: model.clone(),
+                            session: session.clone(),
+                        });
+                    }
+                }
+                self.bus.publish(EngineEvent::ModelClosed {
+                    domain: self.domain.clone(),
+                    model,
+                    session,
+                    user: slot.user,
+                });
+                self.after_session_left();
+            }
+            Awaiting::Broadcast { except, event } => {
+                for (id, slot) in &self.sessions {
+                    if slot.state == SlotState::Open && *id != except {
+                        let _ = slot.sink.send(event.clone());
+                    }
+                }
+            }
+            Awaiting::Read { reply, data } => {
+                let _ = reply.send(Ok(data));
+            }
+        }
+    }
+
+    /// Closes every session and fails everything still waiting.
+    fn fail_all(&mut self, reason: ForceCloseReason, message: &str) {
+        for (_, item) in self.awaiting.drain(..) {
+            match item {
+                Awaiting::Op {
+                    host_reply: Some(r),
+                    ..
+                } => {
+                    let _ = r.send(Err(ModelError::Unavailable(message.to_string())));
+                }
+                Awaiting::Open { reply, .. } => {
+                    let _ = reply.send(Err(ModelError::Unavailable(message.to_string())));
+                }
+                Awaiting::Close { reply: Some(r), .. } => {
+                    let _ = r.send(Ok(()));
+                }
+                Awaiting::Read { reply, .. } => {
+                    let _ = reply.send(Err(ModelError::Unavailable(message.to_string())));
+                }
+                _ => {}
+            }
+        }
+        let sessions: Vec<String> = self.sessions.keys().cloned().collect();
+        for s in sessions {
+            self.force_close(&s, reason, message.to_string());
+        }
+    }
+}
+
+fn show_path(path: &[PathSegment]) -> String {
+    let mut out = String::from("$");
+    for seg in path {
+        match seg {
+            PathSegment::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            PathSegment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+fn resolve(doc: &Document, change: Change, ids: &mut IdGenerator) -> ModelResult<Operation> {
+    let find = |path: &[PathSegment]| {
+        doc.resolve(path)
+            .ok_or_else(|| ModelError::Invalid(format!("no value at path {}", show_path(path))))
+    };
+    let expect = |id: &ValueId, kind: ValueKind, path: &[PathSegment]| {
+        if doc.kind_of(id) == Some(kind) {
+            Ok(())
+        } else {
+            Err(ModelError::Invalid(format!(
+                "the value at {} is not a {kind}",
+                show_path(path)
+            )))
+        }
+    };
+    let kind = match change {
+        Change::Operation(op) => return Ok(op),
+        Change::Set { path, value } => {
+            if path.is_empty() {
+                let root = root_from_json(&value, ids)?;
+                let Data::Object(values) = root.data else {
+                    return Err(ModelError::Invalid("model data must be an object".into()));
+                };
+                return Ok(Operation::Discrete(DiscreteOp::new(
+                    doc.root_id().clone(),
+                    OpKind::ObjectSet { values },
+                )));
+            }
+            let (parent_path, last) = path.split_at(path.len() - 1);
+            let parent = find(parent_path)?;
+            let v = value_from_json(&value, ids)?;
+            match (&last[0], doc.kind_of(&parent)) {
+                (PathSegment::Key(k), Some(ValueKind::Object)) => {
+                    let exists = doc.child(&parent, &last[0]).is_some();
+                    let kind = if exists {
+                        OpKind::ObjectSetProperty {
+                            key: k.clone(),
+                            value: v,
+                        }
+                    } else {
+                        OpKind::ObjectAddProperty {
+                            key: k.clone(),
+                            value: v,
+                        }
+                    };
+                    return Ok(Operation::Discrete(DiscreteOp::new(parent, kind)));
+                }
+                (PathSegment::Index(i), Some(ValueKind::Array)) => {
+                    return Ok(Operation::Discrete(DiscreteOp::new(
+                        parent,
+                        OpKind::ArrayReplace {
+                            index: *i as i64,
+                            value: v,
+                        },
+                    )));
+                }
+                _ => {
+                    return Err(ModelError::Invalid(format!(
+                        "no container for path {}",
+                        show_path(&path)
+                    )))
+                }
+            }
+        }
+        Change::Insert { path, index, value } => {
+            let id = find(&path)?;
+            expect(&id, ValueKind::Array, &path)?;
+            let v = value_from_json(&value, ids)?;
+            (id, OpKind::ArrayInsert { index, value: v })
+        }
+        Change::Remove { path } => {
+            if path.is_empty() {
+                return Err(ModelError::Invalid("the root cannot be removed".into()));
+            }
+            find(&path)?;
+            let (parent_path, last) = path.split_at(path.len() - 1);
+            let parent = find(parent_path)?;
+            match &last[0] {
+                PathSegment::Key(k) => (parent, OpKind::ObjectRemoveProperty { key: k.clone() }),
+                PathSegment::Index(i) => (parent, OpKind::ArrayRemove { index: *i as i64 }),
+            }
+        }
+        Change::Move { path, from, to } => {
+            let id = find(&path)?;
+            expect(&id, ValueKind::Array, &path)?;
+            (id, OpKind::ArrayMove { from, to })
+        }
+        Change::Splice {
+            path,
+            index,
+            delete,
+            insert,
+        } => {
+            let id = find(&path)?;
+            expect(&id, ValueKind::String, &path)?;
+            (
+                id,
+                OpKind::StringSplice {
+                    index,
+                    delete_count: delete,
+                    insert,
+                },
+            )
+        }
+        Change::Add { path, delta } => {
+            let id = find(&path)?;
+            expect(&id, ValueKind::Number, &path)?;
+            (id, OpKind::NumberAdd { delta })
+        }
+    };
+    Ok(Operation::Discrete(DiscreteOp::new(kind.0, kind.1)))
+}
+
+/// Resolves host changes (each against the state the previous ones produce) into one operation.
+fn resolve_all(
+    doc: &Document,
+    changes: Vec<Change>,
+    ids: &mut IdGenerator,
+) -> ModelResult<Option<Operation>> {
+    let single = changes.len() == 1;
+    let mut scratch: Option<Document> = None;
+    let mut parts = Vec::new();
+    for change in changes {
+        let op = resolve(scratch.as_ref().unwrap_or(doc), change, ids)?;
+        if !single {
+            let mut next = scratch.take().unwrap_or_else(|| doc.clone());
+            next.apply(op.clone())?;
+            scratch = Some(next);
+        }
+        parts.extend(op.ops().iter().cloned());
+    }
+    Ok(match parts.len() {
+        0 => None,
+        1 => parts.pop().map(Operation::Discrete),
+        _ => Some(Operation::Compound(parts)),
+    })
+}

@@ -1,0 +1,719 @@
+//! The model service: collections and models, routing to one sequencer per open model,
+//! and history read straight from the store.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value as Json;
+use tokio::runtime::Handle;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{info_span, Instrument};
+
+use super::events::EventBus;
+use super::sequencer::{Command, OpenState, Registry, Sequencer, SequencerConfig};
+use super::{
+    Change, EventSink, ModelData, ModelError, ModelResult, ReferenceChange, SessionInfo,
+    SharedReference,
+};
+use crate::ot::json::{root_from_json, IdGenerator};
+use crate::ot::{Data, Document, Operation, Value, ValueId};
+use crate::sources::{Clock, IdSource};
+use crate::store::{
+    CollectionRecord, DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreError, WriteOp,
+};
+
+/// Settings of the model service.
+#[derive(Clone, Debug)]
+pub struct ModelServiceConfig {
+    /// Take a snapshot after this many operations.
+    pub snapshot_every_ops: u64,
+    /// Take a snapshot when this much time has passed since the last (and something changed).
+    pub snapshot_every_ms: i64,
+    /// Most operations a model keeps in memory for transforming late submissions.
+    pub max_history: usize,
+    /// How long a model with no sessions stays loaded.
+    pub passivate_after: Duration,
+}
+
+impl Default for ModelServiceConfig {
+    fn default() -> Self {
+        ModelServiceConfig {
+            snapshot_every_ops: 1000,
+            snapshot_every_ms: 600_000,
+            max_history: 100_000,
+            passivate_after: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A model's metadata.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelInfo {
+    /// Model id.
+    pub id: String,
+    /// Collection id.
+    pub collection: String,
+    /// Current durable version.
+    pub version: u64,
+    /// Creation time (epoch ms).
+    pub created_ms: i64,
+    /// Last change (epoch ms).
+    pub modified_ms: i64,
+}
+
+impl From<&ModelMeta> for ModelInfo {
+    fn from(m: &ModelMeta) -> Self {
+        ModelInfo {
+            id: m.id.clone(),
+            collection: m.collection.clone(),
+            version: m.version,
+            created_ms: m.created_ms,
+            modified_ms: m.modified_ms,
+        }
+    }
+}
+
+type ModelKey = (DomainKey, String);
+
+struct Inner {
+    store: Arc<dyn Store>,
+    bus: EventBus,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    config: ModelServiceConfig,
+    runtime: Handle,
+    models: Mutex<HashMap<ModelKey, mpsc::UnboundedSender<Command>>>,
+    closed: AtomicBool,
+}
+
+impl Registry for Inner {
+    fn try_retire(
+        &self,
+        domain: &DomainKey,
+        model: &str,
+        rx: &mut mpsc::UnboundedReceiver<Command>,
+    ) -> bool {
+        let Ok(mut models) = self.models.lock() else {
+            return false;
+        };
+        if !rx.is_empty() {
+            return false;
+        }
+        models.remove(&(domain.clone(), model.to_string()));
+        rx.close();
+        true
+    }
+
+    fn retire(&self, domain: &DomainKey, model: &str) {
+        if let Ok(mut models) = self.models.lock() {
+            models.remove(&(domain.clone(), model.to_string()));
+        }
+    }
+}
+
+/// Collections, models, and the sequencers of open models.
+#[derive(Clone)]
+pub struct ModelService {
+    inner: Arc<Inner>,
+}
+
+/// A session's handle on a model it has open.
+#[derive(Clone)]
+pub struct SessionModel {
+    tx: mpsc::UnboundedSender<Command>,
+    session: String,
+    model: String,
+}
+
+/// What opening a model gives a session.
+pub struct OpenedModel {
+    /// Handle for submitting, references and closing.
+    pub handle: SessionModel,
+    /// The data at the version the session starts from.
+    pub data: ModelData,
+    /// The value-id prefix for values this session creates (unique for this open).
+    pub value_prefix: String,
+    /// Sessions that have the model open, the opener included.
+    pub sessions: Vec<String>,
+    /// References currently shared.
+    pub references: Vec<SharedReference>,
+}
+
+impl SessionModel {
+    /// The model id.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The session id.
+    pub fn session(&self) -> &str {
+        &self.session
+    }
+
+    /// Submits an operation made at `context_version`; the ack (or a force-close) arrives on
+    /// the session's event sink.
+    pub fn submit(&self, seq: u64, context_version: u64, op: Operation) -> ModelResult<()> {
+        self.tx
+            .send(Command::Submit {
+                session: self.session.clone(),
+                seq,
+                context: context_version,
+                op,
+            })
+            .map_err(|_| ModelError::Unavailable("the model is closed".into()))
+    }
+
+    /// Shares, sets, clears or unshares a reference made at `context_version`.
+    pub fn reference(
+        &self,
+        context_version: u64,
+        target: Option<ValueId>,
+        key: String,
+        change: ReferenceChange,
+    ) -> ModelResult<()> {
+        self.tx
+            .send(Command::Reference {
+                session: self.session.clone(),
+                context: context_version,
+                target,
+                key,
+                change,
+            })
+            .map_err(|_| ModelError::Unavailable("the model is closed".into()))
+    }
+
+    /// Closes the model for this session once its earlier submissions are acknowledged.
+    pub async fn close(&self) -> ModelResult<()> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Close {
+                session: self.session.clone(),
+                reply: Some(reply),
+            })
+            .map_err(|_| ModelError::Unavailable("the model is closed".into()))?;
+        rx.await
+            .unwrap_or_else(|_| Err(ModelError::Unavailable("the model is closed".into())))
+    }
+
+    /// Closes without waiting (the session went away).
+    pub fn close_now(&self) {
+        let _ = self.tx.send(Command::Close {
+            session: self.session.clone(),
+            reply: None,
+        });
+    }
+}
+
+fn store_err(e: StoreError) -> ModelError {
+    ModelError::Store(e)
+}
+
+impl ModelService {
+    /// A service over `store`, spawning sequencers on `runtime`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: EventBus,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+        config: ModelServiceConfig,
+        runtime: Handle,
+    ) -> Self {
+        ModelService {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                clock,
+                ids,
+                config,
+                runtime,
+                models: Mutex::new(HashMap::new()),
+                closed: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The store behind this service.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    async fn write(&self, batch: Vec<WriteOp>) -> ModelResult<()> {
+        let (tx, rx) = oneshot::channel();
+        self.inner.store.write(
+            batch,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.await
+            .map_err(|_| ModelError::Store(StoreError::Closed))?
+            .map_err(store_err)
+    }
+
+    fn check_open(&self) -> ModelResult<()> {
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Err(ModelError::Unavailable("the engine is shut down".into()));
+        }
+        Ok(())
+    }
+
+    fn require_domain(&self, domain: &DomainKey) -> ModelResult<()> {
+        match self.inner.store.domain(domain).map_err(store_err)? {
+            Some(_) => Ok(()),
+            None => Err(ModelError::DomainNotFound(domain.to_string())),
+        }
+    }
+
+    fn meta(&self, domain: &DomainKey, id: &str) -> ModelResult<ModelMeta> {
+        self.inner
+            .store
+            .model(domain, id)
+            .map_err(store_err)?
+            .ok_or_else(|| ModelError::NotFound(id.to_string()))
+    }
+
+    /// Creates a collection (no-op if it exists).
+    pub async fn create_collection(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        description: &str,
+    ) -> ModelResult<()> {
+        self.check_open()?;
+        self.require_domain(domain)?;
+        if id.is_empty() {
+            return Err(ModelError::Invalid(
+                "collection id must not be empty".into(),
+            ));
+        }
+        if self
+            .inner
+            .store
+            .collection(domain, id)
+            .map_err(store_err)?
+            .is_some()
+        {
+            return Ok(());
+        }
+        self.write(vec![WriteOp::PutCollection {
+            domain: domain.clone(),
+            record: CollectionRecord {
+                id: id.to_string(),
+                description: description.to_string(),
+                created_ms: self.inner.clock.now_ms(),
+            },
+        }])
+        .await
+    }
+
+    /// Every collection of a domain.
+    pub fn collections(&self, domain: &DomainKey) -> ModelResult<Vec<CollectionRecord>> {
+        self.inner.store.collections(domain).map_err(store_err)
+    }
+
+    /// Deletes a collection and all its models.
+    pub async fn delete_collection(&self, domain: &DomainKey, id: &str) -> ModelResult<()> {
+        self.check_open()?;
+        if self
+            .inner
+            .store
+            .collection(domain, id)
+            .map_err(store_err)?
+            .is_none()
+        {
+            return Err(ModelError::CollectionNotFound(id.to_string()));
+        }
+        for m in self
+            .inner
+            .store
+            .models(domain, Some(id))
+            .map_err(store_err)?
+        {
+            self.stop_sequencer(domain, &m.id).await;
+        }
+        self.write(vec![WriteOp::DeleteCollection {
+            domain: domain.clone(),
+            id: id.to_string(),
+        }])
+        .await
+    }
+
+    /// Creates a model from plain JSON data (an object). Values get ids `0:1`, `0:2`, ….
+    pub async fn create_model(
+        &self,
+        domain: &DomainKey,
+        collection: &str,
+        id: Option<&str>,
+        data: &Json,
+        auto_create_collection: bool,
+    ) -> ModelResult<ModelInfo> {
+        let root = root_from_json(data, &mut IdGenerator::new("0", 1))?;
+        self.create_model_from_value(domain, collection, id, root, auto_create_collection)
+            .await
+    }
+
+    /// Creates a model from data that already carries value ids (e.g. a client's `@:n` ids).
+    pub async fn create_model_from_value(
+        &self,
+        domain: &DomainKey,
+        collection: &str,
+        id: Option<&str>,
+        root: Value,
+        auto_create_collection: bool,
+    ) -> ModelResult<ModelInfo> {
+        self.check_open()?;
+        self.require_domain(domain)?;
+        if collection.is_empty() {
+            return Err(ModelError::Invalid(
+                "collection id must not be empty".into(),
+            ));
+        }
+        if !matches!(root.data, Data::Object(_)) {
+            return Err(ModelError::Invalid("model data must be an object".into()));
+        }
+        // Validates ids (unique, root object).
+        Document::new(root.clone())?;
+        let id = match id {
+            Some(id) if !id.is_empty() => id.to_string(),
+            _ => self.inner.ids.uuid(),
+        };
+        let now = self.inner.clock.now_ms();
+        let mut batch = Vec::new();
+        if self
+            .inner
+            .store
+            .collection(domain, collection)
+            .map_err(store_err)?
+            .is_none()
+        {
+            if !auto_create_collection {
+                return Err(ModelError::CollectionNotFound(collection.to_string()));
+            }
+            batch.push(WriteOp::PutCollection {
+                domain: domain.clone(),
+                record: CollectionRecord {
+                    id: collection.to_string(),
+                    description: collection.to_string(),
+                    created_ms: now,
+                },
+            });
+        }
+        let meta = ModelMeta {
+            domain: domain.clone(),
+            id: id.clone(),
+            collection: collection.to_string(),
+            number: self.inner.store.allocate_model_number(),
+            created_ms: now,
+            modified_ms: now,
+            version: 1,
+            value_prefix: 1,
+        };
+        batch.push(WriteOp::CreateModel {
+            meta: meta.clone(),
+            snapshot: Snapshot {
+                version: 1,
+                timestamp_ms: now,
+                data: root,
+            },
+        });
+        match self.write(batch).await {
+            Ok(()) => Ok(ModelInfo::from(&meta)),
+            Err(ModelError::Store(StoreError::AlreadyExists(_))) => {
+                Err(ModelError::AlreadyExists(id))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A model's metadata.
+    pub fn model_info(&self, domain: &DomainKey, id: &str) -> ModelResult<ModelInfo> {
+        Ok(ModelInfo::from(&self.meta(domain, id)?))
+    }
+
+    /// Metadata of the models of a domain, or of one collection.
+    pub fn list_models(
+        &self,
+        domain: &DomainKey,
+        collection: Option<&str>,
+    ) -> ModelResult<Vec<ModelInfo>> {
+        Ok(self
+            .inner
+            .store
+            .models(domain, collection)
+            .map_err(store_err)?
+            .iter()
+            .map(ModelInfo::from)
+            .collect())
+    }
+
+    /// Deletes a model: sessions that have it open are closed (reason "deleted").
+    pub async fn delete_model(&self, domain: &DomainKey, id: &str) -> ModelResult<()> {
+        self.check_open()?;
+        self.meta(domain, id)?;
+        self.stop_sequencer(domain, id).await;
+        self.write(vec![WriteOp::DeleteModel {
+            domain: domain.clone(),
+            id: id.to_string(),
+        }])
+        .await
+    }
+
+    async fn stop_sequencer(&self, domain: &DomainKey, id: &str) {
+        let tx = self
+            .inner
+            .models
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(&(domain.clone(), id.to_string())));
+        if let Some(tx) = tx {
+            let (reply, rx) = oneshot::channel();
+            if tx.send(Command::Delete { reply }).is_ok() {
+                let _ = rx.await;
+            }
+        }
+    }
+
+    /// Loads a model into a new sequencer, or returns the running one's mailbox.
+    fn mailbox(&self, domain: &DomainKey, id: &str) -> ModelResult<mpsc::UnboundedSender<Command>> {
+        self.check_open()?;
+        let key = (domain.clone(), id.to_string());
+        let mut models = self
+            .inner
+            .models
+            .lock()
+            .map_err(|_| ModelError::Unavailable("model registry poisoned".into()))?;
+        if let Some(tx) = models.get(&key) {
+            if !tx.is_closed() {
+                return Ok(tx.clone());
+            }
+        }
+        let (meta, doc, snapshot) = self.load(domain, id)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let seq = Sequencer::new(
+            domain.clone(),
+            meta,
+            doc,
+            snapshot,
+            self.inner.store.clone(),
+            self.inner.bus.clone(),
+            self.inner.clock.clone(),
+            SequencerConfig {
+                snapshot_every_ops: self.inner.config.snapshot_every_ops.max(1),
+                snapshot_every_ms: self.inner.config.snapshot_every_ms,
+                max_history: self.inner.config.max_history,
+                passivate_after: self.inner.config.passivate_after,
+            },
+            tx.clone(),
+        );
+        let registry: Arc<dyn Registry> = self.inner.clone();
+        let span = info_span!("model", domain = %domain, model = %id);
+        self.inner
+            .runtime
+            .spawn(seq.run(rx, registry).instrument(span));
+        models.insert(key, tx.clone());
+        Ok(tx)
+    }
+
+    /// Rebuilds a model from its newest snapshot and the log after it.
+    fn load(&self, domain: &DomainKey, id: &str) -> ModelResult<(ModelMeta, Document, (u64, i64))> {
+        let mut meta = self.meta(domain, id)?;
+        let store = &self.inner.store;
+        let snapshot = store
+            .snapshot_at_or_before(meta.number, u64::MAX)
+            .map_err(store_err)?
+            .ok_or_else(|| {
+                ModelError::Store(StoreError::Corrupt(format!("model {id} has no snapshot")))
+            })?;
+        let snap = (snapshot.version, snapshot.timestamp_ms);
+        let mut doc = Document::new(snapshot.data)?;
+        let tail = store
+            .ops(meta.number, snapshot.version + 1, u64::MAX)
+            .map_err(store_err)?;
+        for r in tail {
+            doc.apply(r.op.operation())?;
+            meta.version = meta.version.max(r.version);
+            meta.modified_ms = meta.modified_ms.max(r.timestamp_ms);
+        }
+        Ok((meta, doc, snap))
+    }
+
+    /// Sends a request to a model's sequencer, reloading it if it retired in between.
+    async fn request<T>(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        make: impl Fn(oneshot::Sender<ModelResult<T>>) -> Command,
+    ) -> ModelResult<T> {
+        for _ in 0..5 {
+            let tx = self.mailbox(domain, id)?;
+            let (reply, rx) = oneshot::channel();
+            if tx.send(make(reply)).is_err() {
+                self.inner.retire(domain, id);
+                continue;
+            }
+            match rx.await {
+                Ok(r) => return r,
+                Err(_) => continue,
+            }
+        }
+        Err(ModelError::Unavailable(format!(
+            "model {id} could not be loaded"
+        )))
+    }
+
+    /// The model's current data (everything in it is durable).
+    pub async fn read(&self, domain: &DomainKey, id: &str) -> ModelResult<ModelData> {
+        self.request(domain, id, |reply| Command::Read { reply })
+            .await
+    }
+
+    /// Applies host changes as one operation at the current version; returns the version it
+    /// produced once durable.
+    pub async fn apply(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        changes: Vec<Change>,
+        user: &str,
+    ) -> ModelResult<u64> {
+        self.request(domain, id, |reply| Command::Host {
+            changes: changes.clone(),
+            user: user.to_string(),
+            reply,
+        })
+        .await
+    }
+
+    /// Opens a model for a session. Events for the session arrive on `sink`.
+    pub async fn open(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        session: SessionInfo,
+        sink: EventSink,
+    ) -> ModelResult<OpenedModel> {
+        for _ in 0..5 {
+            let tx = self.mailbox(domain, id)?;
+            let (reply, rx) = oneshot::channel();
+            let cmd = Command::Open {
+                session: session.clone(),
+                sink: sink.clone(),
+                reply,
+            };
+            if tx.send(cmd).is_err() {
+                self.inner.retire(domain, id);
+                continue;
+            }
+            let state: OpenState = match rx.await {
+                Ok(r) => r?,
+                Err(_) => continue,
+            };
+            return Ok(OpenedModel {
+                handle: SessionModel {
+                    tx,
+                    session: session.session,
+                    model: id.to_string(),
+                },
+                data: state.data,
+                value_prefix: state.value_prefix,
+                sessions: state.sessions,
+                references: state.references,
+            });
+        }
+        Err(ModelError::Unavailable(format!(
+            "model {id} could not be loaded"
+        )))
+    }
+
+    /// The model's data at `version` (1 ..= current), rebuilt from snapshots and the log.
+    pub fn data_at(&self, domain: &DomainKey, id: &str, version: u64) -> ModelResult<ModelData> {
+        let meta = self.meta(domain, id)?;
+        if version == 0 || version > meta.version {
+            return Err(ModelError::Invalid(format!(
+                "version {version} is outside 1..={}",
+                meta.version
+            )));
+        }
+        let store = &self.inner.store;
+        let snapshot = store
+            .snapshot_at_or_before(meta.number, version)
+            .map_err(store_err)?
+            .ok_or_else(|| {
+                ModelError::Store(StoreError::Corrupt(format!("model {id} has no snapshot")))
+            })?;
+        let mut modified = snapshot.timestamp_ms;
+        let mut doc = Document::new(snapshot.data)?;
+        for r in store
+            .ops(meta.number, snapshot.version + 1, version)
+            .map_err(store_err)?
+        {
+            doc.apply(r.op.operation())?;
+            modified = r.timestamp_ms;
+        }
+        Ok(ModelData {
+            version,
+            data: doc.to_value(),
+            created_ms: meta.created_ms,
+            modified_ms: modified,
+            collection: meta.collection,
+        })
+    }
+
+    /// Log records with `first <= version <= last` (versions are the ones each produced).
+    pub fn operations(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        first: u64,
+        last: u64,
+    ) -> ModelResult<Vec<OpRecord>> {
+        let meta = self.meta(domain, id)?;
+        self.inner
+            .store
+            .ops(meta.number, first, last)
+            .map_err(store_err)
+    }
+
+    /// The model's version at a wall-clock time: that of the last operation at or before it,
+    /// or 1 if none but the model existed. Before creation is an error.
+    pub fn version_at_time(&self, domain: &DomainKey, id: &str, time_ms: i64) -> ModelResult<u64> {
+        let meta = self.meta(domain, id)?;
+        if time_ms < meta.created_ms {
+            return Err(ModelError::Invalid(format!(
+                "model {id} did not exist at {time_ms}"
+            )));
+        }
+        Ok(self
+            .inner
+            .store
+            .version_at_time(meta.number, time_ms)
+            .map_err(store_err)?
+            .unwrap_or(1))
+    }
+
+    /// Flushes and stops every sequencer: sessions are closed with "server shutdown".
+    pub async fn shutdown(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        let senders: Vec<_> = self
+            .inner
+            .models
+            .lock()
+            .map(|mut m| m.drain().map(|(_, tx)| tx).collect())
+            .unwrap_or_default();
+        for tx in senders {
+            let (reply, rx) = oneshot::channel();
+            if tx.send(Command::Shutdown { reply }).is_ok() {
+                let _ = rx.await;
+            }
+        }
+        let store = self.inner.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.flush()).await;
+    }
+
+    /// Number of models currently loaded.
+    pub fn loaded_models(&self) -> usize {
+        self.inner.models.lock().map(|m| m.len()).unwrap_or(0)
+    }
+}
