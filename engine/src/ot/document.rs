@@ -81,6 +81,11 @@ impl Document {
         self.nodes.contains_key(id)
     }
 
+    /// Ids of every value in the model (in no particular order).
+    pub fn value_ids(&self) -> Vec<ValueId> {
+        self.nodes.keys().cloned().collect()
+    }
+
     /// The kind of the value with this id, if present.
     pub fn kind_of(&self, id: &ValueId) -> Option<ValueKind> {
         self.nodes.get(id).map(Node::kind)
@@ -167,10 +172,18 @@ impl Document {
 
     /// Marks as no-op every discrete part whose target is not in the model (it was removed or
     /// replaced by an earlier operation).
+    ///
+    /// Values created by earlier parts of the same compound operation count as present.
     pub fn noop_missing_targets(&self, op: &mut Operation) {
+        let mut created: Vec<ValueId> = Vec::new();
         for d in op.ops_mut() {
-            if !d.no_op && !self.nodes.contains_key(&d.id) {
+            if !d.no_op && !self.nodes.contains_key(&d.id) && !created.contains(&d.id) {
                 d.no_op = true;
+            }
+            if !d.no_op {
+                for v in d.kind.new_values() {
+                    created.extend(v.ids());
+                }
             }
         }
     }
