@@ -1,0 +1,612 @@
+//! The host facade: domains, collections, models from JSON, host-side changes, history,
+//! events, errors that leave state intact, and shutdown.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tandem::api::{
+    path, Change, Engine, EngineConfig, EngineEvent, EngineSources, ErrorCode, EventFilter,
+    PathSegment,
+};
+use tandem::model::{ModelEvent, SessionInfo};
+use tandem::ot::{DiscreteOp, OpKind, Operation};
+use tandem::sources::{ManualClock, SequentialIds};
+use tokio::sync::mpsc;
+
+fn engine_with_clock(clock: Arc<ManualClock>) -> Engine {
+    Engine::open_with(
+        EngineConfig::default(),
+        EngineSources {
+            clock,
+            ids: Arc::new(SequentialIds::default()),
+        },
+    )
+    .expect("engine")
+}
+
+#[tokio::test]
+async fn domains_collections_and_models_round_trip_json() {
+    let engine = Engine::open(EngineConfig::default()).unwrap();
+    let d = engine.create_domain("acme", "docs").await.unwrap();
+    assert_eq!(
+        engine.domains().unwrap(),
+        vec![("acme".into(), "docs".into())]
+    );
+    let err = engine.create_domain("acme", "docs").await.err().unwrap();
+    assert_eq!(err.code, ErrorCode::AlreadyExists);
+    let err = engine.create_domain("bad/ns", "x").await.err().unwrap();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+
+    d.create_collection("notes").await.unwrap();
+    let data = json!({
+        "title": "Hello 😀",
+        "n": 1.5,
+        "count": 3,
+        "tags": ["a", "b"],
+        "nested": {"ok": true, "none": null},
+        "due": {"$convergenceType": "date", "value": "2024-05-01T12:00:00.123Z"}
+    });
+    let m = d.create_model("notes", Some("n1"), &data).await.unwrap();
+    assert_eq!(m.json().await.unwrap(), data);
+    let info = m.info().unwrap();
+    assert_eq!((info.version, info.collection.as_str()), (1, "notes"));
+    // The original server's REST date form is accepted too.
+    let m2 = d
+        .create_model(
+            "other",
+            None,
+            &json!({"d": {"$$convergence_type": "date", "date": 0}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        m2.json().await.unwrap()["d"],
+        json!({"$convergenceType": "date", "value": "1970-01-01T00:00:00.000Z"})
+    );
+    assert_eq!(m2.id().len(), 36, "a generated id is a UUID");
+    let mut collections = d.collections().unwrap();
+    collections.sort();
+    assert_eq!(collections, vec!["notes", "other"]);
+    assert_eq!(d.models(Some("notes")).unwrap().len(), 1);
+    assert_eq!(d.models(None).unwrap().len(), 2);
+
+    let err = d
+        .create_model("notes", Some("n1"), &json!({}))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code, ErrorCode::AlreadyExists);
+    let err = d
+        .create_model("notes", Some("x"), &json!([1]))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    let err = d
+        .create_model(
+            "notes",
+            Some("x"),
+            &json!({"d": {"$convergenceType": "date", "value": "nope"}}),
+        )
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    assert_eq!(
+        d.models(None).unwrap().len(),
+        2,
+        "failed creates leave nothing behind"
+    );
+
+    m2.delete().await.unwrap();
+    assert_eq!(d.model(m2.id()).err().unwrap().code, ErrorCode::NotFound);
+    d.delete_collection("notes").await.unwrap();
+    assert!(d.models(None).unwrap().is_empty());
+    engine.delete_domain("acme", "docs").await.unwrap();
+    assert!(engine.domains().unwrap().is_empty());
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn host_changes_apply_and_bad_ones_leave_state_intact() {
+    let engine = Engine::open(EngineConfig::default()).unwrap();
+    let d = engine.create_domain("acme", "docs").await.unwrap();
+    let m = d
+        .create_model(
+            "c",
+            Some("m"),
+            &json!({"text": "ab", "list": [1, 2, 3], "n": 1}),
+        )
+        .await
+        .unwrap();
+    let v = m
+        .apply(vec![
+            Change::Splice {
+                path: path(&["text"]),
+                index: 1,
+                delete: 0,
+                insert: "😀".into(),
+            },
+            Change::Insert {
+                path: path(&["list"]),
+                index: 0,
+                value: json!({"x": 1}),
+            },
+            Change::Add {
+                path: path(&["n"]),
+                delta: 2.0,
+            },
+            Change::Set {
+                path: path(&["new"]),
+                value: json!("prop"),
+            },
+            Change::Set {
+                path: vec![PathSegment::Key("list".into()), PathSegment::Index(1)],
+                value: json!(9),
+            },
+            Change::Move {
+                path: path(&["list"]),
+                from: 0,
+                to: 3,
+            },
+            Change::Remove {
+                path: vec![PathSegment::Key("list".into()), PathSegment::Index(0)],
+            },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(v, 2, "a batch of changes is one version");
+    let expected = json!({"text": "a😀b", "list": [2, 3, {"x": 1}], "n": 3, "new": "prop"});
+    assert_eq!(m.json().await.unwrap(), expected);
+    // Splicing after the emoji counts UTF-16 units: index 3 is after "a😀".
+    m.apply(vec![Change::Splice {
+        path: path(&["text"]),
+        index: 3,
+        delete: 1,
+        insert: "c".into(),
+    }])
+    .await
+    .unwrap();
+    assert_eq!(m.json().await.unwrap()["text"], "a😀c");
+
+    for bad in [
+        Change::Splice {
+            path: path(&["text"]),
+            index: 2,
+            delete: 0,
+            insert: "x".into(),
+        }, // inside the pair
+        Change::Splice {
+            path: path(&["text"]),
+            index: 9,
+            delete: 0,
+            insert: "x".into(),
+        },
+        Change::Splice {
+            path: path(&["n"]),
+            index: 0,
+            delete: 0,
+            insert: "x".into(),
+        },
+        Change::Insert {
+            path: path(&["list"]),
+            index: 7,
+            value: json!(1),
+        },
+        Change::Remove {
+            path: path(&["missing"]),
+        },
+        Change::Move {
+            path: path(&["list"]),
+            from: 0,
+            to: 5,
+        },
+        Change::Operation(Operation::Discrete(DiscreteOp::new(
+            "0:1",
+            OpKind::ObjectAddProperty {
+                key: "text".into(),
+                value: tandem::ot::Value::new("zz", tandem::ot::Data::Null),
+            },
+        ))),
+    ] {
+        let before = m.data().await.unwrap();
+        let err = m
+            .apply(vec![bad.clone()])
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{bad:?} should fail"));
+        assert!(
+            matches!(
+                err.code,
+                ErrorCode::InvalidOperation | ErrorCode::InvalidArgument
+            ),
+            "{bad:?}: {err:?}"
+        );
+        let after = m.data().await.unwrap();
+        assert_eq!(before, after, "a failed change leaves the model as it was");
+    }
+    // A batch where the last part fails applies nothing.
+    let before = m.data().await.unwrap();
+    let err = m
+        .apply(vec![
+            Change::Add {
+                path: path(&["n"]),
+                delta: 1.0,
+            },
+            Change::Insert {
+                path: path(&["list"]),
+                index: 99,
+                value: json!(0),
+            },
+        ])
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code, ErrorCode::InvalidOperation);
+    assert_eq!(m.data().await.unwrap(), before);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn history_reads_past_versions_ranges_and_time() {
+    let clock = Arc::new(ManualClock::new(1_000_000));
+    let engine = engine_with_clock(clock.clone());
+    let d = engine.create_domain("h", "d").await.unwrap();
+    let m = d
+        .create_model("c", Some("m"), &json!({"t": ""}))
+        .await
+        .unwrap();
+    for (i, ch) in ["a", "b", "c", "d"].iter().enumerate() {
+        clock.set(1_000_000 + 1000 * (i as i64 + 1));
+        m.apply(vec![Change::Splice {
+            path: path(&["t"]),
+            index: i as i64,
+            delete: 0,
+            insert: ch.to_string(),
+        }])
+        .await
+        .unwrap();
+    }
+    assert_eq!(m.info().unwrap().version, 5);
+    assert_eq!(m.json_at(1).unwrap(), json!({"t": ""}));
+    assert_eq!(m.json_at(3).unwrap(), json!({"t": "ab"}));
+    assert_eq!(m.json_at(5).unwrap(), json!({"t": "abcd"}));
+    assert_eq!(m.json_at(6).err().unwrap().code, ErrorCode::InvalidArgument);
+    let h = m.history(3, 4).unwrap();
+    assert_eq!(h.iter().map(|e| e.version).collect::<Vec<_>>(), vec![3, 4]);
+    assert_eq!(h[0].operation["insertValue"], "b");
+    assert_eq!(h[0].user, tandem::api::HOST_USER);
+    assert_eq!(h[0].timestamp_ms, 1_002_000);
+    assert_eq!(
+        m.version_at(999_999).err().unwrap().code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(m.version_at(1_000_500).unwrap(), 1);
+    assert_eq!(m.version_at(1_002_000).unwrap(), 3);
+    assert_eq!(m.version_at(1_002_999).unwrap(), 3);
+    assert_eq!(m.version_at(9_000_000).unwrap(), 5);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn snapshots_keep_history_exact_across_many_versions() {
+    let mut config = EngineConfig::default();
+    config.models.snapshot_every_ops = 7;
+    config.store.snapshots_kept = 2;
+    let engine = Engine::open(config).unwrap();
+    let d = engine.create_domain("h", "d").await.unwrap();
+    let m = d
+        .create_model("c", Some("m"), &json!({"t": ""}))
+        .await
+        .unwrap();
+    let mut expected = vec![String::new()];
+    let mut text = String::new();
+    for i in 0..60 {
+        let ch = char::from(b'a' + (i % 26) as u8).to_string();
+        m.apply(vec![Change::Splice {
+            path: path(&["t"]),
+            index: 0,
+            delete: 0,
+            insert: ch.clone(),
+        }])
+        .await
+        .unwrap();
+        text.insert_str(0, &ch);
+        expected.push(text.clone());
+    }
+    for (i, t) in expected.iter().enumerate() {
+        assert_eq!(
+            m.json_at(i as u64 + 1).unwrap(),
+            json!({"t": t}),
+            "version {}",
+            i + 1
+        );
+    }
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn events_report_operations_sessions_and_the_last_session_leaving() {
+    let engine = Engine::open(EngineConfig::default()).unwrap();
+    let d = engine.create_domain("e", "d").await.unwrap();
+    let m = d
+        .create_model("c", Some("m"), &json!({"t": "x"}))
+        .await
+        .unwrap();
+    let mut events = engine.subscribe(EventFilter {
+        domain: Some(d.key().clone()),
+        model: Some("m".into()),
+    });
+    let svc = engine.model_service();
+    let (tx1, mut rx1) = mpsc::unbounded_channel();
+    let (tx2, mut rx2) = mpsc::unbounded_channel();
+    let s1 = svc
+        .open(
+            d.key(),
+            "m",
+            SessionInfo {
+                session: "s1".into(),
+                user: "alice".into(),
+            },
+            tx1,
+        )
+        .await
+        .unwrap();
+    let s2 = svc
+        .open(
+            d.key(),
+            "m",
+            SessionInfo {
+                session: "s2".into(),
+                user: "bob".into(),
+            },
+            tx2,
+        )
+        .await
+        .unwrap();
+    assert_ne!(
+        s1.value_prefix, s2.value_prefix,
+        "every open gets its own prefix"
+    );
+    assert_eq!(s2.sessions.len(), 2);
+    assert!(
+        matches!(rx1.recv().await, Some(ModelEvent::RemoteOpened { ref session, .. }) if session == "s2")
+    );
+
+    let string_id = match &s1.data.data.data {
+        tandem::ot::Data::Object(map) => map["t"].id.clone(),
+        _ => unreachable!(),
+    };
+    s1.handle
+        .submit(
+            1,
+            1,
+            Operation::Discrete(DiscreteOp::new(
+                string_id.clone(),
+                OpKind::StringSplice {
+                    index: 1,
+                    delete_count: 0,
+                    insert: "y".into(),
+                },
+            )),
+        )
+        .unwrap();
+    assert!(matches!(
+        rx1.recv().await,
+        Some(ModelEvent::Ack {
+            seq: 1,
+            version: 1,
+            ..
+        })
+    ));
+    match rx2.recv().await {
+        Some(ModelEvent::Remote {
+            session,
+            context_version,
+            ..
+        }) => {
+            assert_eq!((session.as_str(), context_version), ("s1", 1));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // A host change reaches both sessions as a remote operation.
+    m.apply(vec![Change::Splice {
+        path: path(&["t"]),
+        index: 0,
+        delete: 0,
+        insert: "h".into(),
+    }])
+    .await
+    .unwrap();
+    assert!(matches!(
+        rx1.recv().await,
+        Some(ModelEvent::Remote {
+            context_version: 2,
+            ..
+        })
+    ));
+    assert!(matches!(
+        rx2.recv().await,
+        Some(ModelEvent::Remote {
+            context_version: 2,
+            ..
+        })
+    ));
+
+    s1.handle.close().await.unwrap();
+    assert!(
+        matches!(rx2.recv().await, Some(ModelEvent::RemoteClosed { ref session, .. }) if session == "s1")
+    );
+    s2.handle.close().await.unwrap();
+
+    let mut seen = Vec::new();
+    while let Some(e) = events.recv().await {
+        let last = matches!(e, EngineEvent::LastSessionLeft { .. });
+        seen.push(e);
+        if last {
+            break;
+        }
+    }
+    let kinds: Vec<&str> = seen
+        .iter()
+        .map(|e| match e {
+            EngineEvent::ModelOpened { .. } => "opened",
+            EngineEvent::OperationApplied { .. } => "op",
+            EngineEvent::ModelClosed { .. } => "closed",
+            EngineEvent::LastSessionLeft { .. } => "last",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["opened", "opened", "op", "op", "closed", "closed", "last"]
+    );
+    match seen.last() {
+        Some(EngineEvent::LastSessionLeft { version, .. }) => assert_eq!(*version, 3),
+        other => panic!("{other:?}"),
+    }
+    match &seen[2] {
+        EngineEvent::OperationApplied {
+            version,
+            user,
+            session,
+            ..
+        } => {
+            assert_eq!(
+                (*version, user.as_str(), session.as_str()),
+                (2, "alice", "s1")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(m.json().await.unwrap(), json!({"t": "hxy"}));
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_invalid_submission_closes_only_that_session() {
+    let engine = Engine::open(EngineConfig::default()).unwrap();
+    let d = engine.create_domain("e", "d").await.unwrap();
+    let m = d
+        .create_model("c", Some("m"), &json!({"t": "x"}))
+        .await
+        .unwrap();
+    let svc = engine.model_service();
+    let (tx1, mut rx1) = mpsc::unbounded_channel();
+    let (tx2, mut rx2) = mpsc::unbounded_channel();
+    let s1 = svc
+        .open(
+            d.key(),
+            "m",
+            SessionInfo {
+                session: "s1".into(),
+                user: "a".into(),
+            },
+            tx1,
+        )
+        .await
+        .unwrap();
+    let _s2 = svc
+        .open(
+            d.key(),
+            "m",
+            SessionInfo {
+                session: "s2".into(),
+                user: "b".into(),
+            },
+            tx2,
+        )
+        .await
+        .unwrap();
+    let _ = rx1.recv().await; // s2 opened
+    let root = s1.data.data.id.clone();
+    s1.handle
+        .submit(
+            1,
+            1,
+            Operation::Discrete(DiscreteOp::new(
+                root,
+                OpKind::StringSplice {
+                    index: 0,
+                    delete_count: 0,
+                    insert: "x".into(),
+                },
+            )),
+        )
+        .unwrap();
+    assert!(matches!(
+        rx1.recv().await,
+        Some(ModelEvent::ForceClosed { .. })
+    ));
+    assert!(
+        matches!(rx2.recv().await, Some(ModelEvent::RemoteClosed { ref session, .. }) if session == "s1")
+    );
+    assert_eq!(m.json().await.unwrap(), json!({"t": "x"}));
+    assert_eq!(m.info().unwrap().version, 1);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_sessions_and_refuses_later_calls() {
+    let engine = Engine::open(EngineConfig::default()).unwrap();
+    let d = engine.create_domain("e", "d").await.unwrap();
+    let m = d.create_model("c", Some("m"), &json!({})).await.unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let _s = engine
+        .model_service()
+        .open(
+            d.key(),
+            "m",
+            SessionInfo {
+                session: "s".into(),
+                user: "u".into(),
+            },
+            tx,
+        )
+        .await
+        .unwrap();
+    engine.shutdown().await;
+    assert!(matches!(
+        rx.recv().await,
+        Some(ModelEvent::ForceClosed {
+            reason: tandem::model::ForceCloseReason::ServerShutdown,
+            ..
+        })
+    ));
+    assert_eq!(m.info().err().unwrap().code, ErrorCode::Unavailable);
+    assert_eq!(
+        engine.create_domain("x", "y").await.err().unwrap().code,
+        ErrorCode::Unavailable
+    );
+    engine.shutdown().await; // idempotent
+}
+
+#[test]
+fn config_from_json_has_working_defaults_and_clear_errors() {
+    let c = EngineConfig::from_json("{}").unwrap();
+    assert_eq!(c, EngineConfig::default());
+    let c =
+        EngineConfig::from_json(r#"{"data_dir": "/tmp/x", "models": {"snapshot_every_ops": 10}}"#)
+            .unwrap();
+    assert_eq!(c.models.snapshot_every_ops, 10);
+    let e = EngineConfig::from_json(r#"{"data_dri": "/tmp/x"}"#)
+        .err()
+        .unwrap();
+    assert_eq!(e.code, ErrorCode::Config);
+    assert!(e.message.contains("data_dri"), "{}", e.message);
+    let e = EngineConfig::from_json(r#"{"models": {"snapshot_every_ops": 0}}"#)
+        .err()
+        .unwrap();
+    assert_eq!(e.code, ErrorCode::Config);
+}
+
+#[test]
+fn an_engine_without_a_host_runtime_runs_its_own() {
+    let engine = Engine::open(EngineConfig::default()).unwrap();
+    let d = engine.block_on(engine.create_domain("a", "b")).unwrap();
+    let m = engine
+        .block_on(d.create_model("c", Some("m"), &json!({"k": [1]})))
+        .unwrap();
+    assert_eq!(engine.block_on(m.json()).unwrap(), json!({"k": [1]}));
+    engine.block_on(engine.shutdown());
+}
