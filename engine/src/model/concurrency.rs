@@ -83,6 +83,10 @@ pub struct Concurrency {
     history: VecDeque<Event>,
     clients: HashMap<ClientKey, ClientState>,
     max_history: usize,
+    /// The client of the newest run of consecutive events by one client, and where that run
+    /// started: a client transforming against history can skip its own trailing run.
+    run_client: Option<ClientKey>,
+    run_start: u64,
 }
 
 impl Concurrency {
@@ -95,6 +99,8 @@ impl Concurrency {
             history: VecDeque::new(),
             clients: HashMap::new(),
             max_history: max_history.max(1),
+            run_client: None,
+            run_start: version,
         }
     }
 
@@ -144,7 +150,13 @@ impl Concurrency {
             .cloned()
             .collect();
         let start = path.last().map(|(v, _)| v + 1).unwrap_or(context);
-        if start < self.version {
+        // Events after the start of the client's own trailing run are all its own.
+        let end = if self.run_client == Some(client) {
+            self.run_start
+        } else {
+            self.version
+        };
+        if start < end {
             if start < self.base {
                 return Err(ConcurrencyError::ContextTooOld {
                     context,
@@ -152,7 +164,8 @@ impl Concurrency {
                 });
             }
             let skip = (start - self.base) as usize;
-            for (i, e) in self.history.range(skip..).enumerate() {
+            let take = (end - start) as usize;
+            for (i, e) in self.history.range(skip..skip + take).enumerate() {
                 if e.client != client {
                     path.push((start + i as u64, e.op.clone()));
                 }
@@ -207,6 +220,7 @@ impl Concurrency {
             state.context = pending.context;
             state.branch = pending.branch;
         }
+        self.note_run(pending.client);
         self.history.push_back(Event {
             client: pending.client,
             op: applied,
@@ -218,6 +232,7 @@ impl Concurrency {
     /// Records an operation from a participant that is not tracked (for example a host-side
     /// change made at the current version).
     pub fn commit_untracked(&mut self, client: ClientKey, applied: Arc<Operation>) {
+        self.note_run(client);
         self.history.push_back(Event {
             client,
             op: applied,
@@ -253,6 +268,13 @@ impl Concurrency {
             }
         }
         Ok(Some(values))
+    }
+
+    fn note_run(&mut self, client: ClientKey) {
+        if self.run_client != Some(client) {
+            self.run_client = Some(client);
+            self.run_start = self.version;
+        }
     }
 
     fn prune(&mut self) {
