@@ -274,6 +274,11 @@ impl Request {
 }
 
 /// The durable default store.
+///
+/// Commit callbacks run on the store's writer thread, in call order, after the transaction
+/// holding their batch is durable. They should return quickly and must not wait on the store
+/// (for example by calling [`Store::flush`]), since the writer cannot make progress meanwhile.
+/// A panicking callback is caught and logged.
 pub struct LmdbStore {
     sender: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
@@ -375,6 +380,15 @@ impl LmdbStore {
 
     fn dbs(&self) -> &Dbs {
         &self.shared.dbs
+    }
+}
+
+impl std::fmt::Debug for LmdbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LmdbStore")
+            .field("path", &self.path)
+            .field("commits", &self.commit_count())
+            .finish_non_exhaustive()
     }
 }
 
