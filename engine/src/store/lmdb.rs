@@ -1,61 +1,921 @@
 //! The LMDB store (heed): one data directory, one writer thread with group commit.
+//!
+//! Layout: named databases `meta` (format version), `domains`, `collections` and `models`
+//! (keyed by the escaped domain key, then the escaped id), `ops` and `snapshots` (keyed by the
+//! big-endian pair `(model number, version)`). Values are encoded by [`super::codec`].
+//!
+//! Every write goes through one writer thread: it takes the first queued request, drains what
+//! else is queued (up to `max_batch` records), applies all of it in one write transaction,
+//! commits (LMDB's default, durable flags: the commit is fsynced) and only then reports each
+//! request's outcome to its callback, in call order. Reads open their own read transaction per
+//! call and run concurrently with the writer.
+
+use std::collections::HashSet;
+use std::ops::Bound;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, LazyLock, Mutex};
+use std::thread::JoinHandle;
+
+use heed::types::{Bytes, DecodeIgnore};
+use heed::{Database, Env, EnvOpenOptions, MdbError, PutFlags, RoTxn, RwTxn, WithoutTls};
 
 use super::{
-    CollectionRecord, CommitCallback, DomainKey, DomainRecord, ModelMeta, OpRecord, Snapshot,
-    Store, StoreError, StoreOptions, StoreResult, StoreStats, WriteOp,
+    codec, CollectionRecord, CommitCallback, DomainKey, DomainRecord, ModelMeta, OpRecord,
+    Snapshot, Store, StoreError, StoreOptions, StoreResult, StoreStats, WriteOp, FORMAT_VERSION,
 };
 
+type Db = Database<Bytes, Bytes>;
+
+/// Canonical paths of the data directories this process has open.
+static OPEN: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+
+const VERSION_KEY: &[u8] = b"format_version";
+
+/// Granularity of the map size (a multiple of every common OS page size).
+const MAP_GRANULE: u64 = 1 << 20;
+
+fn io(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+/// Converts a heed error, making a full map explicit.
+fn db_err(e: heed::Error) -> StoreError {
+    match e {
+        heed::Error::Mdb(MdbError::MapFull) => StoreError::Io(
+            "the database is full: it reached its map size (StoreOptions::max_size_bytes); \
+             raise max_size_bytes"
+                .into(),
+        ),
+        other => StoreError::Io(format!("lmdb: {other}")),
+    }
+}
+
+fn is_map_full(e: &StoreError) -> bool {
+    matches!(e, StoreError::Io(m) if m.starts_with("the database is full"))
+}
+
+/// Holds a data directory's entry in [`OPEN`]; removes it when dropped.
+struct Registration(PathBuf);
+
+impl Registration {
+    fn claim(path: PathBuf) -> StoreResult<Self> {
+        let mut open = OPEN
+            .lock()
+            .map_err(|_| StoreError::Io("store registry lock poisoned".into()))?;
+        if !open.insert(path.clone()) {
+            return Err(StoreError::Io(format!(
+                "the store at {} is already open in this process",
+                path.display()
+            )));
+        }
+        Ok(Registration(path))
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Ok(mut open) = OPEN.lock() {
+            open.remove(&self.0);
+        }
+    }
+}
+
+/// Opens the LMDB environment in `path` (which must be registered in [`OPEN`]).
+fn open_env(path: &Path, max_size_bytes: u64) -> StoreResult<Env<WithoutTls>> {
+    let granules = max_size_bytes.div_ceil(MAP_GRANULE).max(1);
+    let map_size = usize::try_from(granules.saturating_mul(MAP_GRANULE))
+        .unwrap_or(usize::MAX - (usize::MAX % MAP_GRANULE as usize));
+    let mut options = EnvOpenOptions::new().read_txn_without_tls();
+    options.map_size(map_size).max_dbs(8);
+    // SAFETY: LMDB memory-maps `data.mdb`; mapping is unsound only if the file is changed
+    // behind LMDB's back while mapped. That cannot happen here: (1) the engine opens each data
+    // directory at most once per process — the caller holds this directory's canonical path in
+    // the `OPEN` registry, which refuses a second open until the first store is dropped (and
+    // with it the environment closed); (2) other processes are coordinated by LMDB's own lock
+    // file, since we keep the default flags (no NO_LOCK, no WRITE_MAP, no NO_SYNC); (3) the
+    // directory is owned by the engine and nothing else writes its files; (4) no transaction
+    // outlives the environment: read transactions live within one method call, and the writer
+    // thread, the only user of write transactions, is joined before the environment closes.
+    let env = unsafe { options.open(path) }.map_err(db_err)?;
+    Ok(env)
+}
+
+/// The databases of one environment.
+#[derive(Clone, Copy)]
+struct Dbs {
+    meta: Db,
+    domains: Db,
+    collections: Db,
+    models: Db,
+    ops: Db,
+    snapshots: Db,
+}
+
+const DB_NAMES: [&str; 6] = [
+    "meta",
+    "domains",
+    "collections",
+    "models",
+    "ops",
+    "snapshots",
+];
+
+/// Checks the format version (writing it into a new environment) and opens every database.
+fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<Dbs> {
+    let mut wtxn = env.write_txn().map_err(db_err)?;
+    let main: Option<Db> = env.open_database(&wtxn, None).map_err(db_err)?;
+    let fresh = match main {
+        Some(db) => db.is_empty(&wtxn).map_err(db_err)?,
+        None => true,
+    };
+    let missing = StoreError::FormatVersion {
+        found: 0,
+        expected: FORMAT_VERSION,
+    };
+    if !fresh {
+        let meta: Db = env
+            .open_database(&wtxn, Some("meta"))
+            .map_err(db_err)?
+            .ok_or_else(|| missing.clone())?;
+        let found = match meta.get(&wtxn, VERSION_KEY).map_err(db_err)? {
+            None => return Err(missing),
+            Some(bytes) => u32::from_be_bytes(bytes.try_into().map_err(|_| {
+                StoreError::Corrupt(format!("format version record of {} bytes", bytes.len()))
+            })?),
+        };
+        if found != FORMAT_VERSION {
+            return Err(StoreError::FormatVersion {
+                found,
+                expected: FORMAT_VERSION,
+            });
+        }
+    }
+    let mut dbs = Vec::with_capacity(DB_NAMES.len());
+    for name in DB_NAMES {
+        let db: Db = env.create_database(&mut wtxn, Some(name)).map_err(db_err)?;
+        dbs.push(db);
+    }
+    let dbs = Dbs {
+        meta: dbs[0],
+        domains: dbs[1],
+        collections: dbs[2],
+        models: dbs[3],
+        ops: dbs[4],
+        snapshots: dbs[5],
+    };
+    if fresh {
+        dbs.meta
+            .put(&mut wtxn, VERSION_KEY, &FORMAT_VERSION.to_be_bytes())
+            .map_err(db_err)?;
+    }
+    wtxn.commit().map_err(db_err)?;
+    Ok(dbs)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys.
+// ---------------------------------------------------------------------------------------------
+
+/// Appends `s` so that concatenations of escaped strings sort like tuples of the strings and no
+/// escaped string is a prefix of another: NUL becomes `00 01`, the terminator is `00 00`.
+fn push_escaped(out: &mut Vec<u8>, s: &str) {
+    for &b in s.as_bytes() {
+        if b == 0 {
+            out.extend_from_slice(&[0, 1]);
+        } else {
+            out.push(b);
+        }
+    }
+    out.extend_from_slice(&[0, 0]);
+}
+
+fn domain_key(d: &DomainKey) -> Vec<u8> {
+    let mut out = Vec::with_capacity(d.namespace.len() + d.id.len() + 4);
+    push_escaped(&mut out, &d.namespace);
+    push_escaped(&mut out, &d.id);
+    out
+}
+
+fn child_key(d: &DomainKey, id: &str) -> Vec<u8> {
+    let mut out = domain_key(d);
+    push_escaped(&mut out, id);
+    out
+}
+
+/// The smallest key greater than every key starting with `prefix` (`prefix` ends in `00 00`).
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            break;
+        }
+    }
+    end
+}
+
+fn num_key(number: u64, version: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&number.to_be_bytes());
+    k[8..].copy_from_slice(&version.to_be_bytes());
+    k
+}
+
+/// Splits an `(number, version)` key; `None` for a key of another length.
+fn split_num_key(key: &[u8]) -> Option<(u64, u64)> {
+    let n: [u8; 8] = key.get(..8)?.try_into().ok()?;
+    let v: [u8; 8] = key.get(8..16)?.try_into().ok()?;
+    (key.len() == 16).then(|| (u64::from_be_bytes(n), u64::from_be_bytes(v)))
+}
+
+fn model_range(number: u64) -> ([u8; 16], [u8; 16]) {
+    (num_key(number, 0), num_key(number, u64::MAX))
+}
+
+fn range_of<'a>(lo: &'a [u8], hi: &'a [u8]) -> (Bound<&'a [u8]>, Bound<&'a [u8]>) {
+    (Bound::Included(lo), Bound::Included(hi))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store.
+// ---------------------------------------------------------------------------------------------
+
+struct Shared {
+    env: Env<WithoutTls>,
+    dbs: Dbs,
+    commits: AtomicU64,
+}
+
+enum Request {
+    Write {
+        batch: Vec<WriteOp>,
+        done: CommitCallback,
+    },
+    Flush(mpsc::SyncSender<()>),
+}
+
+impl Request {
+    /// How much this request counts against `max_batch`.
+    fn weight(&self) -> usize {
+        match self {
+            Request::Write { batch, .. } => batch
+                .iter()
+                .map(|op| match op {
+                    WriteOp::AppendOps { ops, .. } => ops.len().max(1),
+                    _ => 1,
+                })
+                .sum::<usize>()
+                .max(1),
+            Request::Flush(_) => 0,
+        }
+    }
+}
+
 /// The durable default store.
+///
+/// Commit callbacks run on the store's writer thread, in call order, after the transaction
+/// holding their batch is durable. They should return quickly and must not wait on the store
+/// (for example by calling [`Store::flush`]), since the writer cannot make progress meanwhile.
+/// A panicking callback is caught and logged.
 pub struct LmdbStore {
-    _options: StoreOptions,
+    sender: Option<mpsc::Sender<Request>>,
+    writer: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    next_number: AtomicU64,
+    path: PathBuf,
+    // Declared last so that it is dropped after the environment is closed.
+    _registration: Registration,
 }
 
 impl LmdbStore {
     /// Opens (creating if needed) the store in `options.path`.
+    ///
+    /// Fails with [`StoreError::FormatVersion`] when the directory holds a store of another
+    /// format (or one without a format version), and with [`StoreError::Io`] when the directory
+    /// is already open in this process.
     pub fn open(options: StoreOptions) -> StoreResult<Self> {
-        let _ = options;
-        Err(StoreError::Io("LMDB store not implemented yet".into()))
+        std::fs::create_dir_all(&options.path)
+            .map_err(|e| StoreError::Io(format!("create {}: {e}", options.path.display())))?;
+        let path = std::fs::canonicalize(&options.path)
+            .map_err(|e| StoreError::Io(format!("resolve {}: {e}", options.path.display())))?;
+        let registration = Registration::claim(path.clone())?;
+        let env = open_env(&path, options.max_size_bytes)?;
+        let dbs = init_dbs(&env)?;
+
+        let next_number = {
+            let rtxn = env.read_txn().map_err(db_err)?;
+            let mut max = 0;
+            // Every model has its first snapshot until it is deleted, so the last snapshot key
+            // (and the last log key) carry the largest model number in use.
+            for db in [dbs.snapshots, dbs.ops] {
+                if let Some((key, _)) = db.last(&rtxn).map_err(db_err)? {
+                    let (n, _) = split_num_key(key)
+                        .ok_or_else(|| StoreError::Corrupt("malformed log key".into()))?;
+                    max = max.max(n);
+                }
+            }
+            max.saturating_add(1)
+        };
+
+        let shared = Arc::new(Shared {
+            env,
+            dbs,
+            commits: AtomicU64::new(0),
+        });
+        let (sender, receiver) = mpsc::channel();
+        let mut writer = Writer {
+            shared: shared.clone(),
+            snapshots_kept: options.snapshots_kept,
+            max_batch: options.max_batch.max(1),
+            buf: Vec::with_capacity(256),
+            last_op_key: None,
+        };
+        let handle = std::thread::Builder::new()
+            .name("tandem-store-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(|e| StoreError::Io(format!("spawn the store writer thread: {e}")))?;
+        Ok(LmdbStore {
+            sender: Some(sender),
+            writer: Some(handle),
+            shared,
+            next_number: AtomicU64::new(next_number),
+            path,
+            _registration: registration,
+        })
+    }
+
+    /// The canonical path of the data directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of write transactions committed since the store was opened (for tests and
+    /// monitoring of group commit).
+    pub fn commit_count(&self) -> u64 {
+        self.shared.commits.load(Ordering::Relaxed)
+    }
+
+    /// Overwrites the stored format version of the (closed) store in `path`. For tests of the
+    /// version check only.
+    #[doc(hidden)]
+    pub fn set_format_version_for_tests(path: &Path, version: u32) -> StoreResult<()> {
+        let path = std::fs::canonicalize(path).map_err(io)?;
+        let _registration = Registration::claim(path.clone())?;
+        let env = open_env(&path, MAP_GRANULE)?;
+        let mut wtxn = env.write_txn().map_err(db_err)?;
+        let meta: Db = env
+            .create_database(&mut wtxn, Some("meta"))
+            .map_err(db_err)?;
+        meta.put(&mut wtxn, VERSION_KEY, &version.to_be_bytes())
+            .map_err(db_err)?;
+        wtxn.commit().map_err(db_err)?;
+        Ok(())
+    }
+
+    fn read_txn(&self) -> StoreResult<RoTxn<'_, WithoutTls>> {
+        self.shared.env.read_txn().map_err(db_err)
+    }
+
+    fn dbs(&self) -> &Dbs {
+        &self.shared.dbs
+    }
+}
+
+impl std::fmt::Debug for LmdbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LmdbStore")
+            .field("path", &self.path)
+            .field("commits", &self.commit_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for LmdbStore {
+    fn drop(&mut self) {
+        // Closing the channel lets the writer drain what is queued, then exit.
+        drop(self.sender.take());
+        if let Some(handle) = self.writer.take() {
+            if handle.join().is_err() {
+                tracing::error!("the store writer thread panicked");
+            }
+        }
     }
 }
 
 impl Store for LmdbStore {
-    fn write(&self, _batch: Vec<WriteOp>, done: CommitCallback) {
-        done(Err(StoreError::Closed))
+    fn write(&self, batch: Vec<WriteOp>, done: CommitCallback) {
+        let Some(sender) = &self.sender else {
+            return done(Err(StoreError::Closed));
+        };
+        if let Err(mpsc::SendError(Request::Write { done, .. })) =
+            sender.send(Request::Write { batch, done })
+        {
+            done(Err(StoreError::Closed));
+        }
     }
-    fn domain(&self, _key: &DomainKey) -> StoreResult<Option<DomainRecord>> {
-        Err(StoreError::Closed)
+
+    fn domain(&self, key: &DomainKey) -> StoreResult<Option<DomainRecord>> {
+        let rtxn = self.read_txn()?;
+        self.dbs()
+            .domains
+            .get(&rtxn, &domain_key(key))
+            .map_err(db_err)?
+            .map(codec::decode_domain)
+            .transpose()
     }
+
     fn domains(&self) -> StoreResult<Vec<DomainRecord>> {
-        Err(StoreError::Closed)
+        let rtxn = self.read_txn()?;
+        let mut out = Vec::new();
+        for item in self.dbs().domains.iter(&rtxn).map_err(db_err)? {
+            let (_, bytes) = item.map_err(db_err)?;
+            out.push(codec::decode_domain(bytes)?);
+        }
+        Ok(out)
     }
-    fn collection(&self, _d: &DomainKey, _id: &str) -> StoreResult<Option<CollectionRecord>> {
-        Err(StoreError::Closed)
+
+    fn collection(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<CollectionRecord>> {
+        let rtxn = self.read_txn()?;
+        self.dbs()
+            .collections
+            .get(&rtxn, &child_key(domain, id))
+            .map_err(db_err)?
+            .map(codec::decode_collection)
+            .transpose()
     }
-    fn collections(&self, _d: &DomainKey) -> StoreResult<Vec<CollectionRecord>> {
-        Err(StoreError::Closed)
+
+    fn collections(&self, domain: &DomainKey) -> StoreResult<Vec<CollectionRecord>> {
+        let rtxn = self.read_txn()?;
+        let prefix = domain_key(domain);
+        let mut out = Vec::new();
+        for item in self
+            .dbs()
+            .collections
+            .prefix_iter(&rtxn, &prefix)
+            .map_err(db_err)?
+        {
+            let (_, bytes) = item.map_err(db_err)?;
+            out.push(codec::decode_collection(bytes)?);
+        }
+        Ok(out)
     }
-    fn model(&self, _d: &DomainKey, _id: &str) -> StoreResult<Option<ModelMeta>> {
-        Err(StoreError::Closed)
+
+    fn model(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ModelMeta>> {
+        let rtxn = self.read_txn()?;
+        self.dbs()
+            .models
+            .get(&rtxn, &child_key(domain, id))
+            .map_err(db_err)?
+            .map(codec::decode_model_meta)
+            .transpose()
     }
-    fn models(&self, _d: &DomainKey, _c: Option<&str>) -> StoreResult<Vec<ModelMeta>> {
-        Err(StoreError::Closed)
+
+    fn models(&self, domain: &DomainKey, collection: Option<&str>) -> StoreResult<Vec<ModelMeta>> {
+        let rtxn = self.read_txn()?;
+        let prefix = domain_key(domain);
+        let mut out = Vec::new();
+        for item in self
+            .dbs()
+            .models
+            .prefix_iter(&rtxn, &prefix)
+            .map_err(db_err)?
+        {
+            let (_, bytes) = item.map_err(db_err)?;
+            let meta = codec::decode_model_meta(bytes)?;
+            if collection.is_none_or(|c| meta.collection == c) {
+                out.push(meta);
+            }
+        }
+        Ok(out)
     }
-    fn ops(&self, _n: u64, _f: u64, _l: u64) -> StoreResult<Vec<OpRecord>> {
-        Err(StoreError::Closed)
+
+    fn ops(&self, number: u64, first: u64, last: u64) -> StoreResult<Vec<OpRecord>> {
+        if first > last {
+            return Ok(Vec::new());
+        }
+        let rtxn = self.read_txn()?;
+        let (lo, hi) = (num_key(number, first), num_key(number, last));
+        let iter = self
+            .dbs()
+            .ops
+            .range(&rtxn, &range_of(&lo, &hi))
+            .map_err(db_err)?;
+        let mut out = Vec::with_capacity(usize::try_from(last - first).unwrap_or(0).min(4096));
+        for item in iter {
+            let (_, bytes) = item.map_err(db_err)?;
+            out.push(codec::decode_op(bytes)?);
+        }
+        Ok(out)
     }
-    fn snapshot_at_or_before(&self, _n: u64, _v: u64) -> StoreResult<Option<Snapshot>> {
-        Err(StoreError::Closed)
+
+    fn snapshot_at_or_before(&self, number: u64, version: u64) -> StoreResult<Option<Snapshot>> {
+        let rtxn = self.read_txn()?;
+        let key = num_key(number, version);
+        match self
+            .dbs()
+            .snapshots
+            .get_lower_than_or_equal_to(&rtxn, &key)
+            .map_err(db_err)?
+        {
+            Some((k, bytes)) if split_num_key(k).is_some_and(|(n, _)| n == number) => {
+                codec::decode_snapshot(bytes).map(Some)
+            }
+            _ => Ok(None),
+        }
     }
-    fn version_at_time(&self, _n: u64, _t: i64) -> StoreResult<Option<u64>> {
-        Err(StoreError::Closed)
+
+    fn version_at_time(&self, number: u64, time_ms: i64) -> StoreResult<Option<u64>> {
+        let rtxn = self.read_txn()?;
+        let db = self.dbs().ops;
+        // The first record at or after `(number, version)` within the model: its version and
+        // timestamp.
+        let seek = |version: u64| -> StoreResult<Option<(u64, i64)>> {
+            match db
+                .get_greater_than_or_equal_to(&rtxn, &num_key(number, version))
+                .map_err(db_err)?
+            {
+                Some((k, bytes)) => match split_num_key(k) {
+                    Some((n, v)) if n == number => Ok(Some((v, codec::decode_op_time(bytes)?.1))),
+                    _ => Ok(None),
+                },
+                None => Ok(None),
+            }
+        };
+        let Some((first, first_time)) = seek(0)? else {
+            return Ok(None);
+        };
+        if first_time > time_ms {
+            return Ok(None);
+        }
+        let (last, last_time) = match db
+            .get_lower_than_or_equal_to(&rtxn, &num_key(number, u64::MAX))
+            .map_err(db_err)?
+        {
+            Some((k, bytes)) => match split_num_key(k) {
+                Some((n, v)) if n == number => (v, codec::decode_op_time(bytes)?.1),
+                _ => return Ok(None),
+            },
+            None => return Ok(None),
+        };
+        if last_time <= time_ms {
+            return Ok(Some(last));
+        }
+        // Timestamps do not decrease with the version, so "the first record at or after v is
+        // at or before time_ms" holds for v up to the answer and fails after it. Invariant:
+        // it holds at `good` and fails at `bad`; `good` is always a stored version.
+        let (mut good, mut bad) = (first, last);
+        while bad - good > 1 {
+            let mid = good + (bad - good) / 2;
+            match seek(mid)? {
+                Some((_, t)) if t <= time_ms => good = mid,
+                _ => bad = mid,
+            }
+        }
+        Ok(Some(good))
     }
+
     fn allocate_model_number(&self) -> u64 {
-        0
+        self.next_number.fetch_add(1, Ordering::Relaxed)
     }
+
     fn flush(&self) -> StoreResult<()> {
-        Err(StoreError::Closed)
+        let sender = self.sender.as_ref().ok_or(StoreError::Closed)?;
+        let (tx, rx) = mpsc::sync_channel(1);
+        sender
+            .send(Request::Flush(tx))
+            .map_err(|_| StoreError::Closed)?;
+        rx.recv().map_err(|_| StoreError::Closed)
     }
+
     fn stats(&self) -> StoreResult<StoreStats> {
-        Err(StoreError::Closed)
+        let rtxn = self.read_txn()?;
+        let pages = |db: Db| -> StoreResult<(u64, u64)> {
+            let s = db.stat(&rtxn).map_err(db_err)?;
+            let pages = (s.branch_pages + s.leaf_pages + s.overflow_pages) as u64;
+            Ok((pages * u64::from(s.page_size), s.entries as u64))
+        };
+        let (log_bytes, op_count) = pages(self.dbs().ops)?;
+        let (snapshot_bytes, _) = pages(self.dbs().snapshots)?;
+        let file_bytes = ["data.mdb", "lock.mdb"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(self.path.join(f)).ok())
+            .map(|m| m.len())
+            .sum();
+        Ok(StoreStats {
+            file_bytes,
+            log_bytes,
+            snapshot_bytes,
+            op_count,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The writer thread.
+// ---------------------------------------------------------------------------------------------
+
+struct Writer {
+    shared: Arc<Shared>,
+    snapshots_kept: usize,
+    max_batch: usize,
+    /// Reused encoding buffer.
+    buf: Vec<u8>,
+    /// The greatest key of the ops db in the current transaction, if known (`[0; 16]` when the
+    /// db is empty). Keys above it are appended with `MDB_APPEND`.
+    last_op_key: Option<[u8; 16]>,
+}
+
+impl Writer {
+    fn run(&mut self, receiver: mpsc::Receiver<Request>) {
+        // `recv` fails once every sender is gone and the queue is empty.
+        while let Ok(first) = receiver.recv() {
+            let mut weight = first.weight();
+            let mut group = vec![first];
+            while weight < self.max_batch {
+                match receiver.try_recv() {
+                    Ok(next) => {
+                        weight += next.weight();
+                        group.push(next);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.process(group);
+        }
+    }
+
+    /// Commits one group and reports every outcome in order.
+    fn process(&mut self, group: Vec<Request>) {
+        let batches: Vec<Option<&[WriteOp]>> = group
+            .iter()
+            .map(|r| match r {
+                Request::Write { batch, .. } => Some(batch.as_slice()),
+                Request::Flush(_) => None,
+            })
+            .collect();
+        let (mut outcomes, committed) = self.commit(&batches);
+        drop(batches);
+        for (request, outcome) in group.into_iter().zip(outcomes.iter_mut()) {
+            match request {
+                Request::Write { done, .. } => {
+                    let result = match outcome.take() {
+                        Some(err) => Err(err),
+                        None => committed.clone(),
+                    };
+                    if catch_unwind(AssertUnwindSafe(|| done(result))).is_err() {
+                        tracing::error!("a store commit callback panicked");
+                    }
+                }
+                Request::Flush(tx) => {
+                    let _ = tx.send(());
+                }
+            }
+        }
+    }
+
+    /// Applies every batch in one transaction. Returns the per-request failures and the
+    /// outcome of the commit (which applies to every request without its own failure).
+    fn commit(
+        &mut self,
+        batches: &[Option<&[WriteOp]>],
+    ) -> (Vec<Option<StoreError>>, StoreResult<()>) {
+        let shared = self.shared.clone();
+        let mut failed: Vec<Option<StoreError>> = vec![None; batches.len()];
+        'attempt: loop {
+            let mut txn = match shared.env.write_txn() {
+                Ok(t) => t,
+                Err(e) => return (failed, Err(db_err(e))),
+            };
+            self.last_op_key = None;
+            let mut applied = false;
+            for (i, batch) in batches.iter().enumerate() {
+                let Some(batch) = batch else { continue };
+                if failed[i].is_some() {
+                    continue;
+                }
+                if let Err(e) = self.check(&txn, batch) {
+                    failed[i] = Some(e);
+                    continue;
+                }
+                if let Err(e) = self.apply(&mut txn, batch) {
+                    // The transaction holds part of this request: drop it and start over
+                    // without the request (and, on a full map, without the ones after it).
+                    if is_map_full(&e) {
+                        for (j, later) in batches.iter().enumerate().skip(i + 1) {
+                            if later.is_some() && failed[j].is_none() {
+                                failed[j] = Some(e.clone());
+                            }
+                        }
+                    }
+                    failed[i] = Some(e);
+                    drop(txn);
+                    continue 'attempt;
+                }
+                applied = true;
+            }
+            if !applied {
+                return (failed, Ok(()));
+            }
+            let result = txn.commit().map_err(db_err);
+            if result.is_ok() {
+                shared.commits.fetch_add(1, Ordering::Relaxed);
+            } else if let Err(e) = &result {
+                tracing::error!("store commit failed: {e}");
+            }
+            return (failed, result);
+        }
+    }
+
+    /// Preconditions of one request, against the transaction's current state.
+    fn check(&self, txn: &RwTxn, batch: &[WriteOp]) -> StoreResult<()> {
+        for op in batch {
+            if let WriteOp::CreateModel { meta, .. } = op {
+                let key = child_key(&meta.domain, &meta.id);
+                if self
+                    .shared
+                    .dbs
+                    .models
+                    .get(txn, &key)
+                    .map_err(db_err)?
+                    .is_some()
+                {
+                    return Err(StoreError::AlreadyExists(format!("model {}", meta.id)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, txn: &mut RwTxn, batch: &[WriteOp]) -> StoreResult<()> {
+        for op in batch {
+            self.apply_one(txn, op)?;
+        }
+        Ok(())
+    }
+
+    fn apply_one(&mut self, txn: &mut RwTxn, op: &WriteOp) -> StoreResult<()> {
+        let dbs = self.shared.dbs;
+        match op {
+            WriteOp::PutDomain(d) => {
+                self.buf.clear();
+                codec::encode_domain(d, &mut self.buf);
+                dbs.domains
+                    .put(txn, &domain_key(&d.key), &self.buf)
+                    .map_err(db_err)?;
+            }
+            WriteOp::DeleteDomain(key) => {
+                let prefix = domain_key(key);
+                let end = prefix_end(&prefix);
+                let bounds = (Bound::Included(&prefix[..]), Bound::Excluded(&end[..]));
+                dbs.domains.delete(txn, &prefix).map_err(db_err)?;
+                dbs.collections.delete_range(txn, &bounds).map_err(db_err)?;
+                let mut numbers = Vec::new();
+                for item in dbs.models.prefix_iter(txn, &prefix).map_err(db_err)? {
+                    let (_, bytes) = item.map_err(db_err)?;
+                    numbers.push(codec::decode_model_meta(bytes)?.number);
+                }
+                dbs.models.delete_range(txn, &bounds).map_err(db_err)?;
+                for n in numbers {
+                    self.delete_model_data(txn, n)?;
+                }
+            }
+            WriteOp::PutCollection { domain, record } => {
+                self.buf.clear();
+                codec::encode_collection(record, &mut self.buf);
+                dbs.collections
+                    .put(txn, &child_key(domain, &record.id), &self.buf)
+                    .map_err(db_err)?;
+            }
+            WriteOp::DeleteCollection { domain, id } => {
+                dbs.collections
+                    .delete(txn, &child_key(domain, id))
+                    .map_err(db_err)?;
+                let prefix = domain_key(domain);
+                let mut doomed = Vec::new();
+                for item in dbs.models.prefix_iter(txn, &prefix).map_err(db_err)? {
+                    let (key, bytes) = item.map_err(db_err)?;
+                    let meta = codec::decode_model_meta(bytes)?;
+                    if meta.collection == *id {
+                        doomed.push((key.to_vec(), meta.number));
+                    }
+                }
+                for (key, n) in doomed {
+                    dbs.models.delete(txn, &key).map_err(db_err)?;
+                    self.delete_model_data(txn, n)?;
+                }
+            }
+            WriteOp::CreateModel { meta, snapshot } => {
+                self.buf.clear();
+                codec::encode_snapshot(snapshot, &mut self.buf)?;
+                dbs.snapshots
+                    .put(txn, &num_key(meta.number, snapshot.version), &self.buf)
+                    .map_err(db_err)?;
+                self.buf.clear();
+                codec::encode_model_meta(meta, &mut self.buf);
+                dbs.models
+                    .put(txn, &child_key(&meta.domain, &meta.id), &self.buf)
+                    .map_err(db_err)?;
+            }
+            WriteOp::PutModelMeta(meta) => {
+                let key = child_key(&meta.domain, &meta.id);
+                // Metadata of a deleted model is not resurrected.
+                if dbs.models.get(txn, &key).map_err(db_err)?.is_some() {
+                    self.buf.clear();
+                    codec::encode_model_meta(meta, &mut self.buf);
+                    dbs.models.put(txn, &key, &self.buf).map_err(db_err)?;
+                }
+            }
+            WriteOp::AppendOps { number, ops } => {
+                for record in ops {
+                    self.append_op(txn, *number, record)?;
+                }
+            }
+            WriteOp::PutSnapshot { number, snapshot } => {
+                self.buf.clear();
+                codec::encode_snapshot(snapshot, &mut self.buf)?;
+                dbs.snapshots
+                    .put(txn, &num_key(*number, snapshot.version), &self.buf)
+                    .map_err(db_err)?;
+                self.trim_snapshots(txn, *number)?;
+            }
+            WriteOp::DeleteModel { domain, id } => {
+                let key = child_key(domain, id);
+                let meta = match dbs.models.get(txn, &key).map_err(db_err)? {
+                    Some(bytes) => codec::decode_model_meta(bytes)?,
+                    None => return Ok(()),
+                };
+                dbs.models.delete(txn, &key).map_err(db_err)?;
+                self.delete_model_data(txn, meta.number)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn append_op(&mut self, txn: &mut RwTxn, number: u64, record: &OpRecord) -> StoreResult<()> {
+        let ops = self.shared.dbs.ops;
+        let key = num_key(number, record.version);
+        self.buf.clear();
+        codec::encode_op(record, &mut self.buf)?;
+        let last = match self.last_op_key {
+            Some(k) => k,
+            None => {
+                let k = match ops.last(txn).map_err(db_err)? {
+                    Some((k, _)) => k.try_into().unwrap_or([0xff; 16]),
+                    None => [0; 16],
+                };
+                self.last_op_key = Some(k);
+                k
+            }
+        };
+        if key > last {
+            // Appending keeps pages full for sequential writes.
+            match ops.put_with_flags(txn, PutFlags::APPEND, &key, &self.buf) {
+                Ok(()) => {}
+                Err(heed::Error::Mdb(MdbError::KeyExist)) => {
+                    ops.put(txn, &key, &self.buf).map_err(db_err)?
+                }
+                Err(e) => return Err(db_err(e)),
+            }
+            self.last_op_key = Some(key);
+        } else {
+            ops.put(txn, &key, &self.buf).map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps a model's first snapshot and its newest `snapshots_kept`.
+    fn trim_snapshots(&mut self, txn: &mut RwTxn, number: u64) -> StoreResult<()> {
+        let db = self.shared.dbs.snapshots;
+        let (lo, hi) = model_range(number);
+        let mut keys = Vec::new();
+        for item in db
+            .remap_data_type::<DecodeIgnore>()
+            .range(txn, &range_of(&lo, &hi))
+            .map_err(db_err)?
+        {
+            let (k, ()) = item.map_err(db_err)?;
+            keys.push(k.to_vec());
+        }
+        if keys.len() > self.snapshots_kept + 1 {
+            for k in &keys[1..keys.len() - self.snapshots_kept] {
+                db.delete(txn, k).map_err(db_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn delete_model_data(&mut self, txn: &mut RwTxn, number: u64) -> StoreResult<()> {
+        let (lo, hi) = model_range(number);
+        let dbs = self.shared.dbs;
+        dbs.ops
+            .delete_range(txn, &range_of(&lo, &hi))
+            .map_err(db_err)?;
+        dbs.snapshots
+            .delete_range(txn, &range_of(&lo, &hi))
+            .map_err(db_err)?;
+        self.last_op_key = None;
+        Ok(())
     }
 }

@@ -6,7 +6,7 @@
 //! transaction (group commit), so durability costs one fsync per batch, not per operation.
 //! Reads run concurrently with the writer.
 
-mod codec;
+pub mod codec;
 mod lmdb;
 mod memory;
 
