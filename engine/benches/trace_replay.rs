@@ -39,7 +39,10 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -124,7 +127,9 @@ async fn replay(engine: &Engine, id: &str, trace: &Trace, repeat: usize, window:
     let mut patches = trace.patches.iter().cycle();
     while acked < total {
         while sent < total && sent - acked < window {
-            let Some((pos, del, ins)) = patches.next() else { break };
+            let Some((pos, del, ins)) = patches.next() else {
+                break;
+            };
             sent += 1;
             let op = Operation::Discrete(DiscreteOp::new(
                 text_id.clone(),
@@ -196,15 +201,35 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    println!("trace: {} ({} edits, window {window} ops in flight)", trace.name, trace.patches.len());
+    println!(
+        "trace: {} ({} edits, window {window} ops in flight)",
+        trace.name,
+        trace.patches.len()
+    );
     runtime.block_on(async {
         let engine = Engine::open(config.clone()).expect("engine");
         engine.create_domain("bench", "d").await.expect("domain");
         let r = replay(&engine, "paper", &trace, 1, window).await;
-        let text = engine.domain("bench", "d").unwrap().model("paper").unwrap().json().await.unwrap();
-        assert_eq!(text["text"].as_str(), Some(trace.end.as_str()), "final text differs from endContent");
+        let text = engine
+            .domain("bench", "d")
+            .unwrap()
+            .model("paper")
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            text["text"].as_str(),
+            Some(trace.end.as_str()),
+            "final text differs from endContent"
+        );
         let ops_s = r.ops as f64 / r.elapsed.as_secs_f64();
-        println!("replay: {} ops in {:.3} s = {:.0} ops/s (durable, fsync'd group commit)", r.ops, r.elapsed.as_secs_f64(), ops_s);
+        println!(
+            "replay: {} ops in {:.3} s = {:.0} ops/s (durable, fsync'd group commit)",
+            r.ops,
+            r.elapsed.as_secs_f64(),
+            ops_s
+        );
         let stats = engine.store().stats().expect("stats");
         println!(
             "disk: {:.2} MiB in files, log {:.2} MiB = {:.1} bytes/op, snapshots {:.2} MiB",
@@ -239,7 +264,11 @@ fn main() {
             let version = domain.model(id).unwrap().info().unwrap().version;
             let before = LIVE.load(Ordering::Relaxed);
             let t = Instant::now();
-            let data = engine.model_service().read(domain.key(), id).await.expect("read");
+            let data = engine
+                .model_service()
+                .read(domain.key(), id)
+                .await
+                .expect("read");
             let open = t.elapsed();
             drop(data);
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -255,10 +284,19 @@ fn main() {
     });
     println!(
         "machine: {} cores, {}",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         std::fs::read_to_string("/proc/cpuinfo")
             .ok()
-            .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+            .and_then(
+                |c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
+                    .split(':')
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string())
+            )
             .unwrap_or_default()
     );
 }

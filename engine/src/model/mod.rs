@@ -107,7 +107,7 @@ pub enum ModelEvent {
     /// The session's operation `seq` was applied at context version `version` and is durable.
     Ack {
         /// Model id.
-        model: String,
+        model: Arc<str>,
         /// The submission's sequence number.
         seq: u64,
         /// The context version it was applied at.
@@ -118,7 +118,7 @@ pub enum ModelEvent {
     /// Another participant's operation, applied at `context_version`.
     Remote {
         /// Model id.
-        model: String,
+        model: Arc<str>,
         /// Submitting session.
         session: String,
         /// Submitting user.
@@ -133,7 +133,7 @@ pub enum ModelEvent {
     /// Another session opened the model.
     RemoteOpened {
         /// Model id.
-        model: String,
+        model: Arc<str>,
         /// The session.
         session: String,
         /// Its user.
@@ -142,14 +142,14 @@ pub enum ModelEvent {
     /// Another session closed the model.
     RemoteClosed {
         /// Model id.
-        model: String,
+        model: Arc<str>,
         /// The session.
         session: String,
     },
     /// A reference was shared, set, cleared or unshared by another session.
     Reference {
         /// Model id.
-        model: String,
+        model: Arc<str>,
         /// The session that owns the reference.
         session: String,
         /// The value it is on (`None` for model-level element references).
@@ -162,7 +162,7 @@ pub enum ModelEvent {
     /// The engine closed the model for this session.
     ForceClosed {
         /// Model id.
-        model: String,
+        model: Arc<str>,
         /// Why.
         reason: ForceCloseReason,
         /// Human-readable detail.

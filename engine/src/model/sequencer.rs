@@ -98,7 +98,7 @@ pub(crate) enum Command {
         reply: Option<oneshot::Sender<ModelResult<()>>>,
     },
     Submit {
-        session: String,
+        session: Arc<str>,
         seq: u64,
         context: u64,
         op: Operation,
@@ -219,10 +219,11 @@ pub(crate) trait Registry: Send + Sync + 'static {
 
 pub(crate) struct Sequencer {
     domain: DomainKey,
+    model_id: Arc<str>,
     meta: ModelMeta,
     doc: Document,
     cc: Concurrency,
-    sessions: HashMap<String, Slot>,
+    sessions: HashMap<String, Slot, foldhash::fast::RandomState>,
     next_key: ClientKey,
     store: Arc<dyn Store>,
     bus: EventBus,
@@ -242,6 +243,7 @@ pub(crate) struct Sequencer {
     host_ids: Option<IdGenerator>,
     references: Vec<(ClientKey, SharedReference)>,
     shutdown_pending: Option<oneshot::Sender<()>>,
+    exit_replies: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 enum Flow {
@@ -264,12 +266,13 @@ impl Sequencer {
     ) -> Self {
         let version = meta.version;
         Sequencer {
+            model_id: Arc::from(meta.id.as_str()),
             cc: Concurrency::new(version, config.max_history),
             domain,
             last_ts: meta.modified_ms,
             meta,
             doc,
-            sessions: HashMap::new(),
+            sessions: HashMap::default(),
             next_key: 1,
             store,
             bus,
@@ -288,6 +291,7 @@ impl Sequencer {
             host_ids: None,
             references: Vec::new(),
             shutdown_pending: None,
+            exit_replies: Vec::new(),
         }
     }
 
@@ -324,6 +328,14 @@ impl Sequencer {
                     Flow::Continue => {}
                     Flow::Stop => {
                         registry.retire(&self.domain, &self.meta.id);
+                        // Answer only once this task holds nothing (the store in particular):
+                        // whoever waits may close or reopen it next.
+                        let replies = std::mem::take(&mut self.exit_replies);
+                        drop(self);
+                        drop(registry);
+                        for reply in replies {
+                            reply();
+                        }
                         return;
                     }
                 }
@@ -365,7 +377,9 @@ impl Sequencer {
             }
             Command::Delete { reply } => {
                 self.fail_all(ForceCloseReason::Deleted, "the model was deleted");
-                let _ = reply.send(Ok(()));
+                self.exit_replies.push(Box::new(move || {
+                    let _ = reply.send(Ok(()));
+                }));
                 return Flow::Stop;
             }
             Command::Shutdown { reply } => {
@@ -394,7 +408,9 @@ impl Sequencer {
                 "the server is shutting down",
             );
             if let Some(reply) = self.shutdown_pending.take() {
-                let _ = reply.send(());
+                self.exit_replies.push(Box::new(move || {
+                    let _ = reply.send(());
+                }));
             }
             return Flow::Stop;
         }
@@ -500,21 +516,21 @@ impl Sequencer {
         self.cc.untrack(slot.key);
         self.references.retain(|(k, _)| *k != slot.key);
         let _ = slot.sink.send(ModelEvent::ForceClosed {
-            model: self.meta.id.clone(),
+            model: self.model_id.clone(),
             reason,
             message,
         });
         for (id, other) in &self.sessions {
             if other.state == SlotState::Open && id != session {
                 let _ = other.sink.send(ModelEvent::RemoteClosed {
-                    model: self.meta.id.clone(),
+                    model: self.model_id.clone(),
                     session: session.to_string(),
                 });
             }
         }
         self.bus.publish(EngineEvent::ModelClosed {
             domain: self.domain.clone(),
-            model: self.meta.id.clone(),
+            model: self.model_id.to_string(),
             session: session.to_string(),
             user: slot.user,
         });
@@ -525,7 +541,7 @@ impl Sequencer {
         if self.sessions.is_empty() {
             self.bus.publish(EngineEvent::LastSessionLeft {
                 domain: self.domain.clone(),
-                model: self.meta.id.clone(),
+                model: self.model_id.to_string(),
                 version: self.released_version,
             });
         }
@@ -546,7 +562,7 @@ impl Sequencer {
         }
         let (key, user) = (slot.key, slot.user.clone());
         self.doc.noop_missing_targets(&mut op);
-        let pending = match self.cc.process(key, context, op) {
+        let mut pending = match self.cc.process(key, context, op) {
             Ok(p) => p,
             Err(e) => {
                 self.force_close(
@@ -557,7 +573,8 @@ impl Sequencer {
                 return;
             }
         };
-        let to_apply = pending.op.clone().without_true_splices();
+        let to_apply = std::mem::replace(&mut pending.op, Operation::Compound(Vec::new()))
+            .without_true_splices();
         let applied = match self.doc.apply(to_apply) {
             Ok(a) => a,
             Err(e) => {
@@ -786,7 +803,7 @@ impl Sequencer {
             (_, None) => return,
         };
         let event = ModelEvent::Reference {
-            model: self.meta.id.clone(),
+            model: self.model_id.clone(),
             session: session.to_string(),
             target,
             key,
@@ -862,7 +879,7 @@ impl Sequencer {
     }
 
     fn deliver(&mut self, item: Awaiting) {
-        let model = self.meta.id.clone();
+        let model = self.model_id.clone();
         match item {
             Awaiting::Op {
                 context,
@@ -901,15 +918,17 @@ impl Sequencer {
                 if let Some(reply) = host_reply {
                     let _ = reply.send(Ok(context + 1));
                 }
-                self.bus.publish(EngineEvent::OperationApplied {
-                    domain: self.domain.clone(),
-                    model,
-                    version: context + 1,
-                    session: session_name,
-                    user,
-                    timestamp_ms,
-                    op,
-                });
+                if self.bus.has_subscribers() {
+                    self.bus.publish(EngineEvent::OperationApplied {
+                        domain: self.domain.clone(),
+                        model: model.to_string(),
+                        version: context + 1,
+                        session: session_name,
+                        user,
+                        timestamp_ms,
+                        op,
+                    });
+                }
             }
             Awaiting::Open {
                 session,
@@ -946,7 +965,7 @@ impl Sequencer {
                 }
                 self.bus.publish(EngineEvent::ModelOpened {
                     domain: self.domain.clone(),
-                    model,
+                    model: model.to_string(),
                     session,
                     user,
                 });
@@ -971,7 +990,7 @@ impl Sequencer {
                 }
                 self.bus.publish(EngineEvent::ModelClosed {
                     domain: self.domain.clone(),
-                    model,
+                    model: model.to_string(),
                     session,
                     user: slot.user,
                 });

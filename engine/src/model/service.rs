@@ -85,6 +85,7 @@ struct Inner {
     config: ModelServiceConfig,
     runtime: Handle,
     models: Mutex<HashMap<ModelKey, mpsc::UnboundedSender<Command>>>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     closed: AtomicBool,
 }
 
@@ -123,7 +124,7 @@ pub struct ModelService {
 #[derive(Clone)]
 pub struct SessionModel {
     tx: mpsc::UnboundedSender<Command>,
-    session: String,
+    session: Arc<str>,
     model: String,
 }
 
@@ -175,7 +176,7 @@ impl SessionModel {
     ) -> ModelResult<()> {
         self.tx
             .send(Command::Reference {
-                session: self.session.clone(),
+                session: self.session.to_string(),
                 context: context_version,
                 target,
                 key,
@@ -189,7 +190,7 @@ impl SessionModel {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Close {
-                session: self.session.clone(),
+                session: self.session.to_string(),
                 reply: Some(reply),
             })
             .map_err(|_| ModelError::Unavailable("the model is closed".into()))?;
@@ -200,7 +201,7 @@ impl SessionModel {
     /// Closes without waiting (the session went away).
     pub fn close_now(&self) {
         let _ = self.tx.send(Command::Close {
-            session: self.session.clone(),
+            session: self.session.to_string(),
             reply: None,
         });
     }
@@ -229,6 +230,7 @@ impl ModelService {
                 config,
                 runtime,
                 models: Mutex::new(HashMap::new()),
+                tasks: Mutex::new(Vec::new()),
                 closed: AtomicBool::new(false),
             }),
         }
@@ -509,9 +511,14 @@ impl ModelService {
         );
         let registry: Arc<dyn Registry> = self.inner.clone();
         let span = info_span!("model", domain = %domain, model = %id);
-        self.inner
+        let task = self
+            .inner
             .runtime
             .spawn(seq.run(rx, registry).instrument(span));
+        if let Ok(mut tasks) = self.inner.tasks.lock() {
+            tasks.retain(|t| !t.is_finished());
+            tasks.push(task);
+        }
         models.insert(key, tx.clone());
         Ok(tx)
     }
@@ -613,7 +620,7 @@ impl ModelService {
             return Ok(OpenedModel {
                 handle: SessionModel {
                     tx,
-                    session: session.session,
+                    session: Arc::from(session.session.as_str()),
                     model: id.to_string(),
                 },
                 data: state.data,
@@ -707,6 +714,16 @@ impl ModelService {
             if tx.send(Command::Shutdown { reply }).is_ok() {
                 let _ = rx.await;
             }
+        }
+        // Models that were retiring on their own finish too: nothing holds the store after.
+        let tasks: Vec<_> = self
+            .inner
+            .tasks
+            .lock()
+            .map(|mut t| t.drain(..).collect())
+            .unwrap_or_default();
+        for t in tasks {
+            let _ = t.await;
         }
         let store = self.inner.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.flush()).await;

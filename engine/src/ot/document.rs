@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use foldhash::fast::RandomState;
+
 use ropey::Rope;
 
 use super::error::ApplyError;
@@ -46,7 +48,7 @@ impl Node {
 /// A model's data: the root object and every value below it, addressable by id.
 #[derive(Clone, Debug)]
 pub struct Document {
-    nodes: HashMap<ValueId, Node>,
+    nodes: HashMap<ValueId, Node, RandomState>,
     root: ValueId,
 }
 
@@ -63,7 +65,7 @@ impl Document {
             return Err(ApplyError::RootNotObject);
         }
         let mut doc = Document {
-            nodes: HashMap::new(),
+            nodes: HashMap::default(),
             root: root.id.clone(),
         };
         doc.check_new_ids(&root)?;
@@ -529,6 +531,10 @@ fn check_index(index: i64, bound: usize) -> Result<usize, ApplyError> {
 /// Converts a UTF-16 position to a char position, refusing positions inside a surrogate pair.
 fn utf16_to_char(rope: &Rope, index: i64) -> Result<usize, ApplyError> {
     let cu = index as usize;
+    if rope.len_chars() == rope.len_utf16_cu() {
+        // No surrogate pairs anywhere: UTF-16 positions are char positions.
+        return Ok(cu);
+    }
     let ch = rope.utf16_cu_to_char(cu);
     if rope.char_to_utf16_cu(ch) != cu {
         return Err(ApplyError::SplitsSurrogatePair(index));
