@@ -610,3 +610,43 @@ fn an_engine_without_a_host_runtime_runs_its_own() {
     assert_eq!(engine.block_on(m.json()).unwrap(), json!({"k": [1]}));
     engine.block_on(engine.shutdown());
 }
+
+#[test]
+fn durable_data_survives_reopen_and_foreign_formats_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let engine = Engine::open(EngineConfig::with_data_dir(dir.path())).unwrap();
+        // A second engine on the same directory in one process is refused clearly.
+        let err = Engine::open(EngineConfig::with_data_dir(dir.path()))
+            .err()
+            .unwrap();
+        assert_eq!(err.code, ErrorCode::Storage);
+        assert!(err.message.contains("already open"), "{}", err.message);
+        let d = engine.block_on(engine.create_domain("p", "d")).unwrap();
+        let m = engine
+            .block_on(d.create_model("c", Some("m"), &json!({"t": "a"})))
+            .unwrap();
+        engine
+            .block_on(m.apply(vec![Change::Splice {
+                path: path(&["t"]),
+                index: 1,
+                delete: 0,
+                insert: "b".into(),
+            }]))
+            .unwrap();
+        engine.block_on(engine.shutdown());
+    }
+    {
+        let engine = Engine::open(EngineConfig::with_data_dir(dir.path())).unwrap();
+        let m = engine.domain("p", "d").unwrap().model("m").unwrap();
+        assert_eq!(engine.block_on(m.json()).unwrap(), json!({"t": "ab"}));
+        assert_eq!(m.info().unwrap().version, 2);
+        engine.block_on(engine.shutdown());
+    }
+    tandem::store::LmdbStore::set_format_version_for_tests(dir.path(), 999).unwrap();
+    let err = Engine::open(EngineConfig::with_data_dir(dir.path()))
+        .err()
+        .unwrap();
+    assert_eq!(err.code, ErrorCode::FormatVersion);
+    assert!(err.message.contains("format version"), "{}", err.message);
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{Error, ErrorCode, Result};
 
 /// Engine configuration.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     /// Data directory for the embedded store; `None` keeps everything in memory (nothing
@@ -46,17 +46,6 @@ pub struct ModelsConfig {
     pub max_history: usize,
     /// Seconds a model without sessions stays loaded.
     pub passivate_after_secs: f64,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        EngineConfig {
-            data_dir: None,
-            store: StoreConfig::default(),
-            models: ModelsConfig::default(),
-            worker_threads: 0,
-        }
-    }
 }
 
 impl Default for StoreConfig {
