@@ -650,3 +650,57 @@ fn durable_data_survives_reopen_and_foreign_formats_are_refused() {
     assert_eq!(err.code, ErrorCode::FormatVersion);
     assert!(err.message.contains("format version"), "{}", err.message);
 }
+
+#[tokio::test]
+async fn snapshots_are_taken_by_operation_count_and_by_time() {
+    let clock = Arc::new(ManualClock::new(10_000_000));
+    let mut config = EngineConfig::default();
+    config.models.snapshot_every_ops = 5;
+    config.models.snapshot_every_secs = 60;
+    let engine = Engine::open_with(
+        config,
+        EngineSources {
+            clock: clock.clone(),
+            ids: Arc::new(SequentialIds::default()),
+        },
+    )
+    .unwrap();
+    let d = engine.create_domain("s", "d").await.unwrap();
+    let m = d
+        .create_model("c", Some("m"), &json!({"n": 0}))
+        .await
+        .unwrap();
+    let number = engine.store().model(d.key(), "m").unwrap().unwrap().number;
+    let latest = || {
+        engine
+            .store()
+            .snapshot_at_or_before(number, u64::MAX)
+            .unwrap()
+            .unwrap()
+            .version
+    };
+    let add = || {
+        m.apply(vec![Change::Add {
+            path: path(&["n"]),
+            delta: 1.0,
+        }])
+    };
+    add().await.unwrap(); // v2
+    assert_eq!(latest(), 1, "no snapshot before the policy says so");
+    clock.advance(61_000);
+    add().await.unwrap(); // v3: a minute passed since the last snapshot
+    assert_eq!(latest(), 3, "time-based snapshot");
+    for _ in 0..4 {
+        add().await.unwrap(); // v4..v7
+    }
+    assert_eq!(latest(), 3);
+    add().await.unwrap(); // v8: five ops since v3
+    assert_eq!(latest(), 8, "count-based snapshot");
+    let snap = engine
+        .store()
+        .snapshot_at_or_before(number, 8)
+        .unwrap()
+        .unwrap();
+    assert_eq!(tandem::api::value_to_json(&snap.data), json!({"n": 7}));
+    engine.shutdown().await;
+}

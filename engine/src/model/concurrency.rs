@@ -297,3 +297,93 @@ impl Concurrency {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ot::{DiscreteOp, OpKind};
+
+    fn ins(index: i64, text: &str) -> Operation {
+        Operation::Discrete(DiscreteOp::new(
+            "t",
+            OpKind::StringSplice {
+                index,
+                delete_count: 0,
+                insert: text.into(),
+            },
+        ))
+    }
+
+    fn commit(cc: &mut Concurrency, client: ClientKey, context: u64, op: Operation) -> Operation {
+        let p = cc.process(client, context, op).expect("process");
+        let out = p.op.clone();
+        cc.commit(p, Arc::new(out.clone()));
+        out
+    }
+
+    #[test]
+    fn refuses_unknown_clients_and_bad_context_versions() {
+        let mut cc = Concurrency::new(5, 10);
+        assert_eq!(
+            cc.process(1, 5, ins(0, "a")).err(),
+            Some(ConcurrencyError::UnknownClient)
+        );
+        cc.track(1);
+        assert!(matches!(
+            cc.process(1, 6, ins(0, "a")).err(),
+            Some(ConcurrencyError::ContextAhead {
+                context: 6,
+                version: 5
+            })
+        ));
+        commit(&mut cc, 1, 5, ins(0, "a"));
+        commit(&mut cc, 1, 6, ins(0, "b"));
+        assert!(matches!(
+            cc.process(1, 5, ins(0, "c")).err(),
+            Some(ConcurrencyError::ContextRegressed {
+                context: 5,
+                last: 6
+            })
+        ));
+    }
+
+    #[test]
+    fn transforms_only_against_operations_the_client_had_not_seen() {
+        let mut cc = Concurrency::new(1, 100);
+        cc.track(1);
+        cc.track(2);
+        // Client 2 inserts "xx" at 0; client 1, unaware, inserts at 3 twice in a row.
+        commit(&mut cc, 2, 1, ins(0, "xx"));
+        assert_eq!(commit(&mut cc, 1, 1, ins(3, "a")), ins(5, "a"));
+        // Its second op was made after its first (same context): shifted by "xx" only.
+        assert_eq!(commit(&mut cc, 1, 1, ins(4, "b")), ins(6, "b"));
+        // Having seen everything, nothing is transformed.
+        assert_eq!(commit(&mut cc, 1, 4, ins(0, "c")), ins(0, "c"));
+        assert_eq!(cc.version(), 5);
+    }
+
+    #[test]
+    fn history_is_pruned_to_what_tracked_clients_may_still_need() {
+        let mut cc = Concurrency::new(1, 1000);
+        cc.track(1);
+        for v in 1..=50 {
+            commit(&mut cc, 1, v, ins(0, "a"));
+        }
+        assert!(
+            cc.history_len() <= 1,
+            "a client that saw everything needs no history"
+        );
+        let mut capped = Concurrency::new(1, 8);
+        capped.track(1);
+        capped.track(2);
+        for _ in 0..20 {
+            let v = capped.version();
+            commit(&mut capped, 2, v, ins(0, "a"));
+        }
+        assert!(capped.history_len() <= 8);
+        assert!(matches!(
+            capped.process(1, 1, ins(0, "z")).err(),
+            Some(ConcurrencyError::ContextTooOld { .. })
+        ));
+    }
+}
