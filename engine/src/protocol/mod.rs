@@ -4,4 +4,5 @@
 //! This layer translates between WebSocket frames and typed messages; it holds no business
 //! rules. One binary frame carries exactly one [`wire::ConvergenceMessage`].
 
+pub mod codec;
 pub mod wire;

@@ -39,7 +39,8 @@ pub mod proto {
 
 /// The compiled schema as an encoded `google.protobuf.FileDescriptorSet` (imports included),
 /// for tools and schema checks.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/convergence_fds.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/convergence_fds.bin"));
 
 pub use proto::convergence_message::Body;
 pub use proto::ConvergenceMessage;
