@@ -9,5 +9,6 @@ pub mod api;
 pub mod domain;
 pub mod model;
 pub mod ot;
+pub mod protocol;
 pub mod sources;
 pub mod store;

@@ -1,0 +1,8 @@
+//! The wire protocol: Tandem's protobuf schema of the Convergence protocol ([`wire`]) and the
+//! frame codec ([`codec`]).
+//!
+//! This layer translates between WebSocket frames and typed messages; it holds no business
+//! rules. One binary frame carries exactly one [`wire::ConvergenceMessage`].
+
+pub mod codec;
+pub mod wire;
