@@ -1,11 +1,13 @@
 //! Tandem: a real-time collaboration engine that speaks the Convergence protocol.
 //!
-//! Layers, each using only those below it: [`api`] (the host-facing facade), [`model`]
-//! (services: one sequencer task per open model), [`store`] (durable storage, LMDB by default)
-//! and [`ot`] (pure operational transformation).
+//! Layers, each using only those below it: [`api`] (the host-facing facade), the services
+//! ([`model`]: one sequencer task per open model; [`auth`]: authentication and users;
+//! [`domain`]), [`store`] (durable storage, LMDB by default) and [`ot`] (pure operational
+//! transformation).
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod auth;
 pub mod domain;
 pub mod model;
 pub mod ot;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, ErrorCode, Result};
+pub use crate::auth::AuthConfig;
 
 /// Engine configuration.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -20,6 +21,8 @@ pub struct EngineConfig {
     pub models: ModelsConfig,
     /// Worker threads of the engine's own runtime, used when the host has none (0 = one per core).
     pub worker_threads: usize,
+    /// Authentication settings.
+    pub auth: AuthConfig,
 }
 
 /// Storage settings.
@@ -103,6 +106,9 @@ impl EngineConfig {
         }
         if !self.models.passivate_after_secs.is_finite() || self.models.passivate_after_secs < 0.0 {
             return bad("models.passivate_after_secs must be a non-negative number");
+        }
+        if self.auth.reconnect_token_minutes == 0 {
+            return bad("auth.reconnect_token_minutes must be positive");
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use crate::auth::AuthError;
 use crate::model::{ConcurrencyError, ModelError};
 use crate::store::StoreError;
 
@@ -29,6 +30,8 @@ pub enum ErrorCode {
     Config = 9,
     /// A bug: please report it.
     Internal = 10,
+    /// Credentials were refused (wrong password, bad token, anonymous login disabled, ...).
+    Unauthenticated = 11,
 }
 
 impl ErrorCode {
@@ -45,6 +48,7 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Config => "config",
             ErrorCode::Internal => "internal",
+            ErrorCode::Unauthenticated => "unauthenticated",
         }
     }
 
@@ -104,6 +108,24 @@ impl From<ModelError> for Error {
             ModelError::Json(_) | ModelError::Invalid(_) => ErrorCode::InvalidArgument,
             ModelError::Store(s) => return Error::from(s.clone()),
             ModelError::Unavailable(_) => ErrorCode::Unavailable,
+        };
+        Error::new(code, e.to_string())
+    }
+}
+
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Self {
+        let code = match &e {
+            AuthError::AuthenticationFailed
+            | AuthError::AnonymousAuthDisabled
+            | AuthError::InvalidAuthMethod(_) => ErrorCode::Unauthenticated,
+            AuthError::DomainNotFound(_)
+            | AuthError::UserNotFound(_)
+            | AuthError::KeyNotFound(_) => ErrorCode::NotFound,
+            AuthError::UserExists(_) | AuthError::KeyExists(_) => ErrorCode::AlreadyExists,
+            AuthError::InvalidKey(_) | AuthError::Invalid(_) => ErrorCode::InvalidArgument,
+            AuthError::Internal(_) => ErrorCode::Internal,
+            AuthError::Store(s) => return Error::from(s.clone()),
         };
         Error::new(code, e.to_string())
     }

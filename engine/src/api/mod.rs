@@ -25,13 +25,16 @@ use std::time::Duration;
 use serde_json::Value as Json;
 use tokio::runtime::{Handle, Runtime};
 
+pub use crate::auth::{AuthConfig, NewUser};
 pub use crate::domain::DomainSettings;
 pub use crate::model::{Change, EngineEvent, EventFilter, EventSubscription, ModelData, ModelInfo};
 pub use crate::ot::json::{operation_to_json, value_to_json};
 pub use crate::ot::PathSegment;
+pub use crate::store::{JwtKeyRecord, UserRecord, UserType};
 pub use config::{EngineConfig, ModelsConfig, StoreConfig};
 pub use error::{Error, ErrorCode, Result};
 
+use crate::auth::AuthService;
 use crate::domain::DomainService;
 use crate::model::{EventBus, ModelService, ModelServiceConfig};
 use crate::sources::{Clock, IdSource, RandomIds, SystemClock};
@@ -99,6 +102,7 @@ struct EngineInner {
     store: Arc<dyn Store>,
     domains: DomainService,
     models: ModelService,
+    auth: AuthService,
     bus: EventBus,
     shut: AtomicBool,
     runtime: RuntimeHolder,
@@ -177,9 +181,16 @@ impl Engine {
             },
             runtime.handle().clone(),
         );
+        let auth = AuthService::new(
+            store.clone(),
+            sources.clock.clone(),
+            sources.ids.clone(),
+            config.auth.clone(),
+        );
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 domains: DomainService::new(store.clone(), sources.clock),
+                auth,
                 config,
                 store,
                 models,
@@ -214,6 +225,11 @@ impl Engine {
     /// The domain service.
     pub fn domain_service(&self) -> &DomainService {
         &self.inner.domains
+    }
+
+    /// The auth service (authentication, users, JWT keys).
+    pub fn auth_service(&self) -> &AuthService {
+        &self.inner.auth
     }
 
     /// The store.
@@ -439,6 +455,74 @@ impl Domain {
             domain: self.clone(),
             id: id.to_string(),
         })
+    }
+
+    /// Allows or refuses anonymous logins to the domain.
+    pub async fn set_anonymous_auth(&self, allowed: bool) -> Result<()> {
+        self.engine.check()?;
+        let settings = DomainSettings {
+            anonymous_auth: allowed,
+            ..self.settings()?
+        };
+        self.engine
+            .inner
+            .domains
+            .update(&self.key, settings)
+            .await?;
+        Ok(())
+    }
+
+    /// Creates a normal user (its password, if any, is stored as an argon2 hash).
+    pub async fn create_user(&self, user: NewUser) -> Result<UserRecord> {
+        self.engine.check()?;
+        Ok(self.engine.inner.auth.create_user(&self.key, user).await?)
+    }
+
+    /// Replaces a normal user's password.
+    pub async fn set_password(&self, username: &str, password: &str) -> Result<()> {
+        self.engine.check()?;
+        Ok(self
+            .engine
+            .inner
+            .auth
+            .set_password(&self.key, username, password)
+            .await?)
+    }
+
+    /// The domain's normal users, ordered by username.
+    pub fn users(&self) -> Result<Vec<UserRecord>> {
+        self.engine.check()?;
+        Ok(self.engine.inner.auth.users(&self.key)?)
+    }
+
+    /// Deletes a normal user and revokes its reconnect tokens.
+    pub async fn delete_user(&self, username: &str) -> Result<()> {
+        self.engine.check()?;
+        Ok(self
+            .engine
+            .inner
+            .auth
+            .delete_user(&self.key, username)
+            .await?)
+    }
+
+    /// Adds a key that verifies JWT logins (an RSA public key in PEM, selected by the
+    /// token's `kid`).
+    pub async fn add_jwt_key(&self, key: JwtKeyRecord) -> Result<JwtKeyRecord> {
+        self.engine.check()?;
+        Ok(self.engine.inner.auth.add_jwt_key(&self.key, key).await?)
+    }
+
+    /// The domain's JWT keys, ordered by id.
+    pub fn jwt_keys(&self) -> Result<Vec<JwtKeyRecord>> {
+        self.engine.check()?;
+        Ok(self.engine.inner.auth.jwt_keys(&self.key)?)
+    }
+
+    /// Removes a JWT key.
+    pub async fn remove_jwt_key(&self, id: &str) -> Result<()> {
+        self.engine.check()?;
+        Ok(self.engine.inner.auth.remove_jwt_key(&self.key, id).await?)
     }
 }
 

@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use prost::Message;
 
 use super::{
-    CollectionRecord, DomainKey, DomainRecord, ModelMeta, OpRecord, Snapshot, StoreError,
-    StoreResult,
+    CollectionRecord, DomainKey, DomainRecord, JwtKeyRecord, ModelMeta, OpRecord,
+    ReconnectTokenRecord, Snapshot, StoreError, StoreResult, UserRecord, UserType,
 };
 use crate::ot::{AppliedOp, AppliedOperation, Data, DiscreteOp, OpKind, Undo, Value, ValueId};
 
@@ -257,6 +257,58 @@ struct PSnapshot {
     timestamp_ms: i64,
     #[prost(message, repeated, tag = "3")]
     data: Vec<PNode>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PUser {
+    /// The protocol's `DomainUserTypeData` number.
+    #[prost(int32, tag = "1")]
+    user_type: i32,
+    #[prost(string, tag = "2")]
+    username: String,
+    #[prost(string, tag = "3")]
+    display_name: String,
+    #[prost(string, tag = "4")]
+    first_name: String,
+    #[prost(string, tag = "5")]
+    last_name: String,
+    #[prost(string, tag = "6")]
+    email: String,
+    #[prost(bool, tag = "7")]
+    disabled: bool,
+    /// Argon2 PHC string.
+    #[prost(string, optional, tag = "8")]
+    password_hash: Option<String>,
+    #[prost(sint64, tag = "9")]
+    created_ms: i64,
+    #[prost(sint64, tag = "10")]
+    last_login_ms: i64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PJwtKey {
+    #[prost(string, tag = "1")]
+    id: String,
+    #[prost(string, tag = "2")]
+    description: String,
+    #[prost(string, tag = "3")]
+    public_key_pem: String,
+    #[prost(bool, tag = "4")]
+    enabled: bool,
+    #[prost(sint64, tag = "5")]
+    updated_ms: i64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PReconnectToken {
+    #[prost(string, tag = "1")]
+    token: String,
+    #[prost(int32, tag = "2")]
+    user_type: i32,
+    #[prost(string, tag = "3")]
+    username: String,
+    #[prost(sint64, tag = "4")]
+    expires_ms: i64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -805,6 +857,96 @@ pub fn decode_snapshot(bytes: &[u8]) -> StoreResult<Snapshot> {
     })
 }
 
+fn user_type_from_p(n: i32, what: &str) -> StoreResult<UserType> {
+    UserType::from_i32(n).ok_or_else(|| corrupt(what, format_args!("unknown user type {n}")))
+}
+
+/// Encodes a user record.
+pub fn encode_user(r: &UserRecord, buf: &mut Vec<u8>) {
+    put(
+        &PUser {
+            user_type: r.user_type.as_i32(),
+            username: r.username.clone(),
+            display_name: r.display_name.clone(),
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            email: r.email.clone(),
+            disabled: r.disabled,
+            password_hash: r.password_hash.clone(),
+            created_ms: r.created_ms,
+            last_login_ms: r.last_login_ms,
+        },
+        buf,
+    );
+}
+
+/// Decodes a user record.
+pub fn decode_user(bytes: &[u8]) -> StoreResult<UserRecord> {
+    let p = PUser::decode(bytes).map_err(|e| corrupt("user record", e))?;
+    Ok(UserRecord {
+        user_type: user_type_from_p(p.user_type, "user record")?,
+        username: p.username,
+        display_name: p.display_name,
+        first_name: p.first_name,
+        last_name: p.last_name,
+        email: p.email,
+        disabled: p.disabled,
+        password_hash: p.password_hash,
+        created_ms: p.created_ms,
+        last_login_ms: p.last_login_ms,
+    })
+}
+
+/// Encodes a JWT key record.
+pub fn encode_jwt_key(r: &JwtKeyRecord, buf: &mut Vec<u8>) {
+    put(
+        &PJwtKey {
+            id: r.id.clone(),
+            description: r.description.clone(),
+            public_key_pem: r.public_key_pem.clone(),
+            enabled: r.enabled,
+            updated_ms: r.updated_ms,
+        },
+        buf,
+    );
+}
+
+/// Decodes a JWT key record.
+pub fn decode_jwt_key(bytes: &[u8]) -> StoreResult<JwtKeyRecord> {
+    let p = PJwtKey::decode(bytes).map_err(|e| corrupt("JWT key record", e))?;
+    Ok(JwtKeyRecord {
+        id: p.id,
+        description: p.description,
+        public_key_pem: p.public_key_pem,
+        enabled: p.enabled,
+        updated_ms: p.updated_ms,
+    })
+}
+
+/// Encodes a reconnect token record.
+pub fn encode_reconnect_token(r: &ReconnectTokenRecord, buf: &mut Vec<u8>) {
+    put(
+        &PReconnectToken {
+            token: r.token.clone(),
+            user_type: r.user_type.as_i32(),
+            username: r.username.clone(),
+            expires_ms: r.expires_ms,
+        },
+        buf,
+    );
+}
+
+/// Decodes a reconnect token record.
+pub fn decode_reconnect_token(bytes: &[u8]) -> StoreResult<ReconnectTokenRecord> {
+    let p = PReconnectToken::decode(bytes).map_err(|e| corrupt("reconnect token record", e))?;
+    Ok(ReconnectTokenRecord {
+        token: p.token,
+        user_type: user_type_from_p(p.user_type, "reconnect token record")?,
+        username: p.username,
+        expires_ms: p.expires_ms,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -884,5 +1026,61 @@ mod tests {
         let mut buf = Vec::new();
         encode_snapshot(&s, &mut buf).unwrap();
         assert_eq!(decode_snapshot(&buf).unwrap(), s);
+    }
+
+    #[test]
+    fn auth_records_round_trip() {
+        let user = UserRecord {
+            user_type: UserType::Anonymous,
+            username: "a\u{0}b".into(),
+            display_name: "Ann".into(),
+            first_name: String::new(),
+            last_name: "L".into(),
+            email: "a@example.com".into(),
+            disabled: true,
+            password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+            created_ms: -5,
+            last_login_ms: 1_760_000_000_000,
+        };
+        let mut buf = Vec::new();
+        encode_user(&user, &mut buf);
+        assert_eq!(decode_user(&buf).unwrap(), user);
+        let no_password = UserRecord {
+            password_hash: None,
+            ..user
+        };
+        buf.clear();
+        encode_user(&no_password, &mut buf);
+        assert_eq!(decode_user(&buf).unwrap(), no_password);
+
+        let key = JwtKeyRecord {
+            id: "k1".into(),
+            description: "d".into(),
+            public_key_pem: "-----BEGIN PUBLIC KEY-----".into(),
+            enabled: true,
+            updated_ms: 7,
+        };
+        buf.clear();
+        encode_jwt_key(&key, &mut buf);
+        assert_eq!(decode_jwt_key(&buf).unwrap(), key);
+
+        let token = ReconnectTokenRecord {
+            token: "t".repeat(32),
+            user_type: UserType::Convergence,
+            username: "admin".into(),
+            expires_ms: 86_400_000,
+        };
+        buf.clear();
+        encode_reconnect_token(&token, &mut buf);
+        assert_eq!(decode_reconnect_token(&buf).unwrap(), token);
+
+        let bad = PUser {
+            user_type: 9,
+            ..PUser::default()
+        };
+        assert!(matches!(
+            decode_user(&bad.encode_to_vec()),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 }

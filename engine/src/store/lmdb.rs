@@ -1,8 +1,10 @@
 //! The LMDB store (heed): one data directory, one writer thread with group commit.
 //!
-//! Layout: named databases `meta` (format version), `domains`, `collections` and `models`
-//! (keyed by the escaped domain key, then the escaped id), `ops` and `snapshots` (keyed by the
-//! big-endian pair `(model number, version)`). Values are encoded by [`super::codec`].
+//! Layout: named databases `meta` (format version), `domains`, `collections`, `models`,
+//! `jwt_keys` and `reconnect_tokens` (keyed by the escaped domain key, then the escaped id or
+//! token), `users` (keyed by the escaped domain key, the escaped user-type number, then the
+//! escaped username), `ops` and `snapshots` (keyed by the big-endian pair
+//! `(model number, version)`). Values are encoded by [`super::codec`].
 //!
 //! Every write goes through one writer thread: it takes the first queued request, drains what
 //! else is queued (up to `max_batch` records), applies all of it in one write transaction,
@@ -22,8 +24,9 @@ use heed::types::{Bytes, DecodeIgnore};
 use heed::{Database, Env, EnvOpenOptions, MdbError, PutFlags, RoTxn, RwTxn, WithoutTls};
 
 use super::{
-    codec, CollectionRecord, CommitCallback, DomainKey, DomainRecord, ModelMeta, OpRecord,
-    Snapshot, Store, StoreError, StoreOptions, StoreResult, StoreStats, WriteOp, FORMAT_VERSION,
+    codec, CollectionRecord, CommitCallback, DomainKey, DomainRecord, JwtKeyRecord, ModelMeta,
+    OpRecord, ReconnectTokenRecord, Snapshot, Store, StoreError, StoreOptions, StoreResult,
+    StoreStats, UserRecord, UserType, WriteOp, FORMAT_VERSION,
 };
 
 type Db = Database<Bytes, Bytes>;
@@ -88,7 +91,7 @@ fn open_env(path: &Path, max_size_bytes: u64) -> StoreResult<Env<WithoutTls>> {
     let map_size = usize::try_from(granules.saturating_mul(MAP_GRANULE))
         .unwrap_or(usize::MAX - (usize::MAX % MAP_GRANULE as usize));
     let mut options = EnvOpenOptions::new().read_txn_without_tls();
-    options.map_size(map_size).max_dbs(8);
+    options.map_size(map_size).max_dbs(16);
     // SAFETY: LMDB memory-maps `data.mdb`; mapping is unsound only if the file is changed
     // behind LMDB's back while mapped. That cannot happen here: (1) the engine opens each data
     // directory at most once per process — the caller holds this directory's canonical path in
@@ -111,15 +114,23 @@ struct Dbs {
     models: Db,
     ops: Db,
     snapshots: Db,
+    users: Db,
+    jwt_keys: Db,
+    tokens: Db,
 }
 
-const DB_NAMES: [&str; 6] = [
+/// Every named database. Databases added after format version 1 are created when a store of
+/// that format is opened (adding a database does not change how existing records are encoded).
+const DB_NAMES: [&str; 9] = [
     "meta",
     "domains",
     "collections",
     "models",
     "ops",
     "snapshots",
+    "users",
+    "jwt_keys",
+    "reconnect_tokens",
 ];
 
 /// Checks the format version (writing it into a new environment) and opens every database.
@@ -164,6 +175,9 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<Dbs> {
         models: dbs[3],
         ops: dbs[4],
         snapshots: dbs[5],
+        users: dbs[6],
+        jwt_keys: dbs[7],
+        tokens: dbs[8],
     };
     if fresh {
         dbs.meta
@@ -201,6 +215,13 @@ fn domain_key(d: &DomainKey) -> Vec<u8> {
 fn child_key(d: &DomainKey, id: &str) -> Vec<u8> {
     let mut out = domain_key(d);
     push_escaped(&mut out, id);
+    out
+}
+
+fn user_key(d: &DomainKey, user_type: UserType, username: &str) -> Vec<u8> {
+    let mut out = domain_key(d);
+    push_escaped(&mut out, &user_type.as_i32().to_string());
+    push_escaped(&mut out, username);
     out
 }
 
@@ -576,6 +597,77 @@ impl Store for LmdbStore {
         Ok(Some(good))
     }
 
+    fn user(
+        &self,
+        domain: &DomainKey,
+        user_type: UserType,
+        username: &str,
+    ) -> StoreResult<Option<UserRecord>> {
+        let rtxn = self.read_txn()?;
+        self.dbs()
+            .users
+            .get(&rtxn, &user_key(domain, user_type, username))
+            .map_err(db_err)?
+            .map(codec::decode_user)
+            .transpose()
+    }
+
+    fn users(&self, domain: &DomainKey) -> StoreResult<Vec<UserRecord>> {
+        let rtxn = self.read_txn()?;
+        let prefix = domain_key(domain);
+        let mut out = Vec::new();
+        for item in self
+            .dbs()
+            .users
+            .prefix_iter(&rtxn, &prefix)
+            .map_err(db_err)?
+        {
+            let (_, bytes) = item.map_err(db_err)?;
+            out.push(codec::decode_user(bytes)?);
+        }
+        Ok(out)
+    }
+
+    fn jwt_key(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<JwtKeyRecord>> {
+        let rtxn = self.read_txn()?;
+        self.dbs()
+            .jwt_keys
+            .get(&rtxn, &child_key(domain, id))
+            .map_err(db_err)?
+            .map(codec::decode_jwt_key)
+            .transpose()
+    }
+
+    fn jwt_keys(&self, domain: &DomainKey) -> StoreResult<Vec<JwtKeyRecord>> {
+        let rtxn = self.read_txn()?;
+        let prefix = domain_key(domain);
+        let mut out = Vec::new();
+        for item in self
+            .dbs()
+            .jwt_keys
+            .prefix_iter(&rtxn, &prefix)
+            .map_err(db_err)?
+        {
+            let (_, bytes) = item.map_err(db_err)?;
+            out.push(codec::decode_jwt_key(bytes)?);
+        }
+        Ok(out)
+    }
+
+    fn reconnect_token(
+        &self,
+        domain: &DomainKey,
+        token: &str,
+    ) -> StoreResult<Option<ReconnectTokenRecord>> {
+        let rtxn = self.read_txn()?;
+        self.dbs()
+            .tokens
+            .get(&rtxn, &child_key(domain, token))
+            .map_err(db_err)?
+            .map(codec::decode_reconnect_token)
+            .transpose()
+    }
+
     fn allocate_model_number(&self) -> u64 {
         self.next_number.fetch_add(1, Ordering::Relaxed)
     }
@@ -780,6 +872,9 @@ impl Writer {
                 for n in numbers {
                     self.delete_model_data(txn, n)?;
                 }
+                dbs.users.delete_range(txn, &bounds).map_err(db_err)?;
+                dbs.jwt_keys.delete_range(txn, &bounds).map_err(db_err)?;
+                dbs.tokens.delete_range(txn, &bounds).map_err(db_err)?;
             }
             WriteOp::PutCollection { domain, record } => {
                 self.buf.clear();
@@ -848,6 +943,65 @@ impl Writer {
                 };
                 dbs.models.delete(txn, &key).map_err(db_err)?;
                 self.delete_model_data(txn, meta.number)?;
+            }
+            WriteOp::PutUser { domain, record } => {
+                self.buf.clear();
+                codec::encode_user(record, &mut self.buf);
+                dbs.users
+                    .put(
+                        txn,
+                        &user_key(domain, record.user_type, &record.username),
+                        &self.buf,
+                    )
+                    .map_err(db_err)?;
+            }
+            WriteOp::DeleteUser {
+                domain,
+                user_type,
+                username,
+            } => {
+                dbs.users
+                    .delete(txn, &user_key(domain, *user_type, username))
+                    .map_err(db_err)?;
+                let mut doomed = Vec::new();
+                for item in dbs
+                    .tokens
+                    .prefix_iter(txn, &domain_key(domain))
+                    .map_err(db_err)?
+                {
+                    let (key, bytes) = item.map_err(db_err)?;
+                    let t = codec::decode_reconnect_token(bytes)?;
+                    if t.user_type == *user_type && t.username == *username {
+                        doomed.push(key.to_vec());
+                    }
+                }
+                for key in doomed {
+                    dbs.tokens.delete(txn, &key).map_err(db_err)?;
+                }
+            }
+            WriteOp::PutJwtKey { domain, record } => {
+                self.buf.clear();
+                codec::encode_jwt_key(record, &mut self.buf);
+                dbs.jwt_keys
+                    .put(txn, &child_key(domain, &record.id), &self.buf)
+                    .map_err(db_err)?;
+            }
+            WriteOp::DeleteJwtKey { domain, id } => {
+                dbs.jwt_keys
+                    .delete(txn, &child_key(domain, id))
+                    .map_err(db_err)?;
+            }
+            WriteOp::PutReconnectToken { domain, record } => {
+                self.buf.clear();
+                codec::encode_reconnect_token(record, &mut self.buf);
+                dbs.tokens
+                    .put(txn, &child_key(domain, &record.token), &self.buf)
+                    .map_err(db_err)?;
+            }
+            WriteOp::DeleteReconnectToken { domain, token } => {
+                dbs.tokens
+                    .delete(txn, &child_key(domain, token))
+                    .map_err(db_err)?;
             }
         }
         Ok(())

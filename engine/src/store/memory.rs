@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::{
-    CollectionRecord, CommitCallback, DomainKey, DomainRecord, ModelMeta, OpRecord, Snapshot,
-    Store, StoreError, StoreResult, StoreStats, WriteOp,
+    CollectionRecord, CommitCallback, DomainKey, DomainRecord, JwtKeyRecord, ModelMeta, OpRecord,
+    ReconnectTokenRecord, Snapshot, Store, StoreError, StoreResult, StoreStats, UserRecord,
+    UserType, WriteOp,
 };
 
 #[derive(Default)]
@@ -16,6 +17,9 @@ struct Data {
     models: BTreeMap<(DomainKey, String), ModelMeta>,
     ops: BTreeMap<(u64, u64), OpRecord>,
     snapshots: BTreeMap<(u64, u64), Snapshot>,
+    users: BTreeMap<(DomainKey, UserType, String), UserRecord>,
+    jwt_keys: BTreeMap<(DomainKey, String), JwtKeyRecord>,
+    tokens: BTreeMap<(DomainKey, String), ReconnectTokenRecord>,
 }
 
 /// A store that keeps everything in memory. Writes are "durable" as soon as they are applied.
@@ -83,6 +87,9 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
             for n in numbers {
                 delete_model_data(data, n);
             }
+            data.users.retain(|(d, _, _), _| *d != key);
+            data.jwt_keys.retain(|(d, _), _| *d != key);
+            data.tokens.retain(|(d, _), _| *d != key);
         }
         WriteOp::PutCollection { domain, record } => {
             data.collections.insert((domain, record.id.clone()), record);
@@ -136,6 +143,32 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
             if let Some(meta) = data.models.remove(&(domain, id)) {
                 delete_model_data(data, meta.number);
             }
+        }
+        WriteOp::PutUser { domain, record } => {
+            data.users
+                .insert((domain, record.user_type, record.username.clone()), record);
+        }
+        WriteOp::DeleteUser {
+            domain,
+            user_type,
+            username,
+        } => {
+            data.tokens.retain(|(d, _), t| {
+                !(*d == domain && t.user_type == user_type && t.username == username)
+            });
+            data.users.remove(&(domain, user_type, username));
+        }
+        WriteOp::PutJwtKey { domain, record } => {
+            data.jwt_keys.insert((domain, record.id.clone()), record);
+        }
+        WriteOp::DeleteJwtKey { domain, id } => {
+            data.jwt_keys.remove(&(domain, id));
+        }
+        WriteOp::PutReconnectToken { domain, record } => {
+            data.tokens.insert((domain, record.token.clone()), record);
+        }
+        WriteOp::DeleteReconnectToken { domain, token } => {
+            data.tokens.remove(&(domain, token));
         }
     }
 }
@@ -228,6 +261,59 @@ impl Store for MemoryStore {
             .take_while(|(_, r)| r.timestamp_ms <= time_ms)
             .last()
             .map(|((_, v), _)| *v))
+    }
+
+    fn user(
+        &self,
+        domain: &DomainKey,
+        user_type: UserType,
+        username: &str,
+    ) -> StoreResult<Option<UserRecord>> {
+        Ok(self
+            .lock()?
+            .users
+            .get(&(domain.clone(), user_type, username.to_string()))
+            .cloned())
+    }
+
+    fn users(&self, domain: &DomainKey) -> StoreResult<Vec<UserRecord>> {
+        Ok(self
+            .lock()?
+            .users
+            .iter()
+            .filter(|((d, _, _), _)| d == domain)
+            .map(|(_, u)| u.clone())
+            .collect())
+    }
+
+    fn jwt_key(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<JwtKeyRecord>> {
+        Ok(self
+            .lock()?
+            .jwt_keys
+            .get(&(domain.clone(), id.to_string()))
+            .cloned())
+    }
+
+    fn jwt_keys(&self, domain: &DomainKey) -> StoreResult<Vec<JwtKeyRecord>> {
+        Ok(self
+            .lock()?
+            .jwt_keys
+            .iter()
+            .filter(|((d, _), _)| d == domain)
+            .map(|(_, k)| k.clone())
+            .collect())
+    }
+
+    fn reconnect_token(
+        &self,
+        domain: &DomainKey,
+        token: &str,
+    ) -> StoreResult<Option<ReconnectTokenRecord>> {
+        Ok(self
+            .lock()?
+            .tokens
+            .get(&(domain.clone(), token.to_string()))
+            .cloned())
     }
 
     fn allocate_model_number(&self) -> u64 {

@@ -1,4 +1,5 @@
-//! Durable storage: the [`Store`] trait, its records, and two implementations — LMDB through
+//! Durable storage: the [`Store`] trait, its records (domains, collections, models, logs,
+//! snapshots, users, JWT keys, reconnect tokens), and two implementations — LMDB through
 //! heed (the embedded default: one data directory, no other process) and an in-memory store
 //! for ephemeral engines and tests.
 //!
@@ -155,12 +156,137 @@ pub struct Snapshot {
     pub data: Value,
 }
 
+/// The kind of a domain user; a user is keyed by `(user type, username)`.
+///
+/// The numbers are those of the protocol's `DomainUserTypeData` and of the store format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UserType {
+    /// An application end user (created by the host, or by a JWT login).
+    Normal = 0,
+    /// A server user acting inside the domain (admin console).
+    Convergence = 1,
+    /// A user created afresh for each anonymous login.
+    Anonymous = 2,
+}
+
+impl UserType {
+    /// The protocol's number for this type.
+    pub fn as_i32(self) -> i32 {
+        self as i32
+    }
+
+    /// The type with the protocol's number `n`, if any.
+    pub fn from_i32(n: i32) -> Option<UserType> {
+        match n {
+            0 => Some(UserType::Normal),
+            1 => Some(UserType::Convergence),
+            2 => Some(UserType::Anonymous),
+            _ => None,
+        }
+    }
+
+    /// The lower-case name used in client-side user ids (`normal:bob`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserType::Normal => "normal",
+            UserType::Convergence => "convergence",
+            UserType::Anonymous => "anonymous",
+        }
+    }
+}
+
+/// A domain user.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// The kind of user.
+    pub user_type: UserType,
+    /// Username (unique per user type within the domain; case-sensitive).
+    pub username: String,
+    /// Display name (may be empty).
+    pub display_name: String,
+    /// First name (may be empty).
+    pub first_name: String,
+    /// Last name (may be empty).
+    pub last_name: String,
+    /// E-mail address (may be empty).
+    pub email: String,
+    /// A disabled user cannot log in.
+    pub disabled: bool,
+    /// The password as an argon2 PHC string (never the clear password); `None` when the user
+    /// has no password.
+    pub password_hash: Option<String>,
+    /// Creation time (epoch ms).
+    pub created_ms: i64,
+    /// Time of the last successful login (epoch ms; 0 if never).
+    pub last_login_ms: i64,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("user_type", &self.user_type)
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("email", &self.email)
+            .field("disabled", &self.disabled)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field("created_ms", &self.created_ms)
+            .field("last_login_ms", &self.last_login_ms)
+            .finish()
+    }
+}
+
+/// A public key that verifies JWT logins to a domain (selected by the token's `kid`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JwtKeyRecord {
+    /// Key id (the `kid` header of tokens signed with the matching private key).
+    pub id: String,
+    /// Description.
+    pub description: String,
+    /// The RSA public key in PEM (X.509 SubjectPublicKeyInfo, `-----BEGIN PUBLIC KEY-----`).
+    pub public_key_pem: String,
+    /// Only enabled keys verify logins.
+    pub enabled: bool,
+    /// Time of the last change (epoch ms).
+    pub updated_ms: i64,
+}
+
+/// A reconnect token: lets a client log in again as the same user without credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReconnectTokenRecord {
+    /// The token (unique within the domain).
+    pub token: String,
+    /// The type of the user it logs in.
+    pub user_type: UserType,
+    /// The username it logs in.
+    pub username: String,
+    /// Expiry (epoch ms); the token is refused from this instant on.
+    pub expires_ms: i64,
+}
+
+impl std::fmt::Debug for ReconnectTokenRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconnectTokenRecord")
+            .field("token", &"<redacted>")
+            .field("user_type", &self.user_type)
+            .field("username", &self.username)
+            .field("expires_ms", &self.expires_ms)
+            .finish()
+    }
+}
+
 /// One change in a write batch. A batch is applied atomically.
 #[derive(Clone, Debug)]
 pub enum WriteOp {
     /// Create or replace a domain record.
     PutDomain(DomainRecord),
-    /// Delete a domain with all its collections, models, logs and snapshots.
+    /// Delete a domain with all its collections, models, logs, snapshots, users, JWT keys and
+    /// reconnect tokens.
     DeleteDomain(DomainKey),
     /// Create or replace a collection.
     PutCollection {
@@ -206,6 +332,50 @@ pub enum WriteOp {
         domain: DomainKey,
         /// Model id.
         id: String,
+    },
+    /// Create or replace a user.
+    PutUser {
+        /// Its domain.
+        domain: DomainKey,
+        /// The record.
+        record: UserRecord,
+    },
+    /// Delete a user and every reconnect token that logs it in.
+    DeleteUser {
+        /// Its domain.
+        domain: DomainKey,
+        /// The user's type.
+        user_type: UserType,
+        /// The username.
+        username: String,
+    },
+    /// Create or replace a JWT key.
+    PutJwtKey {
+        /// Its domain.
+        domain: DomainKey,
+        /// The record.
+        record: JwtKeyRecord,
+    },
+    /// Delete a JWT key.
+    DeleteJwtKey {
+        /// Its domain.
+        domain: DomainKey,
+        /// Key id.
+        id: String,
+    },
+    /// Create or replace a reconnect token.
+    PutReconnectToken {
+        /// Its domain.
+        domain: DomainKey,
+        /// The record.
+        record: ReconnectTokenRecord,
+    },
+    /// Delete a reconnect token.
+    DeleteReconnectToken {
+        /// Its domain.
+        domain: DomainKey,
+        /// The token.
+        token: String,
     },
 }
 
@@ -259,6 +429,25 @@ pub trait Store: Send + Sync + 'static {
     fn snapshot_at_or_before(&self, number: u64, version: u64) -> StoreResult<Option<Snapshot>>;
     /// The version of the newest log record with a timestamp at or before `time_ms`.
     fn version_at_time(&self, number: u64, time_ms: i64) -> StoreResult<Option<u64>>;
+    /// A user by type and username.
+    fn user(
+        &self,
+        domain: &DomainKey,
+        user_type: UserType,
+        username: &str,
+    ) -> StoreResult<Option<UserRecord>>;
+    /// Every user of a domain, of every type, ordered by type then username.
+    fn users(&self, domain: &DomainKey) -> StoreResult<Vec<UserRecord>>;
+    /// A JWT key by id.
+    fn jwt_key(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<JwtKeyRecord>>;
+    /// Every JWT key of a domain, ordered by id.
+    fn jwt_keys(&self, domain: &DomainKey) -> StoreResult<Vec<JwtKeyRecord>>;
+    /// A reconnect token (expired or not).
+    fn reconnect_token(
+        &self,
+        domain: &DomainKey,
+        token: &str,
+    ) -> StoreResult<Option<ReconnectTokenRecord>>;
     /// A store number no model has used.
     fn allocate_model_number(&self) -> u64;
     /// Blocks until every batch queued so far is durable.
