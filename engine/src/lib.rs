@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod domain;
 pub mod model;
+pub mod net;
 pub mod ot;
 pub mod protocol;
 pub mod sources;

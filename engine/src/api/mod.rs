@@ -28,6 +28,7 @@ use tokio::runtime::{Handle, Runtime};
 pub use crate::auth::{AuthConfig, NewUser};
 pub use crate::domain::DomainSettings;
 pub use crate::model::{Change, EngineEvent, EventFilter, EventSubscription, ModelData, ModelInfo};
+pub use crate::net::{Listener, NetConfig};
 pub use crate::ot::json::{operation_to_json, value_to_json};
 pub use crate::ot::PathSegment;
 pub use crate::store::{JwtKeyRecord, UserRecord, UserType};
@@ -37,8 +38,11 @@ pub use error::{Error, ErrorCode, Result};
 use crate::auth::AuthService;
 use crate::domain::DomainService;
 use crate::model::{EventBus, ModelService, ModelServiceConfig};
+use crate::net;
+use crate::protocol::connection::{ProtocolConfig, Services, SessionRegistry};
 use crate::sources::{Clock, IdSource, RandomIds, SystemClock};
 use crate::store::{DomainKey, LmdbStore, MemoryStore, Store, StoreOptions};
+use std::net::SocketAddr;
 
 /// The user recorded for host-side changes unless another is given.
 pub const HOST_USER: &str = "tandem-host";
@@ -105,6 +109,7 @@ struct EngineInner {
     auth: AuthService,
     bus: EventBus,
     shut: AtomicBool,
+    protocol: Arc<Services>,
     runtime: RuntimeHolder,
 }
 
@@ -187,9 +192,21 @@ impl Engine {
             sources.ids.clone(),
             config.auth.clone(),
         );
+        let domains = DomainService::new(store.clone(), sources.clock.clone());
+        let protocol = Arc::new(Services {
+            models: models.clone(),
+            domains: domains.clone(),
+            auth: auth.clone(),
+            bus: bus.clone(),
+            clock: sources.clock,
+            ids: sources.ids,
+            sessions: SessionRegistry::default(),
+            config: ProtocolConfig::default(),
+        });
         Ok(Engine {
             inner: Arc::new(EngineInner {
-                domains: DomainService::new(store.clone(), sources.clock),
+                domains,
+                protocol,
                 auth,
                 config,
                 store,
@@ -301,6 +318,25 @@ impl Engine {
             self.inner.models.delete_model(&key, &m.id).await?;
         }
         Ok(self.inner.domains.delete(&key).await?)
+    }
+
+    /// Starts the WebSocket and HTTP listeners on `addr` (port 0 picks a free port). The
+    /// Convergence client connects to `ws://{addr}/realtime/{namespace}/{domain}`.
+    pub async fn serve(&self, addr: SocketAddr, config: NetConfig) -> Result<Listener> {
+        self.check()?;
+        net::listen(addr, self.inner.protocol.clone(), config)
+            .await
+            .map_err(|e| {
+                Error::new(
+                    ErrorCode::Unavailable,
+                    format!("cannot listen on {addr}: {e}"),
+                )
+            })
+    }
+
+    /// Sessions currently connected over the wire.
+    pub fn connected_sessions(&self) -> usize {
+        self.inner.protocol.sessions.len()
     }
 
     /// Subscribes to engine events matching `filter`.

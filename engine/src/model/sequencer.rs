@@ -91,6 +91,9 @@ pub(crate) enum Command {
     Open {
         session: SessionInfo,
         sink: EventSink,
+        /// For a reconnecting session: the last version it had seen; it receives the
+        /// operations after that instead of the data.
+        resync_from: Option<u64>,
         reply: oneshot::Sender<ModelResult<OpenState>>,
     },
     Close {
@@ -133,6 +136,8 @@ pub(crate) enum Command {
 /// What an opening session receives: the model at a version it then follows from.
 pub(crate) struct OpenState {
     pub data: ModelData,
+    /// For a resync: the operations after the session's version, as stored.
+    pub replay: Vec<OpRecord>,
     pub value_prefix: String,
     pub sessions: Vec<String>,
     pub references: Vec<SharedReference>,
@@ -174,6 +179,7 @@ enum Awaiting {
         session: String,
         reply: oneshot::Sender<ModelResult<OpenState>>,
         state: OpenState,
+        resync_from: Option<u64>,
     },
     Close {
         session: String,
@@ -349,8 +355,9 @@ impl Sequencer {
             Command::Open {
                 session,
                 sink,
+                resync_from,
                 reply,
-            } => self.open(session, sink, reply),
+            } => self.open(session, sink, resync_from, reply),
             Command::Close { session, reply } => self.close(session, reply),
             Command::Submit {
                 session,
@@ -443,11 +450,21 @@ impl Sequencer {
         &mut self,
         session: SessionInfo,
         sink: EventSink,
+        resync_from: Option<u64>,
         reply: oneshot::Sender<ModelResult<OpenState>>,
     ) {
         if self.sessions.contains_key(&session.session) {
             let _ = reply.send(Err(ModelError::AlreadyOpen(session.session)));
             return;
+        }
+        if let Some(from) = resync_from {
+            if from == 0 || from > self.cc.version() {
+                let _ = reply.send(Err(ModelError::Invalid(format!(
+                    "cannot resync from version {from}: the model is at {}",
+                    self.cc.version()
+                ))));
+                return;
+            }
         }
         // Every open gets a prefix no other open of this model ever had; it is durable before
         // the session learns it.
@@ -465,6 +482,8 @@ impl Sequencer {
         sessions.push(session.session.clone());
         let state = OpenState {
             data: self.model_data(),
+            // Filled in when the open is delivered (everything up to now is durable then).
+            replay: Vec::new(),
             value_prefix: base36(self.meta.value_prefix),
             sessions,
             references: self.references.iter().map(|(_, r)| r.clone()).collect(),
@@ -484,6 +503,7 @@ impl Sequencer {
                 session: session.session,
                 reply,
                 state,
+                resync_from,
             },
         ));
     }
@@ -933,8 +953,24 @@ impl Sequencer {
             Awaiting::Open {
                 session,
                 reply,
-                state,
+                mut state,
+                resync_from,
             } => {
+                if let Some(from) = resync_from {
+                    match self
+                        .store
+                        .ops(self.meta.number, from + 1, state.data.version)
+                    {
+                        Ok(ops) => state.replay = ops,
+                        Err(e) => {
+                            if let Some(slot) = self.sessions.remove(&session) {
+                                self.cc.untrack(slot.key);
+                            }
+                            let _ = reply.send(Err(e.into()));
+                            return;
+                        }
+                    }
+                }
                 let Some(slot) = self.sessions.get_mut(&session) else {
                     let _ = reply.send(Err(ModelError::NotOpen(session)));
                     return;

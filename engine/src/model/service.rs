@@ -134,6 +134,8 @@ pub struct OpenedModel {
     pub handle: SessionModel,
     /// The data at the version the session starts from.
     pub data: ModelData,
+    /// For a resync: the stored operations after the session's version, up to `data.version`.
+    pub replay: Vec<OpRecord>,
     /// The value-id prefix for values this session creates (unique for this open).
     pub value_prefix: String,
     /// Sessions that have the model open, the opener included.
@@ -601,12 +603,37 @@ impl ModelService {
         session: SessionInfo,
         sink: EventSink,
     ) -> ModelResult<OpenedModel> {
+        self.open_at(domain, id, session, sink, None).await
+    }
+
+    /// Re-attaches a reconnecting session that had seen `version`: instead of data it gets
+    /// the operations after that version (in [`OpenedModel::replay`]) and then follows live.
+    pub async fn resync(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        session: SessionInfo,
+        sink: EventSink,
+        version: u64,
+    ) -> ModelResult<OpenedModel> {
+        self.open_at(domain, id, session, sink, Some(version)).await
+    }
+
+    async fn open_at(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        session: SessionInfo,
+        sink: EventSink,
+        resync_from: Option<u64>,
+    ) -> ModelResult<OpenedModel> {
         for _ in 0..5 {
             let tx = self.mailbox(domain, id)?;
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Open {
                 session: session.clone(),
                 sink: sink.clone(),
+                resync_from,
                 reply,
             };
             if tx.send(cmd).is_err() {
@@ -624,6 +651,7 @@ impl ModelService {
                     model: id.to_string(),
                 },
                 data: state.data,
+                replay: state.replay,
                 value_prefix: state.value_prefix,
                 sessions: state.sessions,
                 references: state.references,

@@ -5,4 +5,6 @@
 //! rules. One binary frame carries exactly one [`wire::ConvergenceMessage`].
 
 pub mod codec;
+pub mod connection;
+pub mod convert;
 pub mod wire;

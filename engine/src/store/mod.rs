@@ -221,6 +221,25 @@ pub struct UserRecord {
     pub last_login_ms: i64,
 }
 
+impl UserRecord {
+    /// A profile for a user the store no longer knows (for showing old history): just the
+    /// type and name.
+    pub fn placeholder(user_type: UserType, username: &str) -> Self {
+        UserRecord {
+            user_type,
+            username: username.to_string(),
+            display_name: username.to_string(),
+            first_name: String::new(),
+            last_name: String::new(),
+            email: String::new(),
+            disabled: false,
+            password_hash: None,
+            created_ms: 0,
+            last_login_ms: 0,
+        }
+    }
+}
+
 impl std::fmt::Debug for UserRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserRecord")

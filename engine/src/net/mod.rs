@@ -1,0 +1,418 @@
+//! Listeners: the realtime WebSocket endpoint (`/realtime/{namespace}/{domain}`, or any path
+//! ending in those two segments), `/health`, `/metrics` and optional static files. No business
+//! rules here: routing, upgrade, frame and rate limits, graceful close.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, info_span, Instrument};
+
+use crate::protocol::connection::{run_connection, ConnectionInfo, Incoming, Outgoing, Services};
+
+/// WebSocket close codes the server uses.
+pub mod close_code {
+    /// Normal closure.
+    pub const NORMAL: u16 = 1000;
+    /// The server is going away (shutdown).
+    pub const GOING_AWAY: u16 = 1001;
+    /// A frame broke the protocol (undecodable, wrong message before authentication, ...).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame arrived; the protocol uses binary frames only.
+    pub const UNSUPPORTED_DATA: u16 = 1003;
+    /// Too many messages too fast.
+    pub const POLICY_VIOLATION: u16 = 1008;
+    /// A frame exceeded the size limit.
+    pub const TOO_BIG: u16 = 1009;
+}
+
+/// Listener settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetConfig {
+    /// Largest WebSocket message accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// Messages per second a connection may send on average.
+    pub rate_limit_per_sec: u32,
+    /// Burst above the average rate before the connection is closed.
+    pub rate_burst: u32,
+    /// Directory served as static files on non-WebSocket GET requests (e.g. a demo page).
+    pub static_dir: Option<PathBuf>,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            max_frame_bytes: 4 * 1024 * 1024,
+            rate_limit_per_sec: 5000,
+            rate_burst: 20_000,
+            static_dir: None,
+        }
+    }
+}
+
+/// Counters exposed on `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    connections_open: AtomicU64,
+    connections_total: AtomicU64,
+    frames_in: AtomicU64,
+    frames_out: AtomicU64,
+}
+
+struct NetState {
+    services: Arc<Services>,
+    config: NetConfig,
+    metrics: Arc<Metrics>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// A running listener.
+pub struct Listener {
+    local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    metrics: Arc<Metrics>,
+}
+
+impl Listener {
+    /// The address it listens on (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Connections currently open.
+    pub fn open_connections(&self) -> u64 {
+        self.metrics.connections_open.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting, closes every socket with 1001 "going away" and waits for them to end.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.metrics.connections_open.load(Ordering::Relaxed) > 0 && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `addr` and serves until [`Listener::stop`].
+pub async fn listen(
+    addr: SocketAddr,
+    services: Arc<Services>,
+    config: NetConfig,
+) -> std::io::Result<Listener> {
+    let listener = TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let metrics = Arc::new(Metrics::default());
+    let state = Arc::new(NetState {
+        services,
+        config,
+        metrics: metrics.clone(),
+        shutdown: shutdown_rx.clone(),
+    });
+    let app = Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics_handler))
+        .fallback(get(realtime_or_static))
+        .with_state(state);
+    let mut stop = shutdown_rx;
+    let task = tokio::spawn(async move {
+        let server = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        });
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "listener failed");
+        }
+    });
+    info!(%local_addr, "listening");
+    Ok(Listener {
+        local_addr,
+        shutdown: shutdown_tx,
+        task,
+        metrics,
+    })
+}
+
+async fn health() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
+}
+
+async fn metrics_handler(State(state): State<Arc<NetState>>) -> impl IntoResponse {
+    let m = &state.metrics;
+    let body = format!(
+        "# TYPE tandem_connections_open gauge\ntandem_connections_open {}\n\
+         # TYPE tandem_connections_total counter\ntandem_connections_total {}\n\
+         # TYPE tandem_frames_in_total counter\ntandem_frames_in_total {}\n\
+         # TYPE tandem_frames_out_total counter\ntandem_frames_out_total {}\n\
+         # TYPE tandem_models_loaded gauge\ntandem_models_loaded {}\n",
+        m.connections_open.load(Ordering::Relaxed),
+        m.connections_total.load(Ordering::Relaxed),
+        m.frames_in.load(Ordering::Relaxed),
+        m.frames_out.load(Ordering::Relaxed),
+        state.services.models.loaded_models(),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+/// The last two non-empty path segments: `(namespace, domain)`.
+fn realtime_target(path: &str) -> Option<(String, String)> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segs.len() < 2 {
+        return None;
+    }
+    Some((
+        percent_decode(segs[segs.len() - 2])?,
+        percent_decode(segs[segs.len() - 1])?,
+    ))
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+async fn realtime_or_static(
+    State(state): State<Arc<NetState>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    uri: Uri,
+    headers: HeaderMap,
+    req: axum::extract::Request,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &state).await;
+    let req = axum::extract::Request::from_parts(parts, body);
+    match upgrade {
+        Ok(ws) => {
+            let Some((namespace, domain)) = realtime_target(uri.path()) else {
+                return (
+                    StatusCode::NOT_FOUND,
+                    "realtime path must end in /{namespace}/{domain}",
+                )
+                    .into_response();
+            };
+            let user_agent = headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let max = state.config.max_frame_bytes;
+            ws.max_message_size(max)
+                .max_frame_size(max)
+                .on_upgrade(move |socket| {
+                    let info = ConnectionInfo {
+                        namespace,
+                        domain,
+                        remote: Some(remote),
+                        user_agent,
+                    };
+                    let span = info_span!("connection", %remote, ns = %info.namespace, domain = %info.domain);
+                    handle_socket(state, socket, info).instrument(span)
+                })
+        }
+        Err(_) => match &state.config.static_dir {
+            Some(dir) => {
+                use tower::ServiceExt;
+                match tower_http::services::ServeDir::new(dir)
+                    .append_index_html_on_directories(true)
+                    .oneshot(req)
+                    .await
+                {
+                    Ok(r) => r.into_response(),
+                    Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                }
+            }
+            None => (StatusCode::NOT_FOUND, "not found").into_response(),
+        },
+    }
+}
+
+/// A token bucket limiting a connection's incoming message rate.
+struct RateLimit {
+    tokens: f64,
+    per_sec: f64,
+    burst: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    fn new(per_sec: u32, burst: u32) -> Self {
+        RateLimit {
+            tokens: burst as f64,
+            per_sec: per_sec as f64,
+            burst: burst as f64,
+            last: Instant::now(),
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.per_sec)
+            .min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: ConnectionInfo) {
+    let metrics = state.metrics.clone();
+    metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+    metrics.connections_total.fetch_add(1, Ordering::Relaxed);
+    let (mut ws_tx, mut ws_rx) = socket.split();
+    let (in_tx, in_rx) = mpsc::channel::<Incoming>(1024);
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outgoing>();
+    let protocol =
+        tokio::spawn(run_connection(state.services.clone(), info, in_rx, out_tx).in_current_span());
+    let mut limit = RateLimit::new(state.config.rate_limit_per_sec, state.config.rate_burst);
+    let mut shutdown = state.shutdown.clone();
+    let stop = async move {
+        let _ = shutdown.wait_for(|s| *s).await;
+    };
+    tokio::pin!(stop);
+    let mut close: Option<(u16, String)> = None;
+    loop {
+        tokio::select! {
+            incoming = ws_rx.next() => match incoming {
+                Some(Ok(Message::Binary(bytes))) => {
+                    metrics.frames_in.fetch_add(1, Ordering::Relaxed);
+                    if !limit.allow() {
+                        close = Some((close_code::POLICY_VIOLATION, "message rate limit exceeded".into()));
+                        break;
+                    }
+                    if in_tx.send(Incoming::Binary(bytes.to_vec())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Text(_))) => {
+                    close = Some((close_code::UNSUPPORTED_DATA, "binary frames only".into()));
+                    break;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                    // Pongs to pings are sent by the WebSocket layer itself.
+                    let _ = in_tx.send(Incoming::Activity).await;
+                }
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Err(e)) => {
+                    let text = e.to_string();
+                    debug!(error = %text, "websocket error");
+                    let code = if text.contains("too long") || text.contains("limit") || text.contains("too big") {
+                        close_code::TOO_BIG
+                    } else {
+                        close_code::PROTOCOL_ERROR
+                    };
+                    close = Some((code, "invalid frame".into()));
+                    break;
+                }
+            },
+            outgoing = out_rx.recv() => match outgoing {
+                Some(Outgoing::Frame(bytes)) => {
+                    metrics.frames_out.fetch_add(1, Ordering::Relaxed);
+                    if ws_tx.send(Message::Binary(bytes.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Outgoing::Close { code, reason }) => {
+                    close = Some((code, reason));
+                    break;
+                }
+                None => {
+                    close = Some((close_code::NORMAL, String::new()));
+                    break;
+                }
+            },
+            _ = &mut stop => {
+                close = Some((close_code::GOING_AWAY, "server shutting down".into()));
+                break;
+            }
+        }
+    }
+    let _ = in_tx.send(Incoming::Closed).await;
+    drop(in_tx);
+    // Let the protocol task finish (it closes the session's models), flushing its last frames.
+    let _ = tokio::time::timeout(Duration::from_secs(5), protocol).await;
+    while let Ok(out) = out_rx.try_recv() {
+        if let Outgoing::Frame(bytes) = out {
+            let _ = ws_tx.send(Message::Binary(bytes.into())).await;
+        }
+    }
+    if let Some((code, reason)) = close {
+        let _ = ws_tx.send(close_message(code, &reason)).await;
+    }
+    let _ = ws_tx.close().await;
+    metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realtime_target_takes_the_last_two_segments() {
+        assert_eq!(
+            realtime_target("/realtime/acme/docs"),
+            Some(("acme".into(), "docs".into()))
+        );
+        assert_eq!(
+            realtime_target("/api/realtime/convergence/default"),
+            Some(("convergence".into(), "default".into()))
+        );
+        assert_eq!(
+            realtime_target("/a%20b/c"),
+            Some(("a b".into(), "c".into()))
+        );
+        assert_eq!(realtime_target("/only"), None);
+    }
+
+    #[test]
+    fn rate_limit_allows_bursts_then_refuses() {
+        let mut r = RateLimit::new(10, 5);
+        assert!((0..5).all(|_| r.allow()));
+        assert!(!r.allow());
+    }
+}

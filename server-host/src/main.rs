@@ -1,0 +1,589 @@
+//! `tandem`: the standalone server. `tandem serve` runs the engine with its WebSocket and HTTP
+//! listeners; `tandem user ...`, `tandem domain ...` and `tandem dump` work on a data directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+use tandem::api::{DomainSettings, Engine, EngineConfig, NewUser};
+use tandem::net::NetConfig;
+use tracing::{error, info};
+
+/// Command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "tandem",
+    version,
+    about = "Tandem real-time collaboration server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage users of a domain.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage domains.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Print a model's data as JSON.
+    Dump(DumpArgs),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+struct DataArgs {
+    /// Data directory of the embedded store.
+    #[arg(long, env = "TANDEM_DATA_DIR", default_value = "tandem-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// TOML configuration file (every setting below can also come from it).
+    #[arg(long, short, env = "TANDEM_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory of the embedded store.
+    #[arg(long, env = "TANDEM_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on (loopback by default).
+    #[arg(long, env = "TANDEM_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Log format.
+    #[arg(long, env = "TANDEM_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// Directory served as static files (the browser demo).
+    #[arg(long, env = "TANDEM_STATIC_DIR")]
+    static_dir: Option<PathBuf>,
+    /// Namespace created at start-up if missing.
+    #[arg(long, env = "TANDEM_NAMESPACE")]
+    namespace: Option<String>,
+    /// Domain created at start-up if missing.
+    #[arg(long, env = "TANDEM_DOMAIN")]
+    domain: Option<String>,
+    /// Allow anonymous connections to the bootstrap domain.
+    #[arg(long, env = "TANDEM_ANONYMOUS")]
+    anonymous: Option<bool>,
+    /// Admin user created at start-up if missing.
+    #[arg(long, env = "TANDEM_ADMIN_USER")]
+    admin_user: Option<String>,
+    /// Its password (generated and printed once when absent).
+    #[arg(long, env = "TANDEM_ADMIN_PASSWORD")]
+    admin_password: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a user with a password.
+    Add(UserArgs),
+    /// Set a user's password.
+    Passwd(UserArgs),
+    /// List a domain's users.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        domain: DomainArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+struct DomainArgs {
+    /// Namespace.
+    #[arg(long, default_value = "demo")]
+    namespace: String,
+    /// Domain id.
+    #[arg(long, default_value = "default")]
+    domain: String,
+}
+
+#[derive(Args, Debug)]
+struct UserArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    domain: DomainArgs,
+    /// Username.
+    username: String,
+    /// Password (read from TANDEM_PASSWORD when not given).
+    #[arg(long, env = "TANDEM_PASSWORD")]
+    password: String,
+    /// Display name.
+    #[arg(long, default_value = "")]
+    display_name: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum DomainCommand {
+    /// Create a domain.
+    Create {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        domain: DomainArgs,
+        /// Allow anonymous connections.
+        #[arg(long)]
+        anonymous: bool,
+    },
+    /// List domains.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+struct DumpArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    domain: DomainArgs,
+    /// Model id.
+    model: String,
+}
+
+/// The configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    server: ServerSection,
+    engine: EngineConfig,
+    net: NetConfig,
+    bootstrap: Bootstrap,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ServerSection {
+    listen: SocketAddr,
+    log_format: LogFormat,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            log_format: LogFormat::Human,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Bootstrap {
+    namespace: String,
+    domain: String,
+    anonymous: bool,
+    admin_user: String,
+    admin_password: Option<String>,
+    users: Vec<DemoUser>,
+}
+
+impl Default for Bootstrap {
+    fn default() -> Self {
+        Bootstrap {
+            namespace: "demo".into(),
+            domain: "default".into(),
+            anonymous: true,
+            admin_user: "admin".into(),
+            admin_password: None,
+            users: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoUser {
+    username: String,
+    password: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.init(),
+    }
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("tandem: {msg}");
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::User(cmd) => user(cmd).await,
+            Command::Domain(cmd) => domain(cmd).await,
+            Command::Dump(args) => dump(args).await,
+        }
+    })
+}
+
+fn open(dir: &std::path::Path) -> Result<Engine, String> {
+    Engine::open(EngineConfig::with_data_dir(dir)).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+fn random_password() -> String {
+    let id = uuid_like();
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(16)
+        .collect()
+}
+
+fn uuid_like() -> String {
+    use tandem::sources::{IdSource, RandomIds};
+    RandomIds.uuid()
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let mut file = match &args.config {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => match toml::from_str::<FileConfig>(&text) {
+                Ok(c) => c,
+                Err(e) => return fail(format!("invalid config {}: {e}", path.display())),
+            },
+            Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
+        },
+        None => FileConfig::default(),
+    };
+    if let Some(d) = args.data_dir {
+        file.engine.data_dir = Some(d);
+    }
+    if file.engine.data_dir.is_none() {
+        file.engine.data_dir = Some(PathBuf::from("tandem-data"));
+    }
+    if let Some(l) = args.listen {
+        file.server.listen = l;
+    }
+    if let Some(f) = args.log_format {
+        file.server.log_format = f;
+    }
+    if let Some(s) = args.static_dir {
+        file.net.static_dir = Some(s);
+    }
+    let b = &mut file.bootstrap;
+    if let Some(v) = args.namespace {
+        b.namespace = v;
+    }
+    if let Some(v) = args.domain {
+        b.domain = v;
+    }
+    if let Some(v) = args.anonymous {
+        b.anonymous = v;
+    }
+    if let Some(v) = args.admin_user {
+        b.admin_user = v;
+    }
+    if args.admin_password.is_some() {
+        b.admin_password = args.admin_password;
+    }
+    init_logging(file.server.log_format);
+    let data_dir = file.engine.data_dir.clone().unwrap_or_default();
+    let engine = match Engine::open(file.engine.clone()) {
+        Ok(e) => e,
+        Err(e) => return fail(format!("cannot open {}: {e}", data_dir.display())),
+    };
+    // Bootstrap the domain, the admin and demo users.
+    let b = &file.bootstrap;
+    let domain = match engine.domain(&b.namespace, &b.domain) {
+        Ok(d) => d,
+        Err(_) => match engine
+            .create_domain_with(
+                &b.namespace,
+                &b.domain,
+                DomainSettings {
+                    display_name: String::new(),
+                    anonymous_auth: b.anonymous,
+                    collection_auto_create: true,
+                },
+            )
+            .await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                return fail(format!(
+                    "cannot create domain {}/{}: {e}",
+                    b.namespace, b.domain
+                ))
+            }
+        },
+    };
+    let mut login_hint = String::new();
+    let users = domain.users().unwrap_or_default();
+    if !users.iter().any(|u| u.username == b.admin_user) {
+        let (password, generated) = match &b.admin_password {
+            Some(p) => (p.clone(), false),
+            None => (random_password(), true),
+        };
+        if let Err(e) = domain
+            .create_user(NewUser {
+                username: b.admin_user.clone(),
+                display_name: "Administrator".into(),
+                password: Some(password.clone()),
+                ..NewUser::default()
+            })
+            .await
+        {
+            return fail(format!("cannot create the admin user: {e}"));
+        }
+        login_hint = if generated {
+            format!(
+                "admin user '{}' created with password '{password}' (shown once)",
+                b.admin_user
+            )
+        } else {
+            format!(
+                "admin user '{}' created with the configured password",
+                b.admin_user
+            )
+        };
+    }
+    for u in &b.users {
+        if !users.iter().any(|x| x.username == u.username) {
+            if let Err(e) = domain
+                .create_user(NewUser {
+                    username: u.username.clone(),
+                    display_name: u.display_name.clone(),
+                    password: Some(u.password.clone()),
+                    ..NewUser::default()
+                })
+                .await
+            {
+                return fail(format!("cannot create user {}: {e}", u.username));
+            }
+        }
+    }
+    let listener = match engine.serve(file.server.listen, file.net.clone()).await {
+        Ok(l) => l,
+        Err(e) => return fail(format!("cannot listen on {}: {e}", file.server.listen)),
+    };
+    let addr = listener.local_addr();
+    let realtime = format!("ws://{addr}/realtime/{}/{}", b.namespace, b.domain);
+    println!(
+        "tandem {} serving {}",
+        env!("CARGO_PKG_VERSION"),
+        data_dir.display()
+    );
+    println!("  realtime endpoint: {realtime}");
+    if file.net.static_dir.is_some() {
+        println!("  demo page:         http://{addr}/  (open it in two tabs)");
+    }
+    println!("  health:            http://{addr}/health");
+    if !login_hint.is_empty() {
+        println!("  {login_hint}");
+    }
+    println!(
+        "  log in with Convergence.connect(\"{realtime}\", user, password){}",
+        if b.anonymous {
+            " or connectAnonymously(...)"
+        } else {
+            ""
+        }
+    );
+    info!(%addr, "ready");
+    wait_for_signal().await;
+    info!("stopping: closing connections");
+    listener.stop().await;
+    engine.shutdown().await;
+    info!("stopped");
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn user(cmd: UserCommand) -> ExitCode {
+    match cmd {
+        UserCommand::Add(a) => {
+            let engine = match open(&a.data.data_dir) {
+                Ok(e) => e,
+                Err(e) => return fail(e),
+            };
+            let result = match engine.domain(&a.domain.namespace, &a.domain.domain) {
+                Ok(d) => d
+                    .create_user(NewUser {
+                        username: a.username.clone(),
+                        display_name: a.display_name.clone(),
+                        password: Some(a.password.clone()),
+                        ..NewUser::default()
+                    })
+                    .await
+                    .map(|_| ()),
+                Err(e) => Err(e),
+            };
+            engine.shutdown().await;
+            match result {
+                Ok(()) => {
+                    println!("user {} added", a.username);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        UserCommand::Passwd(a) => {
+            let engine = match open(&a.data.data_dir) {
+                Ok(e) => e,
+                Err(e) => return fail(e),
+            };
+            let result = match engine.domain(&a.domain.namespace, &a.domain.domain) {
+                Ok(d) => d.set_password(&a.username, &a.password).await,
+                Err(e) => Err(e),
+            };
+            engine.shutdown().await;
+            match result {
+                Ok(()) => {
+                    println!("password of {} set", a.username);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        UserCommand::List { data, domain } => {
+            let engine = match open(&data.data_dir) {
+                Ok(e) => e,
+                Err(e) => return fail(e),
+            };
+            let result = engine
+                .domain(&domain.namespace, &domain.domain)
+                .and_then(|d| d.users());
+            engine.shutdown().await;
+            match result {
+                Ok(users) => {
+                    for u in users {
+                        println!("{}\t{}", u.username, u.display_name);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+async fn domain(cmd: DomainCommand) -> ExitCode {
+    match cmd {
+        DomainCommand::Create {
+            data,
+            domain,
+            anonymous,
+        } => {
+            let engine = match open(&data.data_dir) {
+                Ok(e) => e,
+                Err(e) => return fail(e),
+            };
+            let result = engine
+                .create_domain_with(
+                    &domain.namespace,
+                    &domain.domain,
+                    DomainSettings {
+                        display_name: String::new(),
+                        anonymous_auth: anonymous,
+                        collection_auto_create: true,
+                    },
+                )
+                .await;
+            engine.shutdown().await;
+            match result {
+                Ok(_) => {
+                    println!("domain {}/{} created", domain.namespace, domain.domain);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        DomainCommand::List { data } => {
+            let engine = match open(&data.data_dir) {
+                Ok(e) => e,
+                Err(e) => return fail(e),
+            };
+            let result = engine.domains();
+            engine.shutdown().await;
+            match result {
+                Ok(list) => {
+                    for (ns, id) in list {
+                        println!("{ns}/{id}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+async fn dump(args: DumpArgs) -> ExitCode {
+    let engine = match open(&args.data.data_dir) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let result = match engine
+        .domain(&args.domain.namespace, &args.domain.domain)
+        .and_then(|d| d.model(&args.model))
+    {
+        Ok(m) => m.json().await,
+        Err(e) => Err(e),
+    };
+    engine.shutdown().await;
+    match result {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            error!(error = %e, "dump failed");
+            fail(e)
+        }
+    }
+}
