@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Starts the Tandem server-host with its embedded defaults (LMDB store in ./tandem-data,
+# loopback only) and serves the browser demo: open the printed URL in two tabs.
+set -euo pipefail
+cd "$(dirname "$0")"
+demo=examples/browser-demo
+if [ ! -f "$demo/node_modules/@convergence/convergence/convergence.global.min.js" ]; then
+  echo "installing the demo page's client library (npm)..."
+  npm install --prefix "$demo" --no-audit --no-fund --loglevel=error
+fi
+exec cargo run --release -q -p tandem-server -- serve --static-dir "$demo" "$@"
