@@ -13,9 +13,20 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
 
+echo "== build the server-host"
+cargo build -p tandem-server
+
 echo "== example: two simulated sites"
 demo_dir=$(mktemp -d)
 cargo run -q -p two-sites -- "$demo_dir/data" >/dev/null
 rm -rf "$demo_dir"
+
+echo "== end-to-end suite (real client against real tandem processes)"
+if [ -x tests/e2e/run.sh ]; then
+  TANDEM_BIN="$PWD/target/debug/tandem" tests/e2e/run.sh
+else
+  echo "tests/e2e/run.sh missing" >&2
+  exit 1
+fi
 
 echo "all tests passed"

@@ -38,6 +38,9 @@ pub mod close_code {
     pub const TOO_BIG: u16 = 1009;
 }
 
+/// Frames waiting for a slow peer before its connection is closed.
+const MAX_QUEUED_FRAMES: usize = 200_000;
+
 /// Listener settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -353,6 +356,12 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
             outgoing = out_rx.recv() => match outgoing {
                 Some(Outgoing::Frame(bytes)) => {
                     metrics.frames_out.fetch_add(1, Ordering::Relaxed);
+                    if out_rx.len() > MAX_QUEUED_FRAMES {
+                        // The peer does not read fast enough; dropping frames would break the
+                        // protocol's ordering, so the connection goes (the client resyncs).
+                        close = Some((close_code::POLICY_VIOLATION, "client too slow to keep up".into()));
+                        break;
+                    }
                     if ws_tx.send(Message::Binary(bytes.into())).await.is_err() {
                         break;
                     }
