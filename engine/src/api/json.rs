@@ -1,0 +1,169 @@
+//! The facade's JSON forms, shared by every binding: changes a host applies and the events it
+//! receives.
+//!
+//! A change is an object with an `"op"` and a `"path"` (an array of property names and array
+//! positions, see [`path_from_json`](super::path_from_json)):
+//!
+//! | op | fields | effect |
+//! |---|---|---|
+//! | `set` | `path`, `value` | set a property (added if missing) or array element; `[]` replaces the data |
+//! | `insert` | `path` (array), `index`, `value` | insert into an array |
+//! | `remove` | `path` | remove a property or array element |
+//! | `move` | `path` (array), `from`, `to` | move an array element |
+//! | `splice` | `path` (string), `index`, `delete`, `insert` | edit text (UTF-16 positions) |
+//! | `add` | `path` (number), `delta` | add to a number |
+
+use serde_json::{json, Value as Json};
+
+use super::error::{Error, ErrorCode, Result};
+use super::path_from_json;
+use crate::model::{Change, EngineEvent};
+use crate::ot::json::operation_to_json;
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidArgument, msg)
+}
+
+fn int_field(obj: &Json, name: &str) -> Result<i64> {
+    obj.get(name)
+        .and_then(Json::as_i64)
+        .ok_or_else(|| bad(format!("change needs an integer \"{name}\"")))
+}
+
+/// Parses one change.
+pub fn change_from_json(json: &Json) -> Result<Change> {
+    let op = json
+        .get("op")
+        .and_then(Json::as_str)
+        .ok_or_else(|| bad("a change needs a string \"op\""))?;
+    let path = path_from_json(json.get("path").unwrap_or(&Json::Array(Vec::new())))?;
+    let value = || {
+        json.get("value")
+            .cloned()
+            .ok_or_else(|| bad(format!("\"{op}\" needs a \"value\"")))
+    };
+    Ok(match op {
+        "set" => Change::Set {
+            path,
+            value: value()?,
+        },
+        "insert" => Change::Insert {
+            path,
+            index: int_field(json, "index")?,
+            value: value()?,
+        },
+        "remove" => Change::Remove { path },
+        "move" => Change::Move {
+            path,
+            from: int_field(json, "from")?,
+            to: int_field(json, "to")?,
+        },
+        "splice" => Change::Splice {
+            path,
+            index: int_field(json, "index")?,
+            delete: json.get("delete").and_then(Json::as_i64).unwrap_or(0),
+            insert: json
+                .get("insert")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string(),
+        },
+        "add" => Change::Add {
+            path,
+            delta: json
+                .get("delta")
+                .and_then(Json::as_f64)
+                .ok_or_else(|| bad("\"add\" needs a number \"delta\""))?,
+        },
+        other => return Err(bad(format!("unknown change op \"{other}\""))),
+    })
+}
+
+/// Parses a change or an array of changes.
+pub fn changes_from_json(json: &Json) -> Result<Vec<Change>> {
+    match json {
+        Json::Array(items) => items.iter().map(change_from_json).collect(),
+        Json::Object(_) => Ok(vec![change_from_json(json)?]),
+        _ => Err(bad("changes must be a JSON object or array")),
+    }
+}
+
+/// Parses changes from JSON text.
+pub fn changes_from_str(text: &str) -> Result<Vec<Change>> {
+    let json: Json =
+        serde_json::from_str(text).map_err(|e| bad(format!("changes are not valid JSON: {e}")))?;
+    changes_from_json(&json)
+}
+
+/// An engine event as JSON: `{"type": "operation_applied", "namespace": ..., "domain": ...,
+/// "model": ..., ...}`. Types: `operation_applied`, `model_opened`, `model_closed`,
+/// `last_session_left`, `user_connected`, `user_disconnected`.
+pub fn event_to_json(event: &EngineEvent) -> Json {
+    let d = event.domain();
+    let mut out = match event {
+        EngineEvent::OperationApplied {
+            model,
+            version,
+            session,
+            user,
+            timestamp_ms,
+            op,
+            ..
+        } => json!({"type": "operation_applied", "model": model, "version": version,
+                    "session": session, "user": user, "timestamp": timestamp_ms,
+                    "operation": operation_to_json(op)}),
+        EngineEvent::ModelOpened {
+            model,
+            session,
+            user,
+            ..
+        } => json!({"type": "model_opened", "model": model, "session": session, "user": user}),
+        EngineEvent::ModelClosed {
+            model,
+            session,
+            user,
+            ..
+        } => json!({"type": "model_closed", "model": model, "session": session, "user": user}),
+        EngineEvent::LastSessionLeft { model, version, .. } => {
+            json!({"type": "last_session_left", "model": model, "version": version})
+        }
+        EngineEvent::UserConnected { session, user, .. } => {
+            json!({"type": "user_connected", "session": session, "user": user})
+        }
+        EngineEvent::UserDisconnected { session, user, .. } => {
+            json!({"type": "user_disconnected", "session": session, "user": user})
+        }
+    };
+    if let Json::Object(m) = &mut out {
+        m.insert("namespace".into(), Json::String(d.namespace.clone()));
+        m.insert("domain".into(), Json::String(d.id.clone()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_parse_and_bad_ones_are_clear_errors() {
+        let c = changes_from_str(
+            r#"[{"op":"splice","path":["t"],"index":1,"insert":"x"},
+                {"op":"set","path":["a",0],"value":{"k":1}},
+                {"op":"add","path":["n"],"delta":2}]"#,
+        )
+        .unwrap();
+        assert_eq!(c.len(), 3);
+        for (text, needle) in [
+            ("nope", "valid JSON"),
+            (r#"{"op":"fly"}"#, "unknown change op"),
+            (r#"{"op":"insert","path":["a"],"value":1}"#, "index"),
+            (r#"{"op":"set","path":[true]}"#, "path"),
+            ("3", "object or array"),
+        ] {
+            let e = changes_from_str(text).err().unwrap();
+            assert_eq!(e.code, ErrorCode::InvalidArgument);
+            assert!(e.message.contains(needle), "{text}: {}", e.message);
+        }
+    }
+}
