@@ -28,8 +28,8 @@ pub enum ModelError {
     /// No model with this id.
     #[error("model {0:?} not found")]
     NotFound(String),
-    /// A model with this id exists already.
-    #[error("model {0:?} already exists")]
+    /// Something with this name exists already (a model, a domain).
+    #[error("{0} already exists")]
     AlreadyExists(String),
     /// No collection with this id, and collections are not created automatically.
     #[error("collection {0:?} does not exist")]

@@ -425,7 +425,7 @@ impl ModelService {
         match self.write(batch).await {
             Ok(()) => Ok(ModelInfo::from(&meta)),
             Err(ModelError::Store(StoreError::AlreadyExists(_))) => {
-                Err(ModelError::AlreadyExists(id))
+                Err(ModelError::AlreadyExists(format!("model {id:?}")))
             }
             Err(e) => Err(e),
         }
