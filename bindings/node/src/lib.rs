@@ -227,6 +227,15 @@ impl Engine {
         run(&core, async move { d.create_collection(&collection).await }).await
     }
 
+    /// The ids of a domain's collections.
+    #[napi]
+    pub fn collections(&self, namespace: String, domain: String) -> Result<Vec<String>> {
+        let core = self.shared.core().map_err(js)?;
+        core.domain(&namespace, &domain)
+            .and_then(|d| d.collections())
+            .map_err(js)
+    }
+
     /// Creates a user.
     #[napi]
     pub async fn create_user(
