@@ -1,0 +1,354 @@
+/* Runs the shared facade scenario (tests/conformance/scenario.json) through the C ABI, with a
+ * minimal JSON reader/writer for the scenario file and the ABI's JSON results. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tandem.h"
+
+typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jtype;
+typedef struct json {
+  jtype type;
+  double num;
+  int boolean;
+  char *str;          /* J_STR value */
+  struct json **items; /* J_ARR / J_OBJ values */
+  char **keys;        /* J_OBJ keys */
+  int len;
+} json;
+
+static const char *p;
+
+static void ws(void) { while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++; }
+static json *parse_value(void);
+
+static char *parse_string(void) {
+  size_t cap = 16, n = 0;
+  char *out = malloc(cap);
+  p++; /* opening quote */
+  while (*p && *p != '"') {
+    char c = *p++;
+    if (c == '\\') {
+      char e = *p++;
+      if (e == 'n') c = '\n';
+      else if (e == 't') c = '\t';
+      else if (e == 'u') { /* the scenario uses no \u escapes; keep them literal */
+        c = '?';
+        p += 4;
+      } else c = e;
+    }
+    if (n + 2 > cap) out = realloc(out, cap *= 2);
+    out[n++] = c;
+  }
+  p++; /* closing quote */
+  out[n] = 0;
+  return out;
+}
+
+static json *new_json(jtype t) {
+  json *j = calloc(1, sizeof *j);
+  j->type = t;
+  return j;
+}
+
+static void push(json *j, char *key, json *v) {
+  j->items = realloc(j->items, sizeof(json *) * (j->len + 1));
+  j->items[j->len] = v;
+  if (j->type == J_OBJ) {
+    j->keys = realloc(j->keys, sizeof(char *) * (j->len + 1));
+    j->keys[j->len] = key;
+  }
+  j->len++;
+}
+
+static json *parse_value(void) {
+  ws();
+  json *j;
+  if (*p == '{') {
+    j = new_json(J_OBJ);
+    p++;
+    ws();
+    while (*p && *p != '}') {
+      ws();
+      char *k = parse_string();
+      ws();
+      p++; /* : */
+      push(j, k, parse_value());
+      ws();
+      if (*p == ',') p++;
+      ws();
+    }
+    p++;
+  } else if (*p == '[') {
+    j = new_json(J_ARR);
+    p++;
+    ws();
+    while (*p && *p != ']') {
+      push(j, NULL, parse_value());
+      ws();
+      if (*p == ',') p++;
+      ws();
+    }
+    p++;
+  } else if (*p == '"') {
+    j = new_json(J_STR);
+    j->str = parse_string();
+  } else if (!strncmp(p, "true", 4)) {
+    j = new_json(J_BOOL);
+    j->boolean = 1;
+    p += 4;
+  } else if (!strncmp(p, "false", 5)) {
+    j = new_json(J_BOOL);
+    p += 5;
+  } else if (!strncmp(p, "null", 4)) {
+    j = new_json(J_NULL);
+    p += 4;
+  } else {
+    j = new_json(J_NUM);
+    char *end;
+    j->num = strtod(p, &end);
+    p = end;
+  }
+  return j;
+}
+
+static json *parse(const char *text) {
+  p = text;
+  return parse_value();
+}
+
+static void free_json(json *j) {
+  if (!j) return;
+  for (int i = 0; i < j->len; i++) {
+    free_json(j->items[i]);
+    if (j->keys) free(j->keys[i]);
+  }
+  free(j->items);
+  free(j->keys);
+  free(j->str);
+  free(j);
+}
+
+static json *get(const json *obj, const char *key) {
+  if (!obj || obj->type != J_OBJ) return NULL;
+  for (int i = 0; i < obj->len; i++)
+    if (!strcmp(obj->keys[i], key)) return obj->items[i];
+  return NULL;
+}
+
+static const char *str(const json *obj, const char *key) {
+  json *v = get(obj, key);
+  return v && v->type == J_STR ? v->str : NULL;
+}
+
+/* Appends JSON text for j to a growing buffer. */
+typedef struct { char *buf; size_t len, cap; } sbuf;
+static void put(sbuf *b, const char *s) {
+  size_t n = strlen(s);
+  if (b->len + n + 1 > b->cap) {
+    b->cap = (b->len + n + 1) * 2;
+    b->buf = realloc(b->buf, b->cap);
+  }
+  memcpy(b->buf + b->len, s, n + 1);
+  b->len += n;
+}
+static void put_string(sbuf *b, const char *s) {
+  put(b, "\"");
+  for (; *s; s++) {
+    char c[3] = {*s, 0, 0};
+    if (*s == '"' || *s == '\\') { c[0] = '\\'; c[1] = *s; }
+    put(b, c);
+  }
+  put(b, "\"");
+}
+static void write_json(sbuf *b, const json *j) {
+  char num[64];
+  switch (j->type) {
+    case J_NULL: put(b, "null"); break;
+    case J_BOOL: put(b, j->boolean ? "true" : "false"); break;
+    case J_NUM: snprintf(num, sizeof num, "%.17g", j->num); put(b, num); break;
+    case J_STR: put_string(b, j->str); break;
+    case J_ARR:
+      put(b, "[");
+      for (int i = 0; i < j->len; i++) { if (i) put(b, ","); write_json(b, j->items[i]); }
+      put(b, "]");
+      break;
+    case J_OBJ:
+      put(b, "{");
+      for (int i = 0; i < j->len; i++) {
+        if (i) put(b, ",");
+        put_string(b, j->keys[i]);
+        put(b, ":");
+        write_json(b, j->items[i]);
+      }
+      put(b, "}");
+      break;
+  }
+}
+static char *to_text(const json *j) {
+  sbuf b = {0};
+  put(&b, "");
+  write_json(&b, j);
+  return b.buf;
+}
+
+static int equal(const json *a, const json *b) {
+  if (a->type != b->type) return 0;
+  switch (a->type) {
+    case J_NULL: return 1;
+    case J_BOOL: return a->boolean == b->boolean;
+    case J_NUM: return fabs(a->num - b->num) < 1e-9;
+    case J_STR: return !strcmp(a->str, b->str);
+    case J_ARR:
+      if (a->len != b->len) return 0;
+      for (int i = 0; i < a->len; i++) if (!equal(a->items[i], b->items[i])) return 0;
+      return 1;
+    case J_OBJ:
+      if (a->len != b->len) return 0;
+      for (int i = 0; i < a->len; i++) {
+        json *o = get(b, a->keys[i]);
+        if (!o || !equal(a->items[i], o)) return 0;
+      }
+      return 1;
+  }
+  return 0;
+}
+
+static const char *error_name(int code) {
+  switch (code) {
+    case TANDEM_INVALID_ARGUMENT: return "invalid_argument";
+    case TANDEM_NOT_FOUND: return "not_found";
+    case TANDEM_ALREADY_EXISTS: return "already_exists";
+    case TANDEM_INVALID_OPERATION: return "invalid_operation";
+    case TANDEM_CONFLICT: return "conflict";
+    case TANDEM_STORAGE: return "storage";
+    case TANDEM_FORMAT_VERSION: return "format_version";
+    case TANDEM_UNAVAILABLE: return "unavailable";
+    case TANDEM_CONFIG: return "config";
+    case TANDEM_INTERNAL: return "internal";
+    case TANDEM_UNAUTHENTICATED: return "unauthenticated";
+    default: return "ok";
+  }
+}
+
+int main(int argc, char **argv) {
+  const char *path = argc > 1 ? argv[1] : "tests/conformance/scenario.json";
+  FILE *f = fopen(path, "rb");
+  if (!f) { fprintf(stderr, "cannot open %s\n", path); return 2; }
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *text = malloc(size + 1);
+  size_t got_bytes = fread(text, 1, size, f);
+  text[got_bytes] = 0;
+  fclose(f);
+  json *scenario = parse(text);
+  free(text);
+  json *steps = get(scenario, "steps");
+  TandemEngine *e = tandem_engine_new(NULL);
+  int failures = 0;
+  for (int i = 0; steps && i < steps->len; i++) {
+    json *step = steps->items[i], *a = get(step, "args"), *expect = get(step, "expect");
+    const char *call = str(step, "call");
+    const char *ns = str(a, "namespace"), *dom = str(a, "domain");
+    char *out = NULL;
+    char *result_text = NULL;
+    int rc = TANDEM_OK;
+    if (!strcmp(call, "create_domain")) rc = tandem_domain_create(e, ns, dom, NULL);
+    else if (!strcmp(call, "domains")) {
+      rc = tandem_domain_list(e, &out);
+      if (rc == TANDEM_OK) { /* [{"namespace","domain"}] -> [[ns, dom]] */
+        json *l = parse(out), *conv = new_json(J_ARR);
+        for (int k = 0; k < l->len; k++) {
+          json *pair = new_json(J_ARR), *n = new_json(J_STR), *d = new_json(J_STR);
+          n->str = strdup(str(l->items[k], "namespace"));
+          d->str = strdup(str(l->items[k], "domain"));
+          push(pair, NULL, n);
+          push(pair, NULL, d);
+          push(conv, NULL, pair);
+        }
+        result_text = to_text(conv);
+        free_json(conv);
+        free_json(l);
+      }
+    } else if (!strcmp(call, "create_collection")) rc = tandem_collection_create(e, ns, dom, str(a, "collection"));
+    else if (!strcmp(call, "collections")) rc = tandem_collection_list(e, ns, dom, &out);
+    else if (!strcmp(call, "create_user")) {
+      char *u = to_text(a);
+      rc = tandem_user_create(e, ns, dom, u);
+      free(u);
+    } else if (!strcmp(call, "users")) {
+      rc = tandem_user_list(e, ns, dom, &out);
+      if (rc == TANDEM_OK) {
+        json *l = parse(out), *conv = new_json(J_ARR);
+        for (int k = 0; k < l->len; k++) {
+          json *n = new_json(J_STR);
+          n->str = strdup(str(l->items[k], "username"));
+          push(conv, NULL, n);
+        }
+        result_text = to_text(conv);
+        free_json(conv);
+        free_json(l);
+      }
+    } else if (!strcmp(call, "set_password"))
+      rc = tandem_user_set_password(e, ns, dom, str(a, "username"), str(a, "password"));
+    else if (!strcmp(call, "create_model")) {
+      char *data = to_text(get(a, "data"));
+      char *id = NULL;
+      rc = tandem_model_create(e, ns, dom, str(a, "collection"), str(a, "model_id"), data, &id);
+      free(data);
+      if (rc == TANDEM_OK) {
+        json *s = new_json(J_STR);
+        s->str = id;
+        result_text = to_text(s);
+        free_json(s);
+      }
+    } else if (!strcmp(call, "apply")) {
+      char *changes = to_text(get(a, "changes"));
+      uint64_t v = 0;
+      rc = tandem_model_apply(e, ns, dom, str(a, "model_id"), changes, &v);
+      free(changes);
+      if (rc == TANDEM_OK) {
+        char num[32];
+        snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+        result_text = strdup(num);
+      }
+    } else if (!strcmp(call, "model_json")) {
+      json *v = get(a, "version");
+      rc = tandem_model_json(e, ns, dom, str(a, "model_id"), v ? (int64_t)v->num : 0, &out);
+    } else if (!strcmp(call, "delete_model")) rc = tandem_model_delete(e, ns, dom, str(a, "model_id"));
+    else if (!strcmp(call, "shutdown")) rc = tandem_engine_shutdown(e);
+    else { fprintf(stderr, "unknown call %s\n", call); failures++; }
+    if (out && !result_text) result_text = strdup(out);
+    tandem_string_free(out);
+
+    json *want_error = get(expect, "error"), *want_result = get(expect, "result");
+    if (want_error) {
+      if (rc == TANDEM_OK || strcmp(error_name(rc), want_error->str)) {
+        fprintf(stderr, "step %d %s: expected %s, got %s\n", i, call, want_error->str, error_name(rc));
+        failures++;
+      }
+    } else if (rc != TANDEM_OK) {
+      fprintf(stderr, "step %d %s: unexpected error %s: %s\n", i, call, error_name(rc), tandem_last_error_message());
+      failures++;
+    } else if (want_result) {
+      json *got = result_text ? parse(result_text) : new_json(J_NULL);
+      if (!equal(got, want_result)) {
+        fprintf(stderr, "step %d %s: got %s\n", i, call, result_text ? result_text : "(nothing)");
+        failures++;
+      }
+      free_json(got);
+    }
+    free(result_text);
+  }
+  tandem_engine_free(e);
+  int n = steps ? steps->len : 0;
+  free_json(scenario);
+  if (failures || n == 0) {
+    fprintf(stderr, "scenario: %d failure(s)\n", failures);
+    return 1;
+  }
+  printf("C ABI: shared scenario passed (%d steps)\n", n);
+  return 0;
+}
