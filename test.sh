@@ -13,6 +13,15 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
 
+echo "== C ABI: header up to date (cargo test above), C test program under valgrind"
+tests/c/run.sh
+
+echo "== Node binding (napi-rs + node --test, incl. the real client in-process)"
+bindings/node/run-tests.sh
+
+echo "== Python binding (maturin + pytest)"
+bindings/python/run-tests.sh
+
 echo "== build the server-host"
 cargo build -p tandem-server
 

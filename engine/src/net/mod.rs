@@ -59,8 +59,8 @@ impl Default for NetConfig {
     fn default() -> Self {
         NetConfig {
             max_frame_bytes: 4 * 1024 * 1024,
-            rate_limit_per_sec: 5000,
-            rate_burst: 20_000,
+            rate_limit_per_sec: 20_000,
+            rate_burst: 40_000,
             static_dir: None,
         }
     }
@@ -121,6 +121,10 @@ pub async fn listen(
 ) -> std::io::Result<Listener> {
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
+    // Small frames both ways: without NODELAY, Nagle and the peer's delayed ACK add ~40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        let _ = tcp.set_nodelay(true);
+    });
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let metrics = Arc::new(Metrics::default());
     let state = Arc::new(NetState {
@@ -234,8 +238,11 @@ async fn realtime_or_static(
                 .unwrap_or("")
                 .to_string();
             let max = state.config.max_frame_bytes;
+            // A small read buffer: the WebSocket codec keeps (and zero-fills) a buffer of this
+            // size per connection; larger frames still work.
             ws.max_message_size(max)
                 .max_frame_size(max)
+                .read_buffer_size(8 * 1024)
                 .on_upgrade(move |socket| {
                     let info = ConnectionInfo {
                         namespace,
@@ -362,7 +369,28 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
                         close = Some((close_code::POLICY_VIOLATION, "client too slow to keep up".into()));
                         break;
                     }
-                    if ws_tx.send(Message::Binary(bytes.into())).await.is_err() {
+                    if ws_tx.feed(Message::Binary(bytes.into())).await.is_err() {
+                        break;
+                    }
+                    // Everything already queued goes out with one flush (one write syscall).
+                    let mut failed = false;
+                    for _ in 0..256 {
+                        match out_rx.try_recv() {
+                            Ok(Outgoing::Frame(b)) => {
+                                metrics.frames_out.fetch_add(1, Ordering::Relaxed);
+                                if ws_tx.feed(Message::Binary(b.into())).await.is_err() {
+                                    failed = true;
+                                    break;
+                                }
+                            }
+                            Ok(Outgoing::Close { code, reason }) => {
+                                close = Some((code, reason));
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    if failed || ws_tx.flush().await.is_err() || close.is_some() {
                         break;
                     }
                 }
