@@ -33,6 +33,7 @@ use tandem::protocol::wire::{Body, ConvergenceMessage};
 use tokio::net::TcpStream as TokioTcpStream;
 use tokio::sync::{watch, Barrier, Semaphore};
 use tokio::time::{Interval, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -360,12 +361,14 @@ async fn connect_and_open(
     initial: &str,
     name: &str,
 ) -> Result<(Ws, pm::OpenRealtimeModelResponseMessage), String> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+    // tungstenite zero-fills its whole read buffer (128 KiB by default) before every read;
+    // with small frames that memset would dominate the load generator's own CPU.
+    let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
+    // No Nagle: operations are small frames that must leave at once.
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
         .await
         .map_err(|e| format!("setup: connect {url}: {e}"))?;
-    if let MaybeTlsStream::Plain(s) = ws.get_ref() {
-        let _ = s.set_nodelay(true);
-    }
+    let mut ws = ws;
     let hello = codec::request(
         0,
         Body::ConnectionRequest(pc::ConnectionRequestMessage {
@@ -386,7 +389,10 @@ async fn connect_and_open(
             (Some(0), Some(Body::ConnectionResponse(r))) => match r.response {
                 Some(pc::connection_response_message::Response::Success(_)) => break,
                 Some(pc::connection_response_message::Response::Failure(f)) => {
-                    return Err(format!("setup: connection refused: {} {}", f.code, f.details))
+                    return Err(format!(
+                        "setup: connection refused: {} {}",
+                        f.code, f.details
+                    ))
                 }
                 None => return Err("setup: empty connection response".into()),
             },
@@ -444,10 +450,7 @@ async fn connect_and_open(
 
 /// The edited string in an open response: its id and text.
 fn text_of(r: &pm::OpenRealtimeModelResponseMessage) -> Result<(ValueId, String), String> {
-    let root = r
-        .data
-        .as_ref()
-        .ok_or("setup: open response without data")?;
+    let root = r.data.as_ref().ok_or("setup: open response without data")?;
     let root = convert::object_from_wire(root).map_err(|e| format!("setup: bad data: {e}"))?;
     let Data::Object(children) = root.data else {
         return Err("setup: the root is not an object".into());
@@ -587,7 +590,10 @@ impl Client {
         match msg.body {
             Some(Body::OperationAck(a)) if a.resource_id == self.resource => {
                 let Some(f) = self.in_flight.pop_front() else {
-                    return Err(format!("ack for seq {} with nothing in flight", a.sequence_number));
+                    return Err(format!(
+                        "ack for seq {} with nothing in flight",
+                        a.sequence_number
+                    ));
                 };
                 if a.sequence_number != f.seq || a.version != self.context_version {
                     return Err(format!(
@@ -738,7 +744,14 @@ async fn client_task(shared: Arc<Shared>, index: usize) -> ClientReport {
         let timeout = Duration::from_secs_f64(opts.setup_timeout_secs);
         match tokio::time::timeout(
             timeout,
-            Client::open(opts, &shared.url, &model, &shared.initial, index, shared.seed),
+            Client::open(
+                opts,
+                &shared.url,
+                &model,
+                &shared.initial,
+                index,
+                shared.seed,
+            ),
         )
         .await
         {
@@ -990,7 +1003,10 @@ async fn main() -> ExitCode {
         _ => line += " server_cpu=n/a rss=n/a",
     }
     if let (Some(b), Some(a)) = (self_before, self_after) {
-        line += &format!(" loadgen_cpu={:.0}%", (a.cpu_secs - b.cpu_secs) / wall * 100.0);
+        line += &format!(
+            " loadgen_cpu={:.0}%",
+            (a.cpu_secs - b.cpu_secs) / wall * 100.0
+        );
     }
     line += &format!(" errors={errors}");
     if errors > 0 {
