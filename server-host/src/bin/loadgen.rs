@@ -102,6 +102,10 @@ struct Opts {
     /// Seed of the operation generator (default: from the clock).
     #[arg(long)]
     seed: Option<u64>,
+    /// Self-test of the error path: client 0 submits one out-of-range splice first, which the
+    /// server must answer with a force-close that is reported as an error.
+    #[arg(long, hide = true)]
+    inject_invalid_op: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -649,6 +653,7 @@ impl Client {
         start: Instant,
         deadline: Instant,
         rate: f64,
+        inject_invalid: bool,
         report: &mut ClientReport,
     ) -> Result<(), String> {
         let mut ticker: Option<Interval> = (rate > 0.0).then(|| {
@@ -659,6 +664,30 @@ impl Client {
             t.set_missed_tick_behavior(MissedTickBehavior::Skip);
             t
         });
+        if inject_invalid {
+            // Not applied locally: the server must refuse it.
+            let op = Operation::Discrete(DiscreteOp::new(
+                self.string_id.clone(),
+                OpKind::StringSplice {
+                    index: self.len + 100,
+                    delete_count: 0,
+                    insert: "x".into(),
+                },
+            ));
+            let msg = codec::normal(Body::OperationSubmission(pm::OperationSubmissionMessage {
+                resource_id: self.resource,
+                sequence_number: self.next_seq,
+                context_version: self.context_version,
+                operation: Some(convert::operation_to_wire(&op)),
+            }));
+            self.next_seq += 1;
+            self.in_flight.push_back(InFlight {
+                seq: self.next_seq - 1,
+                op: Operation::Compound(Vec::new()),
+                sent: Instant::now(),
+            });
+            send(&mut self.ws, &msg).await?;
+        }
         if ticker.is_none() {
             self.fill(report).await?;
         }
@@ -777,7 +806,13 @@ async fn client_task(shared: Arc<Shared>, index: usize) -> ClientReport {
     };
     if let Some(c) = &mut client {
         if let Err(e) = c
-            .run(start, deadline, opts.rate_per_client, &mut report)
+            .run(
+                start,
+                deadline,
+                opts.rate_per_client,
+                opts.inject_invalid_op && index == 0,
+                &mut report,
+            )
             .await
         {
             report.errors.push(e);
