@@ -165,6 +165,7 @@ impl Engine {
         }
     }
 
+    #[uniffi::method(default(anonymous_auth = false, collection_auto_create = true))]
     pub fn create_domain(
         &self,
         namespace: String,
@@ -389,7 +390,12 @@ impl Engine {
     }
 }
 
-/// An event subscription; `close()` ends it.
+/// An event subscription; `unsubscribe()` ends it, and so does releasing it.
+///
+/// The Python and Node bindings call this `close()`. UniFFI's Kotlin objects are
+/// `AutoCloseable` with a generated `close()` that releases the handle, and a second exported
+/// `close` would not compile (uniffi-rs issue 2377). So Kotlin's `close()` ends the
+/// subscription through `Drop`, and `unsubscribe()` is the explicit call in both languages.
 #[derive(uniffi::Object)]
 pub struct Subscription {
     closed: Arc<AtomicBool>,
@@ -400,7 +406,7 @@ pub struct Subscription {
 impl Subscription {
     /// Ends the subscription; no event is delivered after it returns (one already being
     /// delivered may finish). Idempotent.
-    pub fn close(&self) {
+    pub fn unsubscribe(&self) {
         self.closed.store(true, Ordering::SeqCst);
         if let Ok(mut s) = self.stop.lock() {
             if let Some(tx) = s.take() {
@@ -412,6 +418,6 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.close();
+        self.unsubscribe();
     }
 }
