@@ -472,7 +472,11 @@ impl Sequencer {
         self.batch_meta_dirty = true;
         let key = self.next_key;
         self.next_key += 1;
-        self.cc.track(key);
+        if resync_from.is_some() {
+            self.cc.track_resynced(key);
+        } else {
+            self.cc.track(key);
+        }
         let mut sessions: Vec<String> = self
             .sessions
             .iter()
