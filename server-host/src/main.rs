@@ -1,5 +1,6 @@
 //! `tandem`: the standalone server. `tandem serve` runs the engine with its WebSocket and HTTP
-//! listeners; `tandem user ...`, `tandem domain ...` and `tandem dump` work on a data directory.
+//! listeners; `tandem user ...`, `tandem domain ...`, `tandem jwt-key ...` and `tandem dump`
+//! work on a data directory.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
-use tandem::api::{DomainSettings, Engine, EngineConfig, NewUser};
+use tandem::api::{DomainSettings, Engine, EngineConfig, JwtKeyRecord, NewUser};
 use tandem::net::NetConfig;
 use tracing::{error, info};
 
@@ -33,6 +34,9 @@ enum Command {
     /// Manage domains.
     #[command(subcommand)]
     Domain(DomainCommand),
+    /// Manage the RSA public keys that verify JWT logins.
+    #[command(subcommand, name = "jwt-key")]
+    JwtKey(JwtKeyCommand),
     /// Print a model's data as JSON.
     Dump(DumpArgs),
 }
@@ -145,6 +149,33 @@ enum DomainCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum JwtKeyCommand {
+    /// Register an RSA public key; tokens whose `kid` header names it log in.
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        domain: DomainArgs,
+        /// Key id (the `kid` header of the tokens it verifies).
+        #[arg(long)]
+        id: String,
+        /// PEM file holding the public key (`-----BEGIN PUBLIC KEY-----`).
+        #[arg(long)]
+        public_key_file: PathBuf,
+        /// Description.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List a domain's keys.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        domain: DomainArgs,
+    },
+}
+
 #[derive(Args, Debug)]
 struct DumpArgs {
     #[command(flatten)]
@@ -243,6 +274,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::User(cmd) => user(cmd).await,
             Command::Domain(cmd) => domain(cmd).await,
+            Command::JwtKey(cmd) => jwt_key(cmd).await,
             Command::Dump(args) => dump(args).await,
         }
     })
@@ -554,6 +586,68 @@ async fn domain(cmd: DomainCommand) -> ExitCode {
                 Ok(list) => {
                     for (ns, id) in list {
                         println!("{ns}/{id}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+async fn jwt_key(cmd: JwtKeyCommand) -> ExitCode {
+    match cmd {
+        JwtKeyCommand::Add {
+            data,
+            domain,
+            id,
+            public_key_file,
+            description,
+        } => {
+            let pem = match std::fs::read_to_string(&public_key_file) {
+                Ok(p) => p,
+                Err(e) => return fail(format!("cannot read {}: {e}", public_key_file.display())),
+            };
+            let engine = match open(&data.data_dir) {
+                Ok(e) => e,
+                Err(e) => return fail(e),
+            };
+            let result = match engine.domain(&domain.namespace, &domain.domain) {
+                Ok(d) => {
+                    d.add_jwt_key(JwtKeyRecord {
+                        id: id.clone(),
+                        description,
+                        public_key_pem: pem,
+                        enabled: true,
+                        updated_ms: 0,
+                    })
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            engine.shutdown().await;
+            match result {
+                Ok(_) => {
+                    println!("jwt key {id} added");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        JwtKeyCommand::List { data, domain } => {
+            let engine = match open(&data.data_dir) {
+                Ok(e) => e,
+                Err(e) => return fail(e),
+            };
+            let result = engine
+                .domain(&domain.namespace, &domain.domain)
+                .and_then(|d| d.jwt_keys());
+            engine.shutdown().await;
+            match result {
+                Ok(keys) => {
+                    for k in keys {
+                        let state = if k.enabled { "enabled" } else { "disabled" };
+                        println!("{}\t{state}\t{}", k.id, k.description);
                     }
                     ExitCode::SUCCESS
                 }

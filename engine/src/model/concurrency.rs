@@ -64,6 +64,9 @@ struct Event {
 struct ClientState {
     context: u64,
     branch: Vec<(u64, Arc<Operation>)>,
+    /// For a session that resynchronised: the model version when it did. Submissions with an
+    /// older context are taken as made at this version (see [`Concurrency::track_resynced`]).
+    floor: u64,
 }
 
 /// A transformed submission, ready to apply; hand it back to [`Concurrency::commit`] once
@@ -121,8 +124,28 @@ impl Concurrency {
             ClientState {
                 context: self.version,
                 branch: Vec::new(),
+                floor: 0,
             },
         );
+    }
+
+    /// Starts tracking a session that resynchronised after a reconnect and has been sent
+    /// everything up to the current version.
+    ///
+    /// Such a client re-sends its unacknowledged operations once it has caught up, and their
+    /// context versions can lag behind the version it caught up to: the client counts the
+    /// replayed operations of its *previous* connection as acknowledgements of its own, which
+    /// advance its context but, unlike remote operations, do not rewrite the context of the
+    /// operations still queued behind them. Every operation between such a lagging context
+    /// and the resync version is one of the client's own earlier operations (any other one
+    /// would have been transformed in and raised the context), so the submission is taken as
+    /// made at the resync version. Refusing it instead would close the model on the client
+    /// after every reconnect that happened with operations in flight.
+    pub fn track_resynced(&mut self, client: ClientKey) {
+        self.track(client);
+        if let Some(state) = self.clients.get_mut(&client) {
+            state.floor = self.version;
+        }
     }
 
     /// Stops tracking a session.
@@ -191,6 +214,8 @@ impl Concurrency {
                 version: self.version,
             });
         }
+        // A resynchronised client's own operations of its previous connection fill the gap.
+        let context = context.max(state.floor);
         if context < state.context {
             return Err(ConcurrencyError::ContextRegressed {
                 context,
@@ -360,6 +385,32 @@ mod tests {
         // Having seen everything, nothing is transformed.
         assert_eq!(commit(&mut cc, 1, 4, ins(0, "c")), ins(0, "c"));
         assert_eq!(cc.version(), 5);
+    }
+
+    #[test]
+    fn a_resynchronised_client_may_resend_operations_with_lagging_contexts() {
+        let mut cc = Concurrency::new(1, 100);
+        cc.track(1);
+        cc.track(2);
+        // Client 1 sends a@0, b@1 and c@2, all at context 1; client 2's "xx" at 0 gets in
+        // first (version 2), then the server commits a and b (versions 3 and 4) and the
+        // connection drops before their acknowledgements.
+        commit(&mut cc, 2, 1, ins(0, "xx"));
+        assert_eq!(commit(&mut cc, 1, 1, ins(0, "a")), ins(2, "a"));
+        assert_eq!(commit(&mut cc, 1, 1, ins(1, "b")), ins(3, "b"));
+        cc.untrack(1);
+        // The client resynchronises at version 4. The replay of "xx" moved c to index 4 and
+        // its context to 2; the replays of a and b only counted as acknowledgements, so c is
+        // re-sent at context 2, although a and b are already part of it.
+        cc.track_resynced(3);
+        assert_eq!(commit(&mut cc, 3, 2, ins(4, "c")), ins(4, "c"));
+        assert_eq!(commit(&mut cc, 3, 2, ins(5, "d")), ins(5, "d"));
+        // A normally opened session still may not go backwards.
+        cc.track(4);
+        assert!(matches!(
+            cc.process(4, 1, ins(0, "e")).err(),
+            Some(ConcurrencyError::ContextRegressed { .. })
+        ));
     }
 
     #[test]

@@ -164,6 +164,18 @@ struct Slot {
     user: String,
     sink: EventSink,
     state: SlotState,
+    /// Set once the other sessions have been told it opened (its open was delivered). The
+    /// others' collaborator lists hold exactly the announced sessions: an open's session list
+    /// names every announced session still present, and from then on the opener is told of
+    /// each session announced or leaving, even while its own open is still being delivered.
+    announced: bool,
+}
+
+impl Slot {
+    /// Whether it should hear of other sessions opening and closing.
+    fn listening(&self) -> bool {
+        matches!(self.state, SlotState::Opening | SlotState::Open)
+    }
 }
 
 enum Awaiting {
@@ -472,11 +484,15 @@ impl Sequencer {
         self.batch_meta_dirty = true;
         let key = self.next_key;
         self.next_key += 1;
-        self.cc.track(key);
+        if resync_from.is_some() {
+            self.cc.track_resynced(key);
+        } else {
+            self.cc.track(key);
+        }
         let mut sessions: Vec<String> = self
             .sessions
             .iter()
-            .filter(|(_, s)| s.state == SlotState::Open)
+            .filter(|(_, s)| s.announced)
             .map(|(id, _)| id.clone())
             .collect();
         sessions.push(session.session.clone());
@@ -495,6 +511,7 @@ impl Sequencer {
                 user: session.user.clone(),
                 sink,
                 state: SlotState::Opening,
+                announced: false,
             },
         );
         self.awaiting.push_back((
@@ -541,7 +558,7 @@ impl Sequencer {
             message,
         });
         for (id, other) in &self.sessions {
-            if other.state == SlotState::Open && id != session {
+            if slot.announced && other.listening() && id != session {
                 let _ = other.sink.send(ModelEvent::RemoteClosed {
                     model: self.model_id.clone(),
                     session: session.to_string(),
@@ -989,9 +1006,13 @@ impl Sequencer {
                 }
                 if let Some(slot) = self.sessions.get_mut(&session) {
                     slot.state = SlotState::Open;
+                    slot.announced = true;
                 }
+                // Sessions whose own open is still being delivered too: their session lists
+                // were made before this one was announced (their connection holds the event
+                // until it has sent their open response).
                 for (id, other) in &self.sessions {
-                    if other.state == SlotState::Open && *id != session {
+                    if other.listening() && *id != session {
                         let _ = other.sink.send(ModelEvent::RemoteOpened {
                             model: model.clone(),
                             session: session.clone(),
@@ -1017,7 +1038,7 @@ impl Sequencer {
                     let _ = r.send(Ok(()));
                 }
                 for (id, other) in &self.sessions {
-                    if other.state == SlotState::Open && *id != session {
+                    if slot.announced && other.listening() && *id != session {
                         let _ = other.sink.send(ModelEvent::RemoteClosed {
                             model: model.clone(),
                             session: session.clone(),

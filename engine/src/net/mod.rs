@@ -41,6 +41,9 @@ pub mod close_code {
 /// Frames waiting for a slow peer before its connection is closed.
 const MAX_QUEUED_FRAMES: usize = 200_000;
 
+/// How long a socket the server closes waits for the peer's Close before it is dropped.
+const CLOSE_DRAIN: Duration = Duration::from_secs(2);
+
 /// Listener settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -310,6 +313,28 @@ fn close_message(code: u16, reason: &str) -> Message {
     }))
 }
 
+/// Finishes the closing handshake after the server sent its Close frame: reads and drops what
+/// the peer still sends until its Close arrives (or [`CLOSE_DRAIN`] passes). Dropping a socket
+/// with unread data makes the kernel answer with a reset, and the peer then loses the close
+/// frame and sees 1006 instead of the code it was sent. When the stream cannot be read any more
+/// (after an oversized or malformed frame), waiting is all that is left: it gives the peer time
+/// to read the close frame before the reset.
+async fn linger(ws_rx: &mut futures_util::stream::SplitStream<WebSocket>, read_broken: bool) {
+    let _ = tokio::time::timeout(CLOSE_DRAIN, async {
+        if !read_broken {
+            loop {
+                match ws_rx.next().await {
+                    Some(Ok(Message::Close(_))) | None => return,
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) => break,
+                }
+            }
+        }
+        std::future::pending::<()>().await
+    })
+    .await;
+}
+
 async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: ConnectionInfo) {
     let metrics = state.metrics.clone();
     metrics.connections_open.fetch_add(1, Ordering::Relaxed);
@@ -326,6 +351,8 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
     };
     tokio::pin!(stop);
     let mut close: Option<(u16, String)> = None;
+    // Set when a read failed: the stream cannot be read any further.
+    let mut read_broken = false;
     loop {
         tokio::select! {
             incoming = ws_rx.next() => match incoming {
@@ -349,6 +376,7 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
                 }
                 Some(Ok(Message::Close(_))) | None => break,
                 Some(Err(e)) => {
+                    read_broken = true;
                     let text = e.to_string();
                     debug!(error = %text, "websocket error");
                     let code = if text.contains("too long") || text.contains("limit") || text.contains("too big") {
@@ -419,7 +447,9 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
         }
     }
     if let Some((code, reason)) = close {
-        let _ = ws_tx.send(close_message(code, &reason)).await;
+        if ws_tx.send(close_message(code, &reason)).await.is_ok() {
+            linger(&mut ws_rx, read_broken).await;
+        }
     }
     let _ = ws_tx.close().await;
     metrics.connections_open.fetch_sub(1, Ordering::Relaxed);

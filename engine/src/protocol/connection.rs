@@ -1287,6 +1287,64 @@ impl Conn {
             .reference(version.max(0) as u64, target, key, change);
     }
 
+    /// While a resource resynchronises, the client knows no collaborator: it forgot them all
+    /// when it went offline and learns the current list from `modelResyncServerComplete`. A
+    /// `remoteClientOpenedModel` in that window would be listed twice (and rc.12 then throws on
+    /// the next close or disconnect), and a `remoteClientClosedModel` or reference event for
+    /// a session it does not know makes rc.12 throw at once. So those events only update the
+    /// lists sent with the completion. Returns true when the event was absorbed.
+    fn hold_while_resyncing(&mut self, resource: i32, event: &ModelEvent) -> bool {
+        let Some(r) = self.resources.get_mut(&resource) else {
+            return false;
+        };
+        if !r.resyncing {
+            return false;
+        }
+        match event {
+            ModelEvent::RemoteOpened { session, .. } => {
+                if !r.sessions.contains(session) {
+                    r.sessions.push(session.clone());
+                }
+            }
+            ModelEvent::RemoteClosed { session, .. } => {
+                r.sessions.retain(|s| s != session);
+                r.references.retain(|x| x.session != *session);
+            }
+            ModelEvent::Reference {
+                session,
+                target,
+                key,
+                change,
+                ..
+            } => {
+                let same = |x: &SharedReference| {
+                    x.session == *session && x.target == *target && x.key == *key
+                };
+                match change {
+                    ReferenceChange::Shared(v) | ReferenceChange::Set(v) => {
+                        match r.references.iter_mut().find(|x| same(x)) {
+                            Some(x) => x.values = Some(v.clone()),
+                            None => r.references.push(SharedReference {
+                                session: session.clone(),
+                                target: target.clone(),
+                                key: key.clone(),
+                                values: Some(v.clone()),
+                            }),
+                        }
+                    }
+                    ReferenceChange::Cleared => {
+                        if let Some(x) = r.references.iter_mut().find(|x| same(x)) {
+                            x.values = None;
+                        }
+                    }
+                    ReferenceChange::Unshared => r.references.retain(|x| !same(x)),
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
     fn handle_model_event(&mut self, event: ModelEvent) {
         let model = match &event {
             ModelEvent::Ack { model, .. }
@@ -1303,6 +1361,9 @@ impl Conn {
         let Some(&resource) = self.by_model.get(&model) else {
             return;
         };
+        if self.hold_while_resyncing(resource, &event) {
+            return;
+        }
         match event {
             ModelEvent::Ack {
                 seq,

@@ -1,0 +1,128 @@
+// Logging in: password, JWT, anonymous, and the two refusals a user can meet.
+
+"use strict";
+
+const { test, before, after } = require("node:test");
+const assert = require("node:assert/strict");
+const crypto = require("node:crypto");
+const jwt = require("jsonwebtoken");
+const h = require("./lib/harness");
+
+const { publicKey, privateKey } = crypto.generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+});
+const KID = "e2e-key";
+
+let server;
+const domains = [];
+const models = [];
+
+before(async () => {
+  server = await h.TandemServer.start({
+    anonymous: true,
+    users: [{ username: "alice", password: "alice-pw", displayName: "Alice A." }],
+    jwtKeys: [{ id: KID, publicKeyPem: publicKey }],
+  });
+});
+
+after(async () => {
+  await h.disposeAll(domains, models);
+  if (server) await server.close();
+});
+
+/** Opens a shared model and checks a value written by one session reaches another. */
+async function roundTrip(domain, modelId) {
+  const model = await domain.models().openAutoCreate({ collection: "auth", id: modelId, data: { n: 0 } });
+  models.push(model);
+  model.root().get("n").add(1);
+  await h.whenCommitted(model);
+  return model;
+}
+
+test("password login: session carries the user and can edit", async () => {
+  const d = await h.connectPassword(server.url, "alice", "alice-pw");
+  domains.push(d);
+  assert.equal(d.session().isConnected(), true);
+  const user = d.session().user();
+  assert.equal(user.username, "alice");
+  assert.equal(user.displayName, "Alice A.");
+  assert.equal(user.normal, true);
+  const model = await roundTrip(d, "auth-password");
+  assert.equal(model.root().get("n").value(), 1);
+});
+
+test("JWT login: a token signed by a registered RSA key logs its subject in", async () => {
+  const token = jwt.sign(
+    { firstName: "Jay", lastName: "Dub", displayName: "Jay W.", email: "jay@example.test" },
+    privateKey,
+    { algorithm: "RS256", keyid: KID, audience: "Convergence", subject: "jay", expiresIn: "1h" },
+  );
+  const d = await h.connectJwt(server.url, token);
+  domains.push(d);
+  const user = d.session().user();
+  assert.equal(user.username, "jay");
+  assert.equal(user.displayName, "Jay W.");
+  assert.equal(user.firstName, "Jay");
+  assert.equal(user.lastName, "Dub");
+  assert.equal(user.email, "jay@example.test");
+  const model = await roundTrip(d, "auth-jwt");
+  assert.equal(model.root().get("n").value(), 1);
+});
+
+test("JWT login: a token signed by an unknown key is refused", async () => {
+  const other = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+  const token = jwt.sign({}, other, {
+    algorithm: "RS256",
+    keyid: KID,
+    audience: "Convergence",
+    subject: "mallory",
+    expiresIn: "1h",
+  });
+  await assert.rejects(h.connectJwt(server.url, token), (e) => {
+    assert.equal(e.code, "authentication_failed");
+    return true;
+  });
+});
+
+test("anonymous login is allowed when the domain permits it", async () => {
+  const d = await h.connectAnonymously(server.url, "Guest");
+  domains.push(d);
+  const user = d.session().user();
+  assert.equal(user.anonymous, true);
+  assert.equal(user.displayName, "Guest");
+  assert.ok(user.username.length > 0);
+  const model = await roundTrip(d, "auth-anonymous");
+  assert.equal(model.root().get("n").value(), 1);
+});
+
+test("a wrong password is refused with authentication_failed", async () => {
+  await assert.rejects(h.connectPassword(server.url, "alice", "not-her-password"), (e) => {
+    assert.equal(e.code, "authentication_failed");
+    return true;
+  });
+  await assert.rejects(h.connectPassword(server.url, "nobody", "whatever"), (e) => {
+    assert.equal(e.code, "authentication_failed");
+    return true;
+  });
+});
+
+test("anonymous login is refused with anonymous_auth_disabled on a closed domain", async () => {
+  const closed = await h.TandemServer.start({
+    anonymous: false,
+    users: [{ username: "bob", password: "bob-pw" }],
+  });
+  try {
+    await assert.rejects(h.connectAnonymously(closed.url, "Intruder"), (e) => {
+      assert.equal(e.code, "anonymous_auth_disabled");
+      return true;
+    });
+    // The same server still admits a real user.
+    const d = await h.connectPassword(closed.url, "bob", "bob-pw");
+    domains.push(d);
+    assert.equal(d.session().user().username, "bob");
+  } finally {
+    await closed.close();
+  }
+});
