@@ -22,6 +22,9 @@ bindings/node/run-tests.sh
 echo "== Python binding (maturin + pytest)"
 bindings/python/run-tests.sh
 
+echo "== UniFFI binding: Kotlin test program, Swift generated and checked against Kotlin"
+bindings/uniffi/run-tests.sh
+
 echo "== build the server-host"
 cargo build -p tandem-server
 
@@ -37,5 +40,8 @@ else
   echo "tests/e2e/run.sh missing" >&2
   exit 1
 fi
+
+echo "== browser demo in two headless Chromium tabs"
+tests/demo/run.sh
 
 echo "all tests passed"
