@@ -91,5 +91,5 @@ if [ ! -f "$JNA" ]; then
 fi
 
 echo "== compile and run the Kotlin test"
-"$KOTLINC" -nowarn "$KT" bindings/uniffi/kotlin/TandemTest.kt -include-runtime -d "$WORK/test.jar" -cp "$JNA"
+"$KOTLINC" -nowarn "$KT" bindings/uniffi/kotlin/TandemTest.kt bindings/uniffi/kotlin/Scenario.kt -include-runtime -d "$WORK/test.jar" -cp "$JNA"
 java -Djna.library.path="$TARGET/debug" -cp "$WORK/test.jar:$JNA" TandemTestKt

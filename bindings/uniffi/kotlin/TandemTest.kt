@@ -169,6 +169,11 @@ fun main() {
         }
     }
 
+    test("the shared facade scenario (tests/conformance/scenario.json)") {
+        val n = runScenario("tests/conformance/scenario.json")
+        check(n > 20, "scenario steps: $n")
+    }
+
     println("$passed passed, $failed failed")
     exitProcess(if (failed == 0 && passed > 0) 0 else 1)
 }
