@@ -155,6 +155,20 @@ fn engine_ref<'a>(e: *const TandemEngine) -> Result<&'a TandemEngine, Error> {
     Ok(unsafe { &*e })
 }
 
+/// The domain named by two C strings.
+///
+/// # Safety
+/// Both strings must be NULL or NUL-terminated (as for [`text`]).
+unsafe fn domain_of(
+    e: &TandemEngine,
+    namespace: *const c_char,
+    domain: *const c_char,
+) -> Result<tandem::api::Domain, Error> {
+    // SAFETY: forwarded contract.
+    let (ns, id) = unsafe { (text(namespace, "namespace")?, text(domain, "domain")?) };
+    e.engine.domain(ns, id)
+}
+
 /// The ABI version of this library (compare with `TANDEM_ABI_VERSION` from the header).
 #[no_mangle]
 pub extern "C" fn tandem_abi_version() -> u32 {
@@ -382,10 +396,7 @@ pub unsafe extern "C" fn tandem_domain_set_anonymous(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         e.engine.block_on(d.set_anonymous_auth(allow != 0))
     })
 }
@@ -404,10 +415,7 @@ pub unsafe extern "C" fn tandem_collection_create(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         // SAFETY: forwarded contract.
         let c = unsafe { text(collection, "collection") }?;
         e.engine.block_on(d.create_collection(c))
@@ -428,10 +436,7 @@ pub unsafe extern "C" fn tandem_collection_list(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         let list = serde_json::to_string(&d.collections()?).unwrap_or_else(|_| "[]".into());
         // SAFETY: forwarded contract.
         unsafe { put_string(out_json, list) }
@@ -453,10 +458,7 @@ pub unsafe extern "C" fn tandem_user_create(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         // SAFETY: forwarded contract.
         let j = json(unsafe { text(user_json, "user_json") }?, "user_json")?;
         let s = |k: &str| j.get(k).and_then(Json::as_str).unwrap_or("").to_string();
@@ -487,10 +489,7 @@ pub unsafe extern "C" fn tandem_user_list(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         let list: Vec<Json> = d
             .users()?
             .into_iter()
@@ -519,10 +518,7 @@ pub unsafe extern "C" fn tandem_user_set_password(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         // SAFETY: forwarded contract.
         let (u, p) = unsafe { (text(username, "username")?, text(password, "password")?) };
         e.engine.block_on(d.set_password(u, p))
@@ -543,10 +539,7 @@ pub unsafe extern "C" fn tandem_jwt_key_add(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         // SAFETY: forwarded contract.
         let j = json(unsafe { text(key_json, "key_json") }?, "key_json")?;
         let s = |k: &str| j.get(k).and_then(Json::as_str).unwrap_or("").to_string();
@@ -581,10 +574,7 @@ pub unsafe extern "C" fn tandem_model_create(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         // SAFETY: forwarded contract.
         let c = unsafe { text(collection, "collection") }?;
         // SAFETY: forwarded contract.
@@ -617,10 +607,7 @@ pub unsafe extern "C" fn tandem_model_json(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         // SAFETY: forwarded contract.
         let m = d.model(unsafe { text(model_id, "model_id") }?)?;
         let data = if version < 1 {
@@ -650,10 +637,7 @@ pub unsafe extern "C" fn tandem_model_apply(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         // SAFETY: forwarded contract.
         let m = d.model(unsafe { text(model_id, "model_id") }?)?;
         // SAFETY: forwarded contract.
@@ -681,10 +665,7 @@ pub unsafe extern "C" fn tandem_model_delete(
     guard(|| {
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
-        let d = unsafe {
-            e.engine
-                .domain(text(namespace, "namespace")?, text(domain, "domain")?)
-        }?;
+        let d = unsafe { domain_of(e, namespace, domain) }?;
         // SAFETY: forwarded contract.
         let m = d.model(unsafe { text(model_id, "model_id") }?)?;
         e.engine.block_on(m.delete())
