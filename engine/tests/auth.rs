@@ -49,7 +49,25 @@ async fn login(
     domain: &Domain,
     c: Credentials,
 ) -> Result<Authenticated, AuthError> {
-    auth(engine).authenticate(domain.key(), c).await
+    login_as(engine, domain, c, &next_session()).await
+}
+
+/// A fresh session id for a login.
+fn next_session() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!(
+        "session-{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+async fn login_as(
+    engine: &Engine,
+    domain: &Domain,
+    c: Credentials,
+    session: &str,
+) -> Result<Authenticated, AuthError> {
+    auth(engine).authenticate(domain.key(), c, session).await
 }
 
 fn password(username: &str, password: &str) -> Credentials {
@@ -488,11 +506,67 @@ async fn anonymous_login_only_where_allowed() {
         .authenticate(
             &DomainKey::new("acme", "missing"),
             Credentials::Anonymous { display_name: None },
+            "s-missing",
         )
         .await
         .unwrap_err();
     assert_eq!(err.wire_code(), "domain_not_found");
     assert!(!err.retry_ok());
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reconnect_login_names_the_earlier_sessions_of_its_token() {
+    let (engine, d, _clock) = setup(EngineConfig::default()).await;
+    d.create_user(new_user("alice", Some("pw"))).await.unwrap();
+    let first = login_as(&engine, &d, password("alice", "pw"), "s-a")
+        .await
+        .unwrap();
+    assert!(first.earlier_sessions.is_empty());
+    let token = first.reconnect_token.clone();
+    let second = login_as(&engine, &d, Credentials::Reconnect(token.clone()), "s-b")
+        .await
+        .unwrap();
+    assert_eq!(second.earlier_sessions, ["s-a"]);
+    let third = login_as(&engine, &d, Credentials::Reconnect(token.clone()), "s-c")
+        .await
+        .unwrap();
+    assert_eq!(third.earlier_sessions, ["s-a", "s-b"]);
+    // Another login of the same user has its own token and lineage.
+    let other = login_as(&engine, &d, password("alice", "pw"), "s-x")
+        .await
+        .unwrap();
+    let other_again = login_as(
+        &engine,
+        &d,
+        Credentials::Reconnect(other.reconnect_token),
+        "s-y",
+    )
+    .await
+    .unwrap();
+    assert_eq!(other_again.earlier_sessions, ["s-x"]);
+    // Only the newest sessions are remembered.
+    for n in 0..40 {
+        login_as(
+            &engine,
+            &d,
+            Credentials::Reconnect(token.clone()),
+            &format!("s-{n}"),
+        )
+        .await
+        .unwrap();
+    }
+    let last = login_as(&engine, &d, Credentials::Reconnect(token), "s-last")
+        .await
+        .unwrap();
+    assert_eq!(
+        last.earlier_sessions.len(),
+        tandem::auth::TOKEN_SESSIONS_KEPT
+    );
+    assert_eq!(
+        last.earlier_sessions.last().map(String::as_str),
+        Some("s-39")
+    );
     engine.shutdown().await;
 }
 

@@ -107,6 +107,7 @@ fn splice_record(version: u64, timestamp_ms: i64) -> OpRecord {
         timestamp_ms,
         session: "s1".into(),
         user: "alice".into(),
+        seq: Some(version),
         op: AppliedOperation::Discrete(AppliedOp {
             op: DiscreteOp::new(
                 "2:5",
@@ -334,9 +335,10 @@ fn codec_round_trips_every_record_type() {
 #[test]
 fn single_character_splice_encodes_in_about_40_bytes() {
     let mut buf = Vec::new();
+    // Version and client sequence number in the millions.
     codec::encode_op(&splice_record(1_000_000, 1_760_000_000_000), &mut buf).unwrap();
     println!("single-character splice record: {} bytes", buf.len());
-    assert!(buf.len() <= 40, "{} bytes", buf.len());
+    assert!(buf.len() <= 44, "{} bytes", buf.len());
 }
 
 #[test]
@@ -357,6 +359,7 @@ fn every_record_type_round_trips_through_lmdb() {
         timestamp_ms: 30,
         session: "session 😀".into(),
         user: String::new(),
+        seq: None,
         op: every_kind(),
     };
     {
@@ -849,9 +852,10 @@ fn arb_record() -> impl Strategy<Value = OpRecord> {
         ".{0,6}",
         any::<bool>(),
         prop::collection::vec(arb_applied(), 1..5),
+        any::<Option<u64>>(),
     )
         .prop_map(
-            |(version, timestamp_ms, session, user, compound, mut ops)| {
+            |(version, timestamp_ms, session, user, compound, mut ops, seq)| {
                 let op = if compound {
                     AppliedOperation::Compound(ops)
                 } else {
@@ -862,6 +866,7 @@ fn arb_record() -> impl Strategy<Value = OpRecord> {
                     timestamp_ms,
                     session,
                     user,
+                    seq,
                     op,
                 }
             },
@@ -1092,6 +1097,7 @@ fn crash_record(version: u64) -> OpRecord {
         timestamp_ms: 1_700_000_000_000 + version as i64,
         session: format!("s{}", version % 7),
         user: "crash".into(),
+        seq: Some(version),
         op: AppliedOperation::Discrete(AppliedOp {
             op: DiscreteOp::new(
                 "0:1",

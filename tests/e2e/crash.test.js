@@ -197,16 +197,10 @@ test(`SIGKILL between bursts of edits: ${CLIENTS} clients reconnect, resync, re-
   await crashScenario({ inFlight: false });
 });
 
-// Known failure (see tests/e2e/README.md, "Known failures"): when the server had committed
-// an operation whose acknowledgement the client never received, the resync replays it under
-// the client's old session id; rc.12 then takes it as an acknowledgement without a sequence
-// number, throws "Acknowledgement did not meet expected sequence number of N: 0" and closes
-// the model. Fixing it needs the server to answer with a real operationAck carrying the
-// original sequence number, which it does not store yet.
-test(
-  `SIGKILL with operations in flight: ${CLIENTS} clients reconnect, resync, converge, lose nothing acknowledged (seed ${SEED})`,
-  { todo: "server must replay committed-but-unacknowledged operations as acks with their sequence numbers" },
-  async () => {
-    await crashScenario({ inFlight: true });
-  },
-);
+// The hard case: the server commits operations whose acknowledgements never reach the client
+// (killed between the commit and the send). The resync must answer them as acks carrying their
+// original sequence numbers (rc.12 refuses its own synthetic ones), must not apply the client's
+// re-sent copies twice, and must transform its still-unsent operations correctly.
+test(`SIGKILL with operations in flight: ${CLIENTS} clients reconnect, resync, converge, lose nothing acknowledged (seed ${SEED})`, async () => {
+  await crashScenario({ inFlight: true });
+});

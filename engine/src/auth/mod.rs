@@ -139,6 +139,9 @@ pub struct Authenticated {
     pub method: AuthMethod,
     /// The reconnect token to hand to the client (the same one for a reconnect login).
     pub reconnect_token: String,
+    /// For a reconnect login: the earlier sessions that logged in with the same token, oldest
+    /// first (the client's previous connections; at most [`TOKEN_SESSIONS_KEPT`]).
+    pub earlier_sessions: Vec<String>,
 }
 
 impl std::fmt::Debug for Authenticated {
@@ -147,9 +150,13 @@ impl std::fmt::Debug for Authenticated {
             .field("user", &self.user)
             .field("method", &self.method)
             .field("reconnect_token", &"<redacted>")
+            .field("earlier_sessions", &self.earlier_sessions)
             .finish()
     }
 }
+
+/// How many of the sessions that logged in with one reconnect token are remembered.
+pub const TOKEN_SESSIONS_KEPT: usize = 16;
 
 /// A normal user to create.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -472,6 +479,7 @@ impl AuthService {
         mut user: UserRecord,
         method: AuthMethod,
         now: i64,
+        session: &str,
     ) -> AuthResult<Authenticated> {
         user.last_login_ms = now;
         let token = self.fresh_token(domain)?;
@@ -480,6 +488,7 @@ impl AuthService {
             user_type: user.user_type,
             username: user.username.clone(),
             expires_ms: now.saturating_add(self.config.reconnect_token_ms()),
+            sessions: vec![session.to_string()],
         };
         self.write(vec![
             WriteOp::PutUser {
@@ -496,6 +505,7 @@ impl AuthService {
             user,
             method,
             reconnect_token: token,
+            earlier_sessions: Vec::new(),
         })
     }
 
@@ -503,26 +513,30 @@ impl AuthService {
     ///
     /// Every successful login other than by reconnect token updates the user's last-login
     /// time and issues a new reconnect token valid for the configured lifetime; a reconnect
-    /// login extends its token by that lifetime and returns it again.
+    /// login extends its token by that lifetime and returns it again. `session` is the id of
+    /// the session being opened; the token remembers the sessions that used it, so that a
+    /// reconnecting client's earlier connections are known ([`Authenticated::earlier_sessions`]).
     pub async fn authenticate(
         &self,
         domain: &DomainKey,
         credentials: Credentials,
+        session: &str,
     ) -> AuthResult<Authenticated> {
         let record = self.domain(domain)?;
         match credentials {
             Credentials::Password { username, password } => {
-                self.login_password(domain, username, password).await
+                self.login_password(domain, username, password, session)
+                    .await
             }
-            Credentials::Jwt(token) => self.login_jwt(domain, &token).await,
+            Credentials::Jwt(token) => self.login_jwt(domain, &token, session).await,
             Credentials::Anonymous { display_name } => {
                 if !record.anonymous_auth {
                     return Err(AuthError::AnonymousAuthDisabled);
                 }
-                self.login_anonymous(domain, display_name.unwrap_or_default())
+                self.login_anonymous(domain, display_name.unwrap_or_default(), session)
                     .await
             }
-            Credentials::Reconnect(token) => self.login_reconnect(domain, &token).await,
+            Credentials::Reconnect(token) => self.login_reconnect(domain, &token, session).await,
         }
     }
 
@@ -531,6 +545,7 @@ impl AuthService {
         domain: &DomainKey,
         username: String,
         password: String,
+        session: &str,
     ) -> AuthResult<Authenticated> {
         let user = self.store.user(domain, UserType::Normal, &username)?;
         let hash = user
@@ -545,7 +560,7 @@ impl AuthService {
         // The user may have changed while the password was checked.
         match self.store.user(domain, UserType::Normal, &username)? {
             Some(user) if !user.disabled && user.password_hash == hash => {
-                self.complete_login(domain, user, AuthMethod::Password, now)
+                self.complete_login(domain, user, AuthMethod::Password, now, session)
                     .await
             }
             _ => Err(failed("the user changed during the login")),
@@ -592,7 +607,12 @@ impl AuthService {
         JwtClaims::from_map(&claims).ok_or_else(|| failed("JWT without a string sub"))
     }
 
-    async fn login_jwt(&self, domain: &DomainKey, token: &str) -> AuthResult<Authenticated> {
+    async fn login_jwt(
+        &self,
+        domain: &DomainKey,
+        token: &str,
+        session: &str,
+    ) -> AuthResult<Authenticated> {
         let claims = self.verify_jwt(domain, token)?;
         let _guard = self.lock.lock().await;
         let now = self.clock.now_ms();
@@ -613,7 +633,7 @@ impl AuthService {
             },
         };
         claims.apply(&mut user);
-        self.complete_login(domain, user, AuthMethod::Jwt, now)
+        self.complete_login(domain, user, AuthMethod::Jwt, now, session)
             .await
     }
 
@@ -621,6 +641,7 @@ impl AuthService {
         &self,
         domain: &DomainKey,
         display_name: String,
+        session: &str,
     ) -> AuthResult<Authenticated> {
         let _guard = self.lock.lock().await;
         let now = self.clock.now_ms();
@@ -650,11 +671,16 @@ impl AuthService {
             created_ms: now,
             last_login_ms: 0,
         };
-        self.complete_login(domain, user, AuthMethod::Anonymous, now)
+        self.complete_login(domain, user, AuthMethod::Anonymous, now, session)
             .await
     }
 
-    async fn login_reconnect(&self, domain: &DomainKey, token: &str) -> AuthResult<Authenticated> {
+    async fn login_reconnect(
+        &self,
+        domain: &DomainKey,
+        token: &str,
+        session: &str,
+    ) -> AuthResult<Authenticated> {
         if token.is_empty() {
             return Err(failed("empty reconnect token"));
         }
@@ -680,6 +706,10 @@ impl AuthService {
             _ => return Err(failed("the token's user is gone or disabled")),
         };
         record.expires_ms = now.saturating_add(self.config.reconnect_token_ms());
+        let earlier_sessions = record.sessions.clone();
+        record.sessions.push(session.to_string());
+        let excess = record.sessions.len().saturating_sub(TOKEN_SESSIONS_KEPT);
+        record.sessions.drain(..excess);
         self.write(vec![WriteOp::PutReconnectToken {
             domain: domain.clone(),
             record,
@@ -689,6 +719,7 @@ impl AuthService {
             user,
             method: AuthMethod::Reconnect,
             reconnect_token: token.to_string(),
+            earlier_sessions,
         })
     }
 

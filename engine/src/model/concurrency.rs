@@ -19,6 +19,9 @@ use crate::ot::{
 /// A session's key inside one model's concurrency control.
 pub type ClientKey = u64;
 
+/// The key of history operations whose submitter is not known to be any tracked session.
+pub const NO_CLIENT: ClientKey = ClientKey::MAX;
+
 /// Why a submission was refused. The submitting session must be closed out of the model.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ConcurrencyError {
@@ -129,23 +132,75 @@ impl Concurrency {
         );
     }
 
-    /// Starts tracking a session that resynchronised after a reconnect and has been sent
-    /// everything up to the current version.
+    /// Starts tracking a session that resynchronised after a reconnect and reports having
+    /// caught up to version `at` (at most the current version).
     ///
-    /// Such a client re-sends its unacknowledged operations once it has caught up, and their
-    /// context versions can lag behind the version it caught up to: the client counts the
-    /// replayed operations of its *previous* connection as acknowledgements of its own, which
-    /// advance its context but, unlike remote operations, do not rewrite the context of the
-    /// operations still queued behind them. Every operation between such a lagging context
-    /// and the resync version is one of the client's own earlier operations (any other one
-    /// would have been transformed in and raised the context), so the submission is taken as
-    /// made at the resync version. Refusing it instead would close the model on the client
-    /// after every reconnect that happened with operations in flight.
-    pub fn track_resynced(&mut self, client: ClientKey) {
-        self.track(client);
-        if let Some(state) = self.clients.get_mut(&client) {
-            state.floor = self.version;
+    /// `tail` holds the operations at versions `at + 1 ..=` the current version, in order,
+    /// each flagged `true` when one of the client's earlier sessions submitted it: the client
+    /// already has those (they are its own unacknowledged operations), so they are attributed
+    /// to `client` and never transformed into its submissions; the others are. Operations the
+    /// history no longer held are put back from `tail`.
+    ///
+    /// The client re-sends its unacknowledged operations once caught up, and their context
+    /// versions can lag behind `at`: the client counts its own committed operations as
+    /// acknowledgements, which advance its context but, unlike remote operations, do not
+    /// rewrite the context of the operations queued behind them. Every operation between such
+    /// a lagging context and `at` is one of the client's own (any other would have been
+    /// transformed in and raised the context), so such a submission is taken as made at `at`.
+    /// A `tail` of the wrong length is ignored and the session is taken as caught up to the
+    /// current version.
+    pub fn track_resynced<I>(&mut self, client: ClientKey, at: u64, tail: I)
+    where
+        I: IntoIterator<Item = (bool, Arc<Operation>)>,
+    {
+        let tail: Vec<(bool, Arc<Operation>)> = tail.into_iter().collect();
+        let at = if at <= self.version && tail.len() as u64 == self.version - at {
+            at
+        } else {
+            self.version
+        };
+        if at < self.base {
+            let missing = (self.base - at) as usize;
+            for (own, op) in tail[..missing].iter().rev() {
+                self.history.push_front(Event {
+                    client: if *own { client } else { NO_CLIENT },
+                    op: op.clone(),
+                });
+            }
+            self.base = at;
         }
+        for (i, (own, _)) in tail.iter().enumerate() {
+            if *own {
+                let index = (at - self.base) as usize + i;
+                if let Some(event) = self.history.get_mut(index) {
+                    event.client = client;
+                }
+            }
+        }
+        self.clients.insert(
+            client,
+            ClientState {
+                context: at,
+                branch: Vec::new(),
+                floor: at,
+            },
+        );
+        self.recompute_run();
+    }
+
+    /// Recomputes the newest run of consecutive events by one client from the history.
+    fn recompute_run(&mut self) {
+        let Some(last) = self.history.back().map(|e| e.client) else {
+            return;
+        };
+        let run = self
+            .history
+            .iter()
+            .rev()
+            .take_while(|e| e.client == last)
+            .count() as u64;
+        self.run_client = Some(last);
+        self.run_start = self.version - run;
     }
 
     /// Stops tracking a session.
@@ -159,25 +214,28 @@ impl Concurrency {
         self.clients.contains_key(&client)
     }
 
-    /// The server operations a session had not seen at `context`, in its own frame.
+    /// The server operations a session had not seen at `context`, in its own frame, up to
+    /// context version `until` (exclusive; the current version when `None`).
     fn path(
         &self,
         client: ClientKey,
         state: &ClientState,
         context: u64,
+        until: Option<u64>,
     ) -> Result<Vec<(u64, Arc<Operation>)>, ConcurrencyError> {
+        let limit = until.unwrap_or(self.version);
         let mut path: Vec<(u64, Arc<Operation>)> = state
             .branch
             .iter()
-            .filter(|(v, _)| *v >= context)
+            .filter(|(v, _)| *v >= context && *v < limit)
             .cloned()
             .collect();
         let start = path.last().map(|(v, _)| v + 1).unwrap_or(context);
         // Events after the start of the client's own trailing run are all its own.
         let end = if self.run_client == Some(client) {
-            self.run_start
+            self.run_start.min(limit)
         } else {
-            self.version
+            limit
         };
         if start < end {
             if start < self.base {
@@ -195,6 +253,50 @@ impl Concurrency {
             }
         }
         Ok(path)
+    }
+
+    /// Takes in a re-sent operation of a resynchronised client that is already committed at
+    /// context version `committed_at` (one of the operations flagged as its own when it was
+    /// tracked): nothing is applied, but the session's record of what it has not seen is
+    /// brought to where it was after that operation, so that its later submissions are
+    /// transformed exactly as if the connection had never dropped.
+    pub fn replay_own(
+        &mut self,
+        client: ClientKey,
+        context: u64,
+        op: Operation,
+        committed_at: u64,
+    ) -> Result<(), ConcurrencyError> {
+        let state = self
+            .clients
+            .get(&client)
+            .ok_or(ConcurrencyError::UnknownClient)?;
+        if committed_at >= self.version {
+            return Err(ConcurrencyError::ContextAhead {
+                context: committed_at,
+                version: self.version,
+            });
+        }
+        let context = context.max(state.floor);
+        if context < state.context || context > committed_at {
+            return Err(ConcurrencyError::ContextRegressed {
+                context,
+                last: state.context,
+            });
+        }
+        let path = self.path(client, state, context, Some(committed_at))?;
+        let mut op = op;
+        let mut branch = Vec::with_capacity(path.len());
+        for (v, s) in path {
+            let (s2, c2) = transform(&s, &op)?;
+            branch.push((v, Arc::new(s2)));
+            op = c2;
+        }
+        if let Some(state) = self.clients.get_mut(&client) {
+            state.context = context;
+            state.branch = branch;
+        }
+        Ok(())
     }
 
     /// Transforms a submission from `client`, made at `context`, to the current version.
@@ -222,7 +324,7 @@ impl Concurrency {
                 last: state.context,
             });
         }
-        let path = self.path(client, state, context)?;
+        let path = self.path(client, state, context, None)?;
         let mut op = op;
         let mut branch = Vec::with_capacity(path.len());
         for (v, s) in path {
@@ -286,7 +388,7 @@ impl Concurrency {
             });
         }
         let mut values = values;
-        for (_, s) in self.path(client, state, context.max(state.context))? {
+        for (_, s) in self.path(client, state, context.max(state.context), None)? {
             match transform_reference(&s, target, values) {
                 Some(v) => values = v,
                 None => return Ok(None),
@@ -387,30 +489,101 @@ mod tests {
         assert_eq!(cc.version(), 5);
     }
 
-    #[test]
-    fn a_resynchronised_client_may_resend_operations_with_lagging_contexts() {
-        let mut cc = Concurrency::new(1, 100);
+    /// The history of the resync tests: on "0123456789" at version 1, client 2 inserts "xx"
+    /// at 8 (version 2); client 1, having seen only version 1, typed "a" at 0, "b" at 1 and
+    /// "c" at 3 (all at context 1); the server commits a (version 3), then client 2's "yy"
+    /// made after "xx" (version 4), then b (version 5); then client 1's connection drops
+    /// with a, b and c unacknowledged. Returns the committed a, yy and b.
+    fn drop_with_three_in_flight(cc: &mut Concurrency) -> (Operation, Operation, Operation) {
         cc.track(1);
         cc.track(2);
-        // Client 1 sends a@0, b@1 and c@2, all at context 1; client 2's "xx" at 0 gets in
-        // first (version 2), then the server commits a and b (versions 3 and 4) and the
-        // connection drops before their acknowledgements.
-        commit(&mut cc, 2, 1, ins(0, "xx"));
-        assert_eq!(commit(&mut cc, 1, 1, ins(0, "a")), ins(2, "a"));
-        assert_eq!(commit(&mut cc, 1, 1, ins(1, "b")), ins(3, "b"));
+        commit(cc, 2, 1, ins(8, "xx"));
+        let a = commit(cc, 1, 1, ins(0, "a"));
+        assert_eq!(a, ins(0, "a"));
+        let yy = commit(cc, 2, 2, ins(2, "yy"));
+        assert_eq!(yy, ins(3, "yy"), "shifted by a");
+        let b = commit(cc, 1, 1, ins(1, "b"));
+        assert_eq!(b, ins(1, "b"));
         cc.untrack(1);
-        // The client resynchronises at version 4. The replay of "xx" moved c to index 4 and
-        // its context to 2; the replays of a and b only counted as acknowledgements, so c is
-        // re-sent at context 2, although a and b are already part of it.
-        cc.track_resynced(3);
-        assert_eq!(commit(&mut cc, 3, 2, ins(4, "c")), ins(4, "c"));
-        assert_eq!(commit(&mut cc, 3, 2, ins(5, "d")), ins(5, "d"));
+        (a, yy, b)
+    }
+
+    /// The reconnected client (key 3) resyncs from version 1 and is told it caught up at 2
+    /// (before its own first operation); it replays "xx" (which moves nothing of its own) and
+    /// re-sends a and b (already committed) and c, all at context 2.
+    fn resend_after_resync(cc: &mut Concurrency, tail: Vec<(bool, Arc<Operation>)>) {
+        cc.track_resynced(3, 2, tail);
+        cc.replay_own(3, 2, ins(0, "a"), 2).expect("a is taken in");
+        cc.replay_own(3, 2, ins(1, "b"), 4).expect("b is taken in");
+        // c ("ab0c1…" on the client) lands after "0" in "ab01yy234567xx89": transformed
+        // past yy as the server saw it after b, never past a or b themselves.
+        assert_eq!(commit(cc, 3, 2, ins(3, "c")), ins(3, "c"));
+        // The client's next operation, made after c, is not transformed past c.
+        assert_eq!(commit(cc, 3, 2, ins(4, "d")), ins(4, "d"));
+        assert_eq!(cc.version(), 7);
+    }
+
+    #[test]
+    fn a_resynchronised_client_skips_its_earlier_sessions_operations() {
+        let mut cc = Concurrency::new(1, 100);
+        let (a, yy, b) = drop_with_three_in_flight(&mut cc);
+        let tail = vec![
+            (true, Arc::new(a)),
+            (false, Arc::new(yy)),
+            (true, Arc::new(b)),
+        ];
+        resend_after_resync(&mut cc, tail);
         // A normally opened session still may not go backwards.
         cc.track(4);
         assert!(matches!(
             cc.process(4, 1, ins(0, "e")).err(),
             Some(ConcurrencyError::ContextRegressed { .. })
         ));
+    }
+
+    #[test]
+    fn a_resync_after_a_restart_puts_the_missing_history_back() {
+        let mut before = Concurrency::new(1, 100);
+        let (a, yy, b) = drop_with_three_in_flight(&mut before);
+        // After a restart the state starts empty at the last version.
+        let mut cc = Concurrency::new(5, 100);
+        cc.track(2);
+        let tail = vec![
+            (true, Arc::new(a)),
+            (false, Arc::new(yy)),
+            (true, Arc::new(b)),
+        ];
+        resend_after_resync(&mut cc, tail);
+        // A tail that does not match the history is ignored: caught up to the current version.
+        let mut other = Concurrency::new(5, 100);
+        other.track_resynced(1, 2, vec![(true, Arc::new(ins(0, "z")))]);
+        assert!(matches!(
+            other.process(1, 4, ins(0, "q")).map(|p| p.op),
+            Ok(op) if op == ins(0, "q")
+        ));
+    }
+
+    #[test]
+    fn a_resent_operation_must_fit_what_was_committed() {
+        let mut cc = Concurrency::new(1, 100);
+        let (a, yy, b) = drop_with_three_in_flight(&mut cc);
+        cc.track_resynced(
+            3,
+            2,
+            vec![
+                (true, Arc::new(a)),
+                (false, Arc::new(yy)),
+                (true, Arc::new(b)),
+            ],
+        );
+        assert!(
+            cc.replay_own(3, 2, ins(0, "a"), 5).is_err(),
+            "version 6 does not exist"
+        );
+        assert!(
+            cc.replay_own(9, 2, ins(0, "a"), 2).is_err(),
+            "unknown session"
+        );
     }
 
     #[test]

@@ -75,6 +75,26 @@ pub struct SessionInfo {
     pub user: String,
 }
 
+/// A committed operation replayed to a session that resynchronises after a reconnect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplayedOp {
+    /// The version it produced (its context version + 1).
+    pub version: u64,
+    /// When it was applied (epoch ms).
+    pub timestamp_ms: i64,
+    /// The session that submitted it.
+    pub session: String,
+    /// That session's user.
+    pub user: String,
+    /// The submitter's sequence number (none for host changes).
+    pub seq: Option<u64>,
+    /// The operation as applied.
+    pub op: Arc<Operation>,
+    /// True when one of the reconnecting client's earlier sessions submitted it: the client
+    /// still holds it as unacknowledged and is owed an acknowledgement, not a remote operation.
+    pub own: bool,
+}
+
 /// Why the engine closed a model for a session without being asked.
 ///
 /// Numbers follow the JavaScript client's enum for 0–6; 7 and 8 are this engine's.

@@ -15,7 +15,7 @@ use super::concurrency::{ClientKey, Concurrency};
 use super::events::{EngineEvent, EventBus};
 use super::{
     EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult, ReferenceChange,
-    SessionInfo, SharedReference,
+    ReplayedOp, SessionInfo, SharedReference,
 };
 use crate::ot::json::{root_from_json, value_from_json, IdGenerator};
 use crate::ot::{
@@ -91,9 +91,9 @@ pub(crate) enum Command {
     Open {
         session: SessionInfo,
         sink: EventSink,
-        /// For a reconnecting session: the last version it had seen; it receives the
-        /// operations after that instead of the data.
-        resync_from: Option<u64>,
+        /// For a reconnecting session: what it had seen; it receives the operations after
+        /// that instead of the data.
+        resync: Option<ResyncFrom>,
         reply: oneshot::Sender<ModelResult<OpenState>>,
     },
     Close {
@@ -133,11 +133,23 @@ pub(crate) enum Command {
     },
 }
 
+/// Where a reconnecting session resumes.
+#[derive(Clone, Debug)]
+pub(crate) struct ResyncFrom {
+    /// The last version the client had confirmed.
+    pub version: u64,
+    /// The client's earlier sessions (their operations after `version` are its own).
+    pub earlier_sessions: Vec<String>,
+}
+
 /// What an opening session receives: the model at a version it then follows from.
 pub(crate) struct OpenState {
     pub data: ModelData,
-    /// For a resync: the operations after the session's version, as stored.
-    pub replay: Vec<OpRecord>,
+    /// For a resync: the operations after the session's version up to `data.version`.
+    pub replay: Vec<ReplayedOp>,
+    /// For a resync: the version the session is told it caught up to, just before the first
+    /// of its own operations in `replay` (`data.version` when there is none).
+    pub resync_version: u64,
     pub value_prefix: String,
     pub sessions: Vec<String>,
     pub references: Vec<SharedReference>,
@@ -169,6 +181,9 @@ struct Slot {
     /// names every announced session still present, and from then on the opener is told of
     /// each session announced or leaving, even while its own open is still being delivered.
     announced: bool,
+    /// For a resynchronised session: its earlier sessions' committed operations it will
+    /// re-send first, as (sequence number, context version they were committed at).
+    resends: VecDeque<(u64, u64)>,
 }
 
 impl Slot {
@@ -191,7 +206,6 @@ enum Awaiting {
         session: String,
         reply: oneshot::Sender<ModelResult<OpenState>>,
         state: OpenState,
-        resync_from: Option<u64>,
     },
     Close {
         session: String,
@@ -367,9 +381,9 @@ impl Sequencer {
             Command::Open {
                 session,
                 sink,
-                resync_from,
+                resync,
                 reply,
-            } => self.open(session, sink, resync_from, reply),
+            } => self.open(session, sink, resync, reply),
             Command::Close { session, reply } => self.close(session, reply),
             Command::Submit {
                 session,
@@ -462,20 +476,33 @@ impl Sequencer {
         &mut self,
         session: SessionInfo,
         sink: EventSink,
-        resync_from: Option<u64>,
+        resync: Option<ResyncFrom>,
         reply: oneshot::Sender<ModelResult<OpenState>>,
     ) {
         if self.sessions.contains_key(&session.session) {
             let _ = reply.send(Err(ModelError::AlreadyOpen(session.session)));
             return;
         }
-        if let Some(from) = resync_from {
-            if from == 0 || from > self.cc.version() {
+        let mut replay = Vec::new();
+        let mut resync_version = self.cc.version();
+        if let Some(from) = &resync {
+            if from.version == 0 || from.version > self.cc.version() {
                 let _ = reply.send(Err(ModelError::Invalid(format!(
-                    "cannot resync from version {from}: the model is at {}",
+                    "cannot resync from version {}: the model is at {}",
+                    from.version,
                     self.cc.version()
                 ))));
                 return;
+            }
+            replay = match self.operations_after(from) {
+                Ok(ops) => ops,
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                    return;
+                }
+            };
+            if let Some(first) = replay.iter().find(|o| o.own) {
+                resync_version = first.version - 1;
             }
         }
         // Every open gets a prefix no other open of this model ever had; it is durable before
@@ -484,8 +511,18 @@ impl Sequencer {
         self.batch_meta_dirty = true;
         let key = self.next_key;
         self.next_key += 1;
-        if resync_from.is_some() {
-            self.cc.track_resynced(key);
+        let mut resends = VecDeque::new();
+        if resync.is_some() {
+            let tail = replay
+                .iter()
+                .filter(|o| o.version > resync_version)
+                .map(|o| (o.own, o.op.clone()));
+            self.cc.track_resynced(key, resync_version, tail);
+            resends = replay
+                .iter()
+                .filter(|o| o.own)
+                .map(|o| (o.seq.unwrap_or_default(), o.version - 1))
+                .collect();
         } else {
             self.cc.track(key);
         }
@@ -498,8 +535,8 @@ impl Sequencer {
         sessions.push(session.session.clone());
         let state = OpenState {
             data: self.model_data(),
-            // Filled in when the open is delivered (everything up to now is durable then).
-            replay: Vec::new(),
+            replay,
+            resync_version,
             value_prefix: base36(self.meta.value_prefix),
             sessions,
             references: self.references.iter().map(|(_, r)| r.clone()).collect(),
@@ -512,6 +549,7 @@ impl Sequencer {
                 sink,
                 state: SlotState::Opening,
                 announced: false,
+                resends,
             },
         );
         self.awaiting.push_back((
@@ -520,9 +558,70 @@ impl Sequencer {
                 session: session.session,
                 reply,
                 state,
-                resync_from,
             },
         ));
+    }
+
+    /// The operations after `from.version` up to the current version: the durable ones from
+    /// the store, the others from what awaits durability.
+    fn operations_after(&self, from: &ResyncFrom) -> ModelResult<Vec<ReplayedOp>> {
+        let own = |session: &str| from.earlier_sessions.iter().any(|s| s == session);
+        let mut out = Vec::new();
+        if from.version < self.released_version {
+            for r in self
+                .store
+                .ops(self.meta.number, from.version + 1, self.released_version)?
+            {
+                out.push(ReplayedOp {
+                    own: own(&r.session),
+                    version: r.version,
+                    timestamp_ms: r.timestamp_ms,
+                    op: Arc::new(r.op.operation()),
+                    seq: r.seq,
+                    session: r.session,
+                    user: r.user,
+                });
+            }
+        }
+        for (_, item) in &self.awaiting {
+            if let Awaiting::Op {
+                context,
+                submitter,
+                user,
+                timestamp_ms,
+                op,
+                ..
+            } = item
+            {
+                if *context < from.version {
+                    continue;
+                }
+                let (session, seq) = match submitter {
+                    Some((s, seq)) => (s.clone(), Some(*seq)),
+                    None => (HOST_SESSION.to_string(), None),
+                };
+                out.push(ReplayedOp {
+                    own: own(&session),
+                    version: context + 1,
+                    timestamp_ms: *timestamp_ms,
+                    session,
+                    user: user.clone(),
+                    seq,
+                    op: op.clone(),
+                });
+            }
+        }
+        let contiguous = out
+            .iter()
+            .enumerate()
+            .all(|(i, o)| o.version == from.version + 1 + i as u64);
+        if !contiguous || out.len() as u64 != self.cc.version() - from.version {
+            return Err(ModelError::Unavailable(format!(
+                "the operations after version {} could not be gathered",
+                from.version
+            )));
+        }
+        Ok(out)
     }
 
     fn close(&mut self, session: String, reply: Option<oneshot::Sender<ModelResult<()>>>) {
@@ -598,6 +697,32 @@ impl Sequencer {
             return;
         }
         let (key, user) = (slot.key, slot.user.clone());
+        if let Some(&(expected, committed_at)) = slot.resends.front() {
+            // A reconnected client first re-sends what its earlier sessions got committed.
+            let result = if seq == expected {
+                self.cc
+                    .replay_own(key, context, op, committed_at)
+                    .map_err(|e| e.to_string())
+            } else {
+                Err(format!(
+                    "expected the re-sent operation seq {expected} (committed at version {}), got seq {seq}",
+                    committed_at + 1
+                ))
+            };
+            match result {
+                Ok(()) => {
+                    if let Some(slot) = self.sessions.get_mut(session) {
+                        slot.resends.pop_front();
+                    }
+                }
+                Err(e) => self.force_close(
+                    session,
+                    ForceCloseReason::ErrorApplyingOperation,
+                    format!("re-sent operation seq {seq} rejected: {e}"),
+                ),
+            }
+            return;
+        }
         self.doc.noop_missing_targets(&mut op);
         let mut pending = match self.cc.process(key, context, op) {
             Ok(p) => p,
@@ -657,6 +782,7 @@ impl Sequencer {
             timestamp_ms,
             session,
             user: user.clone(),
+            seq: submitter.as_ref().map(|(_, seq)| *seq),
             op: applied,
         });
         self.meta.version = version;
@@ -970,24 +1096,8 @@ impl Sequencer {
             Awaiting::Open {
                 session,
                 reply,
-                mut state,
-                resync_from,
+                state,
             } => {
-                if let Some(from) = resync_from {
-                    match self
-                        .store
-                        .ops(self.meta.number, from + 1, state.data.version)
-                    {
-                        Ok(ops) => state.replay = ops,
-                        Err(e) => {
-                            if let Some(slot) = self.sessions.remove(&session) {
-                                self.cc.untrack(slot.key);
-                            }
-                            let _ = reply.send(Err(e.into()));
-                            return;
-                        }
-                    }
-                }
                 let Some(slot) = self.sessions.get_mut(&session) else {
                     let _ = reply.send(Err(ModelError::NotOpen(session)));
                     return;

@@ -12,10 +12,10 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{info_span, Instrument};
 
 use super::events::EventBus;
-use super::sequencer::{Command, OpenState, Registry, Sequencer, SequencerConfig};
+use super::sequencer::{Command, OpenState, Registry, ResyncFrom, Sequencer, SequencerConfig};
 use super::{
-    Change, EventSink, ModelData, ModelError, ModelResult, ReferenceChange, SessionInfo,
-    SharedReference,
+    Change, EventSink, ModelData, ModelError, ModelResult, ReferenceChange, ReplayedOp,
+    SessionInfo, SharedReference,
 };
 use crate::ot::json::{root_from_json, IdGenerator};
 use crate::ot::{Data, Document, Operation, Value, ValueId};
@@ -134,8 +134,13 @@ pub struct OpenedModel {
     pub handle: SessionModel,
     /// The data at the version the session starts from.
     pub data: ModelData,
-    /// For a resync: the stored operations after the session's version, up to `data.version`.
-    pub replay: Vec<OpRecord>,
+    /// For a resync: the committed operations after the session's version, up to
+    /// `data.version`.
+    pub replay: Vec<ReplayedOp>,
+    /// For a resync: the version to report as caught up to, just before the first of the
+    /// client's own operations in `replay`; those from there on are sent only once the client
+    /// has re-sent its unacknowledged operations. `data.version` for a plain open.
+    pub resync_version: u64,
     /// The value-id prefix for values this session creates (unique for this open).
     pub value_prefix: String,
     /// Sessions that have the model open, the opener included.
@@ -608,6 +613,9 @@ impl ModelService {
 
     /// Re-attaches a reconnecting session that had seen `version`: instead of data it gets
     /// the operations after that version (in [`OpenedModel::replay`]) and then follows live.
+    /// `earlier_sessions` are the client's previous sessions: their operations in the replay
+    /// are the client's own unacknowledged ones, and its first submissions must be those
+    /// again (they are taken in without being applied twice).
     pub async fn resync(
         &self,
         domain: &DomainKey,
@@ -615,8 +623,13 @@ impl ModelService {
         session: SessionInfo,
         sink: EventSink,
         version: u64,
+        earlier_sessions: Vec<String>,
     ) -> ModelResult<OpenedModel> {
-        self.open_at(domain, id, session, sink, Some(version)).await
+        let from = ResyncFrom {
+            version,
+            earlier_sessions,
+        };
+        self.open_at(domain, id, session, sink, Some(from)).await
     }
 
     async fn open_at(
@@ -625,7 +638,7 @@ impl ModelService {
         id: &str,
         session: SessionInfo,
         sink: EventSink,
-        resync_from: Option<u64>,
+        resync: Option<ResyncFrom>,
     ) -> ModelResult<OpenedModel> {
         for _ in 0..5 {
             let tx = self.mailbox(domain, id)?;
@@ -633,7 +646,7 @@ impl ModelService {
             let cmd = Command::Open {
                 session: session.clone(),
                 sink: sink.clone(),
-                resync_from,
+                resync: resync.clone(),
                 reply,
             };
             if tx.send(cmd).is_err() {
@@ -652,6 +665,7 @@ impl ModelService {
                 },
                 data: state.data,
                 replay: state.replay,
+                resync_version: state.resync_version,
                 value_prefix: state.value_prefix,
                 sessions: state.sessions,
                 references: state.references,

@@ -3,7 +3,7 @@
 //! message naming a session, and translation between frames and service calls. No business
 //! rules: those live in the services.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,7 +22,7 @@ use crate::auth::{AuthService, Credentials};
 use crate::domain::DomainService;
 use crate::model::{
     EngineEvent, EventBus, ModelError, ModelEvent, ModelService, OpenedModel, ReferenceChange,
-    SessionInfo, SessionModel, SharedReference,
+    ReplayedOp, SessionInfo, SessionModel, SharedReference,
 };
 use crate::ot::ValueId;
 use crate::sources::{Clock, IdSource};
@@ -283,11 +283,25 @@ struct Resource {
     resyncing: bool,
     sessions: Vec<String>,
     references: Vec<SharedReference>,
+    /// For a resync whose replay reached the client's own committed operations: those and
+    /// everything after them, sent once the client has caught up to the version before them
+    /// and re-sent its unacknowledged operations (see [`Conn::release_held`]).
+    held: Option<VecDeque<Held>>,
+}
+
+/// What a resynchronising resource holds back from the client.
+enum Held {
+    /// A committed operation from the replay.
+    Replayed(ReplayedOp),
+    /// A live event that arrived meanwhile.
+    Event(ModelEvent),
 }
 
 struct Authenticated {
     domain: DomainKey,
     session: SessionInfo,
+    /// The client's earlier sessions (same reconnect token), oldest first.
+    earlier_sessions: Vec<String>,
 }
 
 struct Conn {
@@ -502,13 +516,18 @@ impl Conn {
         let server = Some(ServerData {
             version: self.services.config.server_version.clone(),
         });
-        match self.services.auth.authenticate(&domain, credentials).await {
+        let session = format!(
+            "{}-{}",
+            self.services.clock.now_ms(),
+            &self.services.ids.uuid()[..8]
+        );
+        match self
+            .services
+            .auth
+            .authenticate(&domain, credentials, &session)
+            .await
+        {
             Ok(a) => {
-                let session = format!(
-                    "{}-{}",
-                    self.services.clock.now_ms(),
-                    &self.services.ids.uuid()[..8]
-                );
                 let user = a.user;
                 let info = SessionInfo {
                     session: session.clone(),
@@ -547,6 +566,7 @@ impl Conn {
                 self.auth = Some(Authenticated {
                     domain,
                     session: info,
+                    earlier_sessions: a.earlier_sessions,
                 });
             }
             Err(e) => {
@@ -944,10 +964,23 @@ impl Conn {
         let sink = self.model_tx.clone();
         let tx = self.internal_tx.clone();
         let version = r.context_version.max(0) as u64;
+        // A session that is still connected is another client sharing the token (say, a
+        // duplicated browser tab), not an earlier connection of this one.
+        let earlier: Vec<String> = self
+            .auth
+            .as_ref()
+            .map(|a| {
+                a.earlier_sessions
+                    .iter()
+                    .filter(|s| self.services.sessions.get(s).is_none())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
         tokio::spawn(async move {
             let result = services
                 .models
-                .resync(&domain, &model, session, sink, version)
+                .resync(&domain, &model, session, sink, version, earlier)
                 .await
                 .map_err(|e| (model_error_code(&e).to_string(), e.to_string()));
             let _ = tx.send(Internal::Opened {
@@ -1044,6 +1077,7 @@ impl Conn {
                 let pairs = self.session_users(&sessions);
                 self.ensure_identity(pairs.iter().map(|(s, u)| (s.as_str(), u.as_str())));
                 let data = &opened.data;
+                let mut held = None;
                 if resync {
                     let replay_ids: Vec<(String, String)> = opened
                         .replay
@@ -1051,24 +1085,30 @@ impl Conn {
                         .map(|o| (o.session.clone(), o.user.clone()))
                         .collect();
                     self.ensure_identity(replay_ids.iter().map(|(s, u)| (s.as_str(), u.as_str())));
+                    // The client counts a replayed operation of its own as the ack of its oldest
+                    // unacknowledged one, but rc.12 builds that ack without the sequence number
+                    // and then refuses it. So the replay stops before the first of its own: the
+                    // client is told it caught up there, re-sends its unacknowledged operations,
+                    // and only then gets the rest, its own ones as real acks.
+                    let caught_up = opened.resync_version;
                     self.reply(
                         request_id,
                         Body::ModelResyncResponse(pm::ModelResyncResponseMessage {
                             resource_id: resource,
-                            current_version: data.version as i64,
+                            current_version: caught_up as i64,
                             permissions: Some(all_permissions()),
                         }),
                     );
-                    for op in &opened.replay {
-                        self.send(codec::normal(Body::RemoteOperation(
-                            pm::RemoteOperationMessage {
-                                resource_id: resource,
-                                session_id: op.session.clone(),
-                                context_version: op.version as i64 - 1,
-                                timestamp: Some(timestamp(op.timestamp_ms)),
-                                operation: Some(convert::operation_to_wire(&op.op.operation())),
-                            },
-                        )));
+                    let mut later = VecDeque::new();
+                    for op in opened.replay {
+                        if op.version <= caught_up {
+                            self.send_replayed(resource, &op);
+                        } else {
+                            later.push_back(Held::Replayed(op));
+                        }
+                    }
+                    if !later.is_empty() {
+                        held = Some(later);
                     }
                 } else {
                     let references =
@@ -1100,6 +1140,7 @@ impl Conn {
                         resyncing: resync,
                         sessions,
                         references: opened.references,
+                        held,
                     },
                 );
                 for event in buffered {
@@ -1131,6 +1172,7 @@ impl Conn {
     fn handle_normal(&mut self, body: Body) {
         match body {
             Body::OperationSubmission(s) => {
+                self.release_held(s.resource_id);
                 let Some(res) = self.resources.get(&s.resource_id) else {
                     self.unknown_resource(s.resource_id);
                     return;
@@ -1189,6 +1231,7 @@ impl Conn {
                 ReferenceChange::Unshared,
             ),
             Body::ModelResyncClientComplete(m) => {
+                self.release_held(m.resource_id);
                 let Some(res) = self.resources.get_mut(&m.resource_id) else {
                     self.unknown_resource(m.resource_id);
                     return;
@@ -1223,6 +1266,51 @@ impl Conn {
             // Presence state changes and other one-way messages this server does not handle
             // yet are ignored (the client expects no answer).
             other => debug!(body = codec::body_name(&other), "normal message ignored"),
+        }
+    }
+
+    /// Sends a replayed operation: an ack when it is one of the client's own (it still waits
+    /// for it), otherwise a remote operation.
+    fn send_replayed(&mut self, resource: i32, op: &ReplayedOp) {
+        let context_version = op.version.saturating_sub(1);
+        if op.own {
+            self.send(codec::normal(Body::OperationAck(
+                pm::OperationAcknowledgementMessage {
+                    resource_id: resource,
+                    sequence_number: op.seq.unwrap_or_default() as i32,
+                    version: context_version as i64,
+                    timestamp: Some(timestamp(op.timestamp_ms)),
+                },
+            )));
+        } else {
+            self.send(codec::normal(Body::RemoteOperation(
+                pm::RemoteOperationMessage {
+                    resource_id: resource,
+                    session_id: op.session.clone(),
+                    context_version: context_version as i64,
+                    timestamp: Some(timestamp(op.timestamp_ms)),
+                    operation: Some(convert::operation_to_wire(&op.op)),
+                },
+            )));
+        }
+    }
+
+    /// Sends what a resynchronising resource held back. Called on the client's first message
+    /// for the resource after the resync response (a re-sent operation or the completion):
+    /// the client sends it only once it has caught up, so it can take acks again.
+    fn release_held(&mut self, resource: i32) {
+        let Some(held) = self
+            .resources
+            .get_mut(&resource)
+            .and_then(|r| r.held.take())
+        else {
+            return;
+        };
+        for item in held {
+            match item {
+                Held::Replayed(op) => self.send_replayed(resource, &op),
+                Held::Event(event) => self.handle_model_event(event),
+            }
         }
     }
 
@@ -1363,6 +1451,16 @@ impl Conn {
         };
         if self.hold_while_resyncing(resource, &event) {
             return;
+        }
+        if let Some(held) = self
+            .resources
+            .get_mut(&resource)
+            .and_then(|r| r.held.as_mut())
+        {
+            if matches!(event, ModelEvent::Ack { .. } | ModelEvent::Remote { .. }) {
+                held.push_back(Held::Event(event));
+                return;
+            }
         }
         match event {
             ModelEvent::Ack {

@@ -238,6 +238,8 @@ struct POpRecord {
     compound: bool,
     #[prost(message, repeated, tag = "6")]
     ops: Vec<PAppliedOp>,
+    #[prost(uint64, optional, tag = "7")]
+    seq: Option<u64>,
 }
 
 /// The first fields of [`POpRecord`]; decoding skips the rest.
@@ -309,6 +311,8 @@ struct PReconnectToken {
     username: String,
     #[prost(sint64, tag = "4")]
     expires_ms: i64,
+    #[prost(string, repeated, tag = "5")]
+    sessions: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -790,6 +794,7 @@ pub fn encode_op(r: &OpRecord, buf: &mut Vec<u8>) -> StoreResult<()> {
             user: r.user.clone(),
             compound,
             ops,
+            seq: r.seq,
         },
         buf,
     );
@@ -824,6 +829,7 @@ pub fn decode_op(bytes: &[u8]) -> StoreResult<OpRecord> {
         timestamp_ms: p.timestamp_ms,
         session: p.session,
         user: p.user,
+        seq: p.seq,
         op,
     })
 }
@@ -931,6 +937,7 @@ pub fn encode_reconnect_token(r: &ReconnectTokenRecord, buf: &mut Vec<u8>) {
             user_type: r.user_type.as_i32(),
             username: r.username.clone(),
             expires_ms: r.expires_ms,
+            sessions: r.sessions.clone(),
         },
         buf,
     );
@@ -944,6 +951,7 @@ pub fn decode_reconnect_token(bytes: &[u8]) -> StoreResult<ReconnectTokenRecord>
         user_type: user_type_from_p(p.user_type, "reconnect token record")?,
         username: p.username,
         expires_ms: p.expires_ms,
+        sessions: p.sessions,
     })
 }
 
@@ -957,6 +965,7 @@ mod tests {
             timestamp_ms: 1_760_000_000_000,
             session: "s1".into(),
             user: "alice".into(),
+            seq: Some(17),
             op: AppliedOperation::Discrete(AppliedOp {
                 op: DiscreteOp::new(
                     "2:5",
@@ -1069,6 +1078,7 @@ mod tests {
             user_type: UserType::Convergence,
             username: "admin".into(),
             expires_ms: 86_400_000,
+            sessions: vec!["s1".into(), "s2".into()],
         };
         buf.clear();
         encode_reconnect_token(&token, &mut buf);

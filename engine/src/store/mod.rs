@@ -141,6 +141,8 @@ pub struct OpRecord {
     pub session: String,
     /// The user behind that session.
     pub user: String,
+    /// The submitting client's sequence number for it (none for host changes).
+    pub seq: Option<u64>,
     /// The operation as applied, with what it replaced.
     pub op: AppliedOperation,
 }
@@ -286,6 +288,8 @@ pub struct ReconnectTokenRecord {
     pub username: String,
     /// Expiry (epoch ms); the token is refused from this instant on.
     pub expires_ms: i64,
+    /// The sessions that logged in with it, oldest first (the newest few are kept).
+    pub sessions: Vec<String>,
 }
 
 impl std::fmt::Debug for ReconnectTokenRecord {
@@ -295,6 +299,7 @@ impl std::fmt::Debug for ReconnectTokenRecord {
             .field("user_type", &self.user_type)
             .field("username", &self.username)
             .field("expires_ms", &self.expires_ms)
+            .field("sessions", &self.sessions)
             .finish()
     }
 }
