@@ -8,59 +8,10 @@
 
 "use strict";
 
-const net = require("node:net");
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const h = require("./lib/harness");
-
-/** A loopback TCP proxy whose directions can be cut, and whose connections can be dropped. */
-class GatedProxy {
-  constructor(targetPort) {
-    this.targetPort = targetPort;
-    this.downstream = true; // server -> client
-    this.upstream = true; // client -> server
-    this.pairs = new Set();
-    this.server = net.createServer((client) => this.accept(client));
-  }
-
-  async listen() {
-    await new Promise((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.port = this.server.address().port;
-  }
-
-  accept(client) {
-    const upstream = net.connect(this.targetPort, "127.0.0.1");
-    const pair = { client, upstream };
-    this.pairs.add(pair);
-    client.on("data", (b) => this.upstream && upstream.write(b));
-    upstream.on("data", (b) => this.downstream && client.write(b));
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      this.pairs.delete(pair);
-    };
-    client.on("close", end);
-    upstream.on("close", end);
-    client.on("error", end);
-    upstream.on("error", end);
-  }
-
-  /** Drops every proxied connection (both sides see a reset) and forwards normally again. */
-  dropAll() {
-    for (const { client, upstream } of this.pairs) {
-      client.resetAndDestroy();
-      upstream.resetAndDestroy();
-    }
-    this.pairs.clear();
-    this.downstream = true;
-    this.upstream = true;
-  }
-
-  close() {
-    this.dropAll();
-    this.server.close();
-  }
-}
+const { GatedProxy } = require("./lib/proxy");
 
 test("acknowledgements lost in a connection drop: the reconnected client is acked, nothing is applied twice, replicas converge", async () => {
   const server = await h.TandemServer.start({
@@ -71,7 +22,7 @@ test("acknowledgements lost in a connection drop: the reconnected client is acke
   });
   const proxy = new GatedProxy(server.port);
   await proxy.listen();
-  const proxiedUrl = server.url.replace(`:${server.port}/`, `:${proxy.port}/`);
+  const proxiedUrl = proxy.url(server.url);
   const domains = [];
   const models = [];
   try {

@@ -1,0 +1,65 @@
+// A loopback TCP proxy between a client and the server whose two directions can be cut
+// separately and whose connections can be dropped: acknowledgements lost on the way back,
+// operations lost on the way in, and connection drops, on demand.
+
+"use strict";
+
+const net = require("node:net");
+
+/** A loopback TCP proxy whose directions can be cut, and whose connections can be dropped. */
+class GatedProxy {
+  constructor(targetPort) {
+    this.targetPort = targetPort;
+    this.downstream = true; // server -> client
+    this.upstream = true; // client -> server
+    this.pairs = new Set();
+    this.server = net.createServer((client) => this.accept(client));
+  }
+
+  async listen() {
+    await new Promise((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.port = this.server.address().port;
+  }
+
+  accept(client) {
+    const upstream = net.connect(this.targetPort, "127.0.0.1");
+    const pair = { client, upstream };
+    this.pairs.add(pair);
+    client.on("data", (b) => this.upstream && upstream.write(b));
+    upstream.on("data", (b) => this.downstream && client.write(b));
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      this.pairs.delete(pair);
+    };
+    client.on("close", end);
+    upstream.on("close", end);
+    client.on("error", end);
+    upstream.on("error", end);
+  }
+
+  /** Drops every proxied connection (both sides see a reset) and forwards normally again. */
+  dropAll() {
+    for (const { client, upstream } of this.pairs) {
+      client.resetAndDestroy();
+      upstream.resetAndDestroy();
+    }
+    this.pairs.clear();
+    this.downstream = true;
+    this.upstream = true;
+  }
+
+  /** `serverUrl` with its port replaced by the proxy's. */
+  url(serverUrl) {
+    const u = new URL(serverUrl);
+    u.port = String(this.port);
+    return u.toString();
+  }
+
+  close() {
+    this.dropAll();
+    this.server.close();
+  }
+}
+
+module.exports = { GatedProxy };
