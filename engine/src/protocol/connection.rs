@@ -90,6 +90,10 @@ pub struct ProtocolConfig {
     pub pong_timeout: Duration,
     /// How long the client may take to answer a server request (auto-create data).
     pub client_request_timeout: Duration,
+    /// When a reconnecting client resyncs while one of its earlier sessions still looks
+    /// connected, how long that session has to show a sign of life before it is taken for a
+    /// dead connection (closed, and its operations counted as the reconnecting client's own).
+    pub liveness_probe_timeout: Duration,
     /// Version reported in the handshake.
     pub server_version: String,
 }
@@ -101,6 +105,7 @@ impl Default for ProtocolConfig {
             ping_interval: Duration::from_secs(10),
             pong_timeout: Duration::from_secs(10),
             client_request_timeout: Duration::from_secs(15),
+            liveness_probe_timeout: Duration::from_secs(2),
             server_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -119,17 +124,52 @@ pub struct SessionUser {
 #[derive(Default)]
 pub struct SessionRegistry {
     sessions: Mutex<HashMap<String, SessionUser>>,
+    /// Each connected session's connection, for liveness probes.
+    connections: Mutex<HashMap<String, mpsc::UnboundedSender<Internal>>>,
 }
 
 impl SessionRegistry {
-    fn insert(&self, session: &str, user: SessionUser) {
+    fn insert(&self, session: &str, user: SessionUser, conn: mpsc::UnboundedSender<Internal>) {
         if let Ok(mut s) = self.sessions.lock() {
             s.insert(session.to_string(), user);
+        }
+        if let Ok(mut c) = self.connections.lock() {
+            c.insert(session.to_string(), conn);
         }
     }
     fn remove(&self, session: &str) {
         if let Ok(mut s) = self.sessions.lock() {
             s.remove(session);
+        }
+        if let Ok(mut c) = self.connections.lock() {
+            c.remove(session);
+        }
+    }
+    /// Whether `session` is still connected and answering: asks its connection for a sign of
+    /// life (any frame from its client, prompted by a ping) within `timeout`. A session that
+    /// stays silent is closed, since its network is gone. False for unknown sessions.
+    async fn is_alive(&self, session: &str, timeout: Duration) -> bool {
+        let Some(conn) = self
+            .connections
+            .lock()
+            .ok()
+            .and_then(|c| c.get(session).cloned())
+        else {
+            return false;
+        };
+        let (reply, answered) = oneshot::channel();
+        if conn.send(Internal::Probe(reply)).is_err() {
+            return false;
+        }
+        match tokio::time::timeout(timeout, answered).await {
+            Ok(Ok(())) => true,
+            _ => {
+                let _ = conn.send(Internal::Close(
+                    close::HEARTBEAT_TIMEOUT,
+                    "no sign of life while the same client reconnected",
+                ));
+                false
+            }
         }
     }
     /// The user of a connected session.
@@ -275,6 +315,11 @@ enum Internal {
         resource: i32,
     },
     Reply(Envelope),
+    /// Another connection asks whether this one's client is still there: answer on the
+    /// next frame from it.
+    Probe(oneshot::Sender<()>),
+    /// Close the connection.
+    Close(u16, &'static str),
 }
 
 struct Resource {
@@ -321,6 +366,7 @@ struct Conn {
     internal_tx: mpsc::UnboundedSender<Internal>,
     last_in: Instant,
     ping_sent: Option<Instant>,
+    probes: Vec<oneshot::Sender<()>>,
     closing: bool,
 }
 
@@ -350,6 +396,7 @@ pub async fn run_connection(
         internal_tx,
         last_in: Instant::now(),
         ping_sent: None,
+        probes: Vec::new(),
         closing: false,
     };
     let started = Instant::now();
@@ -358,14 +405,10 @@ pub async fn run_connection(
         tokio::select! {
             frame = incoming.recv() => match frame {
                 Some(Incoming::Binary(bytes)) => {
-                    conn.last_in = Instant::now();
-                    conn.ping_sent = None;
+                    conn.heard_from_client();
                     conn.handle_frame(&bytes).await;
                 }
-                Some(Incoming::Activity) => {
-                    conn.last_in = Instant::now();
-                    conn.ping_sent = None;
-                }
+                Some(Incoming::Activity) => conn.heard_from_client(),
                 Some(Incoming::Closed) | None => break,
             },
             Some(event) = model_rx.recv() => conn.handle_model_event(event),
@@ -395,6 +438,14 @@ pub async fn run_connection(
 }
 
 impl Conn {
+    fn heard_from_client(&mut self) {
+        self.last_in = Instant::now();
+        self.ping_sent = None;
+        for probe in self.probes.drain(..) {
+            let _ = probe.send(());
+        }
+    }
+
     fn send(&self, msg: Envelope) {
         let _ = self.out.send(Outgoing::Frame(codec::encode(&msg)));
     }
@@ -539,6 +590,7 @@ impl Conn {
                         user: user.clone(),
                         domain: domain.clone(),
                     },
+                    self.internal_tx.clone(),
                 );
                 self.known_users
                     .insert((user.user_type, user.username.clone()));
@@ -964,20 +1016,25 @@ impl Conn {
         let sink = self.model_tx.clone();
         let tx = self.internal_tx.clone();
         let version = r.context_version.max(0) as u64;
-        // A session that is still connected is another client sharing the token (say, a
-        // duplicated browser tab), not an earlier connection of this one.
-        let earlier: Vec<String> = self
+        let candidates: Vec<String> = self
             .auth
             .as_ref()
-            .map(|a| {
-                a.earlier_sessions
-                    .iter()
-                    .filter(|s| self.services.sessions.get(s).is_none())
-                    .cloned()
-                    .collect()
-            })
+            .map(|a| a.earlier_sessions.clone())
             .unwrap_or_default();
+        let probe_timeout = self.services.config.liveness_probe_timeout;
         tokio::spawn(async move {
+            // An earlier session of the token that still looks connected is either this
+            // client's old connection, dead without the server having heard (a network
+            // change), or another client sharing the token (a duplicated tab): only the
+            // latter answers a ping.
+            let mut earlier = Vec::with_capacity(candidates.len());
+            for s in candidates {
+                if services.sessions.get(&s).is_none()
+                    || !services.sessions.is_alive(&s, probe_timeout).await
+                {
+                    earlier.push(s);
+                }
+            }
             let result = services
                 .models
                 .resync(&domain, &model, session, sink, version, earlier)
@@ -1038,6 +1095,14 @@ impl Conn {
     fn handle_internal(&mut self, internal: Internal) {
         match internal {
             Internal::Reply(msg) => self.send(msg),
+            Internal::Probe(reply) => {
+                self.probes.push(reply);
+                if self.ping_sent.is_none() {
+                    self.ping_sent = Some(Instant::now());
+                }
+                self.send(codec::normal(Body::Ping(pc::PingMessage {})));
+            }
+            Internal::Close(code, reason) => self.close(code, reason),
             Internal::Closed {
                 request_id,
                 resource,

@@ -25,11 +25,11 @@ class GatedProxy {
     const upstream = net.connect(this.targetPort, "127.0.0.1");
     const pair = { client, upstream };
     this.pairs.add(pair);
-    client.on("data", (b) => this.upstream && upstream.write(b));
-    upstream.on("data", (b) => this.downstream && client.write(b));
+    client.on("data", (b) => this.upstream && !pair.abandoned && upstream.write(b));
+    upstream.on("data", (b) => this.downstream && !pair.abandoned && client.write(b));
     const end = () => {
       client.destroy();
-      upstream.destroy();
+      if (!pair.abandoned) upstream.destroy();
       this.pairs.delete(pair);
     };
     client.on("close", end);
@@ -49,6 +49,21 @@ class GatedProxy {
     this.upstream = true;
   }
 
+  /**
+   * The client's network goes away without the server hearing of it: the client side is
+   * reset, the server side stays open and silent (nothing is forwarded on it any more).
+   */
+  abandonAll() {
+    for (const pair of this.pairs) {
+      pair.abandoned = true;
+      (this.abandoned = this.abandoned || []).push(pair.upstream);
+      pair.client.resetAndDestroy();
+    }
+    this.pairs.clear();
+    this.downstream = true;
+    this.upstream = true;
+  }
+
   /** `serverUrl` with its port replaced by the proxy's. */
   url(serverUrl) {
     const u = new URL(serverUrl);
@@ -58,6 +73,7 @@ class GatedProxy {
 
   close() {
     this.dropAll();
+    for (const s of this.abandoned || []) s.destroy();
     this.server.close();
   }
 }
