@@ -52,6 +52,11 @@ run() {
 for n in 1 2 4 8; do
     run "one-model-${n}c" --clients "$n" --models one --in-flight 16 --duration-secs "$DURATION"
 done
+# Latency at a fixed offered load (open loop): 8 clients on one model at 2,500 ops/s each
+# (20,000 ops/s in all), still at most 16 in flight each; an operation that has to wait for
+# room in the window has that wait counted in its latency.
+run "one-model-8c-20k-offered" --clients 8 --models one --in-flight 16 --rate-per-client 2500 \
+    --duration-secs "$DURATION"
 # Document size: 8 clients on a 1 KB and on a 100 KB string.
 run "doc-1KB-8c" --clients 8 --models one --in-flight 16 --initial-doc-bytes 1000 \
     --duration-secs "$DURATION"

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde_json::Value as Json;
 use tandem::ot::json::{value_from_json, IdGenerator};
-use tandem::ot::{transform_discrete, DiscreteOp, OpKind, Value};
+use tandem::ot::{transform_discrete, transform_discrete_in_place, DiscreteOp, OpKind, Value};
 
 fn otspec_dir() -> Option<PathBuf> {
     if let Ok(dir) = std::env::var("TANDEM_OTSPEC_DIR") {
@@ -142,6 +142,15 @@ fn every_otspec_case_transforms_exactly() {
                 parse_op(&case["output"]["serverOp"]),
                 parse_op(&case["output"]["clientOp"]),
             );
+            // The in-place form must agree with the copying one on every vector.
+            let (mut s_in_place, mut c_in_place) = (s.clone(), c.clone());
+            match transform_discrete_in_place(&mut s_in_place, &mut c_in_place) {
+                Ok(()) if (s_in_place.clone(), c_in_place.clone()) == want => {}
+                other => failures.push(format!(
+                    "{id} ({}) in place: expected {want:?}, got {other:?} ({s_in_place:?}, {c_in_place:?})",
+                    file.display()
+                )),
+            }
             match result {
                 Ok(got) if got == want => {}
                 other => failures.push(format!(

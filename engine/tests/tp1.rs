@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use tandem::ot::{
-    transform, utf16_len, Data, DiscreteOp, Document, OpKind, OpType, Operation, Value, ValueId,
+    transform, transform_in_place, utf16_len, Data, DiscreteOp, Document, OpKind, OpType,
+    Operation, Value, ValueId,
 };
 
 /// A small deterministic random source (xorshift), seeded by proptest.
@@ -281,6 +282,13 @@ fn server_has_true_splice(s: &Operation) -> bool {
 /// Checks TP1 for one pair; returns a description on divergence.
 fn tp1(doc: &Document, s: &Operation, c: &Operation) -> Result<(), String> {
     let (s2, c2) = transform(s, c).map_err(|e| format!("transform failed: {e}"))?;
+    let (mut s3, mut c3) = (s.clone(), c.clone());
+    transform_in_place(&mut s3, &mut c3).map_err(|e| format!("in-place transform failed: {e}"))?;
+    if (&s3, &c3) != (&s2, &c2) {
+        return Err(format!(
+            "in-place transform differs:\n s = {s:?}\n c = {c:?}\n copying = {s2:?} / {c2:?}\n in place = {s3:?} / {c3:?}"
+        ));
+    }
     let mut left = doc.clone();
     left.apply(s.clone())
         .map_err(|e| format!("apply s failed: {e}"))?;

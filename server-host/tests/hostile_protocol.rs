@@ -617,6 +617,7 @@ async fn steady(addr: SocketAddr, count: usize) -> Result<usize, String> {
 async fn observer(
     addr: SocketAddr,
     stop: tokio::sync::watch::Receiver<bool>,
+    at: tokio::sync::watch::Sender<u64>,
 ) -> Result<(Document, u64, Vec<(u64, serde_json::Value)>), String> {
     let mut c = Client::connect(addr, "observer").await;
     let opened = c.open("m").await;
@@ -624,6 +625,7 @@ async fn observer(
         .map_err(|e| e.to_string())?;
     let mut doc = Document::new(root).map_err(|e| e.to_string())?;
     let mut version = opened.version as u64;
+    let _ = at.send(version);
     let mut samples = vec![(version, value_to_json(&doc.to_value()))];
     let mut stop = stop;
     loop {
@@ -643,6 +645,7 @@ async fn observer(
             doc.apply(op)
                 .map_err(|e| format!("broadcast operation does not apply at {version}: {e}"))?;
             version += 1;
+            let _ = at.send(version);
             if version % 25 == 0 {
                 samples.push((version, value_to_json(&doc.to_value())));
             }
@@ -690,7 +693,8 @@ fn hostile_but_well_formed_traffic_is_refused_without_harm() {
                 .expect("listen");
             let addr = listener.local_addr();
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            let watcher = tokio::spawn(observer(addr, stop_rx));
+            let (at_tx, mut at_rx) = tokio::sync::watch::channel(0u64);
+            let watcher = tokio::spawn(observer(addr, stop_rx, at_tx));
             tokio::time::sleep(Duration::from_millis(200)).await;
             let (bad, good) = tokio::join!(hostile(addr, seed, count), steady(addr, 300));
             let bad = bad.unwrap_or_else(|e| panic!("hostile client (seed {seed}): {e}"));
@@ -703,18 +707,25 @@ fn hostile_but_well_formed_traffic_is_refused_without_harm() {
                 bad.errors, bad.force_closed, bad.acks
             );
             assert!(bad.errors > 0, "hostile traffic was refused somewhere");
-            // Let the last broadcasts arrive, then compare the observer with the server.
-            let server_version = m.info().expect("info").version;
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            // Submissions still in flight settle, then the observer catches up.
+            let mut server_version = m.info().expect("info").version;
             loop {
-                let probe = Client::connect(addr, "probe").await.open("m").await;
-                if probe.version as u64 == server_version || tokio::time::Instant::now() > deadline
-                {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let now = m.info().expect("info").version;
+                if now == server_version {
                     break;
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                server_version = now;
             }
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            let caught_up = tokio::time::timeout(
+                Duration::from_secs(20),
+                at_rx.wait_for(|v| *v >= server_version),
+            )
+            .await;
+            assert!(
+                matches!(caught_up, Ok(Ok(_))),
+                "the observer did not reach version {server_version} (seed {seed})"
+            );
             stop_tx.send(true).expect("stop observer");
             let (doc, version, samples) = watcher
                 .await

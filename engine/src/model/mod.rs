@@ -9,7 +9,7 @@ mod events;
 mod sequencer;
 mod service;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use thiserror::Error;
 
@@ -149,6 +149,9 @@ pub enum ModelEvent {
         timestamp_ms: i64,
         /// The operation as applied.
         op: Arc<Operation>,
+        /// Shared by the copies of this event sent to every other session: the protocol layer
+        /// keeps the encoded operation here, so that it is encoded once, not once per session.
+        encoded: EncodedOnce,
     },
     /// Another session opened the model.
     RemoteOpened {
@@ -188,6 +191,32 @@ pub enum ModelEvent {
         /// Human-readable detail.
         message: String,
     },
+}
+
+/// A slot shared by every copy of one event, in which a layer above keeps an encoded form of
+/// it (the protocol layer: the wire bytes of a remote operation), made on first use and reused
+/// for every other recipient. The model services only create it; they never look inside. Two
+/// slots always compare equal: the slot is a cache, not part of the event.
+#[derive(Clone, Default)]
+pub struct EncodedOnce(Arc<OnceLock<Vec<u8>>>);
+
+impl EncodedOnce {
+    /// The encoded form, made by `encode` if no copy of the event has made it yet.
+    pub fn get_or_init(&self, encode: impl FnOnce() -> Vec<u8>) -> &[u8] {
+        self.0.get_or_init(encode)
+    }
+}
+
+impl PartialEq for EncodedOnce {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for EncodedOnce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncodedOnce")
+    }
 }
 
 /// A change to a shared reference.

@@ -14,8 +14,8 @@ use tracing::{debug, warn};
 use super::concurrency::{ClientKey, Concurrency};
 use super::events::{EngineEvent, EventBus};
 use super::{
-    EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult, ReferenceChange,
-    ReplayedOp, SessionInfo, SharedReference,
+    EncodedOnce, EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult,
+    ReferenceChange, ReplayedOp, SessionInfo, SharedReference,
 };
 use crate::ot::json::{root_from_json, value_from_json, IdGenerator};
 use crate::ot::{
@@ -1066,6 +1066,7 @@ impl Sequencer {
                     );
                 }
                 let session_name = submitter_session.unwrap_or(HOST_SESSION).to_string();
+                let encoded = EncodedOnce::default();
                 for (id, slot) in &self.sessions {
                     if slot.state == SlotState::Open && Some(id.as_str()) != submitter_session {
                         let _ = slot.sink.send(ModelEvent::Remote {
@@ -1075,6 +1076,7 @@ impl Sequencer {
                             context_version: context,
                             timestamp_ms,
                             op: op.clone(),
+                            encoded: encoded.clone(),
                         });
                     }
                 }

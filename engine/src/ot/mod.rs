@@ -13,5 +13,7 @@ pub use document::{Document, PathSegment};
 pub use error::{ApplyError, TransformError};
 pub use operation::{AppliedOp, AppliedOperation, DiscreteOp, OpKind, OpType, Operation, Undo};
 pub use reference::{transform_reference, update_reference_on_apply, ReferenceValues};
-pub use transform::{transform, transform_discrete};
+pub use transform::{
+    transform, transform_discrete, transform_discrete_in_place, transform_in_place,
+};
 pub use value::{utf16_len, Data, Value, ValueId, ValueKind};

@@ -51,7 +51,10 @@ pub fn transform_discrete(s: &DiscreteOp, c: &DiscreteOp) -> Result<Pair> {
     }
     use OpKind::*;
     match (&s.kind, &c.kind) {
-        (StringSplice { .. }, StringSplice { .. }) => Ok(string_splice_splice(s, c)),
+        (StringSplice { .. }, StringSplice { .. }) => {
+            let (es, ec) = string_splice_splice(s, c);
+            Ok((es.applied(s), ec.applied(c)))
+        }
         (StringSplice { .. }, StringSet { .. }) => Ok((s.noop(), c.clone())),
         (StringSet { .. }, StringSplice { .. }) => Ok((s.clone(), c.noop())),
         (StringSet { value: sv }, StringSet { value: cv }) => Ok(set_set_copy(s, c, sv == cv)),
@@ -86,6 +89,53 @@ pub fn transform_discrete(s: &DiscreteOp, c: &DiscreteOp) -> Result<Pair> {
             client: c.kind.op_type().name(),
         }),
     }
+}
+
+/// Transforms two concurrent operations where they are: afterwards `s` and `c` hold what
+/// [`transform`] would return for them. String splices against string splices (the common
+/// case of text editing) and operations that do not touch each other are changed without
+/// copying anything; other pairs are transformed by [`transform`] and assigned.
+///
+/// On error the operations may be partly transformed; the caller must drop them.
+pub fn transform_in_place(s: &mut Operation, c: &mut Operation) -> Result<()> {
+    match s {
+        Operation::Compound(s_ops) => {
+            for s_op in s_ops.iter_mut() {
+                discrete_vs_operation_in_place(s_op, c)?;
+            }
+            Ok(())
+        }
+        Operation::Discrete(s_op) => discrete_vs_operation_in_place(s_op, c),
+    }
+}
+
+fn discrete_vs_operation_in_place(s: &mut DiscreteOp, c: &mut Operation) -> Result<()> {
+    match c {
+        Operation::Discrete(c_op) => transform_discrete_in_place(s, c_op),
+        Operation::Compound(c_ops) => {
+            for c_op in c_ops.iter_mut() {
+                transform_discrete_in_place(s, c_op)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// [`transform_discrete`] in place (see [`transform_in_place`]).
+pub fn transform_discrete_in_place(s: &mut DiscreteOp, c: &mut DiscreteOp) -> Result<()> {
+    if s.no_op || c.no_op || s.id != c.id {
+        return Ok(());
+    }
+    if let (OpKind::StringSplice { .. }, OpKind::StringSplice { .. }) = (&s.kind, &c.kind) {
+        let (es, ec) = string_splice_splice(s, c);
+        es.apply(s);
+        ec.apply(c);
+        return Ok(());
+    }
+    let (s2, c2) = transform_discrete(s, c)?;
+    *s = s2;
+    *c = c2;
+    Ok(())
 }
 
 fn is_array(k: &OpKind) -> bool {
@@ -221,84 +271,128 @@ fn splice_type(p: Sp) -> SpliceType {
     }
 }
 
-/// A copy of a splice with a new index and/or delete count.
-fn with(op: &DiscreteOp, index: Option<i64>, del: Option<i64>) -> DiscreteOp {
-    let mut out = op.clone();
-    if let OpKind::StringSplice {
-        index: i,
-        delete_count: d,
-        ..
-    } = &mut out.kind
-    {
-        if let Some(v) = index {
-            *i = v;
+/// How one side of a string splice/splice transformation derives from its input: the rules
+/// only ever move a splice, change how much it deletes, or make it a no-op; the inserted text
+/// is never changed. Keeping the result in this form lets [`transform_in_place`] change the
+/// operations where they are, without copying their text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Edit {
+    index: Option<i64>,
+    del: Option<i64>,
+    no_op: bool,
+}
+
+/// The operation unchanged.
+const KEEP: Edit = Edit {
+    index: None,
+    del: None,
+    no_op: false,
+};
+
+/// The operation made a no-op (its fields kept).
+const NOOP: Edit = Edit {
+    index: None,
+    del: None,
+    no_op: true,
+};
+
+impl Edit {
+    /// Applies the edit to a string splice in place.
+    fn apply(self, op: &mut DiscreteOp) {
+        if self.no_op {
+            op.no_op = true;
         }
-        if let Some(v) = del {
-            *d = v;
+        if let OpKind::StringSplice {
+            index: i,
+            delete_count: d,
+            ..
+        } = &mut op.kind
+        {
+            if let Some(v) = self.index {
+                *i = v;
+            }
+            if let Some(v) = self.del {
+                *d = v;
+            }
         }
     }
-    out
+
+    /// A copy of `op` with the edit applied.
+    fn applied(self, op: &DiscreteOp) -> DiscreteOp {
+        let mut out = op.clone();
+        self.apply(&mut out);
+        out
+    }
 }
 
-fn idx(op: &DiscreteOp, index: i64) -> DiscreteOp {
-    with(op, Some(index), None)
+/// A splice with a new index and/or delete count.
+fn with(index: Option<i64>, del: Option<i64>) -> Edit {
+    Edit {
+        index,
+        del,
+        no_op: false,
+    }
 }
 
-fn del(op: &DiscreteOp, d: i64) -> DiscreteOp {
-    with(op, None, Some(d))
+fn idx(index: i64) -> Edit {
+    with(Some(index), None)
 }
 
-fn string_splice_splice(s: &DiscreteOp, c: &DiscreteOp) -> Pair {
+fn del(d: i64) -> Edit {
+    with(None, Some(d))
+}
+
+fn string_splice_splice(s: &DiscreteOp, c: &DiscreteOp) -> (Edit, Edit) {
     use SpliceType::*;
     let (a, b) = (sp(s), sp(c));
     match (splice_type(a), splice_type(b)) {
-        (NoOp, _) | (_, NoOp) => (s.clone(), c.clone()),
+        (NoOp, _) | (_, NoOp) => (KEEP, KEEP),
         (Insert, Insert) => {
             if a.index <= b.index {
-                (s.clone(), idx(c, b.index + a.ins))
+                (KEEP, idx(b.index + a.ins))
             } else {
-                (idx(s, a.index + b.ins), c.clone())
+                (idx(a.index + b.ins), KEEP)
             }
         }
         (Insert, Remove) => {
             if a.index <= b.index {
-                (s.clone(), idx(c, b.index + a.ins))
+                (KEEP, idx(b.index + a.ins))
             } else if a.index >= b.index + b.del {
-                (idx(s, a.index - b.del), c.clone())
+                (idx(a.index - b.del), KEEP)
             } else {
-                (s.noop(), del(c, b.del + a.ins))
+                (NOOP, del(b.del + a.ins))
             }
         }
         (Insert, Splice) => {
             if a.index <= b.index {
-                (s.clone(), idx(c, b.index + a.ins))
+                (KEEP, idx(b.index + a.ins))
             } else if b.index + b.del > a.index {
-                (s.noop(), del(c, b.del + a.ins))
+                (NOOP, del(b.del + a.ins))
             } else {
-                (idx(s, a.index - b.del + b.ins), c.clone())
+                (idx(a.index - b.del + b.ins), KEEP)
             }
         }
         (Remove, Insert) => {
             if b.index <= a.index {
-                (idx(s, a.index + b.ins), c.clone())
+                (idx(a.index + b.ins), KEEP)
             } else if b.index >= a.index + a.del {
-                (s.clone(), idx(c, b.index - a.del))
+                (KEEP, idx(b.index - a.del))
             } else {
-                (del(s, a.del + b.ins), c.noop())
+                (del(a.del + b.ins), NOOP)
             }
         }
-        (Remove, Remove) => remove_remove(s, c, a, b),
-        (Remove, Splice) => remove_splice(s, c, a, b),
+        (Remove, Remove) => remove_remove(a, b),
+        (Remove, Splice) => remove_splice(a, b),
         (Splice, Insert) => {
             if b.index <= a.index {
-                (idx(s, a.index + b.ins), c.clone())
+                (idx(a.index + b.ins), KEEP)
             } else if a.index + a.del > b.index {
-                (del(s, a.del + b.ins), c.noop())
+                (del(a.del + b.ins), NOOP)
             } else {
-                (s.clone(), idx(c, b.index - a.del + a.ins))
+                (KEEP, idx(b.index - a.del + a.ins))
             }
         }
-        (Splice, Remove) => splice_remove(s, c, a, b),
+        (Splice, Remove) => splice_remove(a, b),
         (Splice, Splice) => splice_splice(s, c, a, b),
     }
 }
@@ -307,134 +401,119 @@ fn relation(a: Sp, b: Sp) -> RangeRelation {
     range_relation(a.index, a.index + a.del, b.index, b.index + b.del)
 }
 
-fn remove_remove(s: &DiscreteOp, c: &DiscreteOp, a: Sp, b: Sp) -> Pair {
+fn remove_remove(a: Sp, b: Sp) -> (Edit, Edit) {
     use RangeRelation::*;
     match relation(a, b) {
-        Precedes => (s.clone(), idx(c, b.index - a.del)),
-        PrecededBy => (idx(s, a.index - b.del), c.clone()),
+        Precedes => (KEEP, idx(b.index - a.del)),
+        PrecededBy => (idx(a.index - b.del), KEEP),
         Meets | Overlaps => {
             let overlap = a.index + a.del - b.index;
             (
-                del(s, a.del - overlap),
-                with(c, Some(a.index), Some(b.del - overlap)),
+                del(a.del - overlap),
+                with(Some(a.index), Some(b.del - overlap)),
             )
         }
         MetBy | OverlappedBy => {
             let overlap = b.index + b.del - a.index;
             (
-                with(s, Some(b.index), Some(a.del - overlap)),
-                del(c, b.del - overlap),
+                with(Some(b.index), Some(a.del - overlap)),
+                del(b.del - overlap),
             )
         }
-        Starts | ContainedBy | Finishes => (s.noop(), del(c, b.del - a.del)),
-        StartedBy | Contains | FinishedBy => (del(s, a.del - b.del), c.noop()),
-        EqualTo => (s.noop(), c.noop()),
+        Starts | ContainedBy | Finishes => (NOOP, del(b.del - a.del)),
+        StartedBy | Contains | FinishedBy => (del(a.del - b.del), NOOP),
+        EqualTo => (NOOP, NOOP),
     }
 }
 
-fn remove_splice(s: &DiscreteOp, c: &DiscreteOp, a: Sp, b: Sp) -> Pair {
+fn remove_splice(a: Sp, b: Sp) -> (Edit, Edit) {
     use RangeRelation::*;
     match relation(a, b) {
-        Precedes => (s.clone(), idx(c, b.index - a.del)),
-        PrecededBy => (idx(s, a.index - b.del + b.ins), c.clone()),
+        Precedes => (KEEP, idx(b.index - a.del)),
+        PrecededBy => (idx(a.index - b.del + b.ins), KEEP),
         Meets | Overlaps => {
             let overlap = a.index + a.del - b.index;
             (
-                del(s, a.del - overlap),
-                with(c, Some(a.index), Some(b.del - overlap)),
+                del(a.del - overlap),
+                with(Some(a.index), Some(b.del - overlap)),
             )
         }
         MetBy | OverlappedBy => {
             let overlap = b.index + b.del - a.index;
             (
-                with(s, Some(b.index + b.ins), Some(a.del - overlap)),
-                del(c, b.del - overlap),
+                with(Some(b.index + b.ins), Some(a.del - overlap)),
+                del(b.del - overlap),
             )
         }
-        Starts | Finishes | ContainedBy => (s.noop(), del(c, b.del - a.del)),
+        Starts | Finishes | ContainedBy => (NOOP, del(b.del - a.del)),
         StartedBy => (
-            with(s, Some(a.index + b.ins), Some(a.del - b.del)),
-            with(c, Some(a.index), Some(0)),
+            with(Some(a.index + b.ins), Some(a.del - b.del)),
+            with(Some(a.index), Some(0)),
         ),
-        FinishedBy => (del(s, a.del - b.del), with(c, Some(a.index), Some(0))),
-        Contains => (del(s, a.del - b.del + b.ins), c.noop()),
-        EqualTo => (s.noop(), del(c, 0)),
+        FinishedBy => (del(a.del - b.del), with(Some(a.index), Some(0))),
+        Contains => (del(a.del - b.del + b.ins), NOOP),
+        EqualTo => (NOOP, del(0)),
     }
 }
 
-fn splice_remove(s: &DiscreteOp, c: &DiscreteOp, a: Sp, b: Sp) -> Pair {
+fn splice_remove(a: Sp, b: Sp) -> (Edit, Edit) {
     use RangeRelation::*;
     match relation(a, b) {
-        Precedes => (s.clone(), idx(c, b.index - a.del + a.ins)),
-        PrecededBy => (idx(s, a.index - b.del), c.clone()),
+        Precedes => (KEEP, idx(b.index - a.del + a.ins)),
+        PrecededBy => (idx(a.index - b.del), KEEP),
         Meets | Overlaps => {
             let overlap = a.index + a.del - b.index;
             (
-                del(s, a.del - overlap),
-                with(c, Some(a.index + a.ins), Some(b.del - overlap)),
+                del(a.del - overlap),
+                with(Some(a.index + a.ins), Some(b.del - overlap)),
             )
         }
         MetBy | OverlappedBy => {
             let overlap = b.index + b.del - a.index;
             (
-                with(s, Some(b.index), Some(a.del - overlap)),
-                del(c, b.del - overlap),
+                with(Some(b.index), Some(a.del - overlap)),
+                del(b.del - overlap),
             )
         }
-        Starts => (
-            del(s, 0),
-            with(c, Some(b.index + a.ins), Some(b.del - a.del)),
-        ),
-        Finishes => (with(s, Some(b.index), Some(0)), del(c, b.del - a.del)),
-        ContainedBy => (s.noop(), del(c, b.del - a.del + a.ins)),
-        StartedBy => (del(s, a.del - b.del), del(c, 0)),
+        Starts => (del(0), with(Some(b.index + a.ins), Some(b.del - a.del))),
+        Finishes => (with(Some(b.index), Some(0)), del(b.del - a.del)),
+        ContainedBy => (NOOP, del(b.del - a.del + a.ins)),
+        StartedBy => (del(a.del - b.del), del(0)),
         // The published rule keeps the removal's old index, which can lie past the end once the
         // splice is applied; any in-range index is equivalent for an empty splice
         // (docs/compatibility.md, case 3).
-        FinishedBy | Contains => (del(s, a.del - b.del), with(c, Some(a.index), Some(0))),
-        EqualTo => (del(s, 0), c.noop()),
+        FinishedBy | Contains => (del(a.del - b.del), with(Some(a.index), Some(0))),
+        EqualTo => (del(0), NOOP),
     }
 }
 
-fn splice_splice(s: &DiscreteOp, c: &DiscreteOp, a: Sp, b: Sp) -> Pair {
+fn splice_splice(s: &DiscreteOp, c: &DiscreteOp, a: Sp, b: Sp) -> (Edit, Edit) {
     use RangeRelation::*;
     match relation(a, b) {
-        Precedes => (s.clone(), idx(c, b.index - a.del + a.ins)),
+        Precedes => (KEEP, idx(b.index - a.del + a.ins)),
         // The published rule shifts by the server's own inserted length here, which diverges;
         // the engine uses the client's inserted length (docs/compatibility.md, case 1).
-        PrecededBy => (idx(s, a.index - b.del + b.ins), c.clone()),
+        PrecededBy => (idx(a.index - b.del + b.ins), KEEP),
         Meets | Overlaps => {
             let overlap = a.index + a.del - b.index;
             (
-                del(s, a.del - overlap),
-                with(c, Some(a.index + a.ins), Some(b.del - overlap)),
+                del(a.del - overlap),
+                with(Some(a.index + a.ins), Some(b.del - overlap)),
             )
         }
         MetBy | OverlappedBy => {
             let overlap = b.index + b.del - a.index;
             (
-                with(s, Some(b.index + b.ins), Some(a.del - overlap)),
-                del(c, b.del - overlap),
+                with(Some(b.index + b.ins), Some(a.del - overlap)),
+                del(b.del - overlap),
             )
         }
-        Starts => (
-            del(s, 0),
-            with(c, Some(b.index + a.ins), Some(b.del - a.del)),
-        ),
-        ContainedBy => (s.noop(), del(c, b.del - a.del + a.ins)),
-        Finishes => (
-            with(s, Some(b.index + b.ins), Some(0)),
-            del(c, b.del - a.del),
-        ),
-        StartedBy => (
-            with(s, Some(a.index + b.ins), Some(a.del - b.del)),
-            del(c, 0),
-        ),
-        Contains => (del(s, a.del - b.del + b.ins), c.noop()),
-        FinishedBy => (
-            del(s, a.del - b.del),
-            with(c, Some(a.index + a.ins), Some(0)),
-        ),
+        Starts => (del(0), with(Some(b.index + a.ins), Some(b.del - a.del))),
+        ContainedBy => (NOOP, del(b.del - a.del + a.ins)),
+        Finishes => (with(Some(b.index + b.ins), Some(0)), del(b.del - a.del)),
+        StartedBy => (with(Some(a.index + b.ins), Some(a.del - b.del)), del(0)),
+        Contains => (del(a.del - b.del + b.ins), NOOP),
+        FinishedBy => (del(a.del - b.del), with(Some(a.index + a.ins), Some(0))),
         // The vectors (S-PP) fix this case: equal text cancels out, otherwise the server's
         // replacement wins. The engine never puts a true splice in the server position, so
         // this rule is never used on live traffic (docs/compatibility.md).
@@ -447,9 +526,9 @@ fn splice_splice(s: &DiscreteOp, c: &DiscreteOp, a: Sp, b: Sp) -> Pair {
                 _ => false,
             };
             if same_text {
-                (s.noop(), c.noop())
+                (NOOP, NOOP)
             } else {
-                (s.clone(), c.noop())
+                (KEEP, NOOP)
             }
         }
     }

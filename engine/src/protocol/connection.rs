@@ -1505,13 +1505,13 @@ impl Conn {
             | ModelEvent::RemoteOpened { model, .. }
             | ModelEvent::RemoteClosed { model, .. }
             | ModelEvent::Reference { model, .. }
-            | ModelEvent::ForceClosed { model, .. } => model.to_string(),
+            | ModelEvent::ForceClosed { model, .. } => model.clone(),
         };
-        if let Some(buffer) = self.opening.get_mut(&model) {
+        if let Some(buffer) = self.opening.get_mut(&*model) {
             buffer.push(event);
             return;
         }
-        let Some(&resource) = self.by_model.get(&model) else {
+        let Some(&resource) = self.by_model.get(&*model) else {
             return;
         };
         if self.hold_while_resyncing(resource, &event) {
@@ -1547,18 +1547,22 @@ impl Conn {
                 context_version,
                 timestamp_ms,
                 op,
+                encoded,
                 ..
             } => {
                 self.ensure_identity([(session.as_str(), user.as_str())]);
-                self.send(codec::normal(Body::RemoteOperation(
-                    pm::RemoteOperationMessage {
-                        resource_id: resource,
+                // Encoded once for all the model's sessions; only the resource id is ours.
+                let shared = encoded.get_or_init(|| {
+                    codec::remote_operation_shared(pm::RemoteOperationMessage {
+                        resource_id: 0,
                         session_id: session,
                         context_version: context_version as i64,
                         timestamp: Some(timestamp(timestamp_ms)),
                         operation: Some(convert::operation_to_wire(&op)),
-                    },
-                )));
+                    })
+                });
+                let frame = codec::remote_operation_frame(resource, shared);
+                let _ = self.out.send(Outgoing::Frame(frame));
             }
             ModelEvent::RemoteOpened { session, user, .. } => {
                 self.ensure_identity([(session.as_str(), user.as_str())]);

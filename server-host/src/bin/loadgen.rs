@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, ValueEnum};
 use futures_util::{SinkExt, StreamExt};
-use tandem::ot::{transform, utf16_len, Data, DiscreteOp, OpKind, Operation, ValueId};
+use tandem::ot::{transform_in_place, utf16_len, Data, DiscreteOp, OpKind, Operation, ValueId};
 use tandem::protocol::codec::{self, decode, encode};
 use tandem::protocol::convert;
 use tandem::protocol::wire::proto::core as pc;
@@ -32,7 +32,6 @@ use tandem::protocol::wire::proto::model as pm;
 use tandem::protocol::wire::{Body, ConvergenceMessage};
 use tokio::net::TcpStream as TokioTcpStream;
 use tokio::sync::{watch, Barrier, Semaphore};
-use tokio::time::{Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -78,7 +77,10 @@ struct Opts {
     /// Size of the initial string of each model (ASCII, so bytes = UTF-16 units).
     #[arg(long, default_value_t = 1000)]
     initial_doc_bytes: usize,
-    /// Cap on each client's submission rate, in operations per second (0 = as fast as acks allow).
+    /// Open loop: each client submits at this fixed rate, in operations per second (0 = closed
+    /// loop, as fast as acks allow). Operations fall due on a fixed schedule whatever the
+    /// server does; one that falls due while `--in-flight` operations are unacknowledged waits,
+    /// and its latency is then counted from the moment it fell due, so the wait is included.
     #[arg(long, default_value_t = 0.0)]
     rate_per_client: f64,
     /// Sample this process's CPU time and resident memory (`/proc/PID/{stat,status}`).
@@ -531,8 +533,12 @@ impl Client {
         Ok(())
     }
 
-    /// Makes, applies locally and sends one operation.
-    async fn submit_one(&mut self, report: &mut ClientReport) -> Result<(), String> {
+    /// Makes, applies locally and sends one operation; its latency counts from `since`.
+    async fn submit_one(
+        &mut self,
+        report: &mut ClientReport,
+        since: Instant,
+    ) -> Result<(), String> {
         // Hover around the initial size: more deletes once the string has grown past it.
         let delete_ratio = if self.len >= self.initial_len.max(1) {
             0.5
@@ -566,7 +572,7 @@ impl Client {
         self.in_flight.push_back(InFlight {
             seq,
             op,
-            sent: Instant::now(),
+            sent: since,
         });
         report.submitted += 1;
         send(&mut self.ws, &msg).await
@@ -575,7 +581,7 @@ impl Client {
     async fn fill(&mut self, report: &mut ClientReport) -> Result<(), String> {
         let mut sent = false;
         while self.in_flight.len() < self.window {
-            self.submit_one(report).await?;
+            self.submit_one(report, Instant::now()).await?;
             sent = true;
         }
         if sent {
@@ -624,10 +630,8 @@ impl Client {
                 let mut op = convert::operation_from_wire(&wire)
                     .map_err(|e| format!("bad remote operation: {e}"))?;
                 for f in self.in_flight.iter_mut() {
-                    let (s, c) =
-                        transform(&op, &f.op).map_err(|e| format!("transform failed: {e}"))?;
-                    op = s;
-                    f.op = c;
+                    transform_in_place(&mut op, &mut f.op)
+                        .map_err(|e| format!("transform failed: {e}"))?;
                 }
                 self.apply(&op)?;
                 self.context_version += 1;
@@ -656,14 +660,12 @@ impl Client {
         inject_invalid: bool,
         report: &mut ClientReport,
     ) -> Result<(), String> {
-        let mut ticker: Option<Interval> = (rate > 0.0).then(|| {
-            let period = Duration::from_secs_f64(1.0 / rate);
-            // A random phase, so that many slow clients do not submit in lockstep.
-            let first = start + period.mul_f64(self.rng.unit());
-            let mut t = tokio::time::interval_at(first.into(), period);
-            t.set_missed_tick_behavior(MissedTickBehavior::Skip);
-            t
-        });
+        // Open loop: when the next operation falls due, and whether operations due now wait
+        // for room in the window (their latency then counts from when they fell due).
+        let period = (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate));
+        // A random phase, so that clients do not submit in lockstep.
+        let mut next_due = period.map(|p| start + p.mul_f64(self.rng.unit()));
+        let mut capped = false;
         if inject_invalid {
             // Not applied locally: the server must refuse it.
             let op = Operation::Discrete(DiscreteOp::new(
@@ -688,22 +690,40 @@ impl Client {
             });
             send(&mut self.ws, &msg).await?;
         }
-        if ticker.is_none() {
+        if period.is_none() {
             self.fill(report).await?;
         }
         let end = tokio::time::sleep_until(deadline.into());
         tokio::pin!(end);
         loop {
+            if let (Some(p), Some(due)) = (period, next_due.as_mut()) {
+                let now = Instant::now();
+                let mut sent = false;
+                while *due <= now {
+                    if self.in_flight.len() >= self.window {
+                        capped = true;
+                        break;
+                    }
+                    // Only the window's wait counts, not this task's timer resolution.
+                    let since = if capped { *due } else { now };
+                    self.submit_one(report, since).await?;
+                    *due += p;
+                    sent = true;
+                }
+                if *due > now {
+                    capped = false;
+                }
+                if sent {
+                    flush(&mut self.ws).await?;
+                }
+            }
             let room = self.in_flight.len() < self.window;
             tokio::select! {
                 _ = &mut end => return Ok(()),
-                _ = tick(&mut ticker), if room => {
-                    self.submit_one(report).await?;
-                    flush(&mut self.ws).await?;
-                }
+                _ = sleep_until(next_due.filter(|_| room)) => {}
                 msg = recv(&mut self.ws) => {
                     self.handle(msg?, report, deadline)?;
-                    if ticker.is_none() {
+                    if period.is_none() {
                         self.fill(report).await?;
                     }
                 }
@@ -730,11 +750,10 @@ impl Client {
     }
 }
 
-async fn tick(t: &mut Option<Interval>) {
+/// Sleeps until `t`; forever without one.
+async fn sleep_until(t: Option<Instant>) {
     match t {
-        Some(t) => {
-            t.tick().await;
-        }
+        Some(t) => tokio::time::sleep_until(t.into()).await,
         None => std::future::pending().await,
     }
 }
