@@ -12,7 +12,7 @@
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const h = require("./lib/harness");
-const { GatedProxy } = require("./lib/proxy");
+const { ALICE_AND_BOB, proxyFor } = require("./lib/proxy");
 
 async function twoClients(server, proxy) {
   const alice = await h.connectPassword(proxy.url(server.url), "alice", "pw-a");
@@ -20,6 +20,16 @@ async function twoClients(server, proxy) {
   const a = await alice.models().openAutoCreate({ collection: "e2e", id: "half", data: { tokens: [] } });
   const b = await bob.models().open("half");
   return { alice, bob, a, b };
+}
+
+/** Tokens added to models, remembered for the final check. */
+function tokenLog() {
+  const tokens = [];
+  const add = (m, t) => {
+    m.root().get("tokens").push(t);
+    tokens.push(t);
+  };
+  return { tokens, add };
 }
 
 function watch(model) {
@@ -36,23 +46,13 @@ async function checkTokens(server, models, expected) {
 }
 
 test("a half-open drop with lost acks: the dead session is found out, the reconnected client is acked", async () => {
-  const server = await h.TandemServer.start({
-    users: [
-      { username: "alice", password: "pw-a" },
-      { username: "bob", password: "pw-b" },
-    ],
-  });
-  const proxy = new GatedProxy(server.port);
-  await proxy.listen();
+  const server = await h.TandemServer.start({ users: ALICE_AND_BOB });
+  const proxy = await proxyFor(server);
   let c;
   try {
     c = await twoClients(server, proxy);
     const events = watch(c.a);
-    const tokens = [];
-    const add = (m, t) => {
-      m.root().get("tokens").push(t);
-      tokens.push(t);
-    };
+    const { tokens, add } = tokenLog();
     add(c.a, "a0");
     await h.whenCommitted(c.a);
     // Alice's acks stop arriving; her operations are committed (bob sees them).
@@ -81,14 +81,8 @@ test("a half-open drop with lost acks: the dead session is found out, the reconn
 });
 
 test("a reconnect token shared with a live tab: that tab's operations stay remote for the reconnecting client", async () => {
-  const server = await h.TandemServer.start({
-    users: [
-      { username: "alice", password: "pw-a" },
-      { username: "bob", password: "pw-b" },
-    ],
-  });
-  const proxy = new GatedProxy(server.port);
-  await proxy.listen();
+  const server = await h.TandemServer.start({ users: ALICE_AND_BOB });
+  const proxy = await proxyFor(server);
   let c;
   let twin;
   let t;
@@ -98,11 +92,7 @@ test("a reconnect token shared with a live tab: that tab's operations stay remot
     twin = await h.Convergence.reconnect(server.url, c.alice.session().reconnectToken(), h.clientOptions());
     t = await twin.models().open("half");
     const events = watch(c.a);
-    const tokens = [];
-    const add = (m, tok) => {
-      m.root().get("tokens").push(tok);
-      tokens.push(tok);
-    };
+    const { tokens, add } = tokenLog();
     add(c.a, "a0");
     await h.whenCommitted(c.a);
     // Alice's first tab loses its acks while the twin tab edits too.

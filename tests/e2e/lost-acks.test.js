@@ -11,17 +11,11 @@
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const h = require("./lib/harness");
-const { GatedProxy } = require("./lib/proxy");
+const { ALICE_AND_BOB, proxyFor } = require("./lib/proxy");
 
 test("acknowledgements lost in a connection drop: the reconnected client is acked, nothing is applied twice, replicas converge", async () => {
-  const server = await h.TandemServer.start({
-    users: [
-      { username: "alice", password: "pw-a" },
-      { username: "bob", password: "pw-b" },
-    ],
-  });
-  const proxy = new GatedProxy(server.port);
-  await proxy.listen();
+  const server = await h.TandemServer.start({ users: ALICE_AND_BOB });
+  const proxy = await proxyFor(server);
   const proxiedUrl = proxy.url(server.url);
   const domains = [];
   const models = [];

@@ -292,50 +292,16 @@ impl Concurrency {
         op: Operation,
         committed_at: u64,
     ) -> Result<(), ConcurrencyError> {
-        let state = self
-            .clients
-            .get(&client)
-            .ok_or(ConcurrencyError::UnknownClient)?;
-        if state.unsettled {
-            return Err(ConcurrencyError::Unsettled);
-        }
         if committed_at >= self.version {
             return Err(ConcurrencyError::ContextAhead {
                 context: committed_at,
                 version: self.version,
             });
         }
-        let context = context.max(state.floor);
-        if context < state.context || context > committed_at {
-            return Err(ConcurrencyError::ContextRegressed {
-                context,
-                last: state.context,
-            });
+        self.move_past(client, context, op, Some(committed_at))?;
+        if let Some(state) = self.clients.get_mut(&client) {
+            state.unsettled = false;
         }
-        let (start, end) = self.unseen_range(client, state, context)?;
-        // Only what was committed before it.
-        let end = end.min(committed_at).max(start);
-        let skip = (start - self.base) as usize;
-        let take = (end - start) as usize;
-        let Some(state) = self.clients.get_mut(&client) else {
-            return Err(ConcurrencyError::UnknownClient);
-        };
-        state.unsettled = true;
-        state.context = context;
-        let seen = state.branch.partition_point(|(v, _)| *v < context);
-        state.branch.drain(..seen);
-        let mut op = op;
-        for (_, s) in state.branch.iter_mut() {
-            transform_in_place(s, &mut op)?;
-        }
-        for (i, e) in self.history.range(skip..skip + take).enumerate() {
-            if e.client != client {
-                let mut s = Operation::clone(&e.op);
-                transform_in_place(&mut s, &mut op)?;
-                state.branch.push_back((start + i as u64, s));
-            }
-        }
-        state.unsettled = false;
         Ok(())
     }
 
@@ -348,6 +314,21 @@ impl Concurrency {
         context: u64,
         op: Operation,
     ) -> Result<Pending, ConcurrencyError> {
+        let op = self.move_past(client, context, op, None)?;
+        Ok(Pending { client, op })
+    }
+
+    /// Transforms `op`, made by `client` at `context`, past what it had not seen of the
+    /// operations before context version `until` (the current version when `None`), and moves
+    /// the session's branch past it. Leaves the session unsettled until the caller settles it.
+    fn move_past(
+        &mut self,
+        client: ClientKey,
+        context: u64,
+        op: Operation,
+        until: Option<u64>,
+    ) -> Result<Operation, ConcurrencyError> {
+        let limit = until.unwrap_or(self.version);
         let state = self
             .clients
             .get(&client)
@@ -355,21 +336,22 @@ impl Concurrency {
         if state.unsettled {
             return Err(ConcurrencyError::Unsettled);
         }
-        if context > self.version {
+        if context > limit {
             return Err(ConcurrencyError::ContextAhead {
                 context,
-                version: self.version,
+                version: limit,
             });
         }
         // A resynchronised client's own operations of its previous connection fill the gap.
         let context = context.max(state.floor);
-        if context < state.context {
+        if context < state.context || context > limit {
             return Err(ConcurrencyError::ContextRegressed {
                 context,
                 last: state.context,
             });
         }
         let (start, end) = self.unseen_range(client, state, context)?;
+        let end = end.min(limit).max(start);
         let skip = (start - self.base) as usize;
         let take = (end - start) as usize;
         let Some(state) = self.clients.get_mut(&client) else {
@@ -391,7 +373,7 @@ impl Concurrency {
                 state.branch.push_back((start + i as u64, s));
             }
         }
-        Ok(Pending { client, op })
+        Ok(op)
     }
 
     /// Records an applied submission as the next version. `applied` is the operation exactly

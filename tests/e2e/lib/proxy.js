@@ -78,4 +78,17 @@ class GatedProxy {
   }
 }
 
-module.exports = { GatedProxy };
+/** A proxy in front of `server`, listening. */
+async function proxyFor(server) {
+  const proxy = new GatedProxy(server.port);
+  await proxy.listen();
+  return proxy;
+}
+
+/** The users alice (pw-a) and bob (pw-b), for `TandemServer.start`. */
+const ALICE_AND_BOB = [
+  { username: "alice", password: "pw-a" },
+  { username: "bob", password: "pw-b" },
+];
+
+module.exports = { ALICE_AND_BOB, GatedProxy, proxyFor };
