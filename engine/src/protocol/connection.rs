@@ -21,8 +21,8 @@ use super::wire::proto::presence as pp;
 use crate::auth::{AuthService, Credentials};
 use crate::domain::DomainService;
 use crate::model::{
-    EngineEvent, EventBus, ModelError, ModelEvent, ModelService, OpenedModel, ReferenceChange,
-    ReplayedOp, SessionInfo, SessionModel, SharedReference,
+    EngineEvent, EventBus, ForceCloseReason, ModelError, ModelEvent, ModelService, OpenedModel,
+    ReferenceChange, ReplayedOp, SessionInfo, SessionModel, SharedReference,
 };
 use crate::ot::ValueId;
 use crate::sources::{Clock, IdSource};
@@ -333,6 +333,9 @@ struct Resource {
     /// and re-sent its unacknowledged operations (see [`Conn::release_held`]).
     held: Option<VecDeque<Held>>,
 }
+
+/// Most events a resynchronising resource holds back before it gives up on the client.
+const MAX_HELD: usize = 100_000;
 
 /// What a resynchronising resource holds back from the client.
 enum Held {
@@ -1334,6 +1337,22 @@ impl Conn {
         }
     }
 
+    /// Closes a resource on the server's initiative: the session leaves the model and the
+    /// client is told with a force-close.
+    fn drop_resource(&mut self, resource: i32, reason: ForceCloseReason, message: &str) {
+        if let Some(r) = self.resources.remove(&resource) {
+            self.by_model.remove(&r.model);
+            r.handle.close_now();
+        }
+        self.send(codec::normal(Body::ForceCloseRealTimeModel(
+            pm::ModelForceCloseMessage {
+                resource_id: resource,
+                reason: message.to_string(),
+                reason_code: reason as i32,
+            },
+        )));
+    }
+
     /// Sends a replayed operation: an ack when it is one of the client's own (it still waits
     /// for it), otherwise a remote operation.
     fn send_replayed(&mut self, resource: i32, op: &ReplayedOp) {
@@ -1524,6 +1543,14 @@ impl Conn {
         {
             if matches!(event, ModelEvent::Ack { .. } | ModelEvent::Remote { .. }) {
                 held.push_back(Held::Event(event));
+                if held.len() > MAX_HELD {
+                    // A client that never finishes its resync must not grow this forever.
+                    self.drop_resource(
+                        resource,
+                        ForceCloseReason::Unknown,
+                        "the resynchronisation was not completed",
+                    );
+                }
                 return;
             }
         }
@@ -1636,18 +1663,7 @@ impl Conn {
             }
             ModelEvent::ForceClosed {
                 reason, message, ..
-            } => {
-                if let Some(r) = self.resources.remove(&resource) {
-                    self.by_model.remove(&r.model);
-                }
-                self.send(codec::normal(Body::ForceCloseRealTimeModel(
-                    pm::ModelForceCloseMessage {
-                        resource_id: resource,
-                        reason: message,
-                        reason_code: reason as i32,
-                    },
-                )));
-            }
+            } => self.drop_resource(resource, reason, &message),
         }
     }
 }
