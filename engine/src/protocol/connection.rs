@@ -1644,12 +1644,12 @@ impl Conn {
                 encoded,
                 ..
             } => {
-                self.ensure_identity([(session.as_str(), user.as_str())]);
+                self.ensure_identity([(&*session, &*user)]);
                 // Encoded once for all the model's sessions; only the resource id is ours.
                 let shared = encoded.get_or_init(|| {
                     codec::remote_operation_shared(pm::RemoteOperationMessage {
                         resource_id: 0,
-                        session_id: session,
+                        session_id: session.to_string(),
                         context_version: context_version as i64,
                         timestamp: Some(timestamp(timestamp_ms)),
                         operation: Some(convert::operation_to_wire(&op)),
