@@ -405,7 +405,7 @@ async fn events_report_operations_sessions_and_the_last_session_leaving() {
             context_version,
             ..
         }) => {
-            assert_eq!((session.as_str(), context_version), ("s1", 1));
+            assert_eq!((&*session, context_version), ("s1", 1));
         }
         other => panic!("unexpected {other:?}"),
     }

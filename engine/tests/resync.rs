@@ -76,7 +76,7 @@ async fn lose_alices_acks(engine: &Engine) -> (DomainKey, ValueId) {
     // Wait for the commit of a before bob's next operation, so that the order is fixed.
     loop {
         if let ModelEvent::Remote { session, .. } = next(&mut brx).await {
-            if session == "alice-1" {
+            if &*session == "alice-1" {
                 break;
             }
         }
@@ -87,7 +87,7 @@ async fn lose_alices_acks(engine: &Engine) -> (DomainKey, ValueId) {
     // Her events (acks included) are never read: the connection is gone.
     loop {
         if let ModelEvent::Remote { session, .. } = next(&mut brx).await {
-            if session == "alice-1" {
+            if &*session == "alice-1" {
                 break;
             }
         }

@@ -262,16 +262,26 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // `serve` reads its configuration first: `[engine] worker_threads` sizes this runtime.
+    let mut serve_config = None;
+    if let Command::Serve(args) = &cli.command {
+        let file = match load_config(args.config.as_deref()) {
+            Ok(f) => f,
+            Err(e) => return fail(e),
+        };
+        if file.engine.worker_threads > 0 {
+            builder.worker_threads(file.engine.worker_threads);
+        }
+        serve_config = Some(file);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve(args).await,
+            Command::Serve(args) => serve(args, serve_config.unwrap_or_default()).await,
             Command::User(cmd) => user(cmd).await,
             Command::Domain(cmd) => domain(cmd).await,
             Command::JwtKey(cmd) => jwt_key(cmd).await,
@@ -297,17 +307,19 @@ fn uuid_like() -> String {
     RandomIds.uuid()
 }
 
-async fn serve(args: ServeArgs) -> ExitCode {
-    let mut file = match &args.config {
+/// Reads the `serve` configuration file (the defaults without one).
+fn load_config(path: Option<&std::path::Path>) -> Result<FileConfig, String> {
+    match path {
         Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => match toml::from_str::<FileConfig>(&text) {
-                Ok(c) => c,
-                Err(e) => return fail(format!("invalid config {}: {e}", path.display())),
-            },
-            Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
+            Ok(text) => toml::from_str::<FileConfig>(&text)
+                .map_err(|e| format!("invalid config {}: {e}", path.display())),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
         },
-        None => FileConfig::default(),
-    };
+        None => Ok(FileConfig::default()),
+    }
+}
+
+async fn serve(args: ServeArgs, mut file: FileConfig) -> ExitCode {
     if let Some(d) = args.data_dir {
         file.engine.data_dir = Some(d);
     }

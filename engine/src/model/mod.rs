@@ -139,10 +139,10 @@ pub enum ModelEvent {
     Remote {
         /// Model id.
         model: Arc<str>,
-        /// Submitting session.
-        session: String,
-        /// Submitting user.
-        user: String,
+        /// Submitting session (shared by the copies sent to every other session).
+        session: Arc<str>,
+        /// Submitting user (shared by the copies sent to every other session).
+        user: Arc<str>,
         /// The context version it was applied at.
         context_version: u64,
         /// When it was applied (epoch ms).

@@ -1065,14 +1065,16 @@ impl Sequencer {
                         },
                     );
                 }
-                let session_name = submitter_session.unwrap_or(HOST_SESSION).to_string();
+                // One allocation each per operation, shared by every recipient's event.
+                let session_name: Arc<str> = Arc::from(submitter_session.unwrap_or(HOST_SESSION));
+                let shared_user: Arc<str> = Arc::from(user.as_str());
                 let encoded = EncodedOnce::default();
                 for (id, slot) in &self.sessions {
                     if slot.state == SlotState::Open && Some(id.as_str()) != submitter_session {
                         let _ = slot.sink.send(ModelEvent::Remote {
                             model: model.clone(),
                             session: session_name.clone(),
-                            user: user.clone(),
+                            user: shared_user.clone(),
                             context_version: context,
                             timestamp_ms,
                             op: op.clone(),
@@ -1088,7 +1090,7 @@ impl Sequencer {
                         domain: self.domain.clone(),
                         model: model.to_string(),
                         version: context + 1,
-                        session: session_name,
+                        session: session_name.to_string(),
                         user,
                         timestamp_ms,
                         op,

@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, Instrument};
 
-use crate::protocol::connection::{run_connection, ConnectionInfo, Incoming, Outgoing, Services};
+use crate::protocol::connection::{Connection, ConnectionInfo, Outgoing, Services};
 
 /// WebSocket close codes the server uses.
 pub mod close_code {
@@ -335,15 +335,64 @@ async fn linger(ws_rx: &mut futures_util::stream::SplitStream<WebSocket>, read_b
     .await;
 }
 
+/// Why [`write_queued`] stopped.
+enum Written {
+    /// Everything queued is written and flushed.
+    Done,
+    /// The protocol asked to close the socket (frames queued before the request are written).
+    Close(u16, String),
+    /// The socket failed.
+    Failed,
+}
+
+/// Writes every frame queued in `out` and flushes, one flush (one write syscall) per batch of
+/// up to 256 frames.
+async fn write_queued(
+    ws_tx: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    out: &mut mpsc::UnboundedReceiver<Outgoing>,
+    metrics: &Metrics,
+) -> Written {
+    loop {
+        let mut fed = 0;
+        let mut close = None;
+        while fed < 256 {
+            match out.try_recv() {
+                Ok(Outgoing::Frame(bytes)) => {
+                    metrics.frames_out.fetch_add(1, Ordering::Relaxed);
+                    if ws_tx.feed(Message::Binary(bytes.into())).await.is_err() {
+                        return Written::Failed;
+                    }
+                    fed += 1;
+                }
+                Ok(Outgoing::Close { code, reason }) => {
+                    close = Some((code, reason));
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        if fed > 0 && ws_tx.flush().await.is_err() {
+            return Written::Failed;
+        }
+        if let Some((code, reason)) = close {
+            return Written::Close(code, reason);
+        }
+        if fed < 256 {
+            return Written::Done;
+        }
+    }
+}
+
+/// One task per connection: reads the client's frames and hands them to the protocol state
+/// machine, handles its model events and timers, and writes the frames they produce, all
+/// without a task switch in between.
 async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: ConnectionInfo) {
     let metrics = state.metrics.clone();
     metrics.connections_open.fetch_add(1, Ordering::Relaxed);
     metrics.connections_total.fetch_add(1, Ordering::Relaxed);
     let (mut ws_tx, mut ws_rx) = socket.split();
-    let (in_tx, in_rx) = mpsc::channel::<Incoming>(1024);
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outgoing>();
-    let protocol =
-        tokio::spawn(run_connection(state.services.clone(), info, in_rx, out_tx).in_current_span());
+    let mut conn = Connection::new(state.services.clone(), info, out_tx);
     let mut limit = RateLimit::new(state.config.rate_limit_per_sec, state.config.rate_burst);
     let mut shutdown = state.shutdown.clone();
     let stop = async move {
@@ -353,7 +402,34 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
     let mut close: Option<(u16, String)> = None;
     // Set when a read failed: the stream cannot be read any further.
     let mut read_broken = false;
+    // Set when a write failed: nothing more can be sent.
+    let mut write_broken = false;
     loop {
+        match write_queued(&mut ws_tx, &mut out_rx, &metrics).await {
+            Written::Done => {}
+            Written::Close(code, reason) => {
+                close = Some((code, reason));
+                break;
+            }
+            Written::Failed => {
+                write_broken = true;
+                break;
+            }
+        }
+        if conn.is_closing() {
+            // The protocol is done; its close request (if any) was handled above.
+            close = Some((close_code::NORMAL, String::new()));
+            break;
+        }
+        if conn.backlog() + out_rx.len() > MAX_QUEUED_FRAMES {
+            // The peer does not read fast enough; dropping frames would break the protocol's
+            // ordering, so the connection goes (the client resyncs).
+            close = Some((
+                close_code::POLICY_VIOLATION,
+                "client too slow to keep up".into(),
+            ));
+            break;
+        }
         tokio::select! {
             incoming = ws_rx.next() => match incoming {
                 Some(Ok(Message::Binary(bytes))) => {
@@ -362,9 +438,7 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
                         close = Some((close_code::POLICY_VIOLATION, "message rate limit exceeded".into()));
                         break;
                     }
-                    if in_tx.send(Incoming::Binary(bytes.to_vec())).await.is_err() {
-                        break;
-                    }
+                    conn.frame(&bytes).await;
                 }
                 Some(Ok(Message::Text(_))) => {
                     close = Some((close_code::UNSUPPORTED_DATA, "binary frames only".into()));
@@ -372,7 +446,7 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
                     // Pongs to pings are sent by the WebSocket layer itself.
-                    let _ = in_tx.send(Incoming::Activity).await;
+                    conn.activity();
                 }
                 Some(Ok(Message::Close(_))) | None => break,
                 Some(Err(e)) => {
@@ -388,67 +462,26 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
                     break;
                 }
             },
-            outgoing = out_rx.recv() => match outgoing {
-                Some(Outgoing::Frame(bytes)) => {
-                    metrics.frames_out.fetch_add(1, Ordering::Relaxed);
-                    if out_rx.len() > MAX_QUEUED_FRAMES {
-                        // The peer does not read fast enough; dropping frames would break the
-                        // protocol's ordering, so the connection goes (the client resyncs).
-                        close = Some((close_code::POLICY_VIOLATION, "client too slow to keep up".into()));
-                        break;
-                    }
-                    if ws_tx.feed(Message::Binary(bytes.into())).await.is_err() {
-                        break;
-                    }
-                    // Everything already queued goes out with one flush (one write syscall).
-                    let mut failed = false;
-                    for _ in 0..256 {
-                        match out_rx.try_recv() {
-                            Ok(Outgoing::Frame(b)) => {
-                                metrics.frames_out.fetch_add(1, Ordering::Relaxed);
-                                if ws_tx.feed(Message::Binary(b.into())).await.is_err() {
-                                    failed = true;
-                                    break;
-                                }
-                            }
-                            Ok(Outgoing::Close { code, reason }) => {
-                                close = Some((code, reason));
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    if failed || ws_tx.flush().await.is_err() || close.is_some() {
-                        break;
-                    }
-                }
-                Some(Outgoing::Close { code, reason }) => {
-                    close = Some((code, reason));
-                    break;
-                }
-                None => {
-                    close = Some((close_code::NORMAL, String::new()));
-                    break;
-                }
-            },
+            wakeup = conn.wakeup() => conn.handle(wakeup),
             _ = &mut stop => {
                 close = Some((close_code::GOING_AWAY, "server shutting down".into()));
                 break;
             }
         }
     }
-    let _ = in_tx.send(Incoming::Closed).await;
-    drop(in_tx);
-    // Let the protocol task finish (it closes the session's models), flushing its last frames.
-    let _ = tokio::time::timeout(Duration::from_secs(5), protocol).await;
-    while let Ok(out) = out_rx.try_recv() {
-        if let Outgoing::Frame(bytes) = out {
-            let _ = ws_tx.send(Message::Binary(bytes.into())).await;
+    // Close the session's models, then send the frames still queued.
+    conn.shutdown();
+    if !write_broken {
+        while let Ok(out) = out_rx.try_recv() {
+            if let Outgoing::Frame(bytes) = out {
+                let _ = ws_tx.feed(Message::Binary(bytes.into())).await;
+            }
         }
-    }
-    if let Some((code, reason)) = close {
-        if ws_tx.send(close_message(code, &reason)).await.is_ok() {
-            linger(&mut ws_rx, read_broken).await;
+        let _ = ws_tx.flush().await;
+        if let Some((code, reason)) = close {
+            if ws_tx.send(close_message(code, &reason)).await.is_ok() {
+                linger(&mut ws_rx, read_broken).await;
+            }
         }
     }
     let _ = ws_tx.close().await;

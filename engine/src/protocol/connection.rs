@@ -373,58 +373,115 @@ struct Conn {
     closing: bool,
 }
 
-/// Runs one connection until the socket closes or the protocol closes it.
-pub async fn run_connection(
-    services: Arc<Services>,
-    info: ConnectionInfo,
-    mut incoming: mpsc::Receiver<Incoming>,
-    out: mpsc::UnboundedSender<Outgoing>,
-) {
-    let (model_tx, mut model_rx) = mpsc::unbounded_channel();
-    let (internal_tx, mut internal_rx) = mpsc::unbounded_channel();
-    let mut conn = Conn {
-        services: services.clone(),
-        info,
-        out,
-        auth: None,
-        resources: HashMap::new(),
-        by_model: HashMap::new(),
-        opening: HashMap::new(),
-        next_resource: 0,
-        next_request: Arc::new(AtomicI32::new(0)),
-        pending: Arc::new(Mutex::new(HashMap::new())),
-        known_sessions: HashSet::new(),
-        known_users: HashSet::new(),
-        model_tx,
-        internal_tx,
-        last_in: Instant::now(),
-        ping_sent: None,
-        probes: Vec::new(),
-        closing: false,
-    };
-    let started = Instant::now();
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
-    while !conn.closing {
+/// Frames, model events and background results a [`Connection`] handles per wakeup before
+/// its driver gets a chance to write what they produced (one write for the whole batch).
+const EVENTS_PER_WAKEUP: usize = 256;
+
+/// One connection's protocol state machine, driven by whoever owns the socket (the listener's
+/// per-connection task): it hands over frames from the client ([`Connection::frame`]) and waits
+/// on [`Connection::wakeup`] for everything else (model events, results of background work, the
+/// heartbeat timer). Frames to send, and a close request, go to the `out` channel given to
+/// [`Connection::new`]; the driver drains it without a task switch in between.
+pub struct Connection {
+    conn: Conn,
+    model_rx: mpsc::UnboundedReceiver<ModelEvent>,
+    internal_rx: mpsc::UnboundedReceiver<Internal>,
+    tick: tokio::time::Interval,
+    started: Instant,
+}
+
+/// Something a [`Connection`] was woken for, to pass to [`Connection::handle`].
+pub struct Wakeup(WakeupKind);
+
+enum WakeupKind {
+    Model(ModelEvent),
+    Internal(Internal),
+    Tick,
+}
+
+impl Connection {
+    /// A connection that has not yet received its handshake.
+    pub fn new(
+        services: Arc<Services>,
+        info: ConnectionInfo,
+        out: mpsc::UnboundedSender<Outgoing>,
+    ) -> Self {
+        let (model_tx, model_rx) = mpsc::unbounded_channel();
+        let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        let conn = Conn {
+            services,
+            info,
+            out,
+            auth: None,
+            resources: HashMap::new(),
+            by_model: HashMap::new(),
+            opening: HashMap::new(),
+            next_resource: 0,
+            next_request: Arc::new(AtomicI32::new(0)),
+            pending: Arc::new(Mutex::new(HashMap::new())),
+            known_sessions: HashSet::new(),
+            known_users: HashSet::new(),
+            model_tx,
+            internal_tx,
+            last_in: Instant::now(),
+            ping_sent: None,
+            probes: Vec::new(),
+            closing: false,
+        };
+        Connection {
+            conn,
+            model_rx,
+            internal_rx,
+            tick: tokio::time::interval(Duration::from_millis(500)),
+            started: Instant::now(),
+        }
+    }
+
+    /// Handles a binary frame from the client.
+    pub async fn frame(&mut self, bytes: &[u8]) {
+        self.conn.heard_from_client();
+        self.conn.handle_frame(bytes).await;
+    }
+
+    /// Notes a sign of life from the client that carries no frame (a WebSocket ping or pong).
+    pub fn activity(&mut self) {
+        self.conn.heard_from_client();
+    }
+
+    /// Waits for the next model event, background result or heartbeat tick. Cancel safe: a
+    /// wakeup that is not returned is not lost.
+    pub async fn wakeup(&mut self) -> Wakeup {
         tokio::select! {
-            frame = incoming.recv() => match frame {
-                Some(Incoming::Binary(bytes)) => {
-                    conn.heard_from_client();
-                    conn.handle_frame(&bytes).await;
+            Some(event) = self.model_rx.recv() => Wakeup(WakeupKind::Model(event)),
+            Some(internal) = self.internal_rx.recv() => Wakeup(WakeupKind::Internal(internal)),
+            _ = self.tick.tick() => Wakeup(WakeupKind::Tick),
+        }
+    }
+
+    /// Handles what [`Connection::wakeup`] returned, with the model events already queued
+    /// behind it (up to a batch), so their frames go out together.
+    pub fn handle(&mut self, wakeup: Wakeup) {
+        match wakeup.0 {
+            WakeupKind::Model(event) => {
+                self.conn.handle_model_event(event);
+                for _ in 1..EVENTS_PER_WAKEUP {
+                    match self.model_rx.try_recv() {
+                        Ok(event) => self.conn.handle_model_event(event),
+                        Err(_) => break,
+                    }
                 }
-                Some(Incoming::Activity) => conn.heard_from_client(),
-                Some(Incoming::Closed) | None => break,
-            },
-            Some(event) = model_rx.recv() => conn.handle_model_event(event),
-            Some(internal) = internal_rx.recv() => {
-                // Anything the models sent before this result was produced goes out first.
-                while let Ok(event) = model_rx.try_recv() {
-                    conn.handle_model_event(event);
-                }
-                conn.handle_internal(internal);
             }
-            _ = tick.tick() => {
+            WakeupKind::Internal(internal) => {
+                // Anything the models sent before this result was produced goes out first.
+                while let Ok(event) = self.model_rx.try_recv() {
+                    self.conn.handle_model_event(event);
+                }
+                self.conn.handle_internal(internal);
+            }
+            WakeupKind::Tick => {
+                let conn = &mut self.conn;
                 let cfg = &conn.services.config;
-                if conn.auth.is_none() && started.elapsed() > cfg.handshake_timeout {
+                if conn.auth.is_none() && self.started.elapsed() > cfg.handshake_timeout {
                     conn.close(close::HANDSHAKE_TIMEOUT, "no connection request");
                 } else if let Some(sent) = conn.ping_sent {
                     if sent.elapsed() > cfg.pong_timeout {
@@ -435,6 +492,43 @@ pub async fn run_connection(
                     conn.send(codec::normal(Body::Ping(pc::PingMessage {})));
                 }
             }
+        }
+    }
+
+    /// True once the protocol asked to close the connection (the close is in `out`).
+    pub fn is_closing(&self) -> bool {
+        self.conn.closing
+    }
+
+    /// Model events waiting to be turned into frames: with the frames waiting in `out`, what a
+    /// slow reader has let pile up.
+    pub fn backlog(&self) -> usize {
+        self.model_rx.len()
+    }
+
+    /// Ends the connection: closes its models and announces the session's departure.
+    pub fn shutdown(mut self) {
+        self.conn.shutdown();
+    }
+}
+
+/// Runs one connection fed through channels until the socket closes or the protocol closes
+/// it (a transport that does not drive a [`Connection`] itself).
+pub async fn run_connection(
+    services: Arc<Services>,
+    info: ConnectionInfo,
+    mut incoming: mpsc::Receiver<Incoming>,
+    out: mpsc::UnboundedSender<Outgoing>,
+) {
+    let mut conn = Connection::new(services, info, out);
+    while !conn.is_closing() {
+        tokio::select! {
+            frame = incoming.recv() => match frame {
+                Some(Incoming::Binary(bytes)) => conn.frame(&bytes).await,
+                Some(Incoming::Activity) => conn.activity(),
+                Some(Incoming::Closed) | None => break,
+            },
+            wakeup = conn.wakeup() => conn.handle(wakeup),
         }
     }
     conn.shutdown();
@@ -1577,12 +1671,12 @@ impl Conn {
                 encoded,
                 ..
             } => {
-                self.ensure_identity([(session.as_str(), user.as_str())]);
+                self.ensure_identity([(&*session, &*user)]);
                 // Encoded once for all the model's sessions; only the resource id is ours.
                 let shared = encoded.get_or_init(|| {
                     codec::remote_operation_shared(pm::RemoteOperationMessage {
                         resource_id: 0,
-                        session_id: session,
+                        session_id: session.to_string(),
                         context_version: context_version as i64,
                         timestamp: Some(timestamp(timestamp_ms)),
                         operation: Some(convert::operation_to_wire(&op)),
