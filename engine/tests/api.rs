@@ -704,3 +704,44 @@ async fn snapshots_are_taken_by_operation_count_and_by_time() {
     assert_eq!(tandem::api::value_to_json(&snap.data), json!({"n": 7}));
     engine.shutdown().await;
 }
+
+#[test]
+fn a_hosted_engine_listens_once_stops_and_releases_on_shutdown() {
+    use tandem::api::HostedEngine;
+    let dir = tempfile::tempdir().unwrap();
+    let hosted = HostedEngine::new(Engine::open(EngineConfig::with_data_dir(dir.path())).unwrap());
+    assert_eq!(
+        hosted.listen("not an address", None).unwrap_err().code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        hosted
+            .listen("127.0.0.1:0", Some("{\"max_frame_bytes\": \"big\"}"))
+            .unwrap_err()
+            .code,
+        ErrorCode::Config
+    );
+    assert!(!hosted.stop_listening().unwrap(), "nothing to stop yet");
+    let bound = hosted.listen("127.0.0.1:0", None).unwrap();
+    assert_ne!(bound.port(), 0);
+    assert!(std::net::TcpStream::connect(bound).is_ok(), "it accepts");
+    assert_eq!(
+        hosted.listen("127.0.0.1:0", None).unwrap_err().code,
+        ErrorCode::AlreadyExists
+    );
+    assert!(hosted.stop_listening().unwrap());
+    hosted.listen("127.0.0.1:0", None).unwrap();
+    hosted.shutdown();
+    hosted.shutdown();
+    assert_eq!(
+        hosted.engine().err().map(|e| e.code),
+        Some(ErrorCode::Unavailable)
+    );
+    assert_eq!(
+        hosted.listen("127.0.0.1:0", None).unwrap_err().code,
+        ErrorCode::Unavailable
+    );
+    // Released: the data directory can be opened again in this process.
+    let again = Engine::open(EngineConfig::with_data_dir(dir.path())).unwrap();
+    again.block_on(again.shutdown());
+}

@@ -10,13 +10,12 @@ use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::Mutex;
 use std::thread::JoinHandle;
 
 use serde_json::Value as Json;
 use tandem::api::{
     changes_from_str, event_to_json, value_to_json, DomainSettings, Engine, EngineConfig, Error,
-    ErrorCode, EventFilter, JwtKeyRecord, Listener, NetConfig, NewUser,
+    ErrorCode, EventFilter, HostedEngine, JwtKeyRecord, NewUser,
 };
 use tandem::store::DomainKey;
 
@@ -132,7 +131,7 @@ unsafe fn put_string(out: *mut *mut c_char, value: String) -> Result<(), Error> 
 /// An engine and, once listening, its listener.
 pub struct TandemEngine {
     engine: Engine,
-    listener: Mutex<Option<Listener>>,
+    hosted: HostedEngine,
 }
 
 /// A subscription delivering engine events to a callback.
@@ -216,8 +215,8 @@ pub unsafe extern "C" fn tandem_engine_new(config_json: *const c_char) -> *mut T
         };
         let engine = Engine::open(config)?;
         out = Box::into_raw(Box::new(TandemEngine {
+            hosted: HostedEngine::new(engine.clone()),
             engine,
-            listener: Mutex::new(None),
         }));
         Ok(())
     });
@@ -243,13 +242,7 @@ pub unsafe extern "C" fn tandem_engine_free(engine: *mut TandemEngine) {
 }
 
 fn shutdown(e: &TandemEngine) {
-    let listener = e.listener.lock().ok().and_then(|mut l| l.take());
-    e.engine.block_on(async {
-        if let Some(l) = listener {
-            l.stop().await;
-        }
-        e.engine.shutdown().await;
-    });
+    e.hosted.shutdown();
 }
 
 /// Shuts the engine down without freeing it; later calls fail with `TANDEM_UNAVAILABLE`.
@@ -277,29 +270,9 @@ pub unsafe extern "C" fn tandem_engine_listen(
         let e = engine_ref(engine)?;
         // SAFETY: forwarded contract.
         let addr_text = unsafe { text(address, "address") }?;
-        let addr = addr_text
-            .parse()
-            .map_err(|_| invalid(format!("bad address {addr_text:?}")))?;
         // SAFETY: forwarded contract.
-        let config = match unsafe { opt_text(net_config_json, "net_config_json") }? {
-            Some(t) => serde_json::from_str::<NetConfig>(t).map_err(|err| {
-                Error::new(ErrorCode::Config, format!("invalid net config: {err}"))
-            })?,
-            None => NetConfig::default(),
-        };
-        let mut slot = e
-            .listener
-            .lock()
-            .map_err(|_| Error::new(ErrorCode::Internal, "listener lock poisoned"))?;
-        if slot.is_some() {
-            return Err(Error::new(
-                ErrorCode::AlreadyExists,
-                "the engine is already listening",
-            ));
-        }
-        let listener = e.engine.block_on(e.engine.serve(addr, config))?;
-        let bound = listener.local_addr().to_string();
-        *slot = Some(listener);
+        let config = unsafe { opt_text(net_config_json, "net_config_json") }?;
+        let bound = e.hosted.listen(addr_text, config)?.to_string();
         // SAFETY: forwarded contract.
         unsafe { put_string(out_address, bound) }
     })
@@ -310,16 +283,13 @@ pub unsafe extern "C" fn tandem_engine_listen(
 pub extern "C" fn tandem_engine_stop_listening(engine: *mut TandemEngine) -> c_int {
     guard(|| {
         let e = engine_ref(engine)?;
-        let listener = e.listener.lock().ok().and_then(|mut l| l.take());
-        match listener {
-            Some(l) => {
-                e.engine.block_on(l.stop());
-                Ok(())
-            }
-            None => Err(Error::new(
+        if e.hosted.stop_listening()? {
+            Ok(())
+        } else {
+            Err(Error::new(
                 ErrorCode::NotFound,
                 "the engine is not listening",
-            )),
+            ))
         }
     })
 }

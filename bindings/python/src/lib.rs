@@ -10,8 +10,8 @@ use pyo3::types::PyModule;
 use serde_json::Value as Json;
 use tandem::api::{
     changes_from_json, event_to_json, value_to_json, DomainSettings, Engine as CoreEngine,
-    EngineConfig, Error, ErrorCode, EventFilter, EventSubscription, JwtKeyRecord, Listener,
-    NetConfig, NewUser,
+    EngineConfig, Error, ErrorCode, EventFilter, EventSubscription, HostedEngine, JwtKeyRecord,
+    NewUser,
 };
 use tandem::store::DomainKey;
 
@@ -41,18 +41,12 @@ fn parse(text: &str, what: &str) -> Result<Json, Error> {
 /// The engine. Methods take and return JSON text; the Python package wraps them with dicts.
 #[pyclass(module = "tandem._tandem")]
 struct Engine {
-    /// `None` after shutdown: the engine (and its data directory) is released.
-    engine: Mutex<Option<CoreEngine>>,
-    listener: Mutex<Option<Listener>>,
+    hosted: HostedEngine,
 }
 
 impl Engine {
     fn core(&self) -> Result<CoreEngine, Error> {
-        self.engine
-            .lock()
-            .ok()
-            .and_then(|e| e.clone())
-            .ok_or_else(|| Error::new(ErrorCode::Unavailable, "the engine is shut down"))
+        self.hosted.engine()
     }
 }
 
@@ -69,8 +63,7 @@ impl Engine {
             .detach(|| CoreEngine::open(config))
             .map_err(|e| to_py(py, e))?;
         Ok(Engine {
-            engine: Mutex::new(Some(engine)),
-            listener: Mutex::new(None),
+            hosted: HostedEngine::new(engine),
         })
     }
 
@@ -80,62 +73,21 @@ impl Engine {
         address: &str,
         net_config_json: Option<&str>,
     ) -> PyResult<String> {
-        let run = || -> Result<String, Error> {
-            let addr = address
-                .parse()
-                .map_err(|_| invalid(format!("bad address {address:?}")))?;
-            let config = match net_config_json {
-                Some(t) => serde_json::from_str::<NetConfig>(t).map_err(|e| {
-                    Error::new(ErrorCode::Config, format!("invalid net config: {e}"))
-                })?,
-                None => NetConfig::default(),
-            };
-            let mut slot = self
-                .listener
-                .lock()
-                .map_err(|_| Error::new(ErrorCode::Internal, "listener lock poisoned"))?;
-            if slot.is_some() {
-                return Err(Error::new(
-                    ErrorCode::AlreadyExists,
-                    "the engine is already listening",
-                ));
-            }
-            let core = self.core()?;
-            let l = core.block_on(core.serve(addr, config))?;
-            let bound = l.local_addr().to_string();
-            *slot = Some(l);
-            Ok(bound)
-        };
-        py.detach(run).map_err(|e| to_py(py, e))
+        py.detach(|| self.hosted.listen(address, net_config_json))
+            .map(|a| a.to_string())
+            .map_err(|e| to_py(py, e))
     }
 
     fn stop_listening(&self, py: Python<'_>) -> PyResult<()> {
-        let l = self.listener.lock().ok().and_then(|mut l| l.take());
-        let core = self.core().map_err(|e| to_py(py, e))?;
-        py.detach(|| {
-            if let Some(l) = l {
-                core.block_on(l.stop());
-            }
-        });
-        Ok(())
+        py.detach(|| self.hosted.stop_listening())
+            .map(|_| ())
+            .map_err(|e| to_py(py, e))
     }
 
     /// Stops listening, closes sessions, flushes, and releases the engine (and its data
     /// directory). Idempotent.
     fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
-        let l = self.listener.lock().ok().and_then(|mut l| l.take());
-        let core = self.engine.lock().ok().and_then(|mut e| e.take());
-        py.detach(|| {
-            if let Some(core) = core {
-                core.block_on(async {
-                    if let Some(l) = l {
-                        l.stop().await;
-                    }
-                    core.shutdown().await;
-                });
-                drop(core);
-            }
-        });
+        py.detach(|| self.hosted.shutdown());
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value as Json;
 use tandem::api::{
     changes_from_json, event_to_json, value_to_json, DomainSettings, Engine as CoreEngine,
-    EngineConfig, Error, ErrorCode, EventFilter, JwtKeyRecord, Listener, NetConfig, NewUser,
+    EngineConfig, Error, ErrorCode, EventFilter, HostedEngine, JwtKeyRecord, NewUser,
 };
 use tandem::store::DomainKey;
 
@@ -82,18 +82,12 @@ pub trait EventListener: Send + Sync {
 /// The engine. Methods take and return JSON text for structured data.
 #[derive(uniffi::Object)]
 pub struct Engine {
-    /// `None` after shutdown: the engine (and its data directory) is released.
-    engine: Mutex<Option<CoreEngine>>,
-    listener: Mutex<Option<Listener>>,
+    hosted: HostedEngine,
 }
 
 impl Engine {
     fn core(&self) -> std::result::Result<CoreEngine, Error> {
-        self.engine
-            .lock()
-            .ok()
-            .and_then(|e| e.clone())
-            .ok_or_else(|| Error::new(ErrorCode::Unavailable, "the engine is shut down"))
+        self.hosted.engine()
     }
 }
 
@@ -108,61 +102,28 @@ impl Engine {
         };
         let engine = CoreEngine::open(config)?;
         Ok(Arc::new(Engine {
-            engine: Mutex::new(Some(engine)),
-            listener: Mutex::new(None),
+            hosted: HostedEngine::new(engine),
         }))
     }
 
     /// Starts the network listener; returns the bound address.
     #[uniffi::method(default(net_config_json = None))]
     pub fn listen(&self, address: String, net_config_json: Option<String>) -> Result<String> {
-        let addr = address
-            .parse()
-            .map_err(|_| invalid(format!("bad address {address:?}")))?;
-        let config = match net_config_json {
-            Some(t) => serde_json::from_str::<NetConfig>(&t)
-                .map_err(|e| Error::new(ErrorCode::Config, format!("invalid net config: {e}")))?,
-            None => NetConfig::default(),
-        };
-        let mut slot = self
-            .listener
-            .lock()
-            .map_err(|_| Error::new(ErrorCode::Internal, "listener lock poisoned"))?;
-        if slot.is_some() {
-            return Err(
-                Error::new(ErrorCode::AlreadyExists, "the engine is already listening").into(),
-            );
-        }
-        let core = self.core()?;
-        let l = core.block_on(core.serve(addr, config))?;
-        let bound = l.local_addr().to_string();
-        *slot = Some(l);
-        Ok(bound)
+        Ok(self
+            .hosted
+            .listen(&address, net_config_json.as_deref())?
+            .to_string())
     }
 
     pub fn stop_listening(&self) -> Result<()> {
-        let l = self.listener.lock().ok().and_then(|mut l| l.take());
-        let core = self.core()?;
-        if let Some(l) = l {
-            core.block_on(l.stop());
-        }
+        self.hosted.stop_listening()?;
         Ok(())
     }
 
     /// Stops listening, closes sessions, flushes, and releases the engine (and its data
     /// directory). Idempotent; later calls fail with `Unavailable`.
     pub fn shutdown(&self) {
-        let l = self.listener.lock().ok().and_then(|mut l| l.take());
-        let core = self.engine.lock().ok().and_then(|mut e| e.take());
-        if let Some(core) = core {
-            core.block_on(async {
-                if let Some(l) = l {
-                    l.stop().await;
-                }
-                core.shutdown().await;
-            });
-            drop(core);
-        }
+        self.hosted.shutdown();
     }
 
     #[uniffi::method(default(anonymous_auth = false, collection_auto_create = true))]

@@ -16,6 +16,7 @@
 
 mod config;
 mod error;
+mod hosted;
 mod json;
 
 use std::future::Future;
@@ -35,6 +36,7 @@ pub use crate::ot::PathSegment;
 pub use crate::store::{JwtKeyRecord, UserRecord, UserType};
 pub use config::{EngineConfig, ModelsConfig, StoreConfig};
 pub use error::{Error, ErrorCode, Result};
+pub use hosted::HostedEngine;
 pub use json::{change_from_json, changes_from_json, changes_from_str, event_to_json};
 
 use crate::auth::AuthService;
