@@ -334,6 +334,56 @@ struct Resource {
     held: Option<VecDeque<Held>>,
 }
 
+impl Resource {
+    /// Keeps the lists of collaborators and their references that `modelResyncServerComplete`
+    /// sends up to date; true for the events that concern them.
+    fn note_collaborators(&mut self, event: &ModelEvent) -> bool {
+        match event {
+            ModelEvent::RemoteOpened { session, .. } => {
+                if !self.sessions.contains(session) {
+                    self.sessions.push(session.clone());
+                }
+            }
+            ModelEvent::RemoteClosed { session, .. } => {
+                self.sessions.retain(|s| s != session);
+                self.references.retain(|x| x.session != *session);
+            }
+            ModelEvent::Reference {
+                session,
+                target,
+                key,
+                change,
+                ..
+            } => {
+                let same = |x: &SharedReference| {
+                    x.session == *session && x.target == *target && x.key == *key
+                };
+                match change {
+                    ReferenceChange::Shared(v) | ReferenceChange::Set(v) => {
+                        match self.references.iter_mut().find(|x| same(x)) {
+                            Some(x) => x.values = Some(v.clone()),
+                            None => self.references.push(SharedReference {
+                                session: session.clone(),
+                                target: target.clone(),
+                                key: key.clone(),
+                                values: Some(v.clone()),
+                            }),
+                        }
+                    }
+                    ReferenceChange::Cleared => {
+                        if let Some(x) = self.references.iter_mut().find(|x| same(x)) {
+                            x.values = None;
+                        }
+                    }
+                    ReferenceChange::Unshared => self.references.retain(|x| !same(x)),
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// Most events a resynchronising resource holds back before it gives up on the client.
 const MAX_HELD: usize = 100_000;
 
@@ -1563,52 +1613,7 @@ impl Conn {
         let Some(r) = self.resources.get_mut(&resource) else {
             return false;
         };
-        if !r.resyncing {
-            return false;
-        }
-        match event {
-            ModelEvent::RemoteOpened { session, .. } => {
-                if !r.sessions.contains(session) {
-                    r.sessions.push(session.clone());
-                }
-            }
-            ModelEvent::RemoteClosed { session, .. } => {
-                r.sessions.retain(|s| s != session);
-                r.references.retain(|x| x.session != *session);
-            }
-            ModelEvent::Reference {
-                session,
-                target,
-                key,
-                change,
-                ..
-            } => {
-                let same = |x: &SharedReference| {
-                    x.session == *session && x.target == *target && x.key == *key
-                };
-                match change {
-                    ReferenceChange::Shared(v) | ReferenceChange::Set(v) => {
-                        match r.references.iter_mut().find(|x| same(x)) {
-                            Some(x) => x.values = Some(v.clone()),
-                            None => r.references.push(SharedReference {
-                                session: session.clone(),
-                                target: target.clone(),
-                                key: key.clone(),
-                                values: Some(v.clone()),
-                            }),
-                        }
-                    }
-                    ReferenceChange::Cleared => {
-                        if let Some(x) = r.references.iter_mut().find(|x| same(x)) {
-                            x.values = None;
-                        }
-                    }
-                    ReferenceChange::Unshared => r.references.retain(|x| !same(x)),
-                }
-            }
-            _ => return false,
-        }
-        true
+        r.note_collaborators(event) && r.resyncing
     }
 
     fn handle_model_event(&mut self, event: ModelEvent) {
@@ -1687,11 +1692,6 @@ impl Conn {
             }
             ModelEvent::RemoteOpened { session, user, .. } => {
                 self.ensure_identity([(session.as_str(), user.as_str())]);
-                if let Some(r) = self.resources.get_mut(&resource) {
-                    if !r.sessions.contains(&session) {
-                        r.sessions.push(session.clone());
-                    }
-                }
                 self.send(codec::normal(Body::RemoteClientOpenedModel(
                     pm::RemoteClientOpenedMessage {
                         resource_id: resource,
@@ -1700,10 +1700,6 @@ impl Conn {
                 )));
             }
             ModelEvent::RemoteClosed { session, .. } => {
-                if let Some(r) = self.resources.get_mut(&resource) {
-                    r.sessions.retain(|s| *s != session);
-                    r.references.retain(|x| x.session != session);
-                }
                 self.send(codec::normal(Body::RemoteClientClosedModel(
                     pm::RemoteClientClosedMessage {
                         resource_id: resource,
