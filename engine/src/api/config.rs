@@ -35,6 +35,10 @@ pub struct StoreConfig {
     pub snapshots_kept: usize,
     /// Most write requests committed in one transaction.
     pub max_batch: usize,
+    /// Longest time, in milliseconds, an acknowledged write waits in the write-ahead log before
+    /// it is applied to the database with others (fewer, larger database commits; a read that
+    /// needs it has it applied at once). 0 applies at once.
+    pub apply_interval_ms: u64,
 }
 
 /// Model settings.
@@ -57,6 +61,7 @@ impl Default for StoreConfig {
             max_size_mb: 64 * 1024,
             snapshots_kept: 8,
             max_batch: 4096,
+            apply_interval_ms: 100,
         }
     }
 }
@@ -97,6 +102,9 @@ impl EngineConfig {
         }
         if self.store.max_batch == 0 {
             return bad("store.max_batch must be positive");
+        }
+        if self.store.apply_interval_ms > 60_000 {
+            return bad("store.apply_interval_ms must be at most 60000");
         }
         if self.models.snapshot_every_ops == 0 {
             return bad("models.snapshot_every_ops must be positive");

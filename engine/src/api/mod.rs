@@ -157,6 +157,7 @@ impl Engine {
                 max_size_bytes: config.store.max_size_mb.saturating_mul(1024 * 1024),
                 snapshots_kept: config.store.snapshots_kept,
                 max_batch: config.store.max_batch,
+                apply_interval: std::time::Duration::from_millis(config.store.apply_interval_ms),
             })?),
         };
         let runtime = match Handle::try_current() {

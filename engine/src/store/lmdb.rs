@@ -1,28 +1,41 @@
-//! The LMDB store (heed): one data directory, one writer thread with group commit.
+//! The LMDB store (heed): one data directory, a write-ahead log, one writer thread with group
+//! commit and one thread applying the log to the database.
 //!
-//! Layout: named databases `meta` (format version), `domains`, `collections`, `models`,
-//! `jwt_keys` and `reconnect_tokens` (keyed by the escaped domain key, then the escaped id or
-//! token), `users` (keyed by the escaped domain key, the escaped user-type number, then the
-//! escaped username), `ops` and `snapshots` (keyed by the big-endian pair
-//! `(model number, version)`). Values are encoded by [`super::codec`].
+//! Layout: named databases `meta` (format version, last applied log record), `domains`,
+//! `collections`, `models`, `jwt_keys` and `reconnect_tokens` (keyed by the escaped domain key,
+//! then the escaped id or token), `users` (keyed by the escaped domain key, the escaped
+//! user-type number, then the escaped username), `ops` and `snapshots` (keyed by the big-endian
+//! pair `(model number, version)`). Values are encoded by [`super::codec`]. The write-ahead log
+//! ([`super::wal`]) lives in `wal/` inside the data directory.
 //!
 //! Every write goes through one writer thread: it takes the first queued request, drains what
-//! else is queued (up to `max_batch` records), applies all of it in one write transaction,
-//! commits (LMDB's default, durable flags: the commit is fsynced) and only then reports each
-//! request's outcome to its callback, in call order. Reads open their own read transaction per
-//! call and run concurrently with the writer.
+//! else is queued (up to `max_batch` records), appends all of it to the write-ahead log as one
+//! record, syncs the log once and only then reports each request's outcome to its callback, in
+//! call order. An acknowledgement therefore waits for a single device flush. A second thread
+//! applies logged records to LMDB in larger transactions (durable LMDB commits, at most
+//! `apply_interval` after they were logged) and deletes log segments the database holds. Reads
+//! open their own read transaction per call; a read first waits until every write acknowledged
+//! before it is applied (asking the applier to apply at once), so reads see every acknowledged
+//! write. Opening the store applies what the log holds beyond the database's last applied record.
+//!
+//! Writes whose outcome depends on the database (model creation, which fails when the id is
+//! taken) and writes that might not fit in the map any more skip the log: the applier commits
+//! them directly, durably, after everything logged before them, and the writer waits for that.
 
 use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::ops::Bound;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, LazyLock, Mutex};
+use std::sync::{mpsc, Arc, Condvar, LazyLock, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use heed::types::{Bytes, DecodeIgnore};
 use heed::{Database, Env, EnvOpenOptions, MdbError, PutFlags, RoTxn, RwTxn, WithoutTls};
 
+use super::wal::{self, ClosedSegments, Wal};
 use super::{
     codec, CollectionRecord, CommitCallback, DomainKey, DomainRecord, JwtKeyRecord, ModelMeta,
     OpRecord, ReconnectTokenRecord, Snapshot, Store, StoreError, StoreOptions, StoreResult,
@@ -35,6 +48,18 @@ type Db = Database<Bytes, Bytes>;
 static OPEN: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
 
 const VERSION_KEY: &[u8] = b"format_version";
+/// Key (in `meta`) of the sequence number of the last write-ahead log record applied.
+const APPLIED_KEY: &[u8] = b"wal_applied";
+/// Older formats this build opens (and upgrades to [`FORMAT_VERSION`] in place): format 1 has
+/// no write-ahead log and the same records.
+const UPGRADABLE: [u32; 1] = [1];
+/// Size at which the write-ahead log starts a new segment.
+const WAL_SEGMENT_BYTES: u64 = 64 << 20;
+/// Logged bytes waiting for the applier beyond which the writer waits for it.
+const MAX_UNAPPLIED_BYTES: usize = 64 << 20;
+/// Free map space kept besides four times the unapplied bytes before a write may be logged
+/// (below that, writes are committed directly so that a full map fails them, not the applier).
+const SPACE_MARGIN: u64 = 4 << 20;
 
 /// Granularity of the map size (a multiple of every common OS page size).
 const MAP_GRANULE: u64 = 1 << 20;
@@ -53,10 +78,6 @@ fn db_err(e: heed::Error) -> StoreError {
         ),
         other => StoreError::Io(format!("lmdb: {other}")),
     }
-}
-
-fn is_map_full(e: &StoreError) -> bool {
-    matches!(e, StoreError::Io(m) if m.starts_with("the database is full"))
 }
 
 /// Holds a data directory's entry in [`OPEN`]; removes it when dropped.
@@ -145,6 +166,7 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<Dbs> {
         found: 0,
         expected: FORMAT_VERSION,
     };
+    let mut upgrade = fresh;
     if !fresh {
         let meta: Db = env
             .open_database(&wtxn, Some("meta"))
@@ -156,12 +178,13 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<Dbs> {
                 StoreError::Corrupt(format!("format version record of {} bytes", bytes.len()))
             })?),
         };
-        if found != FORMAT_VERSION {
+        if found != FORMAT_VERSION && !UPGRADABLE.contains(&found) {
             return Err(StoreError::FormatVersion {
                 found,
                 expected: FORMAT_VERSION,
             });
         }
+        upgrade = found != FORMAT_VERSION;
     }
     let mut dbs = Vec::with_capacity(DB_NAMES.len());
     for name in DB_NAMES {
@@ -179,7 +202,7 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<Dbs> {
         jwt_keys: dbs[7],
         tokens: dbs[8],
     };
-    if fresh {
+    if upgrade {
         dbs.meta
             .put(&mut wtxn, VERSION_KEY, &FORMAT_VERSION.to_be_bytes())
             .map_err(db_err)?;
@@ -267,6 +290,75 @@ struct Shared {
     env: Env<WithoutTls>,
     dbs: Dbs,
     commits: AtomicU64,
+    progress: Mutex<Progress>,
+    /// Signalled whenever [`Progress`] changes.
+    changed: Condvar,
+}
+
+/// Where the writer and the applier stand, and the applier's queue.
+#[derive(Default)]
+struct Progress {
+    /// Newest log record that is durable (its writes are acknowledged).
+    logged: u64,
+    /// Newest log record applied to the database.
+    applied: u64,
+    /// Work for the applier, in order.
+    queue: VecDeque<Work>,
+    /// Encoded bytes of the logged work not applied yet.
+    unapplied_bytes: usize,
+    /// When the oldest queued work arrived.
+    since: Option<Instant>,
+    /// Somebody waits for the applier: apply now.
+    urgent: bool,
+    /// The writer has stopped: apply what is queued and stop.
+    closing: bool,
+    /// The log or the applier failed; no write is accepted any more.
+    failure: Option<StoreError>,
+}
+
+/// What the applier does.
+enum Work {
+    /// Writes that are durable in the log (record `lsn`).
+    Logged {
+        lsn: u64,
+        batches: Vec<Vec<WriteOp>>,
+        bytes: usize,
+    },
+    /// A write committed directly (not logged): its outcome goes back to the writer.
+    Direct {
+        batch: Vec<WriteOp>,
+        reply: mpsc::SyncSender<StoreResult<()>>,
+    },
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Progress> {
+        // A panic while holding the lock cannot leave `Progress` inconsistent (each update is a
+        // few plain assignments), so a poisoned lock is taken over.
+        self.progress.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait<'a>(&self, guard: MutexGuard<'a, Progress>) -> MutexGuard<'a, Progress> {
+        self.changed.wait(guard).unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until every write acknowledged so far is in the database.
+    fn caught_up(&self) -> StoreResult<()> {
+        let mut p = self.lock();
+        let target = p.logged;
+        if p.applied >= target {
+            return Ok(());
+        }
+        p.urgent = true;
+        self.changed.notify_all();
+        while p.applied < target {
+            if let Some(e) = &p.failure {
+                return Err(e.clone());
+            }
+            p = self.wait(p);
+        }
+        Ok(())
+    }
 }
 
 enum Request {
@@ -303,6 +395,7 @@ impl Request {
 pub struct LmdbStore {
     sender: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
+    applier: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
     next_number: AtomicU64,
     path: PathBuf,
@@ -324,6 +417,15 @@ impl LmdbStore {
         let registration = Registration::claim(path.clone())?;
         let env = open_env(&path, options.max_size_bytes)?;
         let dbs = init_dbs(&env)?;
+        let mut applier = DbWriter {
+            env: env.clone(),
+            dbs,
+            snapshots_kept: options.snapshots_kept,
+            buf: Vec::with_capacity(256),
+            last_op_key: None,
+        };
+        let wal_dir = path.join("wal");
+        let last_lsn = applier.recover(&wal_dir)?;
 
         let next_number = {
             let rtxn = env.read_txn().map_err(db_err)?;
@@ -340,26 +442,58 @@ impl LmdbStore {
             max.saturating_add(1)
         };
 
+        let page_size = u64::from(env.stat().page_size);
         let shared = Arc::new(Shared {
             env,
             dbs,
             commits: AtomicU64::new(0),
+            progress: Mutex::new(Progress::default()),
+            changed: Condvar::new(),
         });
-        let (sender, receiver) = mpsc::channel();
-        let mut writer = Writer {
-            shared: shared.clone(),
-            snapshots_kept: options.snapshots_kept,
-            max_batch: options.max_batch.max(1),
-            buf: Vec::with_capacity(256),
-            last_op_key: None,
+        let wal = Wal::create(&wal_dir, last_lsn + 1, WAL_SEGMENT_BYTES)?;
+        {
+            let mut p = shared.lock();
+            p.logged = last_lsn;
+            p.applied = last_lsn;
+        }
+        let applier = Applier {
+            closed: wal.closed_segments(),
+            interval: options.apply_interval,
+            db: applier,
         };
-        let handle = std::thread::Builder::new()
+        let mut logger = Logger {
+            shared: shared.clone(),
+            wal,
+            max_batch: options.max_batch.max(1),
+            buf: Vec::with_capacity(4096),
+            page_size,
+        };
+        let applier_handle = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("tandem-store-applier".into())
+                .spawn(move || applier.run(&shared))
+                .map_err(|e| StoreError::Io(format!("spawn the store applier thread: {e}")))?
+        };
+        let (sender, receiver) = mpsc::channel();
+        let handle = match std::thread::Builder::new()
             .name("tandem-store-writer".into())
-            .spawn(move || writer.run(receiver))
-            .map_err(|e| StoreError::Io(format!("spawn the store writer thread: {e}")))?;
+            .spawn(move || logger.run(receiver))
+        {
+            Ok(h) => h,
+            Err(e) => {
+                shared.lock().closing = true;
+                shared.changed.notify_all();
+                let _ = applier_handle.join();
+                return Err(StoreError::Io(format!(
+                    "spawn the store writer thread: {e}"
+                )));
+            }
+        };
         Ok(LmdbStore {
             sender: Some(sender),
             writer: Some(handle),
+            applier: Some(applier_handle),
             shared,
             next_number: AtomicU64::new(next_number),
             path,
@@ -372,8 +506,8 @@ impl LmdbStore {
         &self.path
     }
 
-    /// Number of write transactions committed since the store was opened (for tests and
-    /// monitoring of group commit).
+    /// Number of durable group writes (write-ahead log syncs and direct commits) since the
+    /// store was opened (for tests and monitoring of group commit).
     pub fn commit_count(&self) -> u64 {
         self.shared.commits.load(Ordering::Relaxed)
     }
@@ -396,6 +530,7 @@ impl LmdbStore {
     }
 
     fn read_txn(&self) -> StoreResult<RoTxn<'_, WithoutTls>> {
+        self.shared.caught_up()?;
         self.shared.env.read_txn().map_err(db_err)
     }
 
@@ -420,6 +555,14 @@ impl Drop for LmdbStore {
         if let Some(handle) = self.writer.take() {
             if handle.join().is_err() {
                 tracing::error!("the store writer thread panicked");
+            }
+        }
+        // The writer is gone: the applier applies what is queued, then stops.
+        self.shared.lock().closing = true;
+        self.shared.changed.notify_all();
+        if let Some(handle) = self.applier.take() {
+            if handle.join().is_err() {
+                tracing::error!("the store applier thread panicked");
             }
         }
     }
@@ -694,7 +837,8 @@ impl Store for LmdbStore {
             .iter()
             .filter_map(|f| std::fs::metadata(self.path.join(f)).ok())
             .map(|m| m.len())
-            .sum();
+            .sum::<u64>()
+            + wal::bytes(&self.path.join("wal"));
         Ok(StoreStats {
             file_bytes,
             log_bytes,
@@ -708,18 +852,24 @@ impl Store for LmdbStore {
 // The writer thread.
 // ---------------------------------------------------------------------------------------------
 
-struct Writer {
-    shared: Arc<Shared>,
-    snapshots_kept: usize,
-    max_batch: usize,
-    /// Reused encoding buffer.
-    buf: Vec<u8>,
-    /// The greatest key of the ops db in the current transaction, if known (`[0; 16]` when the
-    /// db is empty). Keys above it are appended with `MDB_APPEND`.
-    last_op_key: Option<[u8; 16]>,
+/// Calls a commit callback, containing a panic.
+fn report(done: CommitCallback, result: StoreResult<()>) {
+    if catch_unwind(AssertUnwindSafe(|| done(result))).is_err() {
+        tracing::error!("a store commit callback panicked");
+    }
 }
 
-impl Writer {
+/// The writer thread: logs groups of requests and acknowledges them.
+struct Logger {
+    shared: Arc<Shared>,
+    wal: Wal,
+    max_batch: usize,
+    /// The group being encoded.
+    buf: Vec<u8>,
+    page_size: u64,
+}
+
+impl Logger {
     fn run(&mut self, receiver: mpsc::Receiver<Request>) {
         // `recv` fails once every sender is gone and the queue is empty.
         while let Ok(first) = receiver.recv() {
@@ -736,88 +886,337 @@ impl Writer {
             }
             self.process(group);
         }
+        self.shared.lock().closing = true;
+        self.shared.changed.notify_all();
     }
 
-    /// Commits one group and reports every outcome in order.
+    /// Logs one group and reports every outcome in call order.
     fn process(&mut self, group: Vec<Request>) {
-        let batches: Vec<Option<&[WriteOp]>> = group
-            .iter()
-            .map(|r| match r {
-                Request::Write { batch, .. } => Some(batch.as_slice()),
-                Request::Flush(_) => None,
-            })
-            .collect();
-        let (mut outcomes, committed) = self.commit(&batches);
-        drop(batches);
-        for (request, outcome) in group.into_iter().zip(outcomes.iter_mut()) {
+        let mut pending: Vec<(Vec<WriteOp>, CommitCallback)> = Vec::new();
+        self.buf.clear();
+        for request in group {
             match request {
-                Request::Write { done, .. } => {
-                    let result = match outcome.take() {
-                        Some(err) => Err(err),
-                        None => committed.clone(),
-                    };
-                    if catch_unwind(AssertUnwindSafe(|| done(result))).is_err() {
-                        tracing::error!("a store commit callback panicked");
-                    }
-                }
                 Request::Flush(tx) => {
+                    self.log(&mut pending);
                     let _ = tx.send(());
                 }
+                Request::Write { batch, done } => {
+                    if batch
+                        .iter()
+                        .any(|op| matches!(op, WriteOp::CreateModel { .. }))
+                    {
+                        self.log(&mut pending);
+                        let result = self.direct(batch);
+                        report(done, result);
+                        continue;
+                    }
+                    let mark = self.buf.len();
+                    match codec::encode_batch(&batch, &mut self.buf) {
+                        Ok(()) => pending.push((batch, done)),
+                        Err(e) => {
+                            self.buf.truncate(mark);
+                            self.log(&mut pending);
+                            report(done, Err(e));
+                        }
+                    }
+                }
             }
+        }
+        self.log(&mut pending);
+    }
+
+    /// Whether the map surely has room for what is queued plus `bytes` more.
+    fn room_for(&self, bytes: usize) -> bool {
+        let info = self.shared.env.info();
+        let used = (info.last_page_number as u64 + 1).saturating_mul(self.page_size);
+        let unapplied = self.shared.lock().unapplied_bytes;
+        let needed = 4 * (unapplied as u64 + bytes as u64) + SPACE_MARGIN;
+        used.saturating_add(needed) <= info.map_size as u64
+    }
+
+    /// Makes the encoded `pending` requests durable in the log, hands them to the applier and
+    /// reports them.
+    fn log(&mut self, pending: &mut Vec<(Vec<WriteOp>, CommitCallback)>) {
+        if pending.is_empty() {
+            return;
+        }
+        let group = std::mem::take(pending);
+        let bytes = self.buf.len();
+        if let Some(e) = self.shared.lock().failure.clone() {
+            self.buf.clear();
+            for (_, done) in group {
+                report(done, Err(e.clone()));
+            }
+            return;
+        }
+        if !self.room_for(bytes) {
+            self.buf.clear();
+            for (batch, done) in group {
+                let result = self.direct(batch);
+                report(done, result);
+            }
+            return;
+        }
+        let logged = self
+            .wal
+            .append(&self.buf)
+            .and_then(|lsn| self.wal.sync().map(|()| lsn));
+        self.buf.clear();
+        let lsn = match logged {
+            Ok(lsn) => lsn,
+            Err(e) => {
+                // After a failed append or sync the log's tail is unknown: stop writing.
+                tracing::error!(
+                    "the write-ahead log failed, the store accepts no more writes: {e}"
+                );
+                let mut p = self.shared.lock();
+                p.failure = Some(e.clone());
+                drop(p);
+                self.shared.changed.notify_all();
+                for (_, done) in group {
+                    report(done, Err(e.clone()));
+                }
+                return;
+            }
+        };
+        self.shared.commits.fetch_add(1, Ordering::Relaxed);
+        let mut dones = Vec::with_capacity(group.len());
+        let mut batches = Vec::with_capacity(group.len());
+        for (batch, done) in group {
+            batches.push(batch);
+            dones.push(done);
+        }
+        {
+            let mut p = self.shared.lock();
+            p.logged = lsn;
+            p.queue.push_back(Work::Logged {
+                lsn,
+                batches,
+                bytes,
+            });
+            p.unapplied_bytes += bytes;
+            p.since.get_or_insert_with(Instant::now);
+        }
+        self.shared.changed.notify_all();
+        for done in dones {
+            report(done, Ok(()));
+        }
+        // Bounded memory: wait while the applier is far behind.
+        let mut p = self.shared.lock();
+        while p.unapplied_bytes > MAX_UNAPPLIED_BYTES && p.failure.is_none() {
+            p.urgent = true;
+            self.shared.changed.notify_all();
+            p = self.shared.wait(p);
         }
     }
 
-    /// Applies every batch in one transaction. Returns the per-request failures and the
-    /// outcome of the commit (which applies to every request without its own failure).
-    fn commit(
-        &mut self,
-        batches: &[Option<&[WriteOp]>],
-    ) -> (Vec<Option<StoreError>>, StoreResult<()>) {
-        let shared = self.shared.clone();
-        let mut failed: Vec<Option<StoreError>> = vec![None; batches.len()];
-        'attempt: loop {
-            let mut txn = match shared.env.write_txn() {
-                Ok(t) => t,
-                Err(e) => return (failed, Err(db_err(e))),
-            };
-            self.last_op_key = None;
-            let mut applied = false;
-            for (i, batch) in batches.iter().enumerate() {
-                let Some(batch) = batch else { continue };
-                if failed[i].is_some() {
-                    continue;
-                }
-                if let Err(e) = self.check(&txn, batch) {
-                    failed[i] = Some(e);
-                    continue;
-                }
-                if let Err(e) = self.apply(&mut txn, batch) {
-                    // The transaction holds part of this request: drop it and start over
-                    // without the request (and, on a full map, without the ones after it).
-                    if is_map_full(&e) {
-                        for (j, later) in batches.iter().enumerate().skip(i + 1) {
-                            if later.is_some() && failed[j].is_none() {
-                                failed[j] = Some(e.clone());
-                            }
-                        }
-                    }
-                    failed[i] = Some(e);
-                    drop(txn);
-                    continue 'attempt;
-                }
-                applied = true;
+    /// Has the applier commit `batch` directly, after everything logged so far.
+    fn direct(&mut self, batch: Vec<WriteOp>) -> StoreResult<()> {
+        let (reply, outcome) = mpsc::sync_channel(1);
+        {
+            let mut p = self.shared.lock();
+            if let Some(e) = &p.failure {
+                return Err(e.clone());
             }
-            if !applied {
-                return (failed, Ok(()));
-            }
-            let result = txn.commit().map_err(db_err);
-            if result.is_ok() {
-                shared.commits.fetch_add(1, Ordering::Relaxed);
-            } else if let Err(e) = &result {
-                tracing::error!("store commit failed: {e}");
-            }
-            return (failed, result);
+            p.queue.push_back(Work::Direct { batch, reply });
+            p.urgent = true;
         }
+        self.shared.changed.notify_all();
+        let result = outcome.recv().unwrap_or(Err(StoreError::Closed));
+        if result.is_ok() {
+            self.shared.commits.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+/// The applier thread: applies logged writes to the database and commits direct writes.
+struct Applier {
+    db: DbWriter,
+    closed: ClosedSegments,
+    interval: Duration,
+}
+
+impl Applier {
+    fn run(mut self, shared: &Shared) {
+        loop {
+            let work: Vec<Work> = {
+                let mut p = shared.lock();
+                loop {
+                    if p.queue.is_empty() {
+                        if p.closing {
+                            return;
+                        }
+                        p = shared.wait(p);
+                        continue;
+                    }
+                    if p.urgent || p.closing || p.failure.is_some() {
+                        break;
+                    }
+                    let due = p.since.unwrap_or_else(Instant::now) + self.interval;
+                    let now = Instant::now();
+                    if now >= due {
+                        break;
+                    }
+                    p = shared
+                        .changed
+                        .wait_timeout(p, due - now)
+                        .map(|(guard, _)| guard)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                }
+                p.urgent = false;
+                p.since = None;
+                p.queue.drain(..).collect()
+            };
+            self.process(shared, work);
+        }
+    }
+
+    fn process(&mut self, shared: &Shared, work: Vec<Work>) {
+        let mut run: Vec<(u64, Vec<Vec<WriteOp>>, usize)> = Vec::new();
+        for item in work {
+            match item {
+                Work::Logged {
+                    lsn,
+                    batches,
+                    bytes,
+                } => run.push((lsn, batches, bytes)),
+                Work::Direct { batch, reply } => {
+                    self.apply_logged(shared, std::mem::take(&mut run));
+                    let failure = shared.lock().failure.clone();
+                    let result = match failure {
+                        Some(e) => Err(e),
+                        None => self.db.commit_direct(&batch),
+                    };
+                    let _ = reply.send(result);
+                }
+            }
+        }
+        self.apply_logged(shared, run);
+    }
+
+    /// Applies logged work in one transaction and records how far the database is.
+    fn apply_logged(&mut self, shared: &Shared, run: Vec<(u64, Vec<Vec<WriteOp>>, usize)>) {
+        let Some(last) = run.last().map(|(lsn, _, _)| *lsn) else {
+            return;
+        };
+        let bytes: usize = run.iter().map(|(_, _, b)| b).sum();
+        if shared.lock().failure.is_some() {
+            // Nothing after a failure is applied (order); it stays in the log for the next open.
+            return;
+        }
+        let result = self.db.commit_logged(
+            run.iter()
+                .flat_map(|(_, batches, _)| batches.iter().map(Vec::as_slice)),
+            last,
+        );
+        let mut p = shared.lock();
+        match result {
+            Ok(()) => {
+                p.applied = last;
+                p.unapplied_bytes = p.unapplied_bytes.saturating_sub(bytes);
+            }
+            Err(e) => {
+                tracing::error!(
+                    "applying acknowledged writes to the database failed, the store accepts no \
+                     more writes (the writes stay in the write-ahead log and are applied when \
+                     the store is opened again): {e}"
+                );
+                p.failure = Some(StoreError::Io(format!(
+                    "the store stopped after a failure to apply logged writes ({e}); they are \
+                     kept in the write-ahead log and applied when the store is opened again"
+                )));
+            }
+        }
+        drop(p);
+        shared.changed.notify_all();
+        wal::release(&self.closed, last);
+    }
+}
+
+/// Applies write batches to the database (the applier thread's, and recovery's).
+struct DbWriter {
+    env: Env<WithoutTls>,
+    dbs: Dbs,
+    snapshots_kept: usize,
+    /// Reused encoding buffer.
+    buf: Vec<u8>,
+    /// The greatest key of the ops db in the current transaction, if known (`[0; 16]` when the
+    /// db is empty). Keys above it are appended with `MDB_APPEND`.
+    last_op_key: Option<[u8; 16]>,
+}
+
+impl DbWriter {
+    /// Applies the log in `dir` beyond the database's last applied record, clears it, and
+    /// returns the sequence number of the last record.
+    fn recover(&mut self, dir: &Path) -> StoreResult<u64> {
+        let applied = {
+            let rtxn = self.env.read_txn().map_err(db_err)?;
+            match self.dbs.meta.get(&rtxn, APPLIED_KEY).map_err(db_err)? {
+                None => 0,
+                Some(bytes) => u64::from_be_bytes(bytes.try_into().map_err(|_| {
+                    StoreError::Corrupt(format!(
+                        "applied log record number of {} bytes",
+                        bytes.len()
+                    ))
+                })?),
+            }
+        };
+        let records = wal::recover(dir, applied)?;
+        let mut last = applied;
+        if !records.is_empty() {
+            let count = records.len();
+            // Bounded transactions: a long log is applied in chunks.
+            for chunk in records.chunks(256) {
+                let mut decoded = Vec::with_capacity(chunk.len());
+                for (lsn, payload) in chunk {
+                    decoded.push(codec::decode_batches(payload)?);
+                    last = *lsn;
+                }
+                self.commit_logged(decoded.iter().flatten().map(Vec::as_slice), last)?;
+            }
+            tracing::info!(
+                records = count,
+                last,
+                "applied the write-ahead log's acknowledged writes"
+            );
+        }
+        // Everything is in the database, durably: the log starts afresh.
+        wal::clear(dir)?;
+        Ok(last)
+    }
+
+    /// Applies logged batches in one durable transaction that also records `lsn` as applied.
+    fn commit_logged<'a>(
+        &mut self,
+        batches: impl Iterator<Item = &'a [WriteOp]>,
+        lsn: u64,
+    ) -> StoreResult<()> {
+        let env = self.env.clone();
+        let mut txn = env.write_txn().map_err(db_err)?;
+        self.last_op_key = None;
+        for batch in batches {
+            self.apply(&mut txn, batch)?;
+        }
+        self.dbs
+            .meta
+            .put(&mut txn, APPLIED_KEY, &lsn.to_be_bytes())
+            .map_err(db_err)?;
+        txn.commit().map_err(db_err)
+    }
+
+    /// Checks and applies one batch in its own durable transaction; a failure leaves no trace.
+    fn commit_direct(&mut self, batch: &[WriteOp]) -> StoreResult<()> {
+        let env = self.env.clone();
+        let mut txn = env.write_txn().map_err(db_err)?;
+        self.last_op_key = None;
+        self.check(&txn, batch)?;
+        self.apply(&mut txn, batch)?;
+        let result = txn.commit().map_err(db_err);
+        if let Err(e) = &result {
+            tracing::error!("store commit failed: {e}");
+        }
+        result
     }
 
     /// Preconditions of one request, against the transaction's current state.
@@ -825,14 +1224,7 @@ impl Writer {
         for op in batch {
             if let WriteOp::CreateModel { meta, .. } = op {
                 let key = child_key(&meta.domain, &meta.id);
-                if self
-                    .shared
-                    .dbs
-                    .models
-                    .get(txn, &key)
-                    .map_err(db_err)?
-                    .is_some()
-                {
+                if self.dbs.models.get(txn, &key).map_err(db_err)?.is_some() {
                     return Err(StoreError::AlreadyExists(format!("model {}", meta.id)));
                 }
             }
@@ -848,7 +1240,7 @@ impl Writer {
     }
 
     fn apply_one(&mut self, txn: &mut RwTxn, op: &WriteOp) -> StoreResult<()> {
-        let dbs = self.shared.dbs;
+        let dbs = self.dbs;
         match op {
             WriteOp::PutDomain(d) => {
                 self.buf.clear();
@@ -1008,7 +1400,7 @@ impl Writer {
     }
 
     fn append_op(&mut self, txn: &mut RwTxn, number: u64, record: &OpRecord) -> StoreResult<()> {
-        let ops = self.shared.dbs.ops;
+        let ops = self.dbs.ops;
         let key = num_key(number, record.version);
         self.buf.clear();
         codec::encode_op(record, &mut self.buf)?;
@@ -1041,7 +1433,7 @@ impl Writer {
 
     /// Keeps a model's first snapshot and its newest `snapshots_kept`.
     fn trim_snapshots(&mut self, txn: &mut RwTxn, number: u64) -> StoreResult<()> {
-        let db = self.shared.dbs.snapshots;
+        let db = self.dbs.snapshots;
         let (lo, hi) = model_range(number);
         let mut keys = Vec::new();
         for item in db
@@ -1062,7 +1454,7 @@ impl Writer {
 
     fn delete_model_data(&mut self, txn: &mut RwTxn, number: u64) -> StoreResult<()> {
         let (lo, hi) = model_range(number);
-        let dbs = self.shared.dbs;
+        let dbs = self.dbs;
         dbs.ops
             .delete_range(txn, &range_of(&lo, &hi))
             .map_err(db_err)?;

@@ -3,15 +3,18 @@
 //! heed (the embedded default: one data directory, no other process) and an in-memory store
 //! for ephemeral engines and tests.
 //!
-//! Writes from every model go to one writer, which commits whatever has queued up in a single
-//! transaction (group commit), so durability costs one fsync per batch, not per operation.
-//! Reads run concurrently with the writer.
+//! Writes from every model go to one writer, which makes whatever has queued up durable at
+//! once (group commit), so durability costs one device flush per batch, not per operation. The
+//! LMDB store logs each batch to a write-ahead log (one sync) and applies it to the database in
+//! the background; reads run concurrently and always see every acknowledged write.
 
 pub mod codec;
 mod lmdb;
 mod memory;
+mod wal;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use thiserror::Error;
 
@@ -21,7 +24,7 @@ pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
 
 /// The on-disk format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Errors of the storage layer.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -427,6 +430,9 @@ pub struct StoreOptions {
     pub snapshots_kept: usize,
     /// Most operations or other writes committed in one transaction.
     pub max_batch: usize,
+    /// Longest time an acknowledged write waits in the write-ahead log before it is applied
+    /// to the database in a larger transaction (a read that needs it has it applied at once).
+    pub apply_interval: Duration,
 }
 
 /// Durable storage for domains, collections, models, operation logs and snapshots.

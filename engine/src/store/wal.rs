@@ -1,0 +1,610 @@
+//! The write-ahead log of the LMDB store: segment files in `<data dir>/wal/`.
+//!
+//! Segments are numbered files (`00000000000000000001.wal`, ...). A segment is created at its
+//! full size filled with zeros, synced, and only then used, so that appending a record
+//! overwrites allocated blocks and a sync flushes data alone (no file-system journal commit on
+//! the acknowledgement path). The next segment is prepared in the background while the current
+//! one fills up; sizes double from [`FIRST_SEGMENT_BYTES`] up to the store's maximum.
+//!
+//! A used segment starts with a 16-byte header (the magic `TDMWAL01` and the log sequence
+//! number of its first record, little-endian) and holds records back to back, then zeros. A
+//! record is `[payload length: u32][crc32 of lsn and payload: u32][lsn: u64][payload]`,
+//! little-endian; sequence numbers are consecutive across segments. A record is durable (and
+//! its writes may be acknowledged) once [`Wal::sync`] returns after it was appended.
+//!
+//! Recovery reads the used segments in order (prepared, unused segments after them have an
+//! all-zero header and are ignored). A damaged record at the end of the newest used segment,
+//! with no intact record after it, is an append cut short (never acknowledged) and ends the
+//! log; damage anywhere else is corruption and fails the open.
+
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use super::{StoreError, StoreResult};
+
+const MAGIC: &[u8; 8] = b"TDMWAL01";
+const HEADER: usize = 16;
+const RECORD_HEADER: usize = 16;
+/// Larger payloads are taken for damage (a write batch is far smaller).
+const MAX_PAYLOAD: usize = 1 << 30;
+const SUFFIX: &str = ".wal";
+/// Size of the first segment of a freshly opened log.
+pub(super) const FIRST_SEGMENT_BYTES: u64 = 1 << 20;
+
+fn io(what: impl std::fmt::Display, e: std::io::Error) -> StoreError {
+    StoreError::Io(format!("write-ahead log: {what}: {e}"))
+}
+
+fn segment_name(index: u64) -> String {
+    format!("{index:020}{SUFFIX}")
+}
+
+/// The segment files in `dir`, ordered by number.
+fn segments(dir: &Path) -> StoreResult<Vec<(u64, PathBuf)>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(format_args!("list {}", dir.display()), e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io(format_args!("list {}", dir.display()), e))?;
+        let name = entry.file_name();
+        let Some(index) = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(SUFFIX))
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        out.push((index, entry.path()));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn crc(lsn: u64, payload: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&lsn.to_le_bytes());
+    h.update(payload);
+    h.finalize()
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(b)
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// Why a segment's records stopped before its end.
+struct Damage {
+    offset: usize,
+    /// The sequence number the damaged record should have had.
+    lsn: u64,
+    reason: &'static str,
+}
+
+/// Whether an intact record with a sequence number at or after `lsn` starts anywhere after
+/// `offset`: an append cut short is the last thing in the log, so damage followed by an intact
+/// record is corruption.
+fn intact_record_after(bytes: &[u8], offset: usize, lsn: u64) -> bool {
+    let mut at = offset + 1;
+    while at + RECORD_HEADER <= bytes.len() {
+        let candidate = u64_at(bytes, at + 8);
+        let len = u32_at(bytes, at) as usize;
+        if candidate >= lsn
+            && candidate - lsn < 1 << 32
+            && bytes.len() - at - RECORD_HEADER >= len
+            && crc(
+                candidate,
+                &bytes[at + RECORD_HEADER..at + RECORD_HEADER + len],
+            ) == u32_at(bytes, at + 4)
+        {
+            return true;
+        }
+        at += 1;
+    }
+    false
+}
+
+/// Reads one used segment's records into `out` (all of them, whatever their sequence numbers).
+/// The records end at the first all-zero tail.
+fn read_segment(bytes: &[u8], out: &mut Vec<(u64, Vec<u8>)>) -> Result<(), Damage> {
+    let first_lsn = header_lsn(bytes).ok_or(Damage {
+        offset: 0,
+        lsn: 0,
+        reason: "bad segment header",
+    })?;
+    let mut at = HEADER;
+    let mut expected = first_lsn;
+    while at < bytes.len() {
+        if bytes[at..].iter().all(|b| *b == 0) {
+            return Ok(());
+        }
+        let damage = |reason| Damage {
+            offset: at,
+            lsn: expected,
+            reason,
+        };
+        if bytes.len() - at < RECORD_HEADER {
+            return Err(damage("short record header"));
+        }
+        let len = u32_at(bytes, at) as usize;
+        let sum = u32_at(bytes, at + 4);
+        let lsn = u64_at(bytes, at + 8);
+        if len > MAX_PAYLOAD || bytes.len() - at - RECORD_HEADER < len {
+            return Err(damage("short record"));
+        }
+        let payload = &bytes[at + RECORD_HEADER..at + RECORD_HEADER + len];
+        if crc(lsn, payload) != sum {
+            return Err(damage("checksum mismatch"));
+        }
+        if lsn != expected {
+            return Err(damage("sequence number out of order"));
+        }
+        out.push((lsn, payload.to_vec()));
+        expected += 1;
+        at += RECORD_HEADER + len;
+    }
+    Ok(())
+}
+
+/// The first sequence number in a segment's header, if it has a valid one.
+fn header_lsn(bytes: &[u8]) -> Option<u64> {
+    (bytes.len() >= HEADER && &bytes[..8] == MAGIC).then(|| u64_at(bytes, 8))
+}
+
+/// A segment's first bytes (up to a header's worth).
+fn read_head(path: &Path) -> StoreResult<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEADER);
+    File::open(path)
+        .and_then(|f| f.take(HEADER as u64).read_to_end(&mut head))
+        .map_err(|e| io(format_args!("read {}", path.display()), e))?;
+    Ok(head)
+}
+
+/// Every record of the log in `dir` with a sequence number above `applied`, in order.
+///
+/// Fails with [`StoreError::Corrupt`] when a segment other than the newest used one is
+/// damaged, when damage is followed by an intact record, or when the records after `applied`
+/// do not follow it without a gap.
+pub(super) fn recover(dir: &Path, applied: u64) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+    let mut list = Vec::new();
+    for (_, path) in segments(dir)? {
+        let head = read_head(&path)?;
+        list.push((header_lsn(&head), head.iter().all(|b| *b == 0), path));
+    }
+    // Prepared segments never used (all-zero header) after the used ones hold nothing.
+    while list
+        .last()
+        .is_some_and(|(lsn, unused, _)| lsn.is_none() && *unused)
+    {
+        list.pop();
+    }
+    let mut records = Vec::new();
+    let last = list.len().saturating_sub(1);
+    for (i, (first_lsn, _, path)) in list.iter().enumerate() {
+        let next_first = list.get(i + 1).and_then(|(lsn, _, _)| *lsn);
+        if first_lsn.is_some() && next_first.is_some_and(|next| next <= applied + 1) {
+            // Every record of this segment is already in the database.
+            continue;
+        }
+        let mut bytes = Vec::new();
+        File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .map_err(|e| io(format_args!("read {}", path.display()), e))?;
+        let mut found = Vec::new();
+        if let Err(d) = read_segment(&bytes, &mut found) {
+            if i != last || intact_record_after(&bytes, d.offset, d.lsn) {
+                return Err(StoreError::Corrupt(format!(
+                    "write-ahead log segment {} is damaged at byte {} ({})",
+                    path.display(),
+                    d.offset,
+                    d.reason
+                )));
+            }
+            tracing::warn!(
+                segment = %path.display(),
+                offset = d.offset,
+                reason = d.reason,
+                "the write-ahead log ends in an incomplete record (an append cut short); \
+                 ignoring it"
+            );
+        }
+        records.extend(found.into_iter().filter(|(lsn, _)| *lsn > applied));
+    }
+    for (expected, (lsn, _)) in (applied + 1..).zip(records.iter()) {
+        if *lsn != expected {
+            return Err(StoreError::Corrupt(format!(
+                "the write-ahead log misses record {expected} (found {lsn} next)"
+            )));
+        }
+    }
+    Ok(records)
+}
+
+/// Bytes of every segment in `dir`.
+pub(super) fn bytes(dir: &Path) -> u64 {
+    segments(dir)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(_, path)| std::fs::metadata(path).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Deletes every segment in `dir`.
+pub(super) fn clear(dir: &Path) -> StoreResult<()> {
+    for (_, path) in segments(dir)? {
+        std::fs::remove_file(&path)
+            .map_err(|e| io(format_args!("remove {}", path.display()), e))?;
+    }
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> StoreResult<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io(format_args!("sync {}", dir.display()), e))
+}
+
+/// Creates segment `index` in `dir`: `capacity` zero bytes, durable with its directory entry.
+fn prepare(dir: &Path, index: u64, capacity: u64) -> StoreResult<File> {
+    let path = dir.join(segment_name(index));
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| io(format_args!("create {}", path.display()), e))?;
+    let zeros = vec![0u8; 256 << 10];
+    let mut at = 0;
+    while at < capacity {
+        let n = zeros.len().min((capacity - at) as usize);
+        file.write_all_at(&zeros[..n], at)
+            .map_err(|e| io(format_args!("write {}", path.display()), e))?;
+        at += n as u64;
+    }
+    file.sync_all()
+        .map_err(|e| io(format_args!("sync {}", path.display()), e))?;
+    // The new file's directory entry must be durable before records in it are.
+    sync_dir(dir)?;
+    Ok(file)
+}
+
+/// A segment whose records are all written; deletable once they are all in the database.
+#[derive(Debug)]
+pub(super) struct ClosedSegment {
+    path: PathBuf,
+    last_lsn: u64,
+}
+
+/// Closed segments, shared between the log's writer and whoever applies its records.
+pub(super) type ClosedSegments = Arc<Mutex<Vec<ClosedSegment>>>;
+
+/// Deletes the closed segments whose records are all at or below `applied`.
+pub(super) fn release(closed: &ClosedSegments, applied: u64) {
+    let doomed: Vec<ClosedSegment> = match closed.lock() {
+        Ok(mut list) => {
+            let (done, keep) = list.drain(..).partition(|s| s.last_lsn <= applied);
+            *list = keep;
+            done
+        }
+        Err(_) => return,
+    };
+    for segment in doomed {
+        if let Err(e) = std::fs::remove_file(&segment.path) {
+            tracing::warn!(segment = %segment.path.display(), "could not remove a write-ahead log segment: {e}");
+        }
+    }
+}
+
+/// The next segment, being prepared in the background.
+type Spare = JoinHandle<StoreResult<(File, u64)>>;
+
+/// The open log: appends records to its current segment.
+pub(super) struct Wal {
+    dir: PathBuf,
+    file: File,
+    index: u64,
+    /// Where the next record goes.
+    pos: u64,
+    capacity: u64,
+    max_capacity: u64,
+    first_lsn: u64,
+    next_lsn: u64,
+    spare: Option<Spare>,
+    closed: ClosedSegments,
+    buf: Vec<u8>,
+}
+
+impl Wal {
+    /// Starts a log in `dir` (created if missing, and holding no segment) whose first record
+    /// will be `next_lsn`; segments grow up to `max_segment_bytes`.
+    pub(super) fn create(dir: &Path, next_lsn: u64, max_segment_bytes: u64) -> StoreResult<Wal> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io(format_args!("create {}", dir.display()), e))?;
+        let max_capacity = max_segment_bytes.max(HEADER as u64 + 1);
+        let capacity = FIRST_SEGMENT_BYTES.min(max_capacity);
+        let file = prepare(dir, 1, capacity)?;
+        let mut wal = Wal {
+            dir: dir.to_path_buf(),
+            file,
+            index: 1,
+            pos: 0,
+            capacity,
+            max_capacity,
+            first_lsn: next_lsn,
+            next_lsn,
+            spare: None,
+            closed: Arc::new(Mutex::new(Vec::new())),
+            buf: Vec::new(),
+        };
+        wal.start_segment()?;
+        Ok(wal)
+    }
+
+    /// Writes the current segment's header (made durable by the next sync) and starts
+    /// preparing the next segment.
+    fn start_segment(&mut self) -> StoreResult<()> {
+        let mut header = [0u8; HEADER];
+        header[..8].copy_from_slice(MAGIC);
+        header[8..].copy_from_slice(&self.first_lsn.to_le_bytes());
+        self.file
+            .write_all_at(&header, 0)
+            .map_err(|e| io("write a segment header", e))?;
+        self.pos = HEADER as u64;
+        let (dir, index) = (self.dir.clone(), self.index + 1);
+        let capacity = self.capacity.saturating_mul(2).min(self.max_capacity);
+        let spare = std::thread::Builder::new()
+            .name("tandem-wal-prepare".into())
+            .spawn(move || prepare(&dir, index, capacity).map(|f| (f, capacity)))
+            .map_err(|e| StoreError::Io(format!("write-ahead log: spawn a thread: {e}")))?;
+        self.spare = Some(spare);
+        Ok(())
+    }
+
+    /// The closed segments, for [`release`].
+    pub(super) fn closed_segments(&self) -> ClosedSegments {
+        self.closed.clone()
+    }
+
+    /// Appends a record (durable only after [`Wal::sync`]) and returns its sequence number.
+    /// After a failure the log must not be used again: the segment may end in a partial
+    /// record.
+    pub(super) fn append(&mut self, payload: &[u8]) -> StoreResult<u64> {
+        let len = u32::try_from(payload.len())
+            .ok()
+            .filter(|l| (*l as usize) <= MAX_PAYLOAD)
+            .ok_or_else(|| {
+                StoreError::Io(format!(
+                    "write-ahead log: a record of {} bytes is too large",
+                    payload.len()
+                ))
+            })?;
+        let size = (RECORD_HEADER + payload.len()) as u64;
+        if self.pos + size > self.capacity && self.next_lsn > self.first_lsn {
+            self.rotate()?;
+        }
+        let lsn = self.next_lsn;
+        self.buf.clear();
+        self.buf.extend_from_slice(&len.to_le_bytes());
+        self.buf.extend_from_slice(&crc(lsn, payload).to_le_bytes());
+        self.buf.extend_from_slice(&lsn.to_le_bytes());
+        self.buf.extend_from_slice(payload);
+        self.file
+            .write_all_at(&self.buf, self.pos)
+            .map_err(|e| io("append", e))?;
+        self.pos += size;
+        self.next_lsn += 1;
+        Ok(lsn)
+    }
+
+    /// Makes every appended record durable.
+    pub(super) fn sync(&mut self) -> StoreResult<()> {
+        self.file.sync_data().map_err(|e| io("sync", e))
+    }
+
+    /// Closes the current segment (its records are synced) and moves to the prepared one.
+    fn rotate(&mut self) -> StoreResult<()> {
+        self.sync()?;
+        let (file, capacity) = match self.spare.take().map(JoinHandle::join) {
+            Some(Ok(prepared)) => prepared?,
+            Some(Err(_)) => {
+                return Err(StoreError::Io(
+                    "write-ahead log: preparing the next segment panicked".into(),
+                ))
+            }
+            None => {
+                let capacity = self.capacity;
+                (prepare(&self.dir, self.index + 1, capacity)?, capacity)
+            }
+        };
+        if let Ok(mut closed) = self.closed.lock() {
+            closed.push(ClosedSegment {
+                path: self.dir.join(segment_name(self.index)),
+                last_lsn: self.next_lsn - 1,
+            });
+        }
+        self.file = file;
+        self.index += 1;
+        self.capacity = capacity;
+        self.first_lsn = self.next_lsn;
+        self.start_segment()
+    }
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        if let Some(spare) = self.spare.take() {
+            let _ = spare.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, first: u64, payloads: &[&[u8]], segment_bytes: u64) -> ClosedSegments {
+        let mut wal = Wal::create(dir, first, segment_bytes).unwrap();
+        for p in payloads {
+            wal.append(p).unwrap();
+        }
+        wal.sync().unwrap();
+        wal.closed_segments()
+    }
+
+    /// The newest segment holding records (a prepared, unused one may follow it).
+    fn newest_used(dir: &Path) -> PathBuf {
+        segments(dir)
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|(_, path)| path)
+            .find(|path| header_lsn(&read_head(path).unwrap()).is_some())
+            .unwrap()
+    }
+
+    /// Where the records of a segment end (the start of its zero tail).
+    fn records_end(bytes: &[u8]) -> usize {
+        bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1)
+    }
+
+    #[test]
+    fn segments_are_preallocated_and_the_next_one_is_prepared() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), 1, &[b"one"], 1 << 30);
+        let list = segments(dir.path()).unwrap();
+        assert_eq!(list.len(), 2, "{list:?}");
+        let sizes: Vec<u64> = list
+            .iter()
+            .map(|(_, p)| std::fs::metadata(p).unwrap().len())
+            .collect();
+        assert_eq!(sizes, [FIRST_SEGMENT_BYTES, 2 * FIRST_SEGMENT_BYTES]);
+        assert!(std::fs::read(&list[1].1).unwrap().iter().all(|b| *b == 0));
+        assert_eq!(recover(dir.path(), 0).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_record_larger_than_a_segment_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![7u8; 3 * FIRST_SEGMENT_BYTES as usize];
+        write(dir.path(), 1, &[b"a", &big, b"b"], 1 << 30);
+        let got = recover(dir.path(), 0).unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[1].1, big);
+    }
+
+    #[test]
+    fn records_come_back_in_order_across_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let payloads: Vec<Vec<u8>> = (0..50u8).map(|i| vec![i; i as usize * 7]).collect();
+        let refs: Vec<&[u8]> = payloads.iter().map(|p| p.as_slice()).collect();
+        let closed = write(dir.path(), 1, &refs, 200);
+        assert!(closed.lock().unwrap().len() > 5, "the log rotated");
+        let got = recover(dir.path(), 0).unwrap();
+        assert_eq!(got.len(), 50);
+        for (i, (lsn, payload)) in got.iter().enumerate() {
+            assert_eq!(*lsn, i as u64 + 1);
+            assert_eq!(payload, &payloads[i]);
+        }
+        // Records already applied are skipped, whole segments included.
+        let tail = recover(dir.path(), 30).unwrap();
+        assert_eq!(tail.first().map(|r| r.0), Some(31));
+        assert_eq!(tail.len(), 20);
+        // Releasing deletes only segments entirely at or below the applied number.
+        release(&closed, 30);
+        assert_eq!(recover(dir.path(), 30).unwrap().len(), 20);
+        assert!(recover(dir.path(), 0).is_err(), "records 1.. are gone");
+    }
+
+    #[test]
+    fn a_torn_tail_ends_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), 1, &[b"one", b"two", b"three"], 1 << 20);
+        let path = newest_used(dir.path());
+        let full = std::fs::read(&path).unwrap();
+        let n = records_end(&full);
+        // Every cut inside the last record leaves the first two, whether the file ends there
+        // or the rest of the record never replaced the zeros.
+        for cut in (n - 20)..n {
+            std::fs::write(&path, &full[..cut]).unwrap();
+            assert_eq!(recover(dir.path(), 0).unwrap().len(), 2, "cut at {cut}");
+            let mut zeroed = full.clone();
+            zeroed[cut..n].fill(0);
+            std::fs::write(&path, &zeroed).unwrap();
+            assert_eq!(recover(dir.path(), 0).unwrap().len(), 2, "zeros from {cut}");
+        }
+        // A flipped bit in the last record is damage at the tail, too.
+        let mut flipped = full.clone();
+        flipped[n - 1] ^= 1;
+        std::fs::write(&path, &flipped).unwrap();
+        assert_eq!(recover(dir.path(), 0).unwrap().len(), 2);
+        // So is a last record whose header never reached the disk (zeros).
+        let mut zeroed = full.clone();
+        let last_start = n - (RECORD_HEADER + 5);
+        zeroed[last_start..last_start + RECORD_HEADER].fill(0);
+        std::fs::write(&path, &zeroed).unwrap();
+        assert_eq!(recover(dir.path(), 0).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn damage_followed_by_an_intact_record_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), 1, &[b"one", b"two", b"three"], 1 << 20);
+        let path = newest_used(dir.path());
+        let mut bytes = std::fs::read(&path).unwrap();
+        // Flip a bit in the first record's payload: records 2 and 3 are intact after it.
+        bytes[HEADER + RECORD_HEADER] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        match recover(dir.path(), 0) {
+            Err(StoreError::Corrupt(m)) => assert!(m.contains("damaged"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn damage_before_the_newest_segment_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let payloads: Vec<Vec<u8>> = (0..20u8).map(|i| vec![i; 40]).collect();
+        let refs: Vec<&[u8]> = payloads.iter().map(|p| p.as_slice()).collect();
+        write(dir.path(), 1, &refs, 150);
+        let list = segments(dir.path()).unwrap();
+        assert!(list.len() > 2);
+        let mut bytes = std::fs::read(&list[0].1).unwrap();
+        let n = records_end(&bytes);
+        bytes[n - 3] ^= 0x40;
+        std::fs::write(&list[0].1, &bytes).unwrap();
+        match recover(dir.path(), 0) {
+            Err(StoreError::Corrupt(m)) => assert!(m.contains("damaged"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Once the damaged segment's records are applied, it no longer matters.
+        let second_first = header_lsn(&read_head(&list[1].1).unwrap()).unwrap();
+        assert!(recover(dir.path(), second_first - 1).is_ok());
+    }
+
+    #[test]
+    fn a_gap_after_the_applied_number_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), 10, &[b"a", b"b"], 1 << 20);
+        match recover(dir.path(), 5) {
+            Err(StoreError::Corrupt(m)) => assert!(m.contains("misses record 6"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(recover(dir.path(), 9).unwrap().len(), 2);
+        clear(dir.path()).unwrap();
+        assert!(recover(dir.path(), 9).unwrap().is_empty());
+    }
+}
