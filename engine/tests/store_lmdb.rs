@@ -1371,6 +1371,51 @@ fn format_1_directories_open_and_are_upgraded() {
     }
 }
 
+const FOLLOWER_DIR_VAR: &str = "TANDEM_STORE_FOLLOWER_DIR";
+
+/// Run by [`a_second_process_sees_the_owners_log_and_writes_in_order`] in a child process;
+/// does nothing otherwise.
+#[test]
+#[ignore = "child process of a_second_process_sees_the_owners_log_and_writes_in_order"]
+fn follower_child() {
+    let Ok(dir) = std::env::var(FOLLOWER_DIR_VAR) else {
+        return;
+    };
+    let store = open(Path::new(&dir));
+    println!("SEEN {:?}", versions(&store, 1));
+    ok(&store, vec![append(1, 21..=21)]);
+    println!("WROTE");
+}
+
+#[test]
+fn a_second_process_sees_the_owners_log_and_writes_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_lazy(dir.path());
+    let d = DomainKey::new("ns", "d");
+    ok(&store, vec![create(&d, "m", "c", 1)]);
+    for v in 2..=20 {
+        ok(&store, vec![append(1, v..=v)]);
+    }
+    // Versions 2..=20 are only in this process's log; another process (like `tandem dump`
+    // next to a running server) applies them when it opens the directory.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "follower_child", "--nocapture", "--ignored"])
+        .env(FOLLOWER_DIR_VAR, dir.path())
+        .output()
+        .expect("run the follower child");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let seen = format!("SEEN {:?}", (2..=20).collect::<Vec<u64>>());
+    assert!(stdout.contains(&seen), "{stdout}");
+    assert!(stdout.contains("WROTE"), "{stdout}");
+    // The other process's write follows ours, and ours continue after it.
+    assert_eq!(versions(&store, 1), (2..=21).collect::<Vec<_>>());
+    ok(&store, vec![append(1, 22..=22)]);
+    assert_eq!(versions(&store, 1), (2..=22).collect::<Vec<_>>());
+    drop(store);
+    assert_eq!(versions(&open(dir.path()), 1), (2..=22).collect::<Vec<_>>());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Crash test: acknowledged writes survive SIGKILL.
 // ---------------------------------------------------------------------------------------------

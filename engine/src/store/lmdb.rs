@@ -399,6 +399,8 @@ pub struct LmdbStore {
     shared: Arc<Shared>,
     next_number: AtomicU64,
     path: PathBuf,
+    /// Holds the directory's lock (when this process owns it) until the store is dropped.
+    _lock: std::fs::File,
     // Declared last so that it is dropped after the environment is closed.
     _registration: Registration,
 }
@@ -425,7 +427,28 @@ impl LmdbStore {
             last_op_key: None,
         };
         let wal_dir = path.join("wal");
-        let last_lsn = applier.recover(&wal_dir)?;
+        std::fs::create_dir_all(&wal_dir)
+            .map_err(|e| StoreError::Io(format!("create {}: {e}", wal_dir.display())))?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(wal_dir.join("LOCK"))
+            .map_err(|e| StoreError::Io(format!("open the data directory's lock: {e}")))?;
+        // One process owns the directory (and its log); others (for example `tandem user add`
+        // or `tandem dump` next to a running server) apply the owner's log and write directly.
+        let owner =
+            match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => true,
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK => false,
+                Err(e) => {
+                    return Err(StoreError::Io(format!(
+                        "lock the data directory {}: {e}",
+                        path.display()
+                    )))
+                }
+            };
+        let last_lsn = applier.recover(&wal_dir, owner)?;
 
         let next_number = {
             let rtxn = env.read_txn().map_err(db_err)?;
@@ -450,15 +473,20 @@ impl LmdbStore {
             progress: Mutex::new(Progress::default()),
             changed: Condvar::new(),
         });
-        let wal = Wal::create(&wal_dir, last_lsn + 1, WAL_SEGMENT_BYTES)?;
+        let wal = if owner {
+            Some(Wal::create(&wal_dir, last_lsn + 1, WAL_SEGMENT_BYTES)?)
+        } else {
+            None
+        };
         {
             let mut p = shared.lock();
             p.logged = last_lsn;
             p.applied = last_lsn;
         }
         let applier = Applier {
-            closed: wal.closed_segments(),
+            closed: wal.as_ref().map(Wal::closed_segments).unwrap_or_default(),
             interval: options.apply_interval,
+            follow: (!owner).then(|| wal_dir.clone()),
             db: applier,
         };
         let mut logger = Logger {
@@ -497,6 +525,7 @@ impl LmdbStore {
             shared,
             next_number: AtomicU64::new(next_number),
             path,
+            _lock: lock,
             _registration: registration,
         })
     }
@@ -862,7 +891,8 @@ fn report(done: CommitCallback, result: StoreResult<()>) {
 /// The writer thread: logs groups of requests and acknowledges them.
 struct Logger {
     shared: Arc<Shared>,
-    wal: Wal,
+    /// The log; `None` in a process that does not own the directory (every write is direct).
+    wal: Option<Wal>,
     max_batch: usize,
     /// The group being encoded.
     buf: Vec<u8>,
@@ -949,18 +979,18 @@ impl Logger {
             }
             return;
         }
-        if !self.room_for(bytes) {
+        let logging = self.wal.is_some() && self.room_for(bytes);
+        let Some(wal) = self.wal.as_mut().filter(|_| logging) else {
             self.buf.clear();
             for (batch, done) in group {
                 let result = self.direct(batch);
                 report(done, result);
             }
             return;
-        }
-        let logged = self
-            .wal
+        };
+        let logged = wal
             .append(&self.buf)
-            .and_then(|lsn| self.wal.sync().map(|()| lsn));
+            .and_then(|lsn| wal.sync().map(|()| lsn));
         self.buf.clear();
         let lsn = match logged {
             Ok(lsn) => lsn,
@@ -1035,6 +1065,8 @@ struct Applier {
     db: DbWriter,
     closed: ClosedSegments,
     interval: Duration,
+    /// The log of the directory's owner, when this process is not it.
+    follow: Option<PathBuf>,
 }
 
 impl Applier {
@@ -1086,7 +1118,7 @@ impl Applier {
                     let failure = shared.lock().failure.clone();
                     let result = match failure {
                         Some(e) => Err(e),
-                        None => self.db.commit_direct(&batch),
+                        None => self.db.commit_direct(&batch, self.follow.as_deref()),
                     };
                     let _ = reply.send(result);
                 }
@@ -1105,11 +1137,11 @@ impl Applier {
             // Nothing after a failure is applied (order); it stays in the log for the next open.
             return;
         }
-        let result = self.db.commit_logged(
-            run.iter()
-                .flat_map(|(_, batches, _)| batches.iter().map(Vec::as_slice)),
-            last,
-        );
+        let groups: Vec<(u64, &[Vec<WriteOp>])> = run
+            .iter()
+            .map(|(lsn, batches, _)| (*lsn, batches.as_slice()))
+            .collect();
+        let result = self.db.commit_logged(&groups);
         let mut p = shared.lock();
         match result {
             Ok(()) => {
@@ -1147,20 +1179,26 @@ struct DbWriter {
 }
 
 impl DbWriter {
-    /// Applies the log in `dir` beyond the database's last applied record, clears it, and
-    /// returns the sequence number of the last record.
-    fn recover(&mut self, dir: &Path) -> StoreResult<u64> {
+    /// The last log record applied, as recorded in the database.
+    fn applied(&self, txn: &RoTxn<'_, WithoutTls>) -> StoreResult<u64> {
+        match self.dbs.meta.get(txn, APPLIED_KEY).map_err(db_err)? {
+            None => Ok(0),
+            Some(bytes) => Ok(u64::from_be_bytes(bytes.try_into().map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "applied log record number of {} bytes",
+                    bytes.len()
+                ))
+            })?)),
+        }
+    }
+
+    /// Applies the log in `dir` beyond the database's last applied record and returns the
+    /// sequence number of the last record. The owner of the directory (`clear`) then deletes
+    /// the log; another process leaves it to its owner.
+    fn recover(&mut self, dir: &Path, clear: bool) -> StoreResult<u64> {
         let applied = {
             let rtxn = self.env.read_txn().map_err(db_err)?;
-            match self.dbs.meta.get(&rtxn, APPLIED_KEY).map_err(db_err)? {
-                None => 0,
-                Some(bytes) => u64::from_be_bytes(bytes.try_into().map_err(|_| {
-                    StoreError::Corrupt(format!(
-                        "applied log record number of {} bytes",
-                        bytes.len()
-                    ))
-                })?),
-            }
+            self.applied(&rtxn)?
         };
         let records = wal::recover(dir, applied)?;
         let mut last = applied;
@@ -1170,10 +1208,14 @@ impl DbWriter {
             for chunk in records.chunks(256) {
                 let mut decoded = Vec::with_capacity(chunk.len());
                 for (lsn, payload) in chunk {
-                    decoded.push(codec::decode_batches(payload)?);
+                    decoded.push((*lsn, codec::decode_batches(payload)?));
                     last = *lsn;
                 }
-                self.commit_logged(decoded.iter().flatten().map(Vec::as_slice), last)?;
+                let groups: Vec<(u64, &[Vec<WriteOp>])> = decoded
+                    .iter()
+                    .map(|(lsn, batches)| (*lsn, batches.as_slice()))
+                    .collect();
+                self.commit_logged(&groups)?;
             }
             tracing::info!(
                 records = count,
@@ -1181,35 +1223,64 @@ impl DbWriter {
                 "applied the write-ahead log's acknowledged writes"
             );
         }
-        // Everything is in the database, durably: the log starts afresh.
-        wal::clear(dir)?;
+        if clear {
+            // Everything is in the database, durably: the log starts afresh.
+            wal::clear(dir)?;
+        }
         Ok(last)
     }
 
-    /// Applies logged batches in one durable transaction that also records `lsn` as applied.
-    fn commit_logged<'a>(
-        &mut self,
-        batches: impl Iterator<Item = &'a [WriteOp]>,
-        lsn: u64,
-    ) -> StoreResult<()> {
+    /// Applies logged groups `(lsn, batches)` in one durable transaction that also records the
+    /// last one as applied. Groups the database already holds (applied by another process
+    /// reading the log) are skipped.
+    fn commit_logged(&mut self, groups: &[(u64, &[Vec<WriteOp>])]) -> StoreResult<()> {
         let env = self.env.clone();
         let mut txn = env.write_txn().map_err(db_err)?;
         self.last_op_key = None;
-        for batch in batches {
-            self.apply(&mut txn, batch)?;
+        let stored = self.applied(&txn)?;
+        let mut last = stored;
+        for (lsn, batches) in groups {
+            if *lsn <= stored {
+                continue;
+            }
+            for batch in batches.iter() {
+                self.apply(&mut txn, batch)?;
+            }
+            last = *lsn;
+        }
+        if last == stored {
+            return Ok(());
         }
         self.dbs
             .meta
-            .put(&mut txn, APPLIED_KEY, &lsn.to_be_bytes())
+            .put(&mut txn, APPLIED_KEY, &last.to_be_bytes())
             .map_err(db_err)?;
         txn.commit().map_err(db_err)
     }
 
     /// Checks and applies one batch in its own durable transaction; a failure leaves no trace.
-    fn commit_direct(&mut self, batch: &[WriteOp]) -> StoreResult<()> {
+    /// In a process that does not own the directory, `follow` is its log: what the owner
+    /// logged and did not apply yet is applied first, in the same transaction.
+    fn commit_direct(&mut self, batch: &[WriteOp], follow: Option<&Path>) -> StoreResult<()> {
         let env = self.env.clone();
         let mut txn = env.write_txn().map_err(db_err)?;
         self.last_op_key = None;
+        if let Some(dir) = follow {
+            let stored = self.applied(&txn)?;
+            let mut last = stored;
+            for (lsn, payload) in wal::recover(dir, stored)? {
+                for logged in codec::decode_batches(&payload)? {
+                    self.apply(&mut txn, &logged)?;
+                }
+                last = lsn;
+            }
+            if last != stored {
+                self.dbs
+                    .meta
+                    .put(&mut txn, APPLIED_KEY, &last.to_be_bytes())
+                    .map_err(db_err)?;
+            }
+        }
         self.check(&txn, batch)?;
         self.apply(&mut txn, batch)?;
         let result = txn.commit().map_err(db_err);

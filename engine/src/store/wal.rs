@@ -165,12 +165,30 @@ fn header_lsn(bytes: &[u8]) -> Option<u64> {
 }
 
 /// A segment's first bytes (up to a header's worth).
-fn read_head(path: &Path) -> StoreResult<Vec<u8>> {
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(HEADER);
-    File::open(path)
-        .and_then(|f| f.take(HEADER as u64).read_to_end(&mut head))
-        .map_err(|e| io(format_args!("read {}", path.display()), e))?;
+    File::open(path).and_then(|f| f.take(HEADER as u64).read_to_end(&mut head))?;
     Ok(head)
+}
+
+/// A segment's header bytes; `None` when it no longer exists.
+fn read_all_head(path: &Path) -> StoreResult<Option<Vec<u8>>> {
+    match read_head(path) {
+        Ok(head) => Ok(Some(head)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(format_args!("read {}", path.display()), e)),
+    }
+}
+
+/// A segment's bytes; `None` when it no longer exists (its owner deleted it after applying
+/// all of it, while another process was reading the log).
+fn read_all(path: &Path) -> StoreResult<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    match File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)) {
+        Ok(_) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(format_args!("read {}", path.display()), e)),
+    }
 }
 
 /// Every record of the log in `dir` with a sequence number above `applied`, in order.
@@ -181,7 +199,9 @@ fn read_head(path: &Path) -> StoreResult<Vec<u8>> {
 pub(super) fn recover(dir: &Path, applied: u64) -> StoreResult<Vec<(u64, Vec<u8>)>> {
     let mut list = Vec::new();
     for (_, path) in segments(dir)? {
-        let head = read_head(&path)?;
+        let Some(head) = read_all_head(&path)? else {
+            continue;
+        };
         list.push((header_lsn(&head), head.iter().all(|b| *b == 0), path));
     }
     // Prepared segments never used (all-zero header) after the used ones hold nothing.
@@ -199,10 +219,9 @@ pub(super) fn recover(dir: &Path, applied: u64) -> StoreResult<Vec<(u64, Vec<u8>
             // Every record of this segment is already in the database.
             continue;
         }
-        let mut bytes = Vec::new();
-        File::open(path)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(|e| io(format_args!("read {}", path.display()), e))?;
+        let Some(bytes) = read_all(path)? else {
+            continue;
+        };
         let mut found = Vec::new();
         if let Err(d) = read_segment(&bytes, &mut found) {
             if i != last || intact_record_after(&bytes, d.offset, d.lsn) {
