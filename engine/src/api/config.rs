@@ -61,7 +61,7 @@ impl Default for StoreConfig {
             max_size_mb: 64 * 1024,
             snapshots_kept: 8,
             max_batch: 4096,
-            apply_interval_ms: 100,
+            apply_interval_ms: 10,
         }
     }
 }
