@@ -598,6 +598,13 @@ fn config_from_json_has_working_defaults_and_clear_errors() {
         .err()
         .unwrap();
     assert_eq!(e.code, ErrorCode::Config);
+    let c = EngineConfig::from_json(r#"{"store": {"apply_interval_ms": 0}}"#).unwrap();
+    assert_eq!(c.store.apply_interval_ms, 0);
+    let e = EngineConfig::from_json(r#"{"store": {"apply_interval_ms": 3600000}}"#)
+        .err()
+        .unwrap();
+    assert_eq!(e.code, ErrorCode::Config);
+    assert!(e.message.contains("apply_interval_ms"), "{}", e.message);
 }
 
 #[test]
