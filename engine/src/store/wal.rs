@@ -23,6 +23,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::{StoreError, StoreResult};
 
@@ -34,6 +35,8 @@ const MAX_PAYLOAD: usize = 1 << 30;
 const SUFFIX: &str = ".wal";
 /// Size of the first segment of a freshly opened log.
 pub(super) const FIRST_SEGMENT_BYTES: u64 = 1 << 20;
+/// Pause between two synced chunks of zeros while the next segment is prepared.
+const PREPARE_PACE: Duration = Duration::from_millis(10);
 
 fn io(what: impl std::fmt::Display, e: std::io::Error) -> StoreError {
     StoreError::Io(format!("write-ahead log: {what}: {e}"))
@@ -278,7 +281,9 @@ fn sync_dir(dir: &Path) -> StoreResult<()> {
 }
 
 /// Creates segment `index` in `dir`: `capacity` zero bytes, durable with its directory entry.
-fn prepare(dir: &Path, index: u64, capacity: u64) -> StoreResult<File> {
+/// With `pace`, zeros are written and synced a chunk at a time with a pause between chunks, so
+/// that a concurrent sync of the current segment never waits behind megabytes of them.
+fn prepare(dir: &Path, index: u64, capacity: u64, pace: Option<Duration>) -> StoreResult<File> {
     let path = dir.join(segment_name(index));
     let file = OpenOptions::new()
         .read(true)
@@ -293,6 +298,11 @@ fn prepare(dir: &Path, index: u64, capacity: u64) -> StoreResult<File> {
         file.write_all_at(&zeros[..n], at)
             .map_err(|e| io(format_args!("write {}", path.display()), e))?;
         at += n as u64;
+        if let Some(pause) = pace {
+            file.sync_data()
+                .map_err(|e| io(format_args!("sync {}", path.display()), e))?;
+            std::thread::sleep(pause);
+        }
     }
     file.sync_all()
         .map_err(|e| io(format_args!("sync {}", path.display()), e))?;
@@ -355,7 +365,7 @@ impl Wal {
             .map_err(|e| io(format_args!("create {}", dir.display()), e))?;
         let max_capacity = max_segment_bytes.max(HEADER as u64 + 1);
         let capacity = FIRST_SEGMENT_BYTES.min(max_capacity);
-        let file = prepare(dir, 1, capacity)?;
+        let file = prepare(dir, 1, capacity, None)?;
         let mut wal = Wal {
             dir: dir.to_path_buf(),
             file,
@@ -373,8 +383,7 @@ impl Wal {
         Ok(wal)
     }
 
-    /// Writes the current segment's header (made durable by the next sync) and starts
-    /// preparing the next segment.
+    /// Writes the current segment's header (made durable by the next sync).
     fn start_segment(&mut self) -> StoreResult<()> {
         let mut header = [0u8; HEADER];
         header[..8].copy_from_slice(MAGIC);
@@ -383,11 +392,19 @@ impl Wal {
             .write_all_at(&header, 0)
             .map_err(|e| io("write a segment header", e))?;
         self.pos = HEADER as u64;
+        Ok(())
+    }
+
+    /// Starts preparing the next segment in the background (once the current one is half
+    /// full, so that a log that stays small never writes a second segment).
+    fn prepare_next(&mut self) -> StoreResult<()> {
         let (dir, index) = (self.dir.clone(), self.index + 1);
         let capacity = self.capacity.saturating_mul(2).min(self.max_capacity);
         let spare = std::thread::Builder::new()
             .name("tandem-wal-prepare".into())
-            .spawn(move || prepare(&dir, index, capacity).map(|f| (f, capacity)))
+            .spawn(move || {
+                prepare(&dir, index, capacity, Some(PREPARE_PACE)).map(|f| (f, capacity))
+            })
             .map_err(|e| StoreError::Io(format!("write-ahead log: spawn a thread: {e}")))?;
         self.spare = Some(spare);
         Ok(())
@@ -426,6 +443,9 @@ impl Wal {
             .map_err(|e| io("append", e))?;
         self.pos += size;
         self.next_lsn += 1;
+        if self.spare.is_none() && self.pos >= self.capacity / 2 {
+            self.prepare_next()?;
+        }
         Ok(lsn)
     }
 
@@ -446,7 +466,10 @@ impl Wal {
             }
             None => {
                 let capacity = self.capacity;
-                (prepare(&self.dir, self.index + 1, capacity)?, capacity)
+                (
+                    prepare(&self.dir, self.index + 1, capacity, None)?,
+                    capacity,
+                )
             }
         };
         if let Ok(mut closed) = self.closed.lock() {
@@ -503,7 +526,13 @@ mod tests {
     #[test]
     fn segments_are_preallocated_and_the_next_one_is_prepared() {
         let dir = tempfile::tempdir().unwrap();
+        // A small log never prepares a second segment.
         write(dir.path(), 1, &[b"one"], 1 << 30);
+        assert_eq!(segments(dir.path()).unwrap().len(), 1);
+        clear(dir.path()).unwrap();
+        // Past half of the first segment, the next one is prepared (at twice the size).
+        let half = vec![1u8; FIRST_SEGMENT_BYTES as usize / 2];
+        write(dir.path(), 1, &[b"one", &half], 1 << 30);
         let list = segments(dir.path()).unwrap();
         assert_eq!(list.len(), 2, "{list:?}");
         let sizes: Vec<u64> = list
@@ -512,7 +541,7 @@ mod tests {
             .collect();
         assert_eq!(sizes, [FIRST_SEGMENT_BYTES, 2 * FIRST_SEGMENT_BYTES]);
         assert!(std::fs::read(&list[1].1).unwrap().iter().all(|b| *b == 0));
-        assert_eq!(recover(dir.path(), 0).unwrap().len(), 1);
+        assert_eq!(recover(dir.path(), 0).unwrap().len(), 2);
     }
 
     #[test]
