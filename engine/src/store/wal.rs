@@ -21,6 +21,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -283,7 +284,12 @@ fn sync_dir(dir: &Path) -> StoreResult<()> {
 /// Creates segment `index` in `dir`: `capacity` zero bytes, durable with its directory entry.
 /// With `pace`, zeros are written and synced a chunk at a time with a pause between chunks, so
 /// that a concurrent sync of the current segment never waits behind megabytes of them.
-fn prepare(dir: &Path, index: u64, capacity: u64, pace: Option<Duration>) -> StoreResult<File> {
+fn prepare(
+    dir: &Path,
+    index: u64,
+    capacity: u64,
+    pace: Option<(Duration, &AtomicBool)>,
+) -> StoreResult<File> {
     let path = dir.join(segment_name(index));
     let file = OpenOptions::new()
         .read(true)
@@ -298,7 +304,11 @@ fn prepare(dir: &Path, index: u64, capacity: u64, pace: Option<Duration>) -> Sto
         file.write_all_at(&zeros[..n], at)
             .map_err(|e| io(format_args!("write {}", path.display()), e))?;
         at += n as u64;
-        if let Some(pause) = pace {
+        if let Some((pause, abandon)) = pace {
+            if abandon.load(Ordering::Relaxed) {
+                // The log is closing; the unfinished file has a zero header and is ignored.
+                return Err(StoreError::Closed);
+            }
             file.sync_data()
                 .map_err(|e| io(format_args!("sync {}", path.display()), e))?;
             std::thread::sleep(pause);
@@ -353,6 +363,8 @@ pub(super) struct Wal {
     first_lsn: u64,
     next_lsn: u64,
     spare: Option<Spare>,
+    /// Tells a segment being prepared that the log is closing.
+    abandon: Arc<AtomicBool>,
     closed: ClosedSegments,
     buf: Vec<u8>,
 }
@@ -376,6 +388,7 @@ impl Wal {
             first_lsn: next_lsn,
             next_lsn,
             spare: None,
+            abandon: Arc::new(AtomicBool::new(false)),
             closed: Arc::new(Mutex::new(Vec::new())),
             buf: Vec::new(),
         };
@@ -399,11 +412,13 @@ impl Wal {
     /// full, so that a log that stays small never writes a second segment).
     fn prepare_next(&mut self) -> StoreResult<()> {
         let (dir, index) = (self.dir.clone(), self.index + 1);
+        let abandon = self.abandon.clone();
         let capacity = self.capacity.saturating_mul(2).min(self.max_capacity);
         let spare = std::thread::Builder::new()
             .name("tandem-wal-prepare".into())
             .spawn(move || {
-                prepare(&dir, index, capacity, Some(PREPARE_PACE)).map(|f| (f, capacity))
+                prepare(&dir, index, capacity, Some((PREPARE_PACE, &abandon)))
+                    .map(|f| (f, capacity))
             })
             .map_err(|e| StoreError::Io(format!("write-ahead log: spawn a thread: {e}")))?;
         self.spare = Some(spare);
@@ -488,6 +503,7 @@ impl Wal {
 
 impl Drop for Wal {
     fn drop(&mut self) {
+        self.abandon.store(true, Ordering::Relaxed);
         if let Some(spare) = self.spare.take() {
             let _ = spare.join();
         }
@@ -532,7 +548,13 @@ mod tests {
         clear(dir.path()).unwrap();
         // Past half of the first segment, the next one is prepared (at twice the size).
         let half = vec![1u8; FIRST_SEGMENT_BYTES as usize / 2];
-        write(dir.path(), 1, &[b"one", &half], 1 << 30);
+        let mut wal = Wal::create(dir.path(), 1, 1 << 30).unwrap();
+        wal.append(b"one").unwrap();
+        wal.append(&half).unwrap();
+        wal.sync().unwrap();
+        let (_, capacity) = wal.spare.take().unwrap().join().unwrap().unwrap();
+        assert_eq!(capacity, 2 * FIRST_SEGMENT_BYTES);
+        drop(wal);
         let list = segments(dir.path()).unwrap();
         assert_eq!(list.len(), 2, "{list:?}");
         let sizes: Vec<u64> = list
@@ -542,6 +564,18 @@ mod tests {
         assert_eq!(sizes, [FIRST_SEGMENT_BYTES, 2 * FIRST_SEGMENT_BYTES]);
         assert!(std::fs::read(&list[1].1).unwrap().iter().all(|b| *b == 0));
         assert_eq!(recover(dir.path(), 0).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn closing_while_the_next_segment_is_prepared_leaves_nothing_that_matters() {
+        let dir = tempfile::tempdir().unwrap();
+        let half = vec![1u8; FIRST_SEGMENT_BYTES as usize / 2];
+        // Dropped right after preparation starts: the unfinished segment is all zeros.
+        write(dir.path(), 1, &[b"one", &half, b"two"], 1 << 30);
+        let got = recover(dir.path(), 0).unwrap();
+        assert_eq!(got.len(), 3);
+        clear(dir.path()).unwrap();
+        assert!(segments(dir.path()).unwrap().is_empty());
     }
 
     #[test]
