@@ -1199,6 +1199,20 @@ fn open_lazy(path: &Path) -> LmdbStore {
     .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
 }
 
+/// A lazy store holding model 1 with versions `2..=last` appended one write at a time (all of
+/// them only in the log, since the applier waits an hour).
+fn lazy_store_with_versions(path: &Path, last: u64) -> LmdbStore {
+    let store = open_lazy(path);
+    ok(
+        &store,
+        vec![create(&DomainKey::new("ns", "d"), "m", "c", 1)],
+    );
+    for v in 2..=last {
+        ok(&store, vec![append(1, v..=v)]);
+    }
+    store
+}
+
 /// Runs `f` on another thread and fails the test if it takes more than 20 s.
 fn within_20s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
@@ -1254,14 +1268,7 @@ fn reads_see_acknowledged_writes_before_the_applier_runs() {
 #[test]
 fn a_clean_close_applies_the_log_and_a_reopen_starts_afresh() {
     let dir = tempfile::tempdir().unwrap();
-    let d = DomainKey::new("ns", "d");
-    {
-        let store = open_lazy(dir.path());
-        ok(&store, vec![create(&d, "m", "c", 1)]);
-        for v in 2..=200 {
-            ok(&store, vec![append(1, v..=v)]);
-        }
-    }
+    drop(lazy_store_with_versions(dir.path(), 200));
     for _ in 0..2 {
         let store = open_lazy(dir.path());
         assert_eq!(versions(&store, 1), (2..=200).collect::<Vec<_>>());
@@ -1311,12 +1318,7 @@ fn used_segment(dir: &Path) -> (std::path::PathBuf, usize) {
 #[test]
 fn a_log_cut_short_loses_only_its_last_record_and_damage_fails_the_open() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open_lazy(dir.path());
-    let d = DomainKey::new("ns", "d");
-    ok(&store, vec![create(&d, "m", "c", 1)]);
-    for v in 2..=11 {
-        ok(&store, vec![append(1, v..=v)]);
-    }
+    let store = lazy_store_with_versions(dir.path(), 11);
     // The applier is idle (an hour's interval): the copies hold the database without the
     // appends and the log with all of them, as after a crash.
     let intact = tempfile::tempdir().unwrap();
@@ -1390,12 +1392,7 @@ fn follower_child() {
 #[test]
 fn a_second_process_sees_the_owners_log_and_writes_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open_lazy(dir.path());
-    let d = DomainKey::new("ns", "d");
-    ok(&store, vec![create(&d, "m", "c", 1)]);
-    for v in 2..=20 {
-        ok(&store, vec![append(1, v..=v)]);
-    }
+    let store = lazy_store_with_versions(dir.path(), 20);
     // Versions 2..=20 are only in this process's log; another process (like `tandem dump`
     // next to a running server) applies them when it opens the directory.
     let out = std::process::Command::new(std::env::current_exe().unwrap())
