@@ -1142,6 +1142,7 @@ impl Applier {
             .map(|(lsn, batches, _)| (*lsn, batches.as_slice()))
             .collect();
         let result = self.db.commit_logged(&groups);
+        let applied = result.is_ok();
         let mut p = shared.lock();
         match result {
             Ok(()) => {
@@ -1162,7 +1163,11 @@ impl Applier {
         }
         drop(p);
         shared.changed.notify_all();
-        wal::release(&self.closed, last);
+        if applied {
+            // Only segments the database now holds may go; after a failure they are what the
+            // next open applies.
+            wal::release(&self.closed, last);
+        }
     }
 }
 
