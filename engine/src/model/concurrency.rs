@@ -80,6 +80,9 @@ struct ClientState {
     /// For a session that resynchronised: the model version when it did. Submissions with an
     /// older context are taken as made at this version (see [`Concurrency::track_resynced`]).
     floor: u64,
+    /// Every operation of others before this version that the session had not seen is in
+    /// `branch` (the rest before it are its own): the history it still needs starts here.
+    seen: u64,
     /// Set from [`Concurrency::process`] until [`Concurrency::commit`]: the branch has
     /// already been moved past the submission. Left set when the submission fails.
     unsettled: bool,
@@ -141,6 +144,7 @@ impl Concurrency {
                 context: self.version,
                 branch: VecDeque::new(),
                 floor: 0,
+                seen: self.version,
                 unsettled: false,
             },
         );
@@ -197,6 +201,7 @@ impl Concurrency {
                 context: at,
                 branch: VecDeque::new(),
                 floor: at,
+                seen: at,
                 unsettled: false,
             },
         );
@@ -230,18 +235,16 @@ impl Concurrency {
     }
 
     /// Where the operations of others after `client`'s branch lie in the history: the
-    /// versions `start..end` (its own operations among them are skipped). `start` follows the
-    /// last branch entry at or after `context`, or is `context` itself.
+    /// versions `start..end` (its own operations among them are skipped). `start` is where the
+    /// session's previous submission stopped (everything of others before it is in the
+    /// branch), or `context` when that is later.
     fn unseen_range(
         &self,
         client: ClientKey,
         state: &ClientState,
         context: u64,
     ) -> Result<(u64, u64), ConcurrencyError> {
-        let start = match state.branch.back() {
-            Some((v, _)) if *v >= context => v + 1,
-            _ => context,
-        };
+        let start = context.max(state.seen);
         // Events after the start of the client's own trailing run are all its own.
         let end = if self.run_client == Some(client) {
             self.run_start
@@ -257,6 +260,21 @@ impl Concurrency {
         Ok((start, end.max(start)))
     }
 
+    /// The part of the history `unseen_range` names, as an offset and a length.
+    fn history_span(
+        &self,
+        client: ClientKey,
+        state: &ClientState,
+        context: u64,
+    ) -> Result<(usize, usize), ConcurrencyError> {
+        let (start, end) = self.unseen_range(client, state, context)?;
+        let take = (end - start) as usize;
+        if take == 0 {
+            return Ok((0, 0));
+        }
+        Ok(((start - self.base) as usize, take))
+    }
+
     /// The server operations a session had not seen at `context`, in its own frame.
     fn path<'a>(
         &'a self,
@@ -264,9 +282,7 @@ impl Concurrency {
         state: &'a ClientState,
         context: u64,
     ) -> Result<impl Iterator<Item = &'a Operation> + 'a, ConcurrencyError> {
-        let (start, end) = self.unseen_range(client, state, context)?;
-        let skip = (start - self.base) as usize;
-        let take = (end - start) as usize;
+        let (skip, take) = self.history_span(client, state, context)?;
         let branch = state
             .branch
             .iter()
@@ -352,13 +368,20 @@ impl Concurrency {
         }
         let (start, end) = self.unseen_range(client, state, context)?;
         let end = end.min(limit).max(start);
-        let skip = (start - self.base) as usize;
         let take = (end - start) as usize;
+        // `start >= base` whenever anything is taken (`unseen_range` checks it).
+        let skip = if take == 0 {
+            0
+        } else {
+            (start - self.base) as usize
+        };
         let Some(state) = self.clients.get_mut(&client) else {
             return Err(ConcurrencyError::UnknownClient);
         };
         state.unsettled = true;
         state.context = context;
+        // Everything of others before `limit` is now in the branch; the rest are its own.
+        state.seen = state.seen.max(limit);
         // What the client had seen is no longer needed; the rest moves past the submission.
         let seen = state.branch.partition_point(|(v, _)| *v < context);
         state.branch.drain(..seen);
@@ -443,7 +466,7 @@ impl Concurrency {
         let min = self
             .clients
             .values()
-            .map(|c| c.context)
+            .map(|c| c.context.max(c.seen))
             .min()
             .unwrap_or(self.version);
         while self.base < min && !self.history.is_empty() {
@@ -663,5 +686,41 @@ mod tests {
             capped.process(1, 1, ins(0, "z")).err(),
             Some(ConcurrencyError::ContextTooOld { .. })
         ));
+    }
+
+    /// A client that submits a long burst at one context version (as the client does in a
+    /// synchronous loop) while another edits: the history is capped far below the burst, and
+    /// every submission still transforms exactly (a model of both replicas agrees).
+    #[test]
+    fn a_burst_at_one_context_outlasts_the_history_cap() {
+        let mut cc = Concurrency::new(1, 8);
+        cc.track(1);
+        cc.track(2);
+        let mut server = String::from("0123456789");
+        let splice = |text: &mut String, op: &Operation| {
+            if let Operation::Discrete(d) = op {
+                if let OpKind::StringSplice { index, insert, .. } = &d.kind {
+                    text.insert_str(*index as usize, insert);
+                }
+            }
+        };
+        // Client 2 edits once first, so client 1's burst is concurrent with it.
+        let first = commit(&mut cc, 2, 1, ins(0, "b"));
+        splice(&mut server, &first);
+        for i in 0..200 {
+            // Client 1 types at its own end, still at context 1.
+            let op = commit(&mut cc, 1, 1, ins(10 + i, "a"));
+            splice(&mut server, &op);
+            if i % 50 == 49 {
+                let v = cc.version();
+                let op = commit(&mut cc, 2, v, ins(0, "b"));
+                splice(&mut server, &op);
+            }
+        }
+        assert!(cc.history_len() <= 8);
+        assert_eq!(
+            server,
+            format!("{}0123456789{}", "b".repeat(5), "a".repeat(200))
+        );
     }
 }
