@@ -352,6 +352,11 @@ async fn serve(args: ServeArgs, mut file: FileConfig) -> ExitCode {
         b.admin_password = args.admin_password;
     }
     init_logging(file.server.log_format);
+    // Debug builds only: the fault-injection markers of the panic-containment tests.
+    if cfg!(debug_assertions) && std::env::var_os("TANDEM_TEST_FAULTS").is_some() {
+        tandem::fault::enable();
+        tracing::warn!("TANDEM_TEST_FAULTS: fault-injection markers are armed");
+    }
     let data_dir = file.engine.data_dir.clone().unwrap_or_default();
     let engine = match Engine::open(file.engine.clone()) {
         Ok(e) => e,

@@ -16,7 +16,7 @@ let edits = 0;
 
 before(async () => {
   server = await h.TandemServer.start({
-    config: `[net]\nmax_frame_bytes = ${MAX_FRAME}\nrate_limit_per_sec = 200\nrate_burst = 400\n`,
+    config: `[net]\nmax_frame_bytes = ${MAX_FRAME}\nrate_limit_per_sec = 200\nrate_burst = 400\nrate_limit_max_throttle_ms = 500\n`,
   });
   domain = await h.connectAnonymously(server.url, "Steady");
   model = await domain.models().openAutoCreate({ collection: "hostile", id: "steady", data: { log: [] } });

@@ -276,6 +276,34 @@ pub(crate) struct Sequencer {
     references: Vec<(ClientKey, SharedReference)>,
     shutdown_pending: Option<oneshot::Sender<()>>,
     exit_replies: Vec<Box<dyn FnOnce() + Send>>,
+    /// Set when the task ends by its own decision; a sequencer dropped without it crashed.
+    clean_exit: bool,
+}
+
+impl Drop for Sequencer {
+    /// A sequencer dropped without a clean exit panicked: every session still open is told,
+    /// with a reason, and the model reloads from the store at its next open (the mailbox is
+    /// closed with the task). Only sends here: nothing that could panic again.
+    fn drop(&mut self) {
+        // A task dropped by a stopping runtime is not a crash.
+        if self.clean_exit || !std::thread::panicking() {
+            return;
+        }
+        let sessions: Vec<&str> = self.sessions.keys().map(String::as_str).collect();
+        tracing::error!(
+            model = %self.meta.id,
+            domain = %self.domain,
+            ?sessions,
+            "model task crashed; closing its sessions, the model reloads at its next open"
+        );
+        for slot in self.sessions.values() {
+            let _ = slot.sink.send(ModelEvent::ForceClosed {
+                model: self.model_id.clone(),
+                reason: ForceCloseReason::Unknown,
+                message: "internal error in the model; open it again".into(),
+            });
+        }
+    }
 }
 
 enum Flow {
@@ -324,6 +352,7 @@ impl Sequencer {
             references: Vec::new(),
             shutdown_pending: None,
             exit_replies: Vec::new(),
+            clean_exit: false,
         }
     }
 
@@ -344,6 +373,7 @@ impl Sequencer {
                     Err(_) => {
                         if registry.try_retire(&self.domain, &self.meta.id, &mut rx) {
                             debug!(model = %self.meta.id, "model passivated");
+                            self.clean_exit = true;
                             return;
                         }
                         continue;
@@ -353,6 +383,7 @@ impl Sequencer {
                 rx.recv_many(&mut buf, 256).await
             };
             if n == 0 {
+                self.clean_exit = true;
                 return;
             }
             for cmd in buf.drain(..) {
@@ -363,6 +394,7 @@ impl Sequencer {
                         // Answer only once this task holds nothing (the store in particular):
                         // whoever waits may close or reopen it next.
                         let replies = std::mem::take(&mut self.exit_replies);
+                        self.clean_exit = true;
                         drop(self);
                         drop(registry);
                         for reply in replies {
@@ -689,6 +721,7 @@ impl Sequencer {
     }
 
     fn submit(&mut self, session: &str, seq: u64, context: u64, mut op: Operation) {
+        crate::fault::check(&op, crate::fault::PANIC_IN_SEQUENCER);
         let Some(slot) = self.sessions.get(session) else {
             debug!(model = %self.meta.id, session, "submission for a model the session does not have open");
             return;

@@ -18,7 +18,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info, info_span, Instrument};
+use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::protocol::connection::{Connection, ConnectionInfo, Outgoing, Services};
 
@@ -36,10 +36,9 @@ pub mod close_code {
     pub const POLICY_VIOLATION: u16 = 1008;
     /// A frame exceeded the size limit.
     pub const TOO_BIG: u16 = 1009;
+    /// The server failed internally (a crashed connection task).
+    pub const INTERNAL_ERROR: u16 = 1011;
 }
-
-/// Frames waiting for a slow peer before its connection is closed.
-const MAX_QUEUED_FRAMES: usize = 200_000;
 
 /// How long a socket the server closes waits for the peer's Close before it is dropped.
 const CLOSE_DRAIN: Duration = Duration::from_secs(2);
@@ -52,8 +51,18 @@ pub struct NetConfig {
     pub max_frame_bytes: usize,
     /// Messages per second a connection may send on average.
     pub rate_limit_per_sec: u32,
-    /// Burst above the average rate before the connection is closed.
+    /// Messages a connection may send at once above the average rate. Beyond it the socket is
+    /// read no faster than `rate_limit_per_sec` (the client is slowed, not refused).
     pub rate_burst: u32,
+    /// How long a connection may keep sending faster than its rate, slowed down, before it
+    /// is closed with 1008, in milliseconds.
+    pub rate_limit_max_throttle_ms: u64,
+    /// How long writing a connection's output may take before the peer is taken as not
+    /// reading and the connection is closed (1008), in milliseconds.
+    pub write_timeout_ms: u64,
+    /// Messages waiting for a connection (model events and frames) before it is closed as too
+    /// slow to keep up (1008).
+    pub max_queued_messages: usize,
     /// Directory served as static files on non-WebSocket GET requests (e.g. a demo page).
     pub static_dir: Option<PathBuf>,
 }
@@ -64,6 +73,9 @@ impl Default for NetConfig {
             max_frame_bytes: 4 * 1024 * 1024,
             rate_limit_per_sec: 20_000,
             rate_burst: 40_000,
+            rate_limit_max_throttle_ms: 30_000,
+            write_timeout_ms: 10_000,
+            max_queued_messages: 100_000,
             static_dir: None,
         }
     }
@@ -293,15 +305,64 @@ impl RateLimit {
     }
 
     fn allow(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.per_sec)
-            .min(self.burst);
-        self.last = now;
+        self.refill();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
+        }
+    }
+
+    fn refill(&mut self) {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.per_sec)
+            .min(self.burst);
+        self.last = now;
+    }
+
+    /// How long until the next message is allowed.
+    fn wait(&self) -> Duration {
+        if self.per_sec <= 0.0 {
+            return Duration::from_secs(1);
+        }
+        Duration::from_secs_f64(((1.0 - self.tokens) / self.per_sec).clamp(0.0, 1.0))
+    }
+}
+
+/// Slows a connection that sends faster than its rate: waits for the next token, and tells
+/// when it has been over its rate for longer than `max` without a break.
+struct Throttle {
+    limit: RateLimit,
+    since: Option<Instant>,
+    max: Duration,
+}
+
+impl Throttle {
+    fn new(config: &NetConfig) -> Self {
+        Throttle {
+            limit: RateLimit::new(config.rate_limit_per_sec, config.rate_burst),
+            since: None,
+            max: Duration::from_millis(config.rate_limit_max_throttle_ms),
+        }
+    }
+
+    /// Waits until one more message may be handled; false when the connection has been over
+    /// its rate for too long and must be closed.
+    async fn admit(&mut self) -> bool {
+        if self.limit.allow() {
+            self.since = None;
+            return true;
+        }
+        let since = *self.since.get_or_insert_with(Instant::now);
+        loop {
+            if since.elapsed() > self.max {
+                return false;
+            }
+            tokio::time::sleep(self.limit.wait()).await;
+            if self.limit.allow() {
+                return true;
+            }
         }
     }
 }
@@ -383,74 +444,163 @@ async fn write_queued(
     }
 }
 
+/// How a connection's drive loop ended.
+#[derive(Default)]
+struct Ending {
+    /// The close frame to send, if any.
+    close: Option<(u16, String)>,
+    /// A read failed: the stream cannot be read any further.
+    read_broken: bool,
+    /// A write failed or timed out: nothing more can be sent.
+    write_broken: bool,
+}
+
+/// The socket halves and output queue of one connection.
+struct Socket {
+    tx: futures_util::stream::SplitSink<WebSocket, Message>,
+    rx: futures_util::stream::SplitStream<WebSocket>,
+    out: mpsc::UnboundedReceiver<Outgoing>,
+}
+
 /// One task per connection: reads the client's frames and hands them to the protocol state
 /// machine, handles its model events and timers, and writes the frames they produce, all
-/// without a task switch in between.
+/// without a task switch in between. A panic in the protocol is contained here: the
+/// connection's model sessions are closed and the socket is closed with 1011.
 async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: ConnectionInfo) {
+    use futures_util::FutureExt;
+    use std::panic::AssertUnwindSafe;
+
     let metrics = state.metrics.clone();
     metrics.connections_open.fetch_add(1, Ordering::Relaxed);
     metrics.connections_total.fetch_add(1, Ordering::Relaxed);
-    let (mut ws_tx, mut ws_rx) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outgoing>();
+    let (tx, rx) = socket.split();
+    let (out_tx, out) = mpsc::unbounded_channel::<Outgoing>();
+    let mut sock = Socket { tx, rx, out };
     let mut conn = Connection::new(state.services.clone(), info, out_tx);
-    let mut limit = RateLimit::new(state.config.rate_limit_per_sec, state.config.rate_burst);
+    let mut end = Ending::default();
+    let driven = AssertUnwindSafe(drive(&state, &mut conn, &mut sock, &mut end))
+        .catch_unwind()
+        .await;
+    if driven.is_err() {
+        tracing::error!(
+            session = conn.session_id().unwrap_or("-"),
+            "connection task crashed; closing its model sessions and the socket"
+        );
+        end.close = Some((close_code::INTERNAL_ERROR, "internal server error".into()));
+    }
+    // Close the session's models, then send the frames still queued.
+    if std::panic::catch_unwind(AssertUnwindSafe(|| conn.shutdown())).is_err() {
+        tracing::error!("closing a crashed connection's models failed");
+    }
+    if !end.write_broken {
+        let _ = tokio::time::timeout(CLOSE_DRAIN, async {
+            while let Ok(out) = sock.out.try_recv() {
+                if let Outgoing::Frame(bytes) = out {
+                    let _ = sock.tx.feed(Message::Binary(bytes.into())).await;
+                }
+            }
+            let _ = sock.tx.flush().await;
+        })
+        .await;
+    }
+    if let Some((code, reason)) = end.close {
+        let sent = tokio::time::timeout(CLOSE_DRAIN, sock.tx.send(close_message(code, &reason)));
+        if matches!(sent.await, Ok(Ok(()))) && !end.write_broken {
+            linger(&mut sock.rx, end.read_broken).await;
+        }
+    }
+    let _ = tokio::time::timeout(CLOSE_DRAIN, sock.tx.close()).await;
+    metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// The connection's loop: write what is queued (within the write timeout), check the backlog,
+/// then wait for a frame, a wakeup or shutdown. Returns with `end` saying why it stopped.
+async fn drive(state: &NetState, conn: &mut Connection, sock: &mut Socket, end: &mut Ending) {
+    let metrics = &state.metrics;
+    let write_timeout = Duration::from_millis(state.config.write_timeout_ms.max(1));
+    let mut throttle = Throttle::new(&state.config);
     let mut shutdown = state.shutdown.clone();
     let stop = async move {
         let _ = shutdown.wait_for(|s| *s).await;
     };
     tokio::pin!(stop);
-    let mut close: Option<(u16, String)> = None;
-    // Set when a read failed: the stream cannot be read any further.
-    let mut read_broken = false;
-    // Set when a write failed: nothing more can be sent.
-    let mut write_broken = false;
     loop {
-        match write_queued(&mut ws_tx, &mut out_rx, &metrics).await {
-            Written::Done => {}
-            Written::Close(code, reason) => {
-                close = Some((code, reason));
-                break;
+        // A peer that does not read must not hold up shutdown: once it starts, a write gets
+        // `CLOSE_DRAIN` more to finish.
+        let mut down = state.shutdown.clone();
+        let abandon = async move {
+            let _ = down.wait_for(|s| *s).await;
+            tokio::time::sleep(CLOSE_DRAIN).await;
+        };
+        let written = tokio::select! {
+            w = tokio::time::timeout(write_timeout, write_queued(&mut sock.tx, &mut sock.out, metrics)) => w,
+            _ = abandon => {
+                end.write_broken = true;
+                end.close = Some((close_code::GOING_AWAY, "server shutting down".into()));
+                return;
             }
-            Written::Failed => {
-                write_broken = true;
-                break;
+        };
+        match written {
+            Ok(Written::Done) => {}
+            Ok(Written::Close(code, reason)) => {
+                end.close = Some((code, reason));
+                return;
+            }
+            Ok(Written::Failed) => {
+                end.write_broken = true;
+                return;
+            }
+            Err(_) => {
+                warn!(
+                    session = conn.session_id().unwrap_or("-"),
+                    timeout_ms = state.config.write_timeout_ms,
+                    "client does not read its output; closing the connection"
+                );
+                end.write_broken = true;
+                end.close = Some((close_code::POLICY_VIOLATION, "client not reading".into()));
+                return;
             }
         }
         if conn.is_closing() {
             // The protocol is done; its close request (if any) was handled above.
-            close = Some((close_code::NORMAL, String::new()));
-            break;
+            end.close = Some((close_code::NORMAL, String::new()));
+            return;
         }
-        if conn.backlog() + out_rx.len() > MAX_QUEUED_FRAMES {
+        if conn.backlog() + sock.out.len() > state.config.max_queued_messages {
             // The peer does not read fast enough; dropping frames would break the protocol's
             // ordering, so the connection goes (the client resyncs).
-            close = Some((
+            warn!(
+                session = conn.session_id().unwrap_or("-"),
+                "client too slow to keep up; closing the connection"
+            );
+            end.close = Some((
                 close_code::POLICY_VIOLATION,
                 "client too slow to keep up".into(),
             ));
-            break;
+            return;
         }
         tokio::select! {
-            incoming = ws_rx.next() => match incoming {
+            incoming = sock.rx.next() => match incoming {
                 Some(Ok(Message::Binary(bytes))) => {
                     metrics.frames_in.fetch_add(1, Ordering::Relaxed);
-                    if !limit.allow() {
-                        close = Some((close_code::POLICY_VIOLATION, "message rate limit exceeded".into()));
-                        break;
+                    if !throttle.admit().await {
+                        warn!(session = conn.session_id().unwrap_or("-"), "message rate limit exceeded for too long; closing");
+                        end.close = Some((close_code::POLICY_VIOLATION, "message rate limit exceeded".into()));
+                        return;
                     }
                     conn.frame(&bytes).await;
                 }
                 Some(Ok(Message::Text(_))) => {
-                    close = Some((close_code::UNSUPPORTED_DATA, "binary frames only".into()));
-                    break;
+                    end.close = Some((close_code::UNSUPPORTED_DATA, "binary frames only".into()));
+                    return;
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
                     // Pongs to pings are sent by the WebSocket layer itself.
                     conn.activity();
                 }
-                Some(Ok(Message::Close(_))) | None => break,
+                Some(Ok(Message::Close(_))) | None => return,
                 Some(Err(e)) => {
-                    read_broken = true;
+                    end.read_broken = true;
                     let text = e.to_string();
                     debug!(error = %text, "websocket error");
                     let code = if text.contains("too long") || text.contains("limit") || text.contains("too big") {
@@ -458,34 +608,17 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
                     } else {
                         close_code::PROTOCOL_ERROR
                     };
-                    close = Some((code, "invalid frame".into()));
-                    break;
+                    end.close = Some((code, "invalid frame".into()));
+                    return;
                 }
             },
             wakeup = conn.wakeup() => conn.handle(wakeup),
             _ = &mut stop => {
-                close = Some((close_code::GOING_AWAY, "server shutting down".into()));
-                break;
+                end.close = Some((close_code::GOING_AWAY, "server shutting down".into()));
+                return;
             }
         }
     }
-    // Close the session's models, then send the frames still queued.
-    conn.shutdown();
-    if !write_broken {
-        while let Ok(out) = out_rx.try_recv() {
-            if let Outgoing::Frame(bytes) = out {
-                let _ = ws_tx.feed(Message::Binary(bytes.into())).await;
-            }
-        }
-        let _ = ws_tx.flush().await;
-        if let Some((code, reason)) = close {
-            if ws_tx.send(close_message(code, &reason)).await.is_ok() {
-                linger(&mut ws_rx, read_broken).await;
-            }
-        }
-    }
-    let _ = ws_tx.close().await;
-    metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
 }
 
 #[cfg(test)]

@@ -560,6 +560,11 @@ impl Connection {
     pub fn shutdown(mut self) {
         self.conn.shutdown();
     }
+
+    /// The session id once logged in.
+    pub fn session_id(&self) -> Option<&str> {
+        self.conn.auth.as_ref().map(|a| a.session.session.as_str())
+    }
 }
 
 /// Runs one connection fed through channels until the socket closes or the protocol closes
@@ -1406,6 +1411,7 @@ impl Conn {
                         return;
                     }
                 };
+                crate::fault::check(&op, crate::fault::PANIC_IN_CONNECTION);
                 let _ = res.handle.submit(
                     s.sequence_number.max(0) as u64,
                     s.context_version.max(0) as u64,
