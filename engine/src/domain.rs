@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
+use crate::ident::{check, IdKind};
 use crate::model::{ModelError, ModelResult};
 use crate::sources::Clock;
 use crate::store::{DomainKey, DomainRecord, Store, StoreError, WriteOp};
@@ -36,13 +37,6 @@ pub struct DomainService {
     clock: Arc<dyn Clock>,
 }
 
-fn valid_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
-}
-
 impl DomainService {
     /// A service over `store`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
@@ -68,11 +62,9 @@ impl DomainService {
         key: &DomainKey,
         settings: DomainSettings,
     ) -> ModelResult<DomainRecord> {
-        if !valid_id(&key.namespace) || !valid_id(&key.id) {
-            return Err(ModelError::Invalid(format!(
-                "invalid domain {key}: namespace and id must be 1-128 characters of A-Z a-z 0-9 - _ . ~"
-            )));
-        }
+        check(IdKind::Namespace, &key.namespace)
+            .and_then(|()| check(IdKind::Domain, &key.id))
+            .map_err(|e| ModelError::Invalid(format!("invalid domain {key}: {e}")))?;
         if self.store.domain(key).map_err(ModelError::Store)?.is_some() {
             return Err(ModelError::AlreadyExists(format!("domain {key}")));
         }

@@ -9,6 +9,9 @@
 pub mod api;
 pub mod auth;
 pub mod domain;
+#[doc(hidden)]
+pub mod fault;
+pub mod ident;
 pub mod model;
 pub mod net;
 pub mod ot;

@@ -88,6 +88,7 @@ impl From<StoreError> for Error {
             StoreError::NotFound(_) => ErrorCode::NotFound,
             StoreError::AlreadyExists(_) => ErrorCode::AlreadyExists,
             StoreError::Closed => ErrorCode::Unavailable,
+            StoreError::Invalid(_) => ErrorCode::InvalidArgument,
             StoreError::Corrupt(_) | StoreError::Io(_) => ErrorCode::Storage,
         };
         Error::new(code, e.to_string())

@@ -25,6 +25,7 @@ use serde_json::{Map, Value as Json};
 use thiserror::Error;
 use tokio::sync::{oneshot, Mutex};
 
+use crate::ident::{self, IdKind};
 use crate::sources::{Clock, IdSource};
 use crate::store::{
     DomainKey, DomainRecord, JwtKeyRecord, ReconnectTokenRecord, Store, StoreError, UserRecord,
@@ -375,10 +376,7 @@ fn failed(why: &str) -> AuthError {
 }
 
 fn check_username(username: &str) -> AuthResult<()> {
-    if username.is_empty() {
-        return Err(AuthError::Invalid("the username must not be empty".into()));
-    }
-    Ok(())
+    ident::check(IdKind::User, username).map_err(|e| AuthError::Invalid(e.to_string()))
 }
 
 fn check_password(password: &str) -> AuthResult<()> {
@@ -547,7 +545,11 @@ impl AuthService {
         password: String,
         session: &str,
     ) -> AuthResult<Authenticated> {
-        let user = self.store.user(domain, UserType::Normal, &username)?;
+        // A name that could not be a user's is an unknown user (it still costs a check).
+        let user = match ident::check(IdKind::User, &username) {
+            Ok(()) => self.store.user(domain, UserType::Normal, &username)?,
+            Err(_) => None,
+        };
         let hash = user
             .as_ref()
             .filter(|u| !u.disabled)
@@ -571,6 +573,9 @@ impl AuthService {
     fn verify_jwt(&self, domain: &DomainKey, token: &str) -> AuthResult<JwtClaims> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| failed("malformed JWT"))?;
         let kid = header.kid.ok_or_else(|| failed("JWT without kid"))?;
+        if ident::check(IdKind::JwtKey, &kid).is_err() {
+            return Err(failed("JWT with a kid no key can have"));
+        }
         let key = self
             .store
             .jwt_key(domain, &kid)?
@@ -614,6 +619,11 @@ impl AuthService {
         session: &str,
     ) -> AuthResult<Authenticated> {
         let claims = self.verify_jwt(domain, token)?;
+        if let Err(e) = ident::check(IdKind::User, &claims.sub) {
+            // A validly signed token the engine cannot take: the issuer is misconfigured.
+            tracing::warn!(domain = %domain, "JWT login refused: its sub is not a valid username: {e}");
+            return Err(AuthError::AuthenticationFailed);
+        }
         let _guard = self.lock.lock().await;
         let now = self.clock.now_ms();
         let mut user = match self.store.user(domain, UserType::Normal, &claims.sub)? {
@@ -878,9 +888,7 @@ impl AuthService {
         key: JwtKeyRecord,
     ) -> AuthResult<JwtKeyRecord> {
         self.domain(domain)?;
-        if key.id.is_empty() {
-            return Err(AuthError::Invalid("the key id must not be empty".into()));
-        }
+        ident::check(IdKind::JwtKey, &key.id).map_err(|e| AuthError::Invalid(e.to_string()))?;
         parse_rsa_public_key(&key.public_key_pem)?;
         let _guard = self.lock.lock().await;
         if self.store.jwt_key(domain, &key.id)?.is_some() {

@@ -17,6 +17,7 @@ use super::{
     Change, EventSink, ModelData, ModelError, ModelResult, ReferenceChange, ReplayedOp,
     SessionInfo, SharedReference,
 };
+use crate::ident::IdKind;
 use crate::ot::json::{root_from_json, IdGenerator};
 use crate::ot::{Data, Document, Operation, Value, ValueId};
 use crate::sources::{Clock, IdSource};
@@ -292,11 +293,7 @@ impl ModelService {
     ) -> ModelResult<()> {
         self.check_open()?;
         self.require_domain(domain)?;
-        if id.is_empty() {
-            return Err(ModelError::Invalid(
-                "collection id must not be empty".into(),
-            ));
-        }
+        check_id(IdKind::Collection, id)?;
         if self
             .inner
             .store
@@ -374,10 +371,9 @@ impl ModelService {
     ) -> ModelResult<ModelInfo> {
         self.check_open()?;
         self.require_domain(domain)?;
-        if collection.is_empty() {
-            return Err(ModelError::Invalid(
-                "collection id must not be empty".into(),
-            ));
+        check_id(IdKind::Collection, collection)?;
+        if let Some(id) = id.filter(|id| !id.is_empty()) {
+            check_id(IdKind::Model, id)?;
         }
         if !matches!(root.data, Data::Object(_)) {
             return Err(ModelError::Invalid("model data must be an object".into()));
@@ -775,4 +771,9 @@ impl ModelService {
     pub fn loaded_models(&self) -> usize {
         self.inner.models.lock().map(|m| m.len()).unwrap_or(0)
     }
+}
+
+/// Checks an identifier at the door (see [`crate::ident`]).
+fn check_id(kind: IdKind, id: &str) -> ModelResult<()> {
+    crate::ident::check(kind, id).map_err(|e| ModelError::Invalid(e.to_string()))
 }

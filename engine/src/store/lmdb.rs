@@ -597,11 +597,56 @@ impl Drop for LmdbStore {
     }
 }
 
+/// The largest key LMDB takes (its compile-time default, which heed's build keeps).
+const MAX_KEY_BYTES: usize = 511;
+
+/// Refuses a batch with a key LMDB cannot hold, before anything is logged or acknowledged:
+/// a logged write that the database cannot apply would stop every later write.
+fn check_keys(batch: &[WriteOp]) -> StoreResult<()> {
+    for op in batch {
+        let key = match op {
+            WriteOp::PutDomain(d) => domain_key(&d.key),
+            WriteOp::DeleteDomain(key) => domain_key(key),
+            WriteOp::PutCollection { domain, record } => child_key(domain, &record.id),
+            WriteOp::DeleteCollection { domain, id } | WriteOp::DeleteModel { domain, id } => {
+                child_key(domain, id)
+            }
+            WriteOp::CreateModel { meta, .. } | WriteOp::PutModelMeta(meta) => {
+                child_key(&meta.domain, &meta.id)
+            }
+            WriteOp::PutUser { domain, record } => {
+                user_key(domain, record.user_type, &record.username)
+            }
+            WriteOp::DeleteUser {
+                domain,
+                user_type,
+                username,
+            } => user_key(domain, *user_type, username),
+            WriteOp::PutJwtKey { domain, record } => child_key(domain, &record.id),
+            WriteOp::DeleteJwtKey { domain, id } => child_key(domain, id),
+            WriteOp::PutReconnectToken { domain, record } => child_key(domain, &record.token),
+            WriteOp::DeleteReconnectToken { domain, token } => child_key(domain, token),
+            WriteOp::AppendOps { .. } | WriteOp::PutSnapshot { .. } => continue,
+        };
+        if key.len() > MAX_KEY_BYTES {
+            return Err(StoreError::Invalid(format!(
+                "identifiers too long to store: the key would take {} bytes, at most {MAX_KEY_BYTES}",
+                key.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Store for LmdbStore {
     fn write(&self, batch: Vec<WriteOp>, done: CommitCallback) {
         let Some(sender) = &self.sender else {
             return done(Err(StoreError::Closed));
         };
+        if let Err(e) = check_keys(&batch) {
+            tracing::warn!("write refused before logging: {e}");
+            return done(Err(e));
+        }
         if let Err(mpsc::SendError(Request::Write { done, .. })) =
             sender.send(Request::Write { batch, done })
         {

@@ -52,6 +52,9 @@ pub enum StoreError {
     /// The store has been closed.
     #[error("the store is closed")]
     Closed,
+    /// A write the store cannot hold (refused before anything of it was logged).
+    #[error("invalid write: {0}")]
+    Invalid(String),
 }
 
 /// Result of a storage call.
