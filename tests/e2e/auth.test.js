@@ -130,3 +130,38 @@ test("anonymous login is refused with anonymous_auth_disabled on a closed domain
     await closed.close();
   }
 });
+
+test("a JWT whose sub is too long to be a username is refused, and the store keeps working", async () => {
+  const long = "u".repeat(500);
+  const token = jwt.sign({}, privateKey, {
+    algorithm: "RS256",
+    keyid: KID,
+    audience: "Convergence",
+    subject: long,
+    expiresIn: "1h",
+  });
+  await assert.rejects(h.connectJwt(server.url, token), (e) => {
+    assert.equal(e.code, "authentication_failed");
+    return true;
+  });
+  // A long password-login name is an unknown user, not a storage error.
+  await assert.rejects(h.connectPassword(server.url, long, "whatever"), (e) => {
+    assert.equal(e.code, "authentication_failed");
+    return true;
+  });
+  // Every later write still works: a new anonymous client logs in (its user is stored) and
+  // edits; so it does after a restart on the same directory.
+  const d = await h.connectAnonymously(server.url, "After");
+  domains.push(d);
+  const model = await roundTrip(d, "auth-after-long-sub");
+  assert.equal(model.root().get("n").value(), 1);
+  await h.disposeAll([d], [model]);
+  await server.restart();
+  const again = await h.connectAnonymously(server.url, "Again");
+  domains.push(again);
+  const reopened = await again.models().open("auth-after-long-sub");
+  models.push(reopened);
+  assert.equal(reopened.root().get("n").value(), 1);
+  // The CLI refuses such a name with the documented limit.
+  await assert.rejects(server.cli("user", "add", ...server.domainArgs(), long, "--password", "pw"), /at most 128 bytes/);
+});
