@@ -6,6 +6,7 @@ cd "$(dirname "$0")"
 demo=examples/browser-demo
 if [ ! -f "$demo/node_modules/@convergence/convergence/convergence.global.min.js" ]; then
   echo "installing the demo page's client library (npm)..."
-  npm install --prefix "$demo" --no-audit --no-fund --loglevel=error
+  npm ci --prefix "$demo" --no-audit --no-fund --loglevel=error
 fi
-exec cargo run --release -q -p tandem-server -- serve --static-dir "$demo" "$@"
+# `tandem-server` has two binaries (the server and the load generator): name the server.
+exec cargo run --release -q -p tandem-server --bin tandem -- serve --static-dir "$demo" "$@"

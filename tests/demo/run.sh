@@ -9,5 +9,5 @@ fi
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
 demo=../../examples/browser-demo
 [ -f "$demo/node_modules/@convergence/convergence/convergence.global.min.js" ] || \
-  npm install --prefix "$demo" --no-audit --no-fund --loglevel=error
+  npm ci --prefix "$demo" --no-audit --no-fund --loglevel=error
 node --test demo.test.mjs
