@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, ErrorCode, Result};
-pub use crate::auth::AuthConfig;
+pub use crate::auth::{AuthConfig, LoginLimits};
+pub use crate::protocol::limits::SessionLimits;
 
 /// Engine configuration.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -23,6 +24,8 @@ pub struct EngineConfig {
     pub worker_threads: usize,
     /// Authentication settings.
     pub auth: AuthConfig,
+    /// Per-user and per-connection limits.
+    pub limits: SessionLimits,
 }
 
 /// Storage settings.
@@ -53,6 +56,8 @@ pub struct ModelsConfig {
     pub max_history: usize,
     /// Seconds a model without sessions stays loaded.
     pub passivate_after_secs: f64,
+    /// Most operations one history request may ask for (0 = no limit).
+    pub max_history_range: u64,
 }
 
 impl Default for StoreConfig {
@@ -73,6 +78,7 @@ impl Default for ModelsConfig {
             snapshot_every_secs: 600,
             max_history: 100_000,
             passivate_after_secs: 10.0,
+            max_history_range: 100_000,
         }
     }
 }

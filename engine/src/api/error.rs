@@ -119,7 +119,9 @@ impl From<AuthError> for Error {
         let code = match &e {
             AuthError::AuthenticationFailed
             | AuthError::AnonymousAuthDisabled
-            | AuthError::InvalidAuthMethod(_) => ErrorCode::Unauthenticated,
+            | AuthError::InvalidAuthMethod(_)
+            | AuthError::TooManyFailures { .. }
+            | AuthError::TooManyAnonymous { .. } => ErrorCode::Unauthenticated,
             AuthError::DomainNotFound(_)
             | AuthError::UserNotFound(_)
             | AuthError::KeyNotFound(_) => ErrorCode::NotFound,

@@ -34,7 +34,7 @@ pub use crate::net::{Listener, NetConfig};
 pub use crate::ot::json::{operation_to_json, value_to_json};
 pub use crate::ot::PathSegment;
 pub use crate::store::{JwtKeyRecord, UserRecord, UserType};
-pub use config::{EngineConfig, ModelsConfig, StoreConfig};
+pub use config::{EngineConfig, LoginLimits, ModelsConfig, SessionLimits, StoreConfig};
 pub use error::{Error, ErrorCode, Result};
 pub use hosted::HostedEngine;
 pub use json::{change_from_json, changes_from_json, changes_from_str, event_to_json};
@@ -188,6 +188,7 @@ impl Engine {
                 snapshot_every_ms: (m.snapshot_every_secs as i64).saturating_mul(1000),
                 max_history: m.max_history,
                 passivate_after: Duration::from_secs_f64(m.passivate_after_secs),
+                max_history_range: m.max_history_range,
             },
             runtime.handle().clone(),
         );
@@ -206,7 +207,10 @@ impl Engine {
             clock: sources.clock,
             ids: sources.ids,
             sessions: SessionRegistry::default(),
-            config: ProtocolConfig::default(),
+            config: ProtocolConfig {
+                limits: config.limits.clone(),
+                ..ProtocolConfig::default()
+            },
         });
         Ok(Engine {
             inner: Arc::new(EngineInner {

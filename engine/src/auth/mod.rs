@@ -14,6 +14,7 @@
 //! concurrent logins or edits of the same user never lose each other's changes. Password
 //! hashing runs on tokio's blocking pool, outside that lock.
 
+use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -26,11 +27,15 @@ use thiserror::Error;
 use tokio::sync::{oneshot, Mutex};
 
 use crate::ident::{self, IdKind};
+
+mod throttle;
 use crate::sources::{Clock, IdSource};
 use crate::store::{
     DomainKey, DomainRecord, JwtKeyRecord, ReconnectTokenRecord, Store, StoreError, UserRecord,
     UserType, WriteOp,
 };
+use throttle::LoginThrottle;
+pub use throttle::{LoginLimits, Throttled};
 
 /// The audience every domain JWT must name.
 pub const JWT_AUDIENCE: &str = "Convergence";
@@ -49,6 +54,8 @@ pub struct AuthConfig {
     pub reconnect_token_minutes: u64,
     /// Clock skew allowed when checking a JWT's `exp` and `nbf`, in seconds.
     pub jwt_leeway_secs: u64,
+    /// Limits on failed and anonymous logins.
+    pub limits: LoginLimits,
 }
 
 impl Default for AuthConfig {
@@ -56,6 +63,7 @@ impl Default for AuthConfig {
         AuthConfig {
             reconnect_token_minutes: 1440,
             jwt_leeway_secs: 30,
+            limits: LoginLimits::default(),
         }
     }
 }
@@ -229,6 +237,31 @@ pub enum AuthError {
     /// Storage failed; nothing of the failed write happened.
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    /// Too many failed logins for the user or from the address.
+    #[error("too many failed logins; try again in {retry_after_secs} s")]
+    TooManyFailures {
+        /// Seconds until logins are taken again.
+        retry_after_secs: u64,
+    },
+    /// Too many anonymous logins from the address.
+    #[error("too many anonymous logins from this address; try again in {retry_after_secs} s")]
+    TooManyAnonymous {
+        /// Seconds until anonymous logins are taken again.
+        retry_after_secs: u64,
+    },
+}
+
+impl From<Throttled> for AuthError {
+    fn from(t: Throttled) -> Self {
+        match t {
+            Throttled::Failures { retry_after_secs } => {
+                AuthError::TooManyFailures { retry_after_secs }
+            }
+            Throttled::Anonymous { retry_after_secs } => {
+                AuthError::TooManyAnonymous { retry_after_secs }
+            }
+        }
+    }
 }
 
 impl AuthError {
@@ -246,6 +279,8 @@ impl AuthError {
             | AuthError::InvalidKey(_)
             | AuthError::Invalid(_) => "authentication_error",
             AuthError::Internal(_) | AuthError::Store(_) => "server_error",
+            AuthError::TooManyFailures { .. } => "too_many_login_attempts",
+            AuthError::TooManyAnonymous { .. } => "too_many_anonymous_logins",
         }
     }
 
@@ -397,6 +432,7 @@ pub struct AuthService {
     config: AuthConfig,
     /// Serialises read-modify-write sequences on users, keys and tokens.
     lock: Arc<Mutex<()>>,
+    throttle: Arc<LoginThrottle>,
 }
 
 impl AuthService {
@@ -411,6 +447,7 @@ impl AuthService {
             store,
             clock,
             ids,
+            throttle: Arc::new(LoginThrottle::new(config.limits.clone())),
             config,
             lock: Arc::new(Mutex::new(())),
         }
@@ -520,8 +557,39 @@ impl AuthService {
         credentials: Credentials,
         session: &str,
     ) -> AuthResult<Authenticated> {
+        self.authenticate_from(domain, credentials, session, None)
+            .await
+    }
+
+    /// [`AuthService::authenticate`] for a client at `address`: failed logins are counted per
+    /// username and per address, anonymous logins per address, and past the configured
+    /// [`LoginLimits`] attempts are refused until the window ends.
+    pub async fn authenticate_from(
+        &self,
+        domain: &DomainKey,
+        credentials: Credentials,
+        session: &str,
+        address: Option<IpAddr>,
+    ) -> AuthResult<Authenticated> {
         let record = self.domain(domain)?;
-        match credentials {
+        let now = self.clock.now_ms();
+        // Only names that could be a user's are counted (the rest fail at the address).
+        let username = match &credentials {
+            Credentials::Password { username, .. }
+                if ident::check(IdKind::User, username).is_ok() =>
+            {
+                Some(username.clone())
+            }
+            _ => None,
+        };
+        if let Err(t) = self
+            .throttle
+            .check(domain, username.as_deref(), address, now)
+        {
+            tracing::warn!(domain = %domain, ?address, user = username.as_deref().unwrap_or("-"), "login refused: too many failed attempts");
+            return Err(t.into());
+        }
+        let result = match credentials {
             Credentials::Password { username, password } => {
                 self.login_password(domain, username, password, session)
                     .await
@@ -531,11 +599,20 @@ impl AuthService {
                 if !record.anonymous_auth {
                     return Err(AuthError::AnonymousAuthDisabled);
                 }
+                if let Err(t) = self.throttle.anonymous(address, now) {
+                    tracing::warn!(domain = %domain, ?address, "anonymous login refused: too many from this address");
+                    return Err(t.into());
+                }
                 self.login_anonymous(domain, display_name.unwrap_or_default(), session)
                     .await
             }
             Credentials::Reconnect(token) => self.login_reconnect(domain, &token, session).await,
+        };
+        if let Err(AuthError::AuthenticationFailed) = &result {
+            self.throttle
+                .failed(domain, username.as_deref(), address, now);
         }
+        result
     }
 
     async fn login_password(

@@ -36,6 +36,8 @@ pub struct ModelServiceConfig {
     pub max_history: usize,
     /// How long a model with no sessions stays loaded.
     pub passivate_after: Duration,
+    /// Most operations one history request may ask for (0 = no limit).
+    pub max_history_range: u64,
 }
 
 impl Default for ModelServiceConfig {
@@ -45,6 +47,7 @@ impl Default for ModelServiceConfig {
             snapshot_every_ms: 600_000,
             max_history: 100_000,
             passivate_after: Duration::from_secs(10),
+            max_history_range: 100_000,
         }
     }
 }
@@ -715,6 +718,16 @@ impl ModelService {
         last: u64,
     ) -> ModelResult<Vec<OpRecord>> {
         let meta = self.meta(domain, id)?;
+        let max = self.inner.config.max_history_range;
+        let wanted = last
+            .min(meta.version)
+            .saturating_sub(first)
+            .saturating_add(1);
+        if max != 0 && last >= first && wanted > max {
+            return Err(ModelError::Invalid(format!(
+                "a history request may cover at most {max} operations; this one asks for {wanted}: ask in pages"
+            )));
+        }
         self.inner
             .store
             .ops(meta.number, first, last)

@@ -63,6 +63,8 @@ pub struct NetConfig {
     /// Messages waiting for a connection (model events and frames) before it is closed as too
     /// slow to keep up (1008).
     pub max_queued_messages: usize,
+    /// WebSocket connections open at once; further upgrades are answered 503 (0 = no limit).
+    pub max_connections: u64,
     /// Directory served as static files on non-WebSocket GET requests (e.g. a demo page).
     pub static_dir: Option<PathBuf>,
 }
@@ -76,6 +78,7 @@ impl Default for NetConfig {
             rate_limit_max_throttle_ms: 30_000,
             write_timeout_ms: 10_000,
             max_queued_messages: 100_000,
+            max_connections: 10_000,
             static_dir: None,
         }
     }
@@ -240,6 +243,15 @@ async fn realtime_or_static(
     let req = axum::extract::Request::from_parts(parts, body);
     match upgrade {
         Ok(ws) => {
+            let max = state.config.max_connections;
+            if max != 0 && state.metrics.connections_open.load(Ordering::Relaxed) >= max {
+                warn!(%remote, max, "connection refused: the server has its most connections open");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many connections; try again later",
+                )
+                    .into_response();
+            }
             let Some((namespace, domain)) = realtime_target(uri.path()) else {
                 return (
                     StatusCode::NOT_FOUND,
@@ -252,6 +264,7 @@ async fn realtime_or_static(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_string();
+            let client_ip = client_address(remote, &headers);
             let max = state.config.max_frame_bytes;
             // A small read buffer: the WebSocket codec keeps (and zero-fills) a buffer of this
             // size per connection; larger frames still work.
@@ -263,6 +276,7 @@ async fn realtime_or_static(
                         namespace,
                         domain,
                         remote: Some(remote),
+                        client_ip,
                         user_agent,
                     };
                     let span = info_span!("connection", %remote, ns = %info.namespace, domain = %info.domain);
@@ -284,6 +298,19 @@ async fn realtime_or_static(
             None => (StatusCode::NOT_FOUND, "not found").into_response(),
         },
     }
+}
+
+/// The client's address for per-address limits: a remote peer's own; for a loopback peer (a
+/// proxy on this host) the first `X-Forwarded-For` entry, or `None` when it forwards none.
+fn client_address(peer: SocketAddr, headers: &HeaderMap) -> Option<std::net::IpAddr> {
+    if !peer.ip().is_loopback() {
+        return Some(peer.ip());
+    }
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|first| first.trim().parse().ok())
 }
 
 /// A token bucket limiting a connection's incoming message rate.

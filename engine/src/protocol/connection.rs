@@ -4,7 +4,7 @@
 //! rules: those live in the services.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ use tracing::{debug, info, warn};
 
 use super::codec::{self, Body, Envelope, MessageClass};
 use super::convert::{self, timestamp};
+use super::limits::SessionLimits;
 use super::wire::proto::core as pc;
 use super::wire::proto::identity as pi;
 use super::wire::proto::model as pm;
@@ -75,8 +76,24 @@ pub struct ConnectionInfo {
     pub domain: String,
     /// Peer address.
     pub remote: Option<SocketAddr>,
+    /// The client's address as far as it is known, for per-address login limits: the peer's,
+    /// or for a loopback peer (a local proxy) the first `X-Forwarded-For` entry; `None` for a
+    /// local peer that forwards nothing, which is not limited per address.
+    pub client_ip: Option<IpAddr>,
     /// The User-Agent header.
     pub user_agent: String,
+}
+
+impl RegistryState {
+    fn release(&mut self, user: &SessionUser) {
+        let key = user_of(user);
+        if let Some(n) = self.per_user.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_user.remove(&key);
+            }
+        }
+    }
 }
 
 /// Protocol timing.
@@ -94,6 +111,8 @@ pub struct ProtocolConfig {
     /// connected, how long that session has to show a sign of life before it is taken for a
     /// dead connection (closed, and its operations counted as the reconnecting client's own).
     pub liveness_probe_timeout: Duration,
+    /// Per-user and per-connection limits.
+    pub limits: SessionLimits,
     /// Version reported in the handshake.
     pub server_version: String,
 }
@@ -106,6 +125,7 @@ impl Default for ProtocolConfig {
             pong_timeout: Duration::from_secs(10),
             client_request_timeout: Duration::from_secs(15),
             liveness_probe_timeout: Duration::from_secs(2),
+            limits: SessionLimits::default(),
             server_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -120,29 +140,43 @@ pub struct SessionUser {
     pub domain: DomainKey,
 }
 
-/// Sessions currently connected (for identity lookups and presence).
+/// Sessions currently connected (for identity lookups and presence), with a count per user so
+/// that availability and the per-user connection limit never scan every session.
 #[derive(Default)]
 pub struct SessionRegistry {
-    sessions: Mutex<HashMap<String, SessionUser>>,
+    state: Mutex<RegistryState>,
+}
+
+type UserKey = (DomainKey, UserType, String);
+
+#[derive(Default)]
+struct RegistryState {
+    sessions: HashMap<String, SessionUser>,
     /// Each connected session's connection, for liveness probes.
-    connections: Mutex<HashMap<String, mpsc::UnboundedSender<Internal>>>,
+    connections: HashMap<String, mpsc::UnboundedSender<Internal>>,
+    per_user: HashMap<UserKey, usize>,
+}
+
+fn user_of(u: &SessionUser) -> UserKey {
+    (u.domain.clone(), u.user.user_type, u.user.username.clone())
 }
 
 impl SessionRegistry {
     fn insert(&self, session: &str, user: SessionUser, conn: mpsc::UnboundedSender<Internal>) {
-        if let Ok(mut s) = self.sessions.lock() {
-            s.insert(session.to_string(), user);
-        }
-        if let Ok(mut c) = self.connections.lock() {
-            c.insert(session.to_string(), conn);
+        if let Ok(mut s) = self.state.lock() {
+            *s.per_user.entry(user_of(&user)).or_insert(0) += 1;
+            if let Some(old) = s.sessions.insert(session.to_string(), user) {
+                s.release(&old);
+            }
+            s.connections.insert(session.to_string(), conn);
         }
     }
     fn remove(&self, session: &str) {
-        if let Ok(mut s) = self.sessions.lock() {
-            s.remove(session);
-        }
-        if let Ok(mut c) = self.connections.lock() {
-            c.remove(session);
+        if let Ok(mut s) = self.state.lock() {
+            if let Some(old) = s.sessions.remove(session) {
+                s.release(&old);
+            }
+            s.connections.remove(session);
         }
     }
     /// Whether `session` is still connected and answering: asks its connection for a sign of
@@ -150,10 +184,10 @@ impl SessionRegistry {
     /// stays silent is closed, since its network is gone. False for unknown sessions.
     async fn is_alive(&self, session: &str, timeout: Duration) -> bool {
         let Some(conn) = self
-            .connections
+            .state
             .lock()
             .ok()
-            .and_then(|c| c.get(session).cloned())
+            .and_then(|s| s.connections.get(session).cloned())
         else {
             return false;
         };
@@ -174,24 +208,23 @@ impl SessionRegistry {
     }
     /// The user of a connected session.
     pub fn get(&self, session: &str) -> Option<SessionUser> {
-        self.sessions.lock().ok()?.get(session).cloned()
+        self.state.lock().ok()?.sessions.get(session).cloned()
     }
     /// True while the user has at least one connected session in the domain.
     pub fn is_available(&self, domain: &DomainKey, user_type: UserType, username: &str) -> bool {
-        self.sessions
+        self.count_for(domain, user_type, username) > 0
+    }
+    /// How many sessions the user has connected in the domain.
+    pub fn count_for(&self, domain: &DomainKey, user_type: UserType, username: &str) -> usize {
+        let key = (domain.clone(), user_type, username.to_string());
+        self.state
             .lock()
-            .map(|s| {
-                s.values().any(|u| {
-                    &u.domain == domain
-                        && u.user.user_type == user_type
-                        && u.user.username == username
-                })
-            })
-            .unwrap_or(false)
+            .map(|s| s.per_user.get(&key).copied().unwrap_or(0))
+            .unwrap_or(0)
     }
     /// Number of connected sessions.
     pub fn len(&self) -> usize {
-        self.sessions.lock().map(|s| s.len()).unwrap_or(0)
+        self.state.lock().map(|s| s.sessions.len()).unwrap_or(0)
     }
     /// True when nobody is connected.
     pub fn is_empty(&self) -> bool {
@@ -328,6 +361,8 @@ struct Resource {
     resyncing: bool,
     sessions: Vec<String>,
     references: Vec<SharedReference>,
+    /// This session's own references on the model (value id, key), for the limit.
+    own_references: HashSet<(String, String)>,
     /// For a resync whose replay reached the client's own committed operations: those and
     /// everything after them, sent once the client has caught up to the version before them
     /// and re-sent its unacknowledged operations (see [`Conn::release_held`]).
@@ -727,11 +762,26 @@ impl Conn {
         match self
             .services
             .auth
-            .authenticate(&domain, credentials, &session)
+            .authenticate_from(&domain, credentials, &session, self.info.client_ip)
             .await
         {
             Ok(a) => {
                 let user = a.user;
+                let limit = self.services.config.limits.max_connections_per_user;
+                let open =
+                    self.services
+                        .sessions
+                        .count_for(&domain, user.user_type, &user.username);
+                if SessionLimits::full(limit, open) {
+                    warn!(user = %user.username, open, "login refused: too many connections for one user");
+                    self.fail_connect(
+                        request_id,
+                        "too_many_connections",
+                        &format!("this user already has {open} connections (at most {limit})"),
+                        false,
+                    );
+                    return;
+                }
                 let info = SessionInfo {
                     session: session.clone(),
                     user: user_key(user.user_type, &user.username),
@@ -1080,6 +1130,17 @@ impl Conn {
             );
             return;
         }
+        let limit = self.services.config.limits.max_models_per_connection;
+        if SessionLimits::full(limit, self.resources.len() + self.opening.len()) {
+            self.reply(
+                id,
+                error_body(
+                    "too_many_open_models",
+                    format!("this connection has {limit} models open, the most it may"),
+                ),
+            );
+            return;
+        }
         self.opening.insert(model.clone(), Vec::new());
         let services = self.services.clone();
         let domain = self.domain();
@@ -1158,6 +1219,17 @@ impl Conn {
             self.reply(
                 id,
                 error_body("model_already_open", "the model is already open"),
+            );
+            return;
+        }
+        let limit = self.services.config.limits.max_models_per_connection;
+        if SessionLimits::full(limit, self.resources.len() + self.opening.len()) {
+            self.reply(
+                id,
+                error_body(
+                    "too_many_open_models",
+                    format!("this connection has {limit} models open, the most it may"),
+                ),
             );
             return;
         }
@@ -1357,6 +1429,7 @@ impl Conn {
                         resyncing: resync,
                         sessions,
                         references: opened.references,
+                        own_references: HashSet::new(),
                         held,
                     },
                 );
@@ -1598,8 +1671,31 @@ impl Conn {
         version: i64,
         change: ReferenceChange,
     ) {
-        let Some(res) = self.resources.get(&resource) else {
+        let limit = self.services.config.limits.max_references_per_model;
+        let Some(res) = self.resources.get_mut(&resource) else {
             self.unknown_resource(resource);
+            return;
+        };
+        let slot = (value_id.clone().unwrap_or_default(), key.clone());
+        match change {
+            ReferenceChange::Shared(_) | ReferenceChange::Set(_) => {
+                if !res.own_references.contains(&slot) {
+                    if SessionLimits::full(limit, res.own_references.len()) {
+                        self.send(codec::normal(error_body(
+                            "too_many_references",
+                            format!("at most {limit} references per model and session"),
+                        )));
+                        return;
+                    }
+                    res.own_references.insert(slot);
+                }
+            }
+            ReferenceChange::Unshared => {
+                res.own_references.remove(&slot);
+            }
+            ReferenceChange::Cleared => {}
+        }
+        let Some(res) = self.resources.get(&resource) else {
             return;
         };
         // A present but empty valueId means a model-level reference.

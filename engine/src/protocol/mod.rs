@@ -7,4 +7,5 @@
 pub mod codec;
 pub mod connection;
 pub mod convert;
+pub mod limits;
 pub mod wire;

@@ -1,0 +1,37 @@
+//! Per-session resource limits a connection enforces (the `limits` section of the engine
+//! configuration). Each is answered with the protocol's error, never a silent drop; 0 turns a
+//! limit off. `docs/limits.md` lists them with every other limit.
+
+use serde::{Deserialize, Serialize};
+
+/// Limits on what one user or connection may hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionLimits {
+    /// Connections one user may have open in one domain at once; the next login is refused
+    /// with `too_many_connections`.
+    pub max_connections_per_user: usize,
+    /// Models one connection may have open (or opening) at once; the next open is refused
+    /// with `too_many_open_models`.
+    pub max_models_per_connection: usize,
+    /// References one session may share or set on one model; the next new key is refused
+    /// with an unsolicited `too_many_references` error and not shared.
+    pub max_references_per_model: usize,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        SessionLimits {
+            max_connections_per_user: 100,
+            max_models_per_connection: 1000,
+            max_references_per_model: 64,
+        }
+    }
+}
+
+impl SessionLimits {
+    /// True when `count` things already held leave no room for one more under `limit`.
+    pub(crate) fn full(limit: usize, count: usize) -> bool {
+        limit != 0 && count >= limit
+    }
+}
