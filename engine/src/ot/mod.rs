@@ -3,14 +3,20 @@
 
 mod document;
 mod error;
+mod jsstring;
 pub mod json;
+mod json_text;
 mod operation;
 mod reference;
+mod text;
 mod transform;
 mod value;
 
 pub use document::{Document, PathSegment};
 pub use error::{ApplyError, TransformError};
+pub use jsstring::{
+    code_points, is_high_surrogate, is_low_surrogate, write_wtf8, CodePoint, JsString, Wtf8Error,
+};
 pub use operation::{AppliedOp, AppliedOperation, DiscreteOp, OpKind, OpType, Operation, Undo};
 pub use reference::{transform_reference, update_reference_on_apply, ReferenceValues};
 pub use transform::{
