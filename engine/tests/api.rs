@@ -172,12 +172,6 @@ async fn host_changes_apply_and_bad_ones_leave_state_intact() {
     for bad in [
         Change::Splice {
             path: path(&["text"]),
-            index: 2,
-            delete: 0,
-            insert: "x".into(),
-        }, // inside the pair
-        Change::Splice {
-            path: path(&["text"]),
             index: 9,
             delete: 0,
             insert: "x".into(),
