@@ -189,7 +189,7 @@ test("lone surrogates from real browser clients converge and survive a restart",
     assert.deepEqual(await quiet("the insertions everywhere"), afterInsert);
 
     // 4. Random code-unit edits by three pages at once.
-    await Promise.all([randomEdits(a, 11, 60), randomEdits(b, 22, 60), randomEdits(c, 33, 60)]);
+    await Promise.all([randomEdits(a, 11, 150), randomEdits(b, 22, 150), randomEdits(c, 33, 150)]);
     const final = await quiet("quiescence after random edits");
     assert.ok(final.some((u) => u >= 0xd800 && u < 0xe000), "the text still holds surrogates");
     assert.deepEqual(await freshRead(), final, "a fresh reader sees the replicas' text");
