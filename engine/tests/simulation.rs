@@ -9,8 +9,7 @@ use serde_json::json;
 use tandem::api::{Engine, EngineConfig};
 use tandem::model::{ModelEvent, SessionInfo, SessionModel};
 use tandem::ot::{
-    transform, Data, DiscreteOp, Document, JsString, OpKind, Operation, Value, ValueId,
-    ValueKind,
+    transform, Data, DiscreteOp, Document, JsString, OpKind, Operation, Value, ValueId, ValueKind,
 };
 use tokio::sync::mpsc;
 

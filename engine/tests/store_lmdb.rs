@@ -154,7 +154,9 @@ fn every_data(p: &str) -> Value {
         JsString::from_units(vec![0x6B, 0xDC00]),
         v(
             &format!("{p}:ls"),
-            Data::String(JsString::from_units(vec![0xD83D, 0x61, 0xDE01, 0xDE00, 0xD83D])),
+            Data::String(JsString::from_units(vec![
+                0xD83D, 0x61, 0xDE01, 0xDE00, 0xD83D,
+            ])),
         ),
     );
     root.insert("i".into(), v(&format!("{p}:3"), Data::Number(-42.0)));
@@ -166,10 +168,7 @@ fn every_data(p: &str) -> Value {
     root.insert("t".into(), v(&format!("{p}:4"), Data::Boolean(true)));
     root.insert("f".into(), v(&format!("{p}:f"), Data::Boolean(false)));
     root.insert("d".into(), v(&format!("{p}:5"), Data::Date(-1)));
-    root.insert(
-        "nul\u{0}key 😀".into(),
-        v(&format!("{p}:8"), Data::Null),
-    );
+    root.insert("nul\u{0}key 😀".into(), v(&format!("{p}:8"), Data::Null));
     root.insert(
         "a".into(),
         v(
@@ -907,7 +906,10 @@ fn arb_value() -> impl Strategy<Value = Value> {
             prop_oneof![
                 (arb_id(), prop::collection::vec(inner.clone(), 0..5))
                     .prop_map(|(id, items)| Value::new(id, Data::Array(items))),
-                (arb_id(), prop::collection::btree_map(arb_text(4), inner, 0..5))
+                (
+                    arb_id(),
+                    prop::collection::btree_map(arb_text(4), inner, 0..5)
+                )
                     .prop_map(|(id, map)| Value::new(id, Data::Object(map))),
             ]
         })
@@ -933,8 +935,10 @@ fn arb_kind() -> impl Strategy<Value = OpKind> {
             .prop_map(|(index, value)| OpKind::ArrayReplace { index, value }),
         (any::<i64>(), any::<i64>()).prop_map(|(from, to)| OpKind::ArrayMove { from, to }),
         prop::collection::vec(arb_value(), 0..4).prop_map(|values| OpKind::ArraySet { values }),
-        (arb_text(4), arb_value()).prop_map(|(key, value)| OpKind::ObjectAddProperty { key, value }),
-        (arb_text(4), arb_value()).prop_map(|(key, value)| OpKind::ObjectSetProperty { key, value }),
+        (arb_text(4), arb_value())
+            .prop_map(|(key, value)| OpKind::ObjectAddProperty { key, value }),
+        (arb_text(4), arb_value())
+            .prop_map(|(key, value)| OpKind::ObjectSetProperty { key, value }),
         arb_text(4).prop_map(|key| OpKind::ObjectRemoveProperty { key }),
         arb_map().prop_map(|values| OpKind::ObjectSet { values }),
         arb_number().prop_map(|delta| OpKind::NumberAdd { delta }),

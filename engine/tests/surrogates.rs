@@ -34,7 +34,10 @@ async fn lone_surrogates_survive_facade_json_history_and_restart() {
             .create_model_json("notes", Some("n1"), &data)
             .await
             .expect("model");
-        assert_eq!(m.json_text().await.expect("json"), r#"{"k\udc00":"\ud83d","t":"a😀b"}"#);
+        assert_eq!(
+            m.json_text().await.expect("json"),
+            r#"{"k\udc00":"\ud83d","t":"a😀b"}"#
+        );
 
         // 😀 -> 😁 as a textarea diff makes it: one code unit replaced by a lone low surrogate.
         let diff = changes_from_str(
@@ -42,7 +45,10 @@ async fn lone_surrogates_survive_facade_json_history_and_restart() {
         )
         .expect("change");
         m.apply(diff).await.expect("splice inside a pair");
-        assert_eq!(m.json_text().await.expect("json"), r#"{"k\udc00":"\ud83d","t":"a😁b"}"#);
+        assert_eq!(
+            m.json_text().await.expect("json"),
+            r#"{"k\udc00":"\ud83d","t":"a😁b"}"#
+        );
         // Remove the high half, then insert between what is left and its neighbour.
         m.apply(vec![Change::Splice {
             path: path(&["t"]),
@@ -76,8 +82,14 @@ async fn lone_surrogates_survive_facade_json_history_and_restart() {
         // The serde_json view is lossy by necessity.
         assert_eq!(m.json().await.expect("json")["t"], "a\u{FFFD}x\u{FFFD}b");
         // History plays back exactly.
-        assert_eq!(m.json_text_at(2).expect("v2"), r#"{"k\udc00":"\ud83d","t":"a😁b"}"#);
-        assert_eq!(m.json_text_at(3).expect("v3"), r#"{"k\udc00":"\ud83d","t":"a\ude01b"}"#);
+        assert_eq!(
+            m.json_text_at(2).expect("v2"),
+            r#"{"k\udc00":"\ud83d","t":"a😁b"}"#
+        );
+        assert_eq!(
+            m.json_text_at(3).expect("v3"),
+            r#"{"k\udc00":"\ud83d","t":"a\ude01b"}"#
+        );
         engine.shutdown().await;
         text
     };
@@ -188,7 +200,12 @@ mod wire {
 
     #[test]
     fn malformed_text_is_refused_cleanly() {
-        for bad in [&[0x80][..], &[0xC0, 0xAF], &[0xED, 0xA0], &[0xF5, 0x80, 0x80, 0x80]] {
+        for bad in [
+            &[0x80][..],
+            &[0xC0, 0xAF],
+            &[0xED, 0xA0],
+            &[0xF5, 0x80, 0x80, 0x80],
+        ] {
             let wire = pm::OperationData {
                 operation: Some(pm::operation_data::Operation::DiscreteOperation(
                     pm::DiscreteOperationData {

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use tandem::ot::{
-    transform, transform_in_place, Data, DiscreteOp, Document, JsString, OpKind, OpType,
-    Operation, Value, ValueId,
+    transform, transform_in_place, Data, DiscreteOp, Document, JsString, OpKind, OpType, Operation,
+    Value, ValueId,
 };
 
 /// A small deterministic random source (xorshift), seeded by proptest.
@@ -121,10 +121,7 @@ fn random_doc(rng: &mut Rng) -> Document {
         BOOLEAN.into(),
         Value::new(BOOLEAN, Data::Boolean(rng.chance(50))),
     );
-    root.insert(
-        DATE.into(),
-        Value::new(DATE, Data::Date(1_600_000_000_000)),
-    );
+    root.insert(DATE.into(), Value::new(DATE, Data::Date(1_600_000_000_000)));
     Document::new(Value::new("root", Data::Object(root))).expect("valid document")
 }
 
@@ -494,11 +491,15 @@ fn splices_inside_surrogate_pairs_apply_and_converge() {
     d.apply(splice(1, 1, &[])).expect("removes a high half");
     assert_eq!(text(&d).units(), &[0x61, 0xDE00, 0x62]);
     let mut d = doc();
-    d.apply(splice(2, 0, &[0x78])).expect("inserts between halves");
+    d.apply(splice(2, 0, &[0x78]))
+        .expect("inserts between halves");
     assert_eq!(text(&d).units(), &[0x61, 0xD83D, 0x78, 0xDE00, 0x62]);
     // Concurrent: the diff against a removal of the other half, both ways round (the server
     // side in the form the engine records, without true splices).
-    for (s, c) in [(splice(1, 1, &[]), diff.clone()), (diff.clone(), splice(1, 1, &[]))] {
+    for (s, c) in [
+        (splice(1, 1, &[]), diff.clone()),
+        (diff.clone(), splice(1, 1, &[])),
+    ] {
         let s = s.without_true_splices();
         let (s2, c2) = transform(&s, &c).expect("transforms");
         let mut left = doc();

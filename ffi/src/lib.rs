@@ -14,8 +14,8 @@ use std::thread::JoinHandle;
 
 use serde_json::Value as Json;
 use tandem::api::{
-    changes_from_str, event_to_json_text, parse_json, value_to_json_text, DomainSettings, Engine, EngineConfig, Error,
-    ErrorCode, EventFilter, HostedEngine, JwtKeyRecord, NewUser,
+    changes_from_str, event_to_json_text, parse_json, value_to_json_text, DomainSettings, Engine,
+    EngineConfig, Error, ErrorCode, EventFilter, HostedEngine, JwtKeyRecord, NewUser,
 };
 use tandem::store::DomainKey;
 
@@ -705,8 +705,7 @@ pub unsafe extern "C" fn tandem_subscribe(
                     });
                     match next {
                         Some(Some(event)) => {
-                            let text =
-                                CString::new(event_to_json_text(&event)).unwrap_or_default();
+                            let text = CString::new(event_to_json_text(&event)).unwrap_or_default();
                             let _ = catch_unwind(AssertUnwindSafe(|| cb(text.as_ptr(), data.0)));
                         }
                         Some(None) => break,

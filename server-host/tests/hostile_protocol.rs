@@ -181,7 +181,10 @@ fn text(r: &mut Rng) -> JsString {
         match r.below(9) {
             7 => out.push_units(&[0xD83D]),
             8 => out.push_units(&[0xDE01]),
-            _ => out.push_str(*r.pick(&["a", "é", "😀", "z", " ", "\u{0}", "🎉x"])),
+            _ => {
+                let piece: &&str = r.pick(&["a", "é", "😀", "z", " ", "\u{0}", "🎉x"]);
+                out.push_str(piece);
+            }
         }
     }
     out

@@ -7,11 +7,10 @@ use std::sync::Mutex;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
-use serde_json::Value as Json;
 use tandem::api::{
-    changes_from_json_value, event_to_json_text, parse_json, value_to_json_text, JsonValue, DomainSettings, Engine as CoreEngine,
-    EngineConfig, Error, ErrorCode, EventFilter, EventSubscription, HostedEngine, JwtKeyRecord,
-    NewUser,
+    changes_from_json_value, event_to_json_text, parse_json, value_to_json_text, DomainSettings,
+    Engine as CoreEngine, EngineConfig, Error, ErrorCode, EventFilter, EventSubscription,
+    HostedEngine, JsonValue, JwtKeyRecord, NewUser,
 };
 use tandem::store::DomainKey;
 

@@ -6,10 +6,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value as Json;
 use tandem::api::{
-    changes_from_json_value, event_to_json_text, parse_json, value_to_json_text, JsonValue, DomainSettings, Engine as CoreEngine,
-    EngineConfig, Error, ErrorCode, EventFilter, HostedEngine, JwtKeyRecord, NewUser,
+    changes_from_json_value, event_to_json_text, parse_json, value_to_json_text, DomainSettings,
+    Engine as CoreEngine, EngineConfig, Error, ErrorCode, EventFilter, HostedEngine, JsonValue,
+    JwtKeyRecord, NewUser,
 };
 use tandem::store::DomainKey;
 

@@ -213,7 +213,10 @@ mod surrogate_tests {
         .unwrap();
         match &c[0] {
             Change::Splice { path, insert, .. } => {
-                assert_eq!(path, &[PathSegment::Key(JsString::from_units(vec![0x74, 0xD800]))]);
+                assert_eq!(
+                    path,
+                    &[PathSegment::Key(JsString::from_units(vec![0x74, 0xD800]))]
+                );
                 assert_eq!(insert.units(), &[0xDE01]);
             }
             other => panic!("{other:?}"),

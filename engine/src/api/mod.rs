@@ -59,9 +59,7 @@ pub const HOST_USER: &str = "tandem-host";
 
 /// Builds a path from property names (use [`PathSegment::Index`] for array positions).
 pub fn path(keys: &[&str]) -> Vec<PathSegment> {
-    keys.iter()
-        .map(|k| PathSegment::Key((*k).into()))
-        .collect()
+    keys.iter().map(|k| PathSegment::Key((*k).into())).collect()
 }
 
 /// Parses a path given as JSON: an array of strings (properties) and non-negative integers

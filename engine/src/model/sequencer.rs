@@ -18,8 +18,8 @@ use super::{
 };
 use crate::ot::json::{root_from_json_value, value_from_json_value, IdGenerator, JsonValue};
 use crate::ot::{
-    update_reference_on_apply, Data, DiscreteOp, Document, JsString, OpKind, Operation, PathSegment,
-    ReferenceValues, ValueId, ValueKind,
+    update_reference_on_apply, Data, DiscreteOp, Document, JsString, OpKind, Operation,
+    PathSegment, ReferenceValues, ValueId, ValueKind,
 };
 use crate::sources::Clock;
 use crate::store::{DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreResult, WriteOp};

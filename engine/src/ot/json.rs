@@ -19,8 +19,8 @@ use thiserror::Error;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::jsstring::JsString;
 pub use super::json_text::{parse, JsonValue, ParseError, MAX_PARSE_DEPTH};
+use super::jsstring::JsString;
 use super::value::{Data, Value, ValueId};
 
 /// Why a JSON document could not become model data.
@@ -105,14 +105,17 @@ pub fn value_from_json_value(json: &JsonValue, ids: &mut IdGenerator) -> Result<
 /// Like [`root_from_json`], from JSON whose strings may hold unpaired surrogates.
 pub fn root_from_json_value(json: &JsonValue, ids: &mut IdGenerator) -> Result<Value, JsonError> {
     match json {
-        JsonValue::Object(map) if date_from_json(map)?.is_none() => value_from_json_value(json, ids),
+        JsonValue::Object(map) if date_from_json(map)?.is_none() => {
+            value_from_json_value(json, ids)
+        }
         _ => Err(JsonError::RootNotObject),
     }
 }
 
 fn date_from_json(map: &BTreeMap<JsString, JsonValue>) -> Result<Option<i64>, JsonError> {
     let field = |k: &str| map.get(&JsString::from(k));
-    let is_date = |k: &str| field(k).and_then(JsonValue::as_js_string) == Some(&JsString::from("date"));
+    let is_date =
+        |k: &str| field(k).and_then(JsonValue::as_js_string) == Some(&JsString::from("date"));
     let millis = |v: &JsonValue| match v {
         JsonValue::Number(n) => Ok(Some(*n as i64)),
         other => Err(JsonError::InvalidDate(other.to_json_string())),

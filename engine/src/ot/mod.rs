@@ -3,9 +3,9 @@
 
 mod document;
 mod error;
-mod jsstring;
 pub mod json;
 mod json_text;
+mod jsstring;
 mod operation;
 mod reference;
 mod text;

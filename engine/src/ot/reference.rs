@@ -1,7 +1,7 @@
 //! References (shared cursors and selections) and how operations move them.
 
-use super::operation::{insert_len, AppliedOperation, OpKind, Operation};
 use super::jsstring::JsString;
+use super::operation::{insert_len, AppliedOperation, OpKind, Operation};
 use super::value::ValueId;
 
 /// The values of a reference: where a participant's cursor, selection or focus is.

@@ -162,12 +162,25 @@ mod tests {
             let len = model.len();
             let index = (lcg(&mut seed) as usize) % (len + 1);
             let delete = ((lcg(&mut seed) as usize) % 300).min(len - index);
-            let n = if round % 50 == 0 { 5000 } else { (lcg(&mut seed) % 40) as usize };
+            let n = if round % 50 == 0 {
+                5000
+            } else {
+                (lcg(&mut seed) % 40) as usize
+            };
             let insert: Vec<u16> = (0..n).map(|_| lcg(&mut seed) as u16).collect();
-            let expected: Vec<u16> = model.splice(index..index + delete, insert.clone()).collect();
-            assert_eq!(text.splice(index, delete, &insert), expected, "round {round}");
+            let expected: Vec<u16> = model
+                .splice(index..index + delete, insert.clone())
+                .collect();
+            assert_eq!(
+                text.splice(index, delete, &insert),
+                expected,
+                "round {round}"
+            );
             assert_eq!(text.len(), model.len());
-            assert!(text.chunks.iter().all(|c| !c.is_empty() && c.len() <= MAX_CHUNK));
+            assert!(text
+                .chunks
+                .iter()
+                .all(|c| !c.is_empty() && c.len() <= MAX_CHUNK));
         }
         assert_eq!(text.to_js_string().units(), &model[..]);
     }

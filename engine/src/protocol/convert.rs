@@ -240,9 +240,7 @@ pub fn discrete_from_wire(d: &pm::DiscreteOperationData) -> Result<DiscreteOp> {
         W::ObjectRemovePropertyOperation(o) => (
             &o.id,
             o.no_op,
-            OpKind::ObjectRemoveProperty {
-                key: text(&o.key)?,
-            },
+            OpKind::ObjectRemoveProperty { key: text(&o.key)? },
         ),
         W::ObjectSetOperation(o) => {
             let values = entries_from_wire(&o.values)?;
@@ -588,9 +586,9 @@ pub fn references_from_wire(r: &pm::ReferenceValues) -> Result<ReferenceValues> 
                     .map(|r| (r.start_index as i64, r.end_index as i64))
                     .collect(),
             ),
-            W::Properties(l) => ReferenceValues::Property(
-                l.values.iter().map(|k| text(k)).collect::<Result<_>>()?,
-            ),
+            W::Properties(l) => {
+                ReferenceValues::Property(l.values.iter().map(|k| text(k)).collect::<Result<_>>()?)
+            }
             W::Elements(l) => ReferenceValues::Element(l.values.iter().map(ValueId::new).collect()),
         },
     )

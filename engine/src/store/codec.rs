@@ -447,13 +447,7 @@ fn unflatten(nodes: Vec<PNode>) -> StoreResult<Vec<(JsString, Value)>> {
                 ))
             }
             Some(PData::Object(n)) if n > 0 => {
-                push_frame(
-                    &mut stack,
-                    key,
-                    id,
-                    Container::Object(BTreeMap::new()),
-                    n,
-                )?;
+                push_frame(&mut stack, key, id, Container::Object(BTreeMap::new()), n)?;
                 continue;
             }
             Some(PData::Array(n)) if n > 0 => {
