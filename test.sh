@@ -41,7 +41,7 @@ else
   exit 1
 fi
 
-echo "== browser demo in two headless Chromium tabs"
+echo "== browser demo in two headless Chromium tabs; lone surrogates from browser clients"
 tests/demo/run.sh
 
 echo "all tests passed"

@@ -13,7 +13,7 @@ fn splice(index: i64, delete: i64, insert: &str) -> Operation {
         OpKind::StringSplice {
             index,
             delete_count: delete,
-            insert: insert.to_string(),
+            insert: insert.into(),
         },
     ))
 }
@@ -21,8 +21,8 @@ fn splice(index: i64, delete: i64, insert: &str) -> Operation {
 fn doc_with_text(len: usize) -> Document {
     let mut root = BTreeMap::new();
     root.insert(
-        "text".to_string(),
-        Value::new("t", Data::String("x".repeat(len))),
+        "text".into(),
+        Value::new("t", Data::String("x".repeat(len).into())),
     );
     Document::new(Value::new("root", Data::Object(root))).expect("doc")
 }

@@ -53,7 +53,7 @@ static GLOBAL: Counting = Counting;
 
 struct Trace {
     name: String,
-    patches: Vec<(i64, i64, String)>,
+    patches: Vec<(i64, i64, tandem::ot::JsString)>,
     end: String,
 }
 
@@ -78,7 +78,7 @@ fn load_trace(name: &str) -> Option<Trace> {
             patches.push((
                 p.first()?.as_i64()?,
                 p.get(1)?.as_i64()?,
-                p.get(2)?.as_str()?.to_string(),
+                p.get(2)?.as_str()?.into(),
             ));
         }
     }
@@ -116,7 +116,7 @@ async fn replay(engine: &Engine, id: &str, trace: &Trace, repeat: usize, window:
         .await
         .expect("open");
     let text_id: ValueId = match &opened.data.data.data {
-        tandem::ot::Data::Object(m) => m["text"].id.clone(),
+        tandem::ot::Data::Object(m) => m[&tandem::ot::JsString::from("text")].id.clone(),
         _ => unreachable!(),
     };
     let total = trace.patches.len() * repeat;

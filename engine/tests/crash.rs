@@ -59,7 +59,7 @@ fn crash_child_editor() {
                     .expect("open");
                 let mut doc = Document::new(opened.data.data.clone()).expect("doc");
                 let text_id = match &opened.data.data.data {
-                    Data::Object(m) => m["text"].id.clone(),
+                    Data::Object(m) => m[&tandem::ot::JsString::from("text")].id.clone(),
                     _ => unreachable!(),
                 };
                 let mut context = opened.data.version;
@@ -74,7 +74,7 @@ fn crash_child_editor() {
                         rng ^= rng >> 7;
                         rng ^= rng << 17;
                         // Insert at a random token boundary so tokens stay whole.
-                        let current = doc.string(&text_id).unwrap_or_default();
+                        let current = doc.string(&text_id).unwrap_or_default().to_string_lossy();
                         let mut bounds = vec![0usize];
                         bounds.extend(current.match_indices('>').map(|(i, _)| i + 1));
                         let index = bounds[(rng % bounds.len() as u64) as usize];
@@ -83,7 +83,7 @@ fn crash_child_editor() {
                             OpKind::StringSplice {
                                 index: index as i64,
                                 delete_count: 0,
-                                insert: format!("<{session}.{seq}>"),
+                                insert: format!("<{session}.{seq}>").into(),
                             },
                         ));
                         doc.apply(op.clone()).expect("local apply");

@@ -35,10 +35,10 @@ fn parse_op(op: &Json) -> DiscreteOp {
         "StringSplice" => OpKind::StringSplice {
             index: int(op, "index"),
             delete_count: int(op, "deleteCount"),
-            insert: op["insertValue"].as_str().expect("insertValue").to_string(),
+            insert: op["insertValue"].as_str().expect("insertValue").into(),
         },
         "StringSet" => OpKind::StringSet {
-            value: op["value"].as_str().expect("value").to_string(),
+            value: op["value"].as_str().expect("value").into(),
         },
         "ArrayInsert" => OpKind::ArrayInsert {
             index: int(op, "index"),
@@ -64,22 +64,22 @@ fn parse_op(op: &Json) -> DiscreteOp {
                 .collect(),
         },
         "ObjectAddProperty" => OpKind::ObjectAddProperty {
-            key: op["prop"].as_str().expect("prop").to_string(),
+            key: op["prop"].as_str().expect("prop").into(),
             value: val(&op["value"]),
         },
         "ObjectSetProperty" => OpKind::ObjectSetProperty {
-            key: op["prop"].as_str().expect("prop").to_string(),
+            key: op["prop"].as_str().expect("prop").into(),
             value: val(&op["value"]),
         },
         "ObjectRemoveProperty" => OpKind::ObjectRemoveProperty {
-            key: op["prop"].as_str().expect("prop").to_string(),
+            key: op["prop"].as_str().expect("prop").into(),
         },
         "ObjectSet" => OpKind::ObjectSet {
             values: op["value"]
                 .as_object()
                 .expect("object value")
                 .iter()
-                .map(|(k, v)| (k.clone(), val(v)))
+                .map(|(k, v)| (k.as_str().into(), val(v)))
                 .collect::<BTreeMap<_, _>>(),
         },
         "NumberAdd" | "NumberDelta" => OpKind::NumberAdd {

@@ -44,7 +44,7 @@ async fn ack(rx: &mut UnboundedReceiver<ModelEvent>) -> (u64, u64) {
 
 fn text_id(opened: &OpenedModel) -> ValueId {
     match &opened.data.data.data {
-        Data::Object(map) => map["t"].id.clone(),
+        Data::Object(map) => map[&tandem::ot::JsString::from("t")].id.clone(),
         other => panic!("unexpected root {other:?}"),
     }
 }

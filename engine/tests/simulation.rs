@@ -9,7 +9,7 @@ use serde_json::json;
 use tandem::api::{Engine, EngineConfig};
 use tandem::model::{ModelEvent, SessionInfo, SessionModel};
 use tandem::ot::{
-    transform, Data, DiscreteOp, Document, OpKind, Operation, Value, ValueId, ValueKind,
+    transform, Data, DiscreteOp, Document, JsString, OpKind, Operation, Value, ValueId, ValueKind,
 };
 use tokio::sync::mpsc;
 
@@ -36,7 +36,18 @@ impl Rng {
     }
 }
 
-const ALPHABET: [&str; 7] = ["a", "b", "c", "é", "😀", "x", " "];
+/// Text pieces as UTF-16 code units: letters, a pair, and lone surrogate halves.
+const ALPHABET: [&[u16]; 9] = [
+    &[0x61],
+    &[0x62],
+    &[0x63],
+    &[0xE9],
+    &[0xD83D, 0xDE00],
+    &[0xD83D],
+    &[0xDE01],
+    &[0x78],
+    &[0x20],
+];
 
 /// One simulated client, following the JavaScript client's concurrency control.
 struct Site {
@@ -81,7 +92,7 @@ impl Site {
                 let mut m = BTreeMap::new();
                 for k in ["p", "q"] {
                     if rng.chance(60) {
-                        m.insert(k.to_string(), self.scalar(rng));
+                        m.insert(k.into(), self.scalar(rng));
                     }
                 }
                 Value::new(id, Data::Object(m))
@@ -107,7 +118,7 @@ impl Site {
                     let start = rng.below(b.len());
                     let end = start + rng.below((b.len() - start).min(4));
                     let insert = if rng.chance(30) {
-                        String::new()
+                        JsString::new()
                     } else {
                         text(rng, 3)
                     };
@@ -152,7 +163,7 @@ impl Site {
                 let root = &target == doc.root_id();
                 match rng.below(8) {
                     0..=2 if !absent.is_empty() => OpKind::ObjectAddProperty {
-                        key: absent[rng.below(absent.len())].to_string(),
+                        key: absent[rng.below(absent.len())].into(),
                         value: self.value(rng),
                     },
                     3 | 4 if !keys.is_empty() && !root => OpKind::ObjectSetProperty {
@@ -164,7 +175,7 @@ impl Site {
                     },
                     6 if !root && rng.chance(30) => {
                         let mut m = BTreeMap::new();
-                        m.insert("k1".to_string(), self.scalar(rng));
+                        m.insert("k1".into(), self.scalar(rng));
                         OpKind::ObjectSet { values: m }
                     }
                     _ => return None,
@@ -271,20 +282,17 @@ impl Site {
     }
 }
 
-fn text(rng: &mut Rng, max: usize) -> String {
-    (0..1 + rng.below(max))
-        .map(|_| ALPHABET[rng.below(ALPHABET.len())])
-        .collect()
-}
-
-fn boundaries(s: &str) -> Vec<i64> {
-    let mut out = vec![0];
-    let mut pos = 0;
-    for c in s.chars() {
-        pos += c.len_utf16() as i64;
-        out.push(pos);
+fn text(rng: &mut Rng, max: usize) -> JsString {
+    let mut out = JsString::new();
+    for _ in 0..1 + rng.below(max) {
+        out.push_units(ALPHABET[rng.below(ALPHABET.len())]);
     }
     out
+}
+
+/// Every code-unit position (splitting pairs is allowed, as in JavaScript).
+fn boundaries(s: &JsString) -> Vec<i64> {
+    (0..=s.len_i64()).collect()
 }
 
 async fn simulate(seed: u64, sites: usize, edits_per_site: usize) {

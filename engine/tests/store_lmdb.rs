@@ -10,7 +10,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use tandem::ot::{AppliedOp, AppliedOperation, Data, DiscreteOp, OpKind, Undo, Value};
+use tandem::ot::{AppliedOp, AppliedOperation, Data, DiscreteOp, JsString, OpKind, Undo, Value};
 use tandem::store::codec;
 use tandem::store::{
     CollectionRecord, DomainKey, DomainRecord, JwtKeyRecord, LmdbStore, ModelMeta, OpRecord,
@@ -138,32 +138,39 @@ fn v(id: &str, data: Data) -> Value {
 /// A tree holding every kind of data, non-BMP text and awkward numbers.
 fn every_data(p: &str) -> Value {
     let mut nested = BTreeMap::new();
-    nested.insert("deep".to_string(), v(&format!("{p}:6"), Data::Null));
+    nested.insert("deep".into(), v(&format!("{p}:6"), Data::Null));
     nested.insert(
-        String::new(),
-        v(&format!("{p}:7"), Data::String(String::new())),
+        JsString::new(),
+        v(&format!("{p}:7"), Data::String(JsString::new())),
     );
     let mut root = BTreeMap::new();
     root.insert(
-        "s".to_string(),
+        "s".into(),
         v(&format!("{p}:1"), Data::String("héllo 😀".into())),
     );
-    root.insert("n".to_string(), v(&format!("{p}:2"), Data::Number(3.5)));
-    root.insert("i".to_string(), v(&format!("{p}:3"), Data::Number(-42.0)));
+    root.insert("n".into(), v(&format!("{p}:2"), Data::Number(3.5)));
+    // Unpaired surrogates, in a value and in a key, as a JavaScript client may send them.
     root.insert(
-        "big".to_string(),
+        JsString::from_units(vec![0x6B, 0xDC00]),
+        v(
+            &format!("{p}:ls"),
+            Data::String(JsString::from_units(vec![
+                0xD83D, 0x61, 0xDE01, 0xDE00, 0xD83D,
+            ])),
+        ),
+    );
+    root.insert("i".into(), v(&format!("{p}:3"), Data::Number(-42.0)));
+    root.insert(
+        "big".into(),
         v(&format!("{p}:b"), Data::Number(9_007_199_254_740_993.0)),
     );
-    root.insert("neg0".to_string(), v(&format!("{p}:z"), Data::Number(-0.0)));
-    root.insert("t".to_string(), v(&format!("{p}:4"), Data::Boolean(true)));
-    root.insert("f".to_string(), v(&format!("{p}:f"), Data::Boolean(false)));
-    root.insert("d".to_string(), v(&format!("{p}:5"), Data::Date(-1)));
+    root.insert("neg0".into(), v(&format!("{p}:z"), Data::Number(-0.0)));
+    root.insert("t".into(), v(&format!("{p}:4"), Data::Boolean(true)));
+    root.insert("f".into(), v(&format!("{p}:f"), Data::Boolean(false)));
+    root.insert("d".into(), v(&format!("{p}:5"), Data::Date(-1)));
+    root.insert("nul\u{0}key 😀".into(), v(&format!("{p}:8"), Data::Null));
     root.insert(
-        "nul\u{0}key 😀".to_string(),
-        v(&format!("{p}:8"), Data::Null),
-    );
-    root.insert(
-        "a".to_string(),
+        "a".into(),
         v(
             &format!("{p}:9"),
             Data::Array(vec![
@@ -186,9 +193,9 @@ fn applied(id: &str, kind: OpKind, undo: Undo) -> AppliedOp {
 
 /// One compound operation with all 15 kinds (one of them a no-op) and every undo kind.
 fn every_kind() -> AppliedOperation {
-    let map: BTreeMap<String, Value> = [
-        ("x".to_string(), every_data("m1")),
-        ("😀".to_string(), v("m2", Data::Date(i64::MAX))),
+    let map: BTreeMap<JsString, Value> = [
+        ("x".into(), every_data("m1")),
+        ("😀".into(), v("m2", Data::Date(i64::MAX))),
     ]
     .into_iter()
     .collect();
@@ -208,7 +215,7 @@ fn every_kind() -> AppliedOperation {
             OpKind::StringSet {
                 value: "héllo 😀".into(),
             },
-            Undo::Text(String::new()),
+            Undo::Text(JsString::new()),
         ),
         applied(
             "1:2",
@@ -875,9 +882,19 @@ fn arb_number() -> impl Strategy<Value = f64> {
     ]
 }
 
+/// Any UTF-16 code units, biased towards surrogates (paired, reversed or alone).
+fn arb_text(max: usize) -> impl Strategy<Value = JsString> {
+    let unit = prop_oneof![
+        3 => any::<u16>(),
+        2 => 0xD800u16..0xE000,
+        1 => Just(0x61u16),
+    ];
+    prop::collection::vec(unit, 0..=max).prop_map(JsString::from_units)
+}
+
 fn arb_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
-        ".{0,8}".prop_map(Data::String),
+        arb_text(8).prop_map(Data::String),
         arb_number().prop_map(Data::Number),
         any::<bool>().prop_map(Data::Boolean),
         any::<i64>().prop_map(Data::Date),
@@ -889,35 +906,40 @@ fn arb_value() -> impl Strategy<Value = Value> {
             prop_oneof![
                 (arb_id(), prop::collection::vec(inner.clone(), 0..5))
                     .prop_map(|(id, items)| Value::new(id, Data::Array(items))),
-                (arb_id(), prop::collection::btree_map(".{0,4}", inner, 0..5))
+                (
+                    arb_id(),
+                    prop::collection::btree_map(arb_text(4), inner, 0..5)
+                )
                     .prop_map(|(id, map)| Value::new(id, Data::Object(map))),
             ]
         })
 }
 
-fn arb_map() -> impl Strategy<Value = BTreeMap<String, Value>> {
-    prop::collection::btree_map(".{0,4}", arb_value(), 0..4)
+fn arb_map() -> impl Strategy<Value = BTreeMap<JsString, Value>> {
+    prop::collection::btree_map(arb_text(4), arb_value(), 0..4)
 }
 
 fn arb_kind() -> impl Strategy<Value = OpKind> {
     prop_oneof![
-        (any::<i64>(), any::<i64>(), ".{0,6}").prop_map(|(index, delete_count, insert)| {
+        (any::<i64>(), any::<i64>(), arb_text(6)).prop_map(|(index, delete_count, insert)| {
             OpKind::StringSplice {
                 index,
                 delete_count,
                 insert,
             }
         }),
-        ".{0,6}".prop_map(|value| OpKind::StringSet { value }),
+        arb_text(6).prop_map(|value| OpKind::StringSet { value }),
         (any::<i64>(), arb_value()).prop_map(|(index, value)| OpKind::ArrayInsert { index, value }),
         any::<i64>().prop_map(|index| OpKind::ArrayRemove { index }),
         (any::<i64>(), arb_value())
             .prop_map(|(index, value)| OpKind::ArrayReplace { index, value }),
         (any::<i64>(), any::<i64>()).prop_map(|(from, to)| OpKind::ArrayMove { from, to }),
         prop::collection::vec(arb_value(), 0..4).prop_map(|values| OpKind::ArraySet { values }),
-        (".{0,4}", arb_value()).prop_map(|(key, value)| OpKind::ObjectAddProperty { key, value }),
-        (".{0,4}", arb_value()).prop_map(|(key, value)| OpKind::ObjectSetProperty { key, value }),
-        ".{0,4}".prop_map(|key| OpKind::ObjectRemoveProperty { key }),
+        (arb_text(4), arb_value())
+            .prop_map(|(key, value)| OpKind::ObjectAddProperty { key, value }),
+        (arb_text(4), arb_value())
+            .prop_map(|(key, value)| OpKind::ObjectSetProperty { key, value }),
+        arb_text(4).prop_map(|key| OpKind::ObjectRemoveProperty { key }),
         arb_map().prop_map(|values| OpKind::ObjectSet { values }),
         arb_number().prop_map(|delta| OpKind::NumberAdd { delta }),
         arb_number().prop_map(|value| OpKind::NumberSet { value }),
@@ -929,7 +951,7 @@ fn arb_kind() -> impl Strategy<Value = OpKind> {
 fn arb_undo() -> impl Strategy<Value = Undo> {
     prop_oneof![
         Just(Undo::None),
-        ".{0,6}".prop_map(Undo::Text),
+        arb_text(6).prop_map(Undo::Text),
         arb_value().prop_map(Undo::Value),
         prop::collection::vec(arb_value(), 0..4).prop_map(Undo::Values),
         arb_map().prop_map(Undo::Map),
@@ -1436,7 +1458,7 @@ fn crash_record(version: u64) -> OpRecord {
                 OpKind::StringSplice {
                     index: version as i64,
                     delete_count: 0,
-                    insert: format!("v{version}"),
+                    insert: format!("v{version}").into(),
                 },
             ),
             undo: Undo::None,

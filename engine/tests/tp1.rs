@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use tandem::ot::{
-    transform, transform_in_place, utf16_len, Data, DiscreteOp, Document, OpKind, OpType,
-    Operation, Value, ValueId,
+    transform, transform_in_place, Data, DiscreteOp, Document, JsString, OpKind, OpType, Operation,
+    Value, ValueId,
 };
 
 /// A small deterministic random source (xorshift), seeded by proptest.
@@ -48,7 +48,20 @@ const NUMBER: &str = "num";
 const BOOLEAN: &str = "bool";
 const DATE: &str = "date";
 const KEYS: [&str; 5] = ["a", "b", "c", "d", "e"];
-const ALPHABET: [&str; 8] = ["a", "b", "c", "d", "é", "😀", "x", "y"];
+/// Pieces of text, as UTF-16 code units: letters, a surrogate pair (😀, 😁) and lone halves,
+/// so that strings hold unpaired surrogates and splices cut pairs apart or join halves.
+const ALPHABET: [&[u16]; 10] = [
+    &[0x61],
+    &[0x62],
+    &[0x63],
+    &[0xE9],
+    &[0xD83D, 0xDE00],
+    &[0xD83D, 0xDE01],
+    &[0xD83D],
+    &[0xDE01],
+    &[0x78],
+    &[0x79],
+];
 
 struct Ids {
     prefix: &'static str,
@@ -62,10 +75,12 @@ impl Ids {
     }
 }
 
-fn text(rng: &mut Rng, max: usize) -> String {
-    (0..rng.below(max + 1))
-        .map(|_| ALPHABET[rng.below(ALPHABET.len())])
-        .collect()
+fn text(rng: &mut Rng, max: usize) -> JsString {
+    let mut out = JsString::new();
+    for _ in 0..rng.below(max + 1) {
+        out.push_units(ALPHABET[rng.below(ALPHABET.len())]);
+    }
+    out
 }
 
 fn scalar(rng: &mut Rng, ids: &mut Ids) -> Value {
@@ -84,43 +99,36 @@ fn random_doc(rng: &mut Rng) -> Document {
         next: 0,
     };
     let mut root = BTreeMap::new();
-    let s: String = (0..1 + rng.below(8))
-        .map(|_| ALPHABET[rng.below(ALPHABET.len())])
-        .collect();
-    root.insert(STRING.to_string(), Value::new(STRING, Data::String(s)));
+    let mut s = JsString::new();
+    for _ in 0..1 + rng.below(8) {
+        s.push_units(ALPHABET[rng.below(ALPHABET.len())]);
+    }
+    root.insert(STRING.into(), Value::new(STRING, Data::String(s)));
     let items = (0..2 + rng.below(5))
         .map(|_| scalar(rng, &mut ids))
         .collect();
-    root.insert(ARRAY.to_string(), Value::new(ARRAY, Data::Array(items)));
+    root.insert(ARRAY.into(), Value::new(ARRAY, Data::Array(items)));
     let mut props = BTreeMap::new();
     for k in KEYS.iter().take(1 + rng.below(KEYS.len() - 1)) {
-        props.insert(k.to_string(), scalar(rng, &mut ids));
+        props.insert((*k).into(), scalar(rng, &mut ids));
     }
-    root.insert(OBJECT.to_string(), Value::new(OBJECT, Data::Object(props)));
+    root.insert(OBJECT.into(), Value::new(OBJECT, Data::Object(props)));
     root.insert(
-        NUMBER.to_string(),
+        NUMBER.into(),
         Value::new(NUMBER, Data::Number(rng.below(10) as f64)),
     );
     root.insert(
-        BOOLEAN.to_string(),
+        BOOLEAN.into(),
         Value::new(BOOLEAN, Data::Boolean(rng.chance(50))),
     );
-    root.insert(
-        DATE.to_string(),
-        Value::new(DATE, Data::Date(1_600_000_000_000)),
-    );
+    root.insert(DATE.into(), Value::new(DATE, Data::Date(1_600_000_000_000)));
     Document::new(Value::new("root", Data::Object(root))).expect("valid document")
 }
 
-/// UTF-16 offsets of every character boundary of a string.
-fn boundaries(s: &str) -> Vec<i64> {
-    let mut out = vec![0];
-    let mut pos = 0;
-    for c in s.chars() {
-        pos += c.len_utf16() as i64;
-        out.push(pos);
-    }
-    out
+/// Every code-unit position of a string: between the halves of a pair included, as a
+/// JavaScript client may splice anywhere.
+fn boundaries(s: &JsString) -> Vec<i64> {
+    (0..=s.len_i64()).collect()
 }
 
 /// A random valid operation of type `ty` against `doc`, or `None` if the state allows none.
@@ -133,7 +141,7 @@ fn random_op(rng: &mut Rng, doc: &Document, ty: OpType, ids: &mut Ids) -> Option
             let start = rng.below(b.len());
             let end = start + rng.below(b.len() - start);
             let insert = match rng.below(3) {
-                0 => String::new(),
+                0 => JsString::new(),
                 _ => text(rng, 3),
             };
             OpKind::StringSplice {
@@ -174,7 +182,7 @@ fn random_op(rng: &mut Rng, doc: &Document, ty: OpType, ids: &mut Ids) -> Option
                 .filter(|k| !keys.iter().any(|x| x == k))
                 .collect();
             OpKind::ObjectAddProperty {
-                key: absent.get(rng.below(absent.len()))?.to_string(),
+                key: (*absent.get(rng.below(absent.len()))?).into(),
                 value: scalar(rng, ids),
             }
         }
@@ -195,7 +203,7 @@ fn random_op(rng: &mut Rng, doc: &Document, ty: OpType, ids: &mut Ids) -> Option
             let mut values = BTreeMap::new();
             for k in KEYS {
                 if rng.chance(40) {
-                    values.insert(k.to_string(), scalar(rng, ids));
+                    values.insert(k.into(), scalar(rng, ids));
                 }
             }
             OpKind::ObjectSet { values }
@@ -420,14 +428,14 @@ fn server_side_true_splices_diverge_only_in_the_documented_case() {
     );
 }
 
-fn splice_parts(op: &DiscreteOp) -> (i64, i64, String) {
+fn splice_parts(op: &DiscreteOp) -> (i64, i64, JsString) {
     match &op.kind {
         OpKind::StringSplice {
             index,
             delete_count,
             insert,
         } => (*index, *delete_count, insert.clone()),
-        _ => (0, 0, String::new()),
+        _ => (0, 0, JsString::new()),
     }
 }
 
@@ -449,5 +457,57 @@ fn splitting_true_splices_keeps_the_effect() {
         b.apply(split).expect("valid");
         assert_eq!(a, b);
     }
-    assert_eq!(utf16_len("😀"), 2);
+    assert_eq!(JsString::from("😀").len(), 2);
+}
+
+/// The cases a textarea binding produces: 😀 -> 😁 shares the high surrogate, so the splice
+/// replaces one code unit by a lone low surrogate; removing one half; inserting between halves.
+#[test]
+fn splices_inside_surrogate_pairs_apply_and_converge() {
+    let doc = || {
+        let mut root = BTreeMap::new();
+        root.insert(
+            JsString::from(STRING),
+            Value::new(STRING, Data::String(JsString::from("a😀b"))),
+        );
+        Document::new(Value::new("root", Data::Object(root))).expect("valid")
+    };
+    let splice = |index, delete_count, insert: &[u16]| {
+        Operation::Discrete(DiscreteOp::new(
+            STRING,
+            OpKind::StringSplice {
+                index,
+                delete_count,
+                insert: JsString::from_slice(insert),
+            },
+        ))
+    };
+    let text = |d: &Document| d.string(&ValueId::new(STRING)).expect("string");
+    let diff = splice(2, 1, &[0xDE01]);
+    let mut d = doc();
+    d.apply(diff.clone()).expect("splits a pair");
+    assert_eq!(text(&d), JsString::from("a😁b"));
+    let mut d = doc();
+    d.apply(splice(1, 1, &[])).expect("removes a high half");
+    assert_eq!(text(&d).units(), &[0x61, 0xDE00, 0x62]);
+    let mut d = doc();
+    d.apply(splice(2, 0, &[0x78]))
+        .expect("inserts between halves");
+    assert_eq!(text(&d).units(), &[0x61, 0xD83D, 0x78, 0xDE00, 0x62]);
+    // Concurrent: the diff against a removal of the other half, both ways round (the server
+    // side in the form the engine records, without true splices).
+    for (s, c) in [
+        (splice(1, 1, &[]), diff.clone()),
+        (diff.clone(), splice(1, 1, &[])),
+    ] {
+        let s = s.without_true_splices();
+        let (s2, c2) = transform(&s, &c).expect("transforms");
+        let mut left = doc();
+        left.apply(s).expect("s");
+        left.apply(c2).expect("c'");
+        let mut right = doc();
+        right.apply(c).expect("c");
+        right.apply(s2).expect("s'");
+        assert_eq!(left, right);
+    }
 }

@@ -69,7 +69,7 @@ async fn real_traces_replay_to_their_end_content() {
                 .await
                 .unwrap();
             let text_id = match &opened.data.data.data {
-                Data::Object(m) => m["text"].id.clone(),
+                Data::Object(m) => m[&tandem::ot::JsString::from("text")].id.clone(),
                 _ => unreachable!(),
             };
             let (mut sent, mut acked, mut context) = (0usize, 0usize, opened.data.version);
@@ -82,7 +82,7 @@ async fn real_traces_replay_to_their_end_content() {
                         OpKind::StringSplice {
                             index: *pos,
                             delete_count: *del,
-                            insert: ins.clone(),
+                            insert: ins.as_str().into(),
                         },
                     ));
                     opened.handle.submit(sent as u64, context, op).unwrap();

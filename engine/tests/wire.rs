@@ -237,7 +237,7 @@ fn client_frames_carry_the_expected_content() {
         panic!("not a splice")
     };
     assert_eq!((splice.index, splice.delete_count), (1, 2));
-    assert_eq!(splice.inserted_value, "😀é");
+    assert_eq!(splice.inserted_value, "😀é".as_bytes());
 
     // A batch arrives as one compound operation.
     let msg = decode(frame(&frames, "operationSubmission.compound")).unwrap();

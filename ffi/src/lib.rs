@@ -14,8 +14,8 @@ use std::thread::JoinHandle;
 
 use serde_json::Value as Json;
 use tandem::api::{
-    changes_from_str, event_to_json, value_to_json, DomainSettings, Engine, EngineConfig, Error,
-    ErrorCode, EventFilter, HostedEngine, JwtKeyRecord, NewUser,
+    changes_from_str, event_to_json_text, parse_json, value_to_json_text, DomainSettings, Engine,
+    EngineConfig, Error, ErrorCode, EventFilter, HostedEngine, JwtKeyRecord, NewUser,
 };
 use tandem::store::DomainKey;
 
@@ -550,8 +550,9 @@ pub unsafe extern "C" fn tandem_model_create(
         // SAFETY: forwarded contract.
         let id = unsafe { opt_text(model_id, "model_id") }?;
         // SAFETY: forwarded contract.
-        let data = json(unsafe { text(data_json, "data_json") }?, "data_json")?;
-        let m = e.engine.block_on(d.create_model(c, id, &data))?;
+        let data = parse_json(unsafe { text(data_json, "data_json") }?)
+            .map_err(|e| invalid(format!("data_json is not valid JSON: {e}")))?;
+        let m = e.engine.block_on(d.create_model_json(c, id, &data))?;
         if !out_model_id.is_null() {
             // SAFETY: checked non-null; writable per the contract.
             unsafe { put_string(out_model_id, m.id().to_string()) }?;
@@ -581,12 +582,12 @@ pub unsafe extern "C" fn tandem_model_json(
         // SAFETY: forwarded contract.
         let m = d.model(unsafe { text(model_id, "model_id") }?)?;
         let data = if version < 1 {
-            e.engine.block_on(m.json())?
+            e.engine.block_on(m.json_text())?
         } else {
-            value_to_json(&m.data_at(version as u64)?.data)
+            value_to_json_text(&m.data_at(version as u64)?.data)
         };
         // SAFETY: forwarded contract.
-        unsafe { put_string(out_json, data.to_string()) }
+        unsafe { put_string(out_json, data) }
     })
 }
 
@@ -704,8 +705,7 @@ pub unsafe extern "C" fn tandem_subscribe(
                     });
                     match next {
                         Some(Some(event)) => {
-                            let text =
-                                CString::new(event_to_json(&event).to_string()).unwrap_or_default();
+                            let text = CString::new(event_to_json_text(&event)).unwrap_or_default();
                             let _ = catch_unwind(AssertUnwindSafe(|| cb(text.as_ptr(), data.0)));
                         }
                         Some(None) => break,

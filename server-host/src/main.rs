@@ -683,7 +683,7 @@ async fn dump(args: DumpArgs) -> ExitCode {
         .domain(&args.domain.namespace, &args.domain.domain)
         .and_then(|d| d.model(&args.model))
     {
-        Ok(m) => m.json().await,
+        Ok(m) => m.json_text().await,
         Err(e) => Err(e),
     };
     engine.shutdown().await;

@@ -18,7 +18,9 @@ use serde_json::json;
 use tandem::api::{Engine, EngineConfig};
 use tandem::net::NetConfig;
 use tandem::ot::json::value_to_json;
-use tandem::ot::{Data, DiscreteOp, Document, OpKind, Operation, ReferenceValues, Value, ValueId};
+use tandem::ot::{
+    Data, DiscreteOp, Document, JsString, OpKind, Operation, ReferenceValues, Value, ValueId,
+};
 use tandem::protocol::codec::{self, decode, encode};
 use tandem::protocol::convert;
 use tandem::protocol::wire::proto::core as pc;
@@ -171,11 +173,21 @@ fn ids_of(v: &Value, out: &mut Vec<ValueId>) {
 }
 
 /// Random text, emoji included (each emoji is two UTF-16 units).
-fn text(r: &mut Rng) -> String {
+/// Random text, lone surrogate halves included (a JavaScript client can send any code units).
+fn text(r: &mut Rng) -> JsString {
     let n = r.below(4);
-    (0..n)
-        .map(|_| *r.pick(&["a", "é", "😀", "z", " ", "\u{0}", "🎉x"]))
-        .collect()
+    let mut out = JsString::new();
+    for _ in 0..n {
+        match r.below(9) {
+            7 => out.push_units(&[0xD83D]),
+            8 => out.push_units(&[0xDE01]),
+            _ => {
+                let piece: &&str = r.pick(&["a", "é", "😀", "z", " ", "\u{0}", "🎉x"]);
+                out.push_str(piece);
+            }
+        }
+    }
+    out
 }
 
 /// A random value with ids from `prefix`; sometimes reusing an existing id (a duplicate).
@@ -199,7 +211,12 @@ fn value(r: &mut Rng, prefix: &str, counter: &mut u64, known: &[ValueId], depth:
         ),
         _ => Data::Object(
             (0..r.below(3))
-                .map(|i| (format!("k{i}"), value(r, prefix, counter, known, depth - 1)))
+                .map(|i| {
+                    (
+                        JsString::from(format!("k{i}")),
+                        value(r, prefix, counter, known, depth - 1),
+                    )
+                })
                 .collect(),
         ),
     };
@@ -221,7 +238,7 @@ fn discrete(r: &mut Rng, known: &[ValueId], prefix: &str, counter: &mut u64) -> 
     } else {
         ValueId::new(*r.pick(&["nope", "", "0:999999", "🙃"]))
     };
-    let key = |r: &mut Rng| r.pick(&["k0", "k1", "t", "", "new"]).to_string();
+    let key = |r: &mut Rng| JsString::from(*r.pick(&["k0", "k1", "t", "", "new"]));
     let kind = match r.below(17) {
         0 => OpKind::StringSplice {
             index: index(r),
@@ -270,7 +287,7 @@ fn discrete(r: &mut Rng, known: &[ValueId], prefix: &str, counter: &mut u64) -> 
         13 => OpKind::StringSplice {
             index: 1,
             delete_count: 1,
-            insert: String::new(),
+            insert: JsString::new(),
         },
         14 => OpKind::BooleanSet {
             value: r.chance(0.5),
@@ -469,7 +486,7 @@ async fn hostile(addr: SocketAddr, seed: u64, count: usize) -> Result<HostileRep
                         data: Some(convert::object_to_wire(&Value::new(
                             "0:root",
                             Data::Object(BTreeMap::from([(
-                                "v".to_string(),
+                                JsString::from("v"),
                                 value(&mut r, "0", &mut counter, &[], 2),
                             )])),
                         ))),
@@ -572,7 +589,7 @@ async fn steady(addr: SocketAddr, count: usize) -> Result<usize, String> {
     let Data::Object(map) = &root.data else {
         return Err("root is not an object".into());
     };
-    let list = map["list"].id.clone();
+    let list = map[&JsString::from("list")].id.clone();
     let mut version = opened.version;
     for i in 0..count {
         let op = Operation::Discrete(DiscreteOp::new(

@@ -10,4 +10,4 @@ fi
 demo=../../examples/browser-demo
 [ -f "$demo/node_modules/@convergence/convergence/convergence.global.min.js" ] || \
   npm ci --prefix "$demo" --no-audit --no-fund --loglevel=error
-node --test demo.test.mjs
+node --test demo.test.mjs surrogates.test.mjs

@@ -7,11 +7,10 @@ use std::sync::Mutex;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
-use serde_json::Value as Json;
 use tandem::api::{
-    changes_from_json, event_to_json, value_to_json, DomainSettings, Engine as CoreEngine,
-    EngineConfig, Error, ErrorCode, EventFilter, EventSubscription, HostedEngine, JwtKeyRecord,
-    NewUser,
+    changes_from_json_value, event_to_json_text, parse_json, value_to_json_text, DomainSettings,
+    Engine as CoreEngine, EngineConfig, Error, ErrorCode, EventFilter, EventSubscription,
+    HostedEngine, JsonValue, JwtKeyRecord, NewUser,
 };
 use tandem::store::DomainKey;
 
@@ -34,8 +33,9 @@ fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidArgument, msg)
 }
 
-fn parse(text: &str, what: &str) -> Result<Json, Error> {
-    serde_json::from_str(text).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))
+/// Parses model JSON exactly (`\uXXXX` escapes of unpaired surrogates included).
+fn parse(text: &str, what: &str) -> Result<JsonValue, Error> {
+    parse_json(text).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))
 }
 
 /// The engine. Methods take and return JSON text; the Python package wraps them with dicts.
@@ -240,7 +240,7 @@ impl Engine {
             let data = parse(data_json, "data")?;
             let core = self.core()?;
             let d = core.domain(namespace, domain)?;
-            let m = core.block_on(d.create_model(collection, model_id, &data))?;
+            let m = core.block_on(d.create_model_json(collection, model_id, &data))?;
             Ok(m.id().to_string())
         })
         .map_err(|e| to_py(py, e))
@@ -259,10 +259,10 @@ impl Engine {
             let core = self.core()?;
             let m = core.domain(namespace, domain)?.model(model_id)?;
             let data = match version {
-                Some(v) => value_to_json(&m.data_at(v)?.data),
-                None => core.block_on(m.json())?,
+                Some(v) => value_to_json_text(&m.data_at(v)?.data),
+                None => core.block_on(m.json_text())?,
             };
-            Ok(data.to_string())
+            Ok(data)
         })
         .map_err(|e| to_py(py, e))
     }
@@ -276,7 +276,7 @@ impl Engine {
         changes_json: &str,
     ) -> PyResult<u64> {
         py.detach(|| {
-            let changes = changes_from_json(&parse(changes_json, "changes")?)?;
+            let changes = changes_from_json_value(&parse(changes_json, "changes")?)?;
             let core = self.core()?;
             let m = core.domain(namespace, domain)?.model(model_id)?;
             core.block_on(m.apply(changes))
@@ -353,7 +353,7 @@ impl Subscription {
             let deadline = std::time::Instant::now() + wait;
             loop {
                 if let Some(e) = sub.try_recv() {
-                    return Ok(Some(event_to_json(&e).to_string()));
+                    return Ok(Some(event_to_json_text(&e)));
                 }
                 if std::time::Instant::now() >= deadline {
                     return Ok(None);

@@ -6,10 +6,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value as Json;
 use tandem::api::{
-    changes_from_json, event_to_json, value_to_json, DomainSettings, Engine as CoreEngine,
-    EngineConfig, Error, ErrorCode, EventFilter, HostedEngine, JwtKeyRecord, NewUser,
+    changes_from_json_value, event_to_json_text, parse_json, value_to_json_text, DomainSettings,
+    Engine as CoreEngine, EngineConfig, Error, ErrorCode, EventFilter, HostedEngine, JsonValue,
+    JwtKeyRecord, NewUser,
 };
 use tandem::store::DomainKey;
 
@@ -68,8 +68,9 @@ fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidArgument, msg)
 }
 
-fn parse(text: &str, what: &str) -> std::result::Result<Json, Error> {
-    serde_json::from_str(text).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))
+/// Parses model JSON exactly (`\uXXXX` escapes of unpaired surrogates included).
+fn parse(text: &str, what: &str) -> std::result::Result<JsonValue, Error> {
+    parse_json(text).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))
 }
 
 /// Receives engine events as JSON text. Called on a thread of the binding's own, never while
@@ -249,7 +250,7 @@ impl Engine {
         let data = parse(&data_json, "data")?;
         let core = self.core()?;
         let d = core.domain(&namespace, &domain)?;
-        let m = core.block_on(d.create_model(&collection, model_id.as_deref(), &data))?;
+        let m = core.block_on(d.create_model_json(&collection, model_id.as_deref(), &data))?;
         Ok(m.id().to_string())
     }
 
@@ -265,10 +266,10 @@ impl Engine {
         let core = self.core()?;
         let m = core.domain(&namespace, &domain)?.model(&model_id)?;
         let data = match version {
-            Some(v) => value_to_json(&m.data_at(v)?.data),
-            None => core.block_on(m.json())?,
+            Some(v) => value_to_json_text(&m.data_at(v)?.data),
+            None => core.block_on(m.json_text())?,
         };
-        Ok(data.to_string())
+        Ok(data)
     }
 
     /// Applies changes (JSON, the facade's change form); returns the new version.
@@ -279,7 +280,7 @@ impl Engine {
         model_id: String,
         changes_json: String,
     ) -> Result<u64> {
-        let changes = changes_from_json(&parse(&changes_json, "changes")?)?;
+        let changes = changes_from_json_value(&parse(&changes_json, "changes")?)?;
         let core = self.core()?;
         let m = core.domain(&namespace, &domain)?.model(&model_id)?;
         Ok(core.block_on(m.apply(changes))?)
@@ -322,7 +323,7 @@ impl Engine {
                 tokio::select! {
                     e = sub.recv() => match e {
                         Some(e) => {
-                            if tx.send(event_to_json(&e).to_string()).is_err() {
+                            if tx.send(event_to_json_text(&e)).is_err() {
                                 break;
                             }
                         }

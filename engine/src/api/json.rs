@@ -16,33 +16,41 @@
 use serde_json::{json, Value as Json};
 
 use super::error::{Error, ErrorCode, Result};
-use super::path_from_json;
+use super::path_from_json_value;
 use crate::model::{Change, EngineEvent};
-use crate::ot::json::operation_to_json;
+use crate::ot::json::{operation_to_json, operation_to_json_value, parse, JsonValue};
+use crate::ot::JsString;
 
 fn bad(msg: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidArgument, msg)
 }
 
-fn int_field(obj: &Json, name: &str) -> Result<i64> {
+fn int_field(obj: &JsonValue, name: &str) -> Result<i64> {
     obj.get(name)
-        .and_then(Json::as_i64)
+        .and_then(JsonValue::as_i64)
         .ok_or_else(|| bad(format!("change needs an integer \"{name}\"")))
 }
 
 /// Parses one change.
 pub fn change_from_json(json: &Json) -> Result<Change> {
+    change_from_json_value(&JsonValue::from(json))
+}
+
+/// Parses one change from JSON whose strings may hold unpaired surrogates.
+pub fn change_from_json_value(json: &JsonValue) -> Result<Change> {
     let op = json
         .get("op")
-        .and_then(Json::as_str)
+        .and_then(JsonValue::as_js_string)
+        .and_then(JsString::as_string)
         .ok_or_else(|| bad("a change needs a string \"op\""))?;
-    let path = path_from_json(json.get("path").unwrap_or(&Json::Array(Vec::new())))?;
+    let no_path = JsonValue::Array(Vec::new());
+    let path = path_from_json_value(json.get("path").unwrap_or(&no_path))?;
     let value = || {
         json.get("value")
             .cloned()
             .ok_or_else(|| bad(format!("\"{op}\" needs a \"value\"")))
     };
-    Ok(match op {
+    Ok(match op.as_str() {
         "set" => Change::Set {
             path,
             value: value()?,
@@ -61,18 +69,18 @@ pub fn change_from_json(json: &Json) -> Result<Change> {
         "splice" => Change::Splice {
             path,
             index: int_field(json, "index")?,
-            delete: json.get("delete").and_then(Json::as_i64).unwrap_or(0),
+            delete: json.get("delete").and_then(JsonValue::as_i64).unwrap_or(0),
             insert: json
                 .get("insert")
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_string(),
+                .and_then(JsonValue::as_js_string)
+                .cloned()
+                .unwrap_or_default(),
         },
         "add" => Change::Add {
             path,
             delta: json
                 .get("delta")
-                .and_then(Json::as_f64)
+                .and_then(JsonValue::as_f64)
                 .ok_or_else(|| bad("\"add\" needs a number \"delta\""))?,
         },
         other => return Err(bad(format!("unknown change op \"{other}\""))),
@@ -81,21 +89,43 @@ pub fn change_from_json(json: &Json) -> Result<Change> {
 
 /// Parses a change or an array of changes.
 pub fn changes_from_json(json: &Json) -> Result<Vec<Change>> {
+    changes_from_json_value(&JsonValue::from(json))
+}
+
+/// Parses a change or an array of changes from JSON whose strings may hold unpaired
+/// surrogates.
+pub fn changes_from_json_value(json: &JsonValue) -> Result<Vec<Change>> {
     match json {
-        Json::Array(items) => items.iter().map(change_from_json).collect(),
-        Json::Object(_) => Ok(vec![change_from_json(json)?]),
+        JsonValue::Array(items) => items.iter().map(change_from_json_value).collect(),
+        JsonValue::Object(_) => Ok(vec![change_from_json_value(json)?]),
         _ => Err(bad("changes must be a JSON object or array")),
     }
 }
 
-/// Parses changes from JSON text.
+/// Parses changes from JSON text. `\uXXXX` escapes of unpaired surrogates are accepted, so a
+/// splice can insert any UTF-16 code units.
 pub fn changes_from_str(text: &str) -> Result<Vec<Change>> {
-    let json: Json =
-        serde_json::from_str(text).map_err(|e| bad(format!("changes are not valid JSON: {e}")))?;
-    changes_from_json(&json)
+    let json = parse(text).map_err(|e| bad(format!("changes are not valid JSON: {e}")))?;
+    changes_from_json_value(&json)
 }
 
-/// An engine event as JSON: `{"type": "operation_applied", "namespace": ..., "domain": ...,
+/// An engine event as exact JSON text (see [`event_to_json_value`]).
+pub fn event_to_json_text(event: &EngineEvent) -> String {
+    event_to_json_value(event).to_json_string()
+}
+
+/// An engine event as JSON, exactly: like [`event_to_json`], with the operation's text kept
+/// as it is (an unpaired surrogate stays one, written as a `\uXXXX` escape in JSON text).
+pub fn event_to_json_value(event: &EngineEvent) -> JsonValue {
+    let mut out = JsonValue::from(&event_to_json(event));
+    if let (EngineEvent::OperationApplied { op, .. }, JsonValue::Object(m)) = (event, &mut out) {
+        m.insert("operation".into(), operation_to_json_value(op));
+    }
+    out
+}
+
+/// An engine event as JSON (lossy for text with an unpaired surrogate, see
+/// [`event_to_json_value`]): `{"type": "operation_applied", "namespace": ..., "domain": ...,
 /// "model": ..., ...}`. Types: `operation_applied`, `model_opened`, `model_closed`,
 /// `last_session_left`, `user_connected`, `user_disconnected`.
 pub fn event_to_json(event: &EngineEvent) -> Json {
@@ -156,6 +186,7 @@ mod tests {
         assert_eq!(c.len(), 3);
         for (text, needle) in [
             ("nope", "valid JSON"),
+            (r#"{"op":"splice","path":["t",-1],"index":0}"#, "path index"),
             (r#"{"op":"fly"}"#, "unknown change op"),
             (r#"{"op":"insert","path":["a"],"value":1}"#, "index"),
             (r#"{"op":"set","path":[true]}"#, "path"),
@@ -164,6 +195,37 @@ mod tests {
             let e = changes_from_str(text).err().unwrap();
             assert_eq!(e.code, ErrorCode::InvalidArgument);
             assert!(e.message.contains(needle), "{text}: {}", e.message);
+        }
+    }
+}
+
+#[cfg(test)]
+mod surrogate_tests {
+    use super::*;
+    use crate::ot::PathSegment;
+
+    #[test]
+    fn changes_carry_unpaired_surrogates_from_json_text() {
+        let c = changes_from_str(
+            r#"[{"op":"splice","path":["t\ud800"],"index":1,"insert":"\ude01"},
+                {"op":"set","path":["k"],"value":{"\udc00":"\ud83d"}}]"#,
+        )
+        .unwrap();
+        match &c[0] {
+            Change::Splice { path, insert, .. } => {
+                assert_eq!(
+                    path,
+                    &[PathSegment::Key(JsString::from_units(vec![0x74, 0xD800]))]
+                );
+                assert_eq!(insert.units(), &[0xDE01]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match &c[1] {
+            Change::Set { value, .. } => {
+                assert_eq!(value.to_json_string(), r#"{"\udc00":"\ud83d"}"#)
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

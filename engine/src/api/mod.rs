@@ -31,13 +31,19 @@ pub use crate::auth::{AuthConfig, NewUser};
 pub use crate::domain::DomainSettings;
 pub use crate::model::{Change, EngineEvent, EventFilter, EventSubscription, ModelData, ModelInfo};
 pub use crate::net::{Listener, NetConfig};
-pub use crate::ot::json::{operation_to_json, value_to_json};
-pub use crate::ot::PathSegment;
+pub use crate::ot::json::{
+    operation_to_json, operation_to_json_value, parse as parse_json, value_to_json,
+    value_to_json_text, value_to_json_value, JsonValue, ParseError as JsonParseError,
+};
+pub use crate::ot::{JsString, PathSegment};
 pub use crate::store::{JwtKeyRecord, UserRecord, UserType};
 pub use config::{EngineConfig, LoginLimits, ModelsConfig, SessionLimits, StoreConfig};
 pub use error::{Error, ErrorCode, Result};
 pub use hosted::HostedEngine;
-pub use json::{change_from_json, changes_from_json, changes_from_str, event_to_json};
+pub use json::{
+    change_from_json, change_from_json_value, changes_from_json, changes_from_json_value,
+    changes_from_str, event_to_json, event_to_json_text, event_to_json_value,
+};
 
 use crate::auth::AuthService;
 use crate::domain::DomainService;
@@ -53,30 +59,37 @@ pub const HOST_USER: &str = "tandem-host";
 
 /// Builds a path from property names (use [`PathSegment::Index`] for array positions).
 pub fn path(keys: &[&str]) -> Vec<PathSegment> {
-    keys.iter()
-        .map(|k| PathSegment::Key(k.to_string()))
-        .collect()
+    keys.iter().map(|k| PathSegment::Key((*k).into())).collect()
 }
 
 /// Parses a path given as JSON: an array of strings (properties) and non-negative integers
 /// (array positions), e.g. `["items", 0, "title"]`.
 pub fn path_from_json(json: &Json) -> Result<Vec<PathSegment>> {
-    let items = json
-        .as_array()
-        .ok_or_else(|| Error::new(ErrorCode::InvalidArgument, "a path must be a JSON array"))?;
+    path_from_json_value(&JsonValue::from(json))
+}
+
+/// Like [`path_from_json`]; property names may hold unpaired surrogates.
+pub fn path_from_json_value(json: &JsonValue) -> Result<Vec<PathSegment>> {
+    let JsonValue::Array(items) = json else {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "a path must be a JSON array",
+        ));
+    };
     items
         .iter()
         .map(|s| match s {
-            Json::String(k) => Ok(PathSegment::Key(k.clone())),
-            Json::Number(n) => n
-                .as_u64()
-                .map(|i| PathSegment::Index(i as usize))
-                .ok_or_else(|| {
-                    Error::new(ErrorCode::InvalidArgument, format!("bad path index {n}"))
-                }),
+            JsonValue::String(k) => Ok(PathSegment::Key(k.clone())),
+            JsonValue::Number(n) if *n >= 0.0 && n.fract() == 0.0 && *n < 9.0e15 => {
+                Ok(PathSegment::Index(*n as usize))
+            }
+            JsonValue::Number(_) => Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("bad path index {}", s.to_json_string()),
+            )),
             other => Err(Error::new(
                 ErrorCode::InvalidArgument,
-                format!("bad path segment {other}"),
+                format!("bad path segment {}", other.to_json_string()),
             )),
         })
         .collect()
@@ -463,6 +476,18 @@ impl Domain {
         id: Option<&str>,
         data: &Json,
     ) -> Result<Model> {
+        self.create_model_json(collection, id, &JsonValue::from(data))
+            .await
+    }
+
+    /// Like [`Domain::create_model`], from JSON whose text may hold unpaired surrogates (see
+    /// [`parse_json`]).
+    pub async fn create_model_json(
+        &self,
+        collection: &str,
+        id: Option<&str>,
+        data: &JsonValue,
+    ) -> Result<Model> {
         self.engine.check()?;
         let auto = self
             .engine
@@ -614,9 +639,16 @@ impl Model {
         Ok(self.svc().model_info(&self.domain.key, &self.id)?)
     }
 
-    /// The current data as JSON.
+    /// The current data as JSON. An unpaired surrogate in the text becomes U+FFFD here, as a
+    /// Rust string cannot hold it; [`Model::json_text`] is exact.
     pub async fn json(&self) -> Result<Json> {
         Ok(value_to_json(&self.data().await?.data))
+    }
+
+    /// The current data as compact JSON text, exactly: an unpaired surrogate is written as a
+    /// `\uXXXX` escape (see [`value_to_json_text`]).
+    pub async fn json_text(&self) -> Result<String> {
+        Ok(value_to_json_text(&self.data().await?.data))
     }
 
     /// The current data with ids and version.
@@ -628,6 +660,11 @@ impl Model {
     /// The data as JSON at a past version (1 ..= current).
     pub fn json_at(&self, version: u64) -> Result<Json> {
         Ok(value_to_json(&self.data_at(version)?.data))
+    }
+
+    /// The data as exact JSON text at a past version (see [`Model::json_text`]).
+    pub fn json_text_at(&self, version: u64) -> Result<String> {
+        Ok(value_to_json_text(&self.data_at(version)?.data))
     }
 
     /// The data with ids at a past version.

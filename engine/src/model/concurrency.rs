@@ -700,7 +700,7 @@ mod tests {
         let splice = |text: &mut String, op: &Operation| {
             if let Operation::Discrete(d) = op {
                 if let OpKind::StringSplice { index, insert, .. } = &d.kind {
-                    text.insert_str(*index as usize, insert);
+                    text.insert_str(*index as usize, &insert.to_string_lossy());
                 }
             }
         };

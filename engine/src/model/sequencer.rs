@@ -7,7 +7,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value as Json;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
@@ -17,10 +16,10 @@ use super::{
     EncodedOnce, EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult,
     ReferenceChange, ReplayedOp, SessionInfo, SharedReference,
 };
-use crate::ot::json::{root_from_json, value_from_json, IdGenerator};
+use crate::ot::json::{root_from_json_value, value_from_json_value, IdGenerator, JsonValue};
 use crate::ot::{
-    update_reference_on_apply, Data, DiscreteOp, Document, OpKind, Operation, PathSegment,
-    ReferenceValues, ValueId, ValueKind,
+    update_reference_on_apply, Data, DiscreteOp, Document, JsString, OpKind, Operation,
+    PathSegment, ReferenceValues, ValueId, ValueKind,
 };
 use crate::sources::Clock;
 use crate::store::{DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreResult, WriteOp};
@@ -39,7 +38,7 @@ pub enum Change {
         /// Where.
         path: Vec<PathSegment>,
         /// The new value.
-        value: Json,
+        value: JsonValue,
     },
     /// Insert into the array at `path`.
     Insert {
@@ -48,7 +47,7 @@ pub enum Change {
         /// Position (0 ..= length).
         index: i64,
         /// The new element.
-        value: Json,
+        value: JsonValue,
     },
     /// Remove the property or array element at `path`.
     Remove {
@@ -72,8 +71,8 @@ pub enum Change {
         index: i64,
         /// Units to delete.
         delete: i64,
-        /// Text to insert.
-        insert: String,
+        /// Text to insert (any UTF-16 code units).
+        insert: JsString,
     },
     /// Add to the number at `path`.
     Add {
@@ -1248,7 +1247,7 @@ fn show_path(path: &[PathSegment]) -> String {
         match seg {
             PathSegment::Key(k) => {
                 out.push('.');
-                out.push_str(k);
+                out.push_str(&k.to_string());
             }
             PathSegment::Index(i) => out.push_str(&format!("[{i}]")),
         }
@@ -1275,7 +1274,7 @@ fn resolve(doc: &Document, change: Change, ids: &mut IdGenerator) -> ModelResult
         Change::Operation(op) => return Ok(op),
         Change::Set { path, value } => {
             if path.is_empty() {
-                let root = root_from_json(&value, ids)?;
+                let root = root_from_json_value(&value, ids)?;
                 let Data::Object(values) = root.data else {
                     return Err(ModelError::Invalid("model data must be an object".into()));
                 };
@@ -1286,7 +1285,7 @@ fn resolve(doc: &Document, change: Change, ids: &mut IdGenerator) -> ModelResult
             }
             let (parent_path, last) = path.split_at(path.len() - 1);
             let parent = find(parent_path)?;
-            let v = value_from_json(&value, ids)?;
+            let v = value_from_json_value(&value, ids)?;
             match (&last[0], doc.kind_of(&parent)) {
                 (PathSegment::Key(k), Some(ValueKind::Object)) => {
                     let exists = doc.child(&parent, &last[0]).is_some();
@@ -1323,7 +1322,7 @@ fn resolve(doc: &Document, change: Change, ids: &mut IdGenerator) -> ModelResult
         Change::Insert { path, index, value } => {
             let id = find(&path)?;
             expect(&id, ValueKind::Array, &path)?;
-            let v = value_from_json(&value, ids)?;
+            let v = value_from_json_value(&value, ids)?;
             (id, OpKind::ArrayInsert { index, value: v })
         }
         Change::Remove { path } => {

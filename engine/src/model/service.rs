@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value as Json;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info_span, Instrument};
@@ -18,7 +17,7 @@ use super::{
     SessionInfo, SharedReference,
 };
 use crate::ident::IdKind;
-use crate::ot::json::{root_from_json, IdGenerator};
+use crate::ot::json::{root_from_json_value, IdGenerator, JsonValue};
 use crate::ot::{Data, Document, Operation, Value, ValueId};
 use crate::sources::{Clock, IdSource};
 use crate::store::{
@@ -355,10 +354,10 @@ impl ModelService {
         domain: &DomainKey,
         collection: &str,
         id: Option<&str>,
-        data: &Json,
+        data: &JsonValue,
         auto_create_collection: bool,
     ) -> ModelResult<ModelInfo> {
-        let root = root_from_json(data, &mut IdGenerator::new("0", 1))?;
+        let root = root_from_json_value(data, &mut IdGenerator::new("0", 1))?;
         self.create_model_from_value(domain, collection, id, root, auto_create_collection)
             .await
     }

@@ -5,26 +5,26 @@ use std::collections::{BTreeMap, HashMap};
 
 use foldhash::fast::RandomState;
 
-use ropey::Rope;
-
 use super::error::ApplyError;
+use super::jsstring::JsString;
 use super::operation::{AppliedOp, AppliedOperation, DiscreteOp, OpKind, Operation, Undo};
+use super::text::Text;
 use super::value::{Data, Value, ValueId, ValueKind};
 
 /// One element of a path from the root to a value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PathSegment {
     /// An object property.
-    Key(String),
+    Key(JsString),
     /// An array position.
     Index(usize),
 }
 
 #[derive(Clone, Debug)]
 enum Node {
-    Object(BTreeMap<String, ValueId>),
+    Object(BTreeMap<JsString, ValueId>),
     Array(Vec<ValueId>),
-    String(Rope),
+    String(Text),
     Number(f64),
     Boolean(bool),
     Date(i64),
@@ -108,7 +108,7 @@ impl Document {
                     .collect(),
             ),
             Node::Array(items) => Data::Array(items.iter().filter_map(|c| self.value(c)).collect()),
-            Node::String(rope) => Data::String(rope.to_string()),
+            Node::String(text) => Data::String(text.to_js_string()),
             Node::Number(n) => Data::Number(*n),
             Node::Boolean(b) => Data::Boolean(*b),
             Node::Date(d) => Data::Date(*d),
@@ -129,9 +129,9 @@ impl Document {
     }
 
     /// The text of a string value, if `id` names one.
-    pub fn string(&self, id: &ValueId) -> Option<String> {
+    pub fn string(&self, id: &ValueId) -> Option<JsString> {
         match self.nodes.get(id)? {
-            Node::String(rope) => Some(rope.to_string()),
+            Node::String(text) => Some(text.to_js_string()),
             _ => None,
         }
     }
@@ -139,7 +139,7 @@ impl Document {
     /// Length in UTF-16 units of a string value, or element count of an array.
     pub fn len_of(&self, id: &ValueId) -> Option<i64> {
         match self.nodes.get(id)? {
-            Node::String(rope) => Some(rope.len_utf16_cu() as i64),
+            Node::String(text) => Some(text.len() as i64),
             Node::Array(items) => Some(items.len() as i64),
             Node::Object(map) => Some(map.len() as i64),
             _ => None,
@@ -147,7 +147,7 @@ impl Document {
     }
 
     /// The keys of an object value.
-    pub fn keys_of(&self, id: &ValueId) -> Option<Vec<String>> {
+    pub fn keys_of(&self, id: &ValueId) -> Option<Vec<JsString>> {
         match self.nodes.get(id)? {
             Node::Object(map) => Some(map.keys().cloned().collect()),
             _ => None,
@@ -274,33 +274,26 @@ impl Document {
                     delete_count,
                     insert,
                 },
-                Node::String(rope),
+                Node::String(text),
             ) => {
-                let len = rope.len_utf16_cu() as i64;
+                let len = text.len() as i64;
                 if *delete_count < 0 {
                     return Err(ApplyError::NegativeCount(*delete_count));
                 }
                 if *index < 0 || *index > len {
                     return Err(ApplyError::IndexOutOfBounds { index: *index, len });
                 }
-                let end = index + delete_count;
+                let end = index.saturating_add(*delete_count);
                 if end > len {
                     return Err(ApplyError::IndexOutOfBounds { index: end, len });
                 }
-                let start_char = utf16_to_char(rope, *index)?;
-                let end_char = utf16_to_char(rope, end)?;
-                let deleted = rope.slice(start_char..end_char).to_string();
-                if end_char > start_char {
-                    rope.remove(start_char..end_char);
-                }
-                if !insert.is_empty() {
-                    rope.insert(start_char, insert);
-                }
-                Undo::Text(deleted)
+                // Any code-unit position is valid, between the halves of a pair included.
+                let deleted = text.splice(*index as usize, *delete_count as usize, insert.units());
+                Undo::Text(JsString::from_units(deleted))
             }
-            (OpKind::StringSet { value }, Node::String(rope)) => {
-                let old = rope.to_string();
-                *rope = Rope::from_str(value);
+            (OpKind::StringSet { value }, Node::String(text)) => {
+                let old = text.to_js_string();
+                *text = Text::from_units(value.units());
                 Undo::Text(old)
             }
             (OpKind::ArrayInsert { index, value }, Node::Array(items)) => {
@@ -409,7 +402,7 @@ impl Document {
             (OpKind::StringSplice { index, insert, .. }, Undo::Text(deleted)) => {
                 Some(OpKind::StringSplice {
                     index,
-                    delete_count: super::value::utf16_len(&insert),
+                    delete_count: insert.len_i64(),
                     insert: deleted,
                 })
             }
@@ -479,7 +472,7 @@ impl Document {
                 }
                 Node::Array(children)
             }
-            Data::String(s) => Node::String(Rope::from_str(&s)),
+            Data::String(s) => Node::String(Text::from_units(s.units())),
             Data::Number(n) => Node::Number(n),
             Data::Boolean(b) => Node::Boolean(b),
             Data::Date(d) => Node::Date(d),
@@ -501,7 +494,7 @@ impl Document {
                     .collect(),
             ),
             Node::Array(items) => Data::Array(items.iter().map(|c| self.detach(c)).collect()),
-            Node::String(rope) => Data::String(rope.to_string()),
+            Node::String(text) => Data::String(text.to_js_string()),
             Node::Number(n) => Data::Number(n),
             Node::Boolean(b) => Data::Boolean(b),
             Node::Date(d) => Data::Date(d),
@@ -526,18 +519,4 @@ fn check_index(index: i64, bound: usize) -> Result<usize, ApplyError> {
         });
     }
     Ok(index as usize)
-}
-
-/// Converts a UTF-16 position to a char position, refusing positions inside a surrogate pair.
-fn utf16_to_char(rope: &Rope, index: i64) -> Result<usize, ApplyError> {
-    let cu = index as usize;
-    if rope.len_chars() == rope.len_utf16_cu() {
-        // No surrogate pairs anywhere: UTF-16 positions are char positions.
-        return Ok(cu);
-    }
-    let ch = rope.utf16_cu_to_char(cu);
-    if rope.char_to_utf16_cu(ch) != cu {
-        return Err(ApplyError::SplitsSurrogatePair(index));
-    }
-    Ok(ch)
 }

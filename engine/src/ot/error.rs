@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use super::jsstring::JsString;
 use super::value::ValueKind;
 
 /// Why an operation could not be applied. The document is left unchanged.
@@ -31,15 +32,12 @@ pub enum ApplyError {
     /// A negative delete count.
     #[error("negative count {0}")]
     NegativeCount(i64),
-    /// A string index falls between the two halves of a surrogate pair.
-    #[error("string index {0} falls inside a surrogate pair")]
-    SplitsSurrogatePair(i64),
     /// Adding a property that already exists.
     #[error("property {0:?} already exists")]
-    PropertyExists(String),
+    PropertyExists(JsString),
     /// Setting or removing a property that does not exist.
     #[error("property {0:?} does not exist")]
-    PropertyMissing(String),
+    PropertyMissing(JsString),
     /// A new value reuses an id already in the model (or repeats one).
     #[error("value id {0:?} is already in use")]
     DuplicateId(String),

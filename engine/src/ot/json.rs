@@ -6,14 +6,21 @@
 //! of milliseconds in `value`, and the original server's REST form
 //! `{"$$convergence_type": "date", "date": <epoch ms>}`. Numbers are IEEE doubles; integral ones
 //! are written without a fraction.
+//!
+//! Text: model strings may hold unpaired surrogates, which `serde_json::Value` cannot. The
+//! `*_value` / `*_text` functions here work on [`JsonValue`] and are exact (an unpaired
+//! surrogate is a `\\uXXXX` escape in JSON text, in and out); the `serde_json` ones are kept
+//! for hosts that want that type and replace an unpaired surrogate by U+FFFD on output.
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Number, Value as Json};
+use serde_json::{Number, Value as Json};
 use thiserror::Error;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use super::json_text::{parse, JsonValue, ParseError, MAX_PARSE_DEPTH};
+use super::jsstring::JsString;
 use super::value::{Data, Value, ValueId};
 
 /// Why a JSON document could not become model data.
@@ -58,25 +65,35 @@ impl IdGenerator {
 
 /// Converts JSON to a value, numbering every node (parents first, then children in order).
 pub fn value_from_json(json: &Json, ids: &mut IdGenerator) -> Result<Value, JsonError> {
+    value_from_json_value(&JsonValue::from(json), ids)
+}
+
+/// Converts JSON model data (an object) to a root value.
+pub fn root_from_json(json: &Json, ids: &mut IdGenerator) -> Result<Value, JsonError> {
+    root_from_json_value(&JsonValue::from(json), ids)
+}
+
+/// Like [`value_from_json`], from JSON whose strings may hold unpaired surrogates.
+pub fn value_from_json_value(json: &JsonValue, ids: &mut IdGenerator) -> Result<Value, JsonError> {
     let id = ids.next_id();
     let data = match json {
-        Json::Null => Data::Null,
-        Json::Bool(b) => Data::Boolean(*b),
-        Json::Number(n) => Data::Number(n.as_f64().unwrap_or(0.0)),
-        Json::String(s) => Data::String(s.clone()),
-        Json::Array(items) => Data::Array(
+        JsonValue::Null => Data::Null,
+        JsonValue::Bool(b) => Data::Boolean(*b),
+        JsonValue::Number(n) => Data::Number(*n),
+        JsonValue::String(s) => Data::String(s.clone()),
+        JsonValue::Array(items) => Data::Array(
             items
                 .iter()
-                .map(|v| value_from_json(v, ids))
+                .map(|v| value_from_json_value(v, ids))
                 .collect::<Result<_, _>>()?,
         ),
-        Json::Object(map) => {
+        JsonValue::Object(map) => {
             if let Some(ms) = date_from_json(map)? {
                 Data::Date(ms)
             } else {
                 let mut out = BTreeMap::new();
                 for (k, v) in map {
-                    out.insert(k.clone(), value_from_json(v, ids)?);
+                    out.insert(k.clone(), value_from_json_value(v, ids)?);
                 }
                 Data::Object(out)
             }
@@ -85,33 +102,34 @@ pub fn value_from_json(json: &Json, ids: &mut IdGenerator) -> Result<Value, Json
     Ok(Value { id, data })
 }
 
-/// Converts JSON model data (an object) to a root value.
-pub fn root_from_json(json: &Json, ids: &mut IdGenerator) -> Result<Value, JsonError> {
-    if !json.is_object() || date_from_json(json.as_object().unwrap_or(&Map::new()))?.is_some() {
-        return Err(JsonError::RootNotObject);
+/// Like [`root_from_json`], from JSON whose strings may hold unpaired surrogates.
+pub fn root_from_json_value(json: &JsonValue, ids: &mut IdGenerator) -> Result<Value, JsonError> {
+    match json {
+        JsonValue::Object(map) if date_from_json(map)?.is_none() => {
+            value_from_json_value(json, ids)
+        }
+        _ => Err(JsonError::RootNotObject),
     }
-    value_from_json(json, ids)
 }
 
-fn date_from_json(map: &Map<String, Json>) -> Result<Option<i64>, JsonError> {
-    if map.len() == 2 && map.get("$convergenceType").and_then(Json::as_str) == Some("date") {
-        return match map.get("value") {
-            Some(Json::String(s)) => parse_iso(s).map(Some),
-            Some(Json::Number(n)) => n
-                .as_f64()
-                .map(|f| Some(f as i64))
-                .ok_or_else(|| JsonError::InvalidDate(n.to_string())),
-            Some(other) => Err(JsonError::InvalidDate(other.to_string())),
+fn date_from_json(map: &BTreeMap<JsString, JsonValue>) -> Result<Option<i64>, JsonError> {
+    let field = |k: &str| map.get(&JsString::from(k));
+    let is_date =
+        |k: &str| field(k).and_then(JsonValue::as_js_string) == Some(&JsString::from("date"));
+    let millis = |v: &JsonValue| match v {
+        JsonValue::Number(n) => Ok(Some(*n as i64)),
+        other => Err(JsonError::InvalidDate(other.to_json_string())),
+    };
+    if map.len() == 2 && is_date("$convergenceType") {
+        return match field("value") {
+            Some(JsonValue::String(s)) => parse_iso(&s.to_string_lossy()).map(Some),
+            Some(other) => millis(other),
             None => Ok(None),
         };
     }
-    if map.len() == 2 && map.get("$$convergence_type").and_then(Json::as_str) == Some("date") {
-        return match map.get("date") {
-            Some(Json::Number(n)) => n
-                .as_f64()
-                .map(|f| Some(f as i64))
-                .ok_or_else(|| JsonError::InvalidDate(n.to_string())),
-            Some(other) => Err(JsonError::InvalidDate(other.to_string())),
+    if map.len() == 2 && is_date("$$convergence_type") {
+        return match field("date") {
+            Some(other) => millis(other),
             None => Ok(None),
         };
     }
@@ -140,10 +158,14 @@ pub fn format_iso(ms: i64) -> String {
 
 /// A date in the engine's JSON convention.
 pub fn date_to_json(ms: i64) -> Json {
-    let mut m = Map::new();
-    m.insert("$convergenceType".into(), Json::String("date".into()));
-    m.insert("value".into(), Json::String(format_iso(ms)));
-    Json::Object(m)
+    date_to_json_value(ms).to_serde()
+}
+
+fn date_to_json_value(ms: i64) -> JsonValue {
+    let mut m = BTreeMap::new();
+    m.insert("$convergenceType".into(), JsonValue::String("date".into()));
+    m.insert("value".into(), JsonValue::String(format_iso(ms).into()));
+    JsonValue::Object(m)
 }
 
 /// A number as JSON: integral values without a fraction, non-finite ones as null.
@@ -155,48 +177,79 @@ pub fn number_to_json(n: f64) -> Json {
     }
 }
 
-/// Converts a value to plain JSON (ids dropped).
+/// Converts a value to plain JSON (ids dropped). Lossy for text holding an unpaired
+/// surrogate (it becomes U+FFFD); [`value_to_json_value`] and [`value_to_json_text`] are exact.
 pub fn value_to_json(value: &Value) -> Json {
+    value_to_json_value(value).to_serde()
+}
+
+/// Converts a value to JSON exactly (ids dropped).
+pub fn value_to_json_value(value: &Value) -> JsonValue {
     match &value.data {
-        Data::Null => Json::Null,
-        Data::Boolean(b) => Json::Bool(*b),
-        Data::Number(n) => number_to_json(*n),
-        Data::String(s) => Json::String(s.clone()),
-        Data::Date(ms) => date_to_json(*ms),
-        Data::Array(items) => Json::Array(items.iter().map(value_to_json).collect()),
-        Data::Object(map) => Json::Object(
+        Data::Null => JsonValue::Null,
+        Data::Boolean(b) => JsonValue::Bool(*b),
+        Data::Number(n) if n.is_finite() => JsonValue::Number(*n),
+        Data::Number(_) => JsonValue::Null,
+        Data::String(s) => JsonValue::String(s.clone()),
+        Data::Date(ms) => date_to_json_value(*ms),
+        Data::Array(items) => JsonValue::Array(items.iter().map(value_to_json_value).collect()),
+        Data::Object(map) => JsonValue::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), value_to_json(v)))
+                .map(|(k, v)| (k.clone(), value_to_json_value(v)))
                 .collect(),
         ),
     }
 }
 
+/// A value as compact JSON text; an unpaired surrogate is written as a `\uXXXX` escape.
+pub fn value_to_json_text(value: &Value) -> String {
+    value_to_json_value(value).to_json_string()
+}
+
 /// Describes an operation as JSON, in the vocabulary of the transformation vectors:
 /// `{"type": "StringSplice", "id": "2:0", "noOp": false, "index": 3, ...}`; a compound
-/// operation is `{"type": "Compound", "ops": [...]}`.
+/// operation is `{"type": "Compound", "ops": [...]}`. Lossy like [`value_to_json`];
+/// [`operation_to_json_value`] is exact.
 pub fn operation_to_json(op: &crate::ot::Operation) -> Json {
+    operation_to_json_value(op).to_serde()
+}
+
+/// Like [`operation_to_json`], exactly.
+pub fn operation_to_json_value(op: &crate::ot::Operation) -> JsonValue {
     match op {
         crate::ot::Operation::Discrete(d) => discrete_to_json(d),
         crate::ot::Operation::Compound(ops) => {
-            let mut m = Map::new();
-            m.insert("type".into(), Json::String("Compound".into()));
+            let mut m = BTreeMap::new();
+            m.insert("type".into(), JsonValue::String("Compound".into()));
             m.insert(
                 "ops".into(),
-                Json::Array(ops.iter().map(discrete_to_json).collect()),
+                JsonValue::Array(ops.iter().map(discrete_to_json).collect()),
             );
-            Json::Object(m)
+            JsonValue::Object(m)
         }
     }
 }
 
-fn discrete_to_json(op: &crate::ot::DiscreteOp) -> Json {
+fn int(n: i64) -> JsonValue {
+    JsonValue::Number(n as f64)
+}
+
+fn num(n: f64) -> JsonValue {
+    if n.is_finite() {
+        JsonValue::Number(n)
+    } else {
+        JsonValue::Null
+    }
+}
+
+fn discrete_to_json(op: &crate::ot::DiscreteOp) -> JsonValue {
     use crate::ot::OpKind;
-    let mut m = Map::new();
-    m.insert("type".into(), Json::String(op.kind.op_type().name().into()));
-    m.insert("id".into(), Json::String(op.id.to_string()));
-    m.insert("noOp".into(), Json::Bool(op.no_op));
-    let mut put = |k: &str, v: Json| {
+    let mut m: BTreeMap<JsString, JsonValue> = BTreeMap::new();
+    let text = |s: &str| JsonValue::String(s.into());
+    m.insert("type".into(), text(op.kind.op_type().name()));
+    m.insert("id".into(), text(op.id.as_str()));
+    m.insert("noOp".into(), JsonValue::Bool(op.no_op));
+    let mut put = |k: &str, v: JsonValue| {
         m.insert(k.into(), v);
     };
     match &op.kind {
@@ -205,42 +258,42 @@ fn discrete_to_json(op: &crate::ot::DiscreteOp) -> Json {
             delete_count,
             insert,
         } => {
-            put("index", Json::from(*index));
-            put("deleteCount", Json::from(*delete_count));
-            put("insertValue", Json::String(insert.clone()));
+            put("index", int(*index));
+            put("deleteCount", int(*delete_count));
+            put("insertValue", JsonValue::String(insert.clone()));
         }
-        OpKind::StringSet { value } => put("value", Json::String(value.clone())),
+        OpKind::StringSet { value } => put("value", JsonValue::String(value.clone())),
         OpKind::ArrayInsert { index, value } | OpKind::ArrayReplace { index, value } => {
-            put("index", Json::from(*index));
-            put("value", value_to_json(value));
+            put("index", int(*index));
+            put("value", value_to_json_value(value));
         }
-        OpKind::ArrayRemove { index } => put("index", Json::from(*index)),
+        OpKind::ArrayRemove { index } => put("index", int(*index)),
         OpKind::ArrayMove { from, to } => {
-            put("fromIndex", Json::from(*from));
-            put("toIndex", Json::from(*to));
+            put("fromIndex", int(*from));
+            put("toIndex", int(*to));
         }
         OpKind::ArraySet { values } => put(
             "value",
-            Json::Array(values.iter().map(value_to_json).collect()),
+            JsonValue::Array(values.iter().map(value_to_json_value).collect()),
         ),
         OpKind::ObjectAddProperty { key, value } | OpKind::ObjectSetProperty { key, value } => {
-            put("prop", Json::String(key.clone()));
-            put("value", value_to_json(value));
+            put("prop", JsonValue::String(key.clone()));
+            put("value", value_to_json_value(value));
         }
-        OpKind::ObjectRemoveProperty { key } => put("prop", Json::String(key.clone())),
+        OpKind::ObjectRemoveProperty { key } => put("prop", JsonValue::String(key.clone())),
         OpKind::ObjectSet { values } => put(
             "value",
-            Json::Object(
+            JsonValue::Object(
                 values
                     .iter()
-                    .map(|(k, v)| (k.clone(), value_to_json(v)))
+                    .map(|(k, v)| (k.clone(), value_to_json_value(v)))
                     .collect(),
             ),
         ),
-        OpKind::NumberAdd { delta } => put("value", number_to_json(*delta)),
-        OpKind::NumberSet { value } => put("value", number_to_json(*value)),
-        OpKind::BooleanSet { value } => put("value", Json::Bool(*value)),
-        OpKind::DateSet { value } => put("value", date_to_json(*value)),
+        OpKind::NumberAdd { delta } => put("value", num(*delta)),
+        OpKind::NumberSet { value } => put("value", num(*value)),
+        OpKind::BooleanSet { value } => put("value", JsonValue::Bool(*value)),
+        OpKind::DateSet { value } => put("value", date_to_json_value(*value)),
     }
-    Json::Object(m)
+    JsonValue::Object(m)
 }

@@ -4,13 +4,19 @@
 mod document;
 mod error;
 pub mod json;
+mod json_text;
+mod jsstring;
 mod operation;
 mod reference;
+mod text;
 mod transform;
 mod value;
 
 pub use document::{Document, PathSegment};
 pub use error::{ApplyError, TransformError};
+pub use jsstring::{
+    code_points, is_high_surrogate, is_low_surrogate, write_wtf8, CodePoint, JsString, Wtf8Error,
+};
 pub use operation::{AppliedOp, AppliedOperation, DiscreteOp, OpKind, OpType, Operation, Undo};
 pub use reference::{transform_reference, update_reference_on_apply, ReferenceValues};
 pub use transform::{

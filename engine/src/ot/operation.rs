@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::value::{utf16_len, Value, ValueId, ValueKind};
+use super::jsstring::JsString;
+use super::value::{Value, ValueId, ValueKind};
 
 /// An operation on a model: one discrete change or an ordered batch applied as one version.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,12 +36,12 @@ pub enum OpKind {
         /// Units removed.
         delete_count: i64,
         /// Text inserted.
-        insert: String,
+        insert: JsString,
     },
     /// Replace the whole string.
     StringSet {
         /// New text.
-        value: String,
+        value: JsString,
     },
     /// Insert `value` before position `index`.
     ArrayInsert {
@@ -76,26 +77,26 @@ pub enum OpKind {
     /// Add a property that does not exist yet.
     ObjectAddProperty {
         /// Property name.
-        key: String,
+        key: JsString,
         /// Its value.
         value: Value,
     },
     /// Replace the value of an existing property.
     ObjectSetProperty {
         /// Property name.
-        key: String,
+        key: JsString,
         /// Its new value.
         value: Value,
     },
     /// Remove an existing property.
     ObjectRemoveProperty {
         /// Property name.
-        key: String,
+        key: JsString,
     },
     /// Replace every property.
     ObjectSet {
         /// New properties.
-        values: BTreeMap<String, Value>,
+        values: BTreeMap<JsString, Value>,
     },
     /// Add `delta` to a number.
     NumberAdd {
@@ -311,7 +312,7 @@ impl Operation {
                     OpKind::StringSplice {
                         index,
                         delete_count,
-                        insert: String::new(),
+                        insert: JsString::new(),
                     },
                 ));
                 out.push(DiscreteOp::new(
@@ -334,13 +335,13 @@ pub enum Undo {
     /// Nothing was replaced (insertions, moves, deltas, no-ops).
     None,
     /// The text removed by a splice, or the previous value of a string set.
-    Text(String),
+    Text(JsString),
     /// A removed or replaced element or property value.
     Value(Value),
     /// The previous elements of an array set.
     Values(Vec<Value>),
     /// The previous properties of an object set.
-    Map(BTreeMap<String, Value>),
+    Map(BTreeMap<JsString, Value>),
     /// The previous value of a number set.
     Number(f64),
     /// The previous value of a boolean set.
@@ -405,6 +406,6 @@ impl AppliedOperation {
 }
 
 /// Length of a splice's inserted text in UTF-16 units.
-pub(crate) fn insert_len(insert: &str) -> i64 {
-    utf16_len(insert)
+pub(crate) fn insert_len(insert: &JsString) -> i64 {
+    insert.len_i64()
 }

@@ -1,5 +1,6 @@
 //! References (shared cursors and selections) and how operations move them.
 
+use super::jsstring::JsString;
 use super::operation::{insert_len, AppliedOperation, OpKind, Operation};
 use super::value::ValueId;
 
@@ -11,7 +12,7 @@ pub enum ReferenceValues {
     /// `(start, end)` ranges in a string (UTF-16 units).
     Range(Vec<(i64, i64)>),
     /// Property names of an object.
-    Property(Vec<String>),
+    Property(Vec<JsString>),
     /// Ids of values anywhere in the model (model-level reference).
     Element(Vec<ValueId>),
 }

@@ -6,6 +6,7 @@
 //! client, which applies the same rules on its side. Ties go to the server operation.
 
 use super::error::TransformError;
+use super::jsstring::JsString;
 use super::operation::{insert_len, DiscreteOp, OpKind, Operation};
 
 type Pair = (DiscreteOp, DiscreteOp);
@@ -918,7 +919,7 @@ fn move_move(s: &DiscreteOp, c: &DiscreteOp) -> Pair {
 // Objects
 // ---------------------------------------------------------------------------------------------
 
-fn key_of(op: &DiscreteOp) -> Option<&str> {
+fn key_of(op: &DiscreteOp) -> Option<&JsString> {
     match &op.kind {
         OpKind::ObjectAddProperty { key, .. }
         | OpKind::ObjectSetProperty { key, .. }
@@ -962,7 +963,7 @@ fn object(s: &DiscreteOp, c: &DiscreteOp) -> Result<Pair> {
                         id: s.id.clone(),
                         no_op: s.no_op,
                         kind: ObjectSetProperty {
-                            key: sk.to_string(),
+                            key: sk.clone(),
                             value: sv.clone(),
                         },
                     },
@@ -986,7 +987,7 @@ fn object(s: &DiscreteOp, c: &DiscreteOp) -> Result<Pair> {
                 id: c.id.clone(),
                 no_op: c.no_op,
                 kind: ObjectAddProperty {
-                    key: ck.to_string(),
+                    key: ck.clone(),
                     value: value.clone(),
                 },
             },
@@ -996,7 +997,7 @@ fn object(s: &DiscreteOp, c: &DiscreteOp) -> Result<Pair> {
                 id: s.id.clone(),
                 no_op: s.no_op,
                 kind: ObjectAddProperty {
-                    key: sk.to_string(),
+                    key: sk.clone(),
                     value: value.clone(),
                 },
             },

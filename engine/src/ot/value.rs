@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use super::jsstring::JsString;
+
 /// The id of one value inside a model (the protocol's value id, e.g. `"2:15"`).
 ///
 /// Ids are opaque strings chosen by whoever created the value; they are unique within a model.
@@ -70,12 +72,12 @@ pub struct Value {
 /// The typed content of a [`Value`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Data {
-    /// String keys to child values; key order carries no meaning.
-    Object(BTreeMap<String, Value>),
+    /// String keys (any UTF-16 code units) to child values; key order carries no meaning.
+    Object(BTreeMap<JsString, Value>),
     /// An ordered list of child values.
     Array(Vec<Value>),
-    /// Text; indices into it count UTF-16 code units, as JavaScript does.
-    String(String),
+    /// Text: any UTF-16 code units; indices into it count code units, as JavaScript does.
+    String(JsString),
     /// An IEEE double (the protocol has no integer type).
     Number(f64),
     /// A boolean.

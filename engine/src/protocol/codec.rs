@@ -508,7 +508,7 @@ mod tests {
                     OpKind::StringSplice {
                         index: 0,
                         delete_count: 2,
-                        insert: String::new(),
+                        insert: crate::ot::JsString::new(),
                     },
                 ),
                 DiscreteOp::new("0:1", OpKind::NumberAdd { delta: -1.5 }),

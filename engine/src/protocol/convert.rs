@@ -9,8 +9,8 @@ use thiserror::Error;
 use super::wire::proto::core::{DomainUserData, DomainUserIdData, Int32List, StringList};
 use super::wire::proto::model as pm;
 use crate::ot::{
-    AppliedOp, AppliedOperation, Data, DiscreteOp, OpKind, Operation, ReferenceValues, Undo, Value,
-    ValueId,
+    AppliedOp, AppliedOperation, Data, DiscreteOp, JsString, OpKind, Operation, ReferenceValues,
+    Undo, Value, ValueId, Wtf8Error,
 };
 
 /// A wire message that does not describe a valid engine value.
@@ -19,6 +19,9 @@ pub enum ConvertError {
     /// A required field is absent.
     #[error("missing {0}")]
     Missing(&'static str),
+    /// Model text that is not WTF-8 (see [`JsString::from_wtf8`]).
+    #[error("model text is not valid WTF-8: {0}")]
+    InvalidText(#[from] Wtf8Error),
 }
 
 type Result<T> = std::result::Result<T, ConvertError>;
@@ -35,6 +38,35 @@ pub fn millis(t: &Timestamp) -> i64 {
     t.seconds
         .saturating_mul(1000)
         .saturating_add(((t.nanos as f64) / 1e6).round() as i64)
+}
+
+/// Model text from the wire (WTF-8 bytes, as protobufjs writes them).
+pub fn text(bytes: &[u8]) -> Result<JsString> {
+    Ok(JsString::from_wtf8(bytes)?)
+}
+
+/// Object properties from their wire entries (a repeated key keeps its last value, as in a
+/// protobuf map).
+pub fn entries_from_wire(entries: &[pm::DataEntry]) -> Result<BTreeMap<JsString, Value>> {
+    let mut map = BTreeMap::new();
+    for e in entries {
+        let value = e
+            .value
+            .as_ref()
+            .ok_or(ConvertError::Missing("property value"))?;
+        map.insert(text(&e.key)?, value_from_wire(value)?);
+    }
+    Ok(map)
+}
+
+/// Object properties as wire entries, in key order.
+pub fn entries_to_wire(map: &BTreeMap<JsString, Value>) -> Vec<pm::DataEntry> {
+    map.iter()
+        .map(|(k, v)| pm::DataEntry {
+            key: k.to_wtf8(),
+            value: Some(value_to_wire(v)),
+        })
+        .collect()
 }
 
 fn to_i32(v: i64) -> i32 {
@@ -62,7 +94,7 @@ pub fn value_from_wire(v: &pm::DataValue) -> Result<Value> {
         W::BooleanValue(b) => Value::new(b.id.as_str(), Data::Boolean(b.value)),
         W::DoubleValue(d) => Value::new(d.id.as_str(), Data::Number(d.value)),
         W::NullValue(n) => Value::new(n.id.as_str(), Data::Null),
-        W::StringValue(s) => Value::new(s.id.as_str(), Data::String(s.value.clone())),
+        W::StringValue(s) => Value::new(s.id.as_str(), Data::String(text(&s.value)?)),
         W::DateValue(d) => Value::new(
             d.id.as_str(),
             Data::Date(millis(
@@ -76,11 +108,10 @@ pub fn value_from_wire(v: &pm::DataValue) -> Result<Value> {
 
 /// A wire object value to an engine value.
 pub fn object_from_wire(o: &pm::ObjectValue) -> Result<Value> {
-    let mut map = BTreeMap::new();
-    for (k, v) in &o.children {
-        map.insert(k.clone(), value_from_wire(v)?);
-    }
-    Ok(Value::new(o.id.as_str(), Data::Object(map)))
+    Ok(Value::new(
+        o.id.as_str(),
+        Data::Object(entries_from_wire(&o.children)?),
+    ))
 }
 
 /// An engine value to a wire data value.
@@ -98,7 +129,7 @@ pub fn value_to_wire(v: &Value) -> pm::DataValue {
         Data::Null => W::NullValue(pm::NullValue { id }),
         Data::String(s) => W::StringValue(pm::StringValue {
             id,
-            value: s.clone(),
+            value: s.to_wtf8(),
         }),
         Data::Date(ms) => W::DateValue(pm::DateValue {
             id,
@@ -111,11 +142,8 @@ pub fn value_to_wire(v: &Value) -> pm::DataValue {
 /// An engine object value to a wire object value (non-objects give an empty object).
 pub fn object_to_wire(v: &Value) -> pm::ObjectValue {
     let children = match &v.data {
-        Data::Object(map) => map
-            .iter()
-            .map(|(k, c)| (k.clone(), value_to_wire(c)))
-            .collect(),
-        _ => BTreeMap::new(),
+        Data::Object(map) => entries_to_wire(map),
+        _ => Vec::new(),
     };
     pm::ObjectValue {
         id: v.id.to_string(),
@@ -141,14 +169,14 @@ pub fn discrete_from_wire(d: &pm::DiscreteOperationData) -> Result<DiscreteOp> {
             OpKind::StringSplice {
                 index: o.index as i64,
                 delete_count: o.delete_count as i64,
-                insert: o.inserted_value.clone(),
+                insert: text(&o.inserted_value)?,
             },
         ),
         W::StringSetOperation(o) => (
             &o.id,
             o.no_op,
             OpKind::StringSet {
-                value: o.value.clone(),
+                value: text(&o.value)?,
             },
         ),
         W::ArrayInsertOperation(o) => (
@@ -197,7 +225,7 @@ pub fn discrete_from_wire(d: &pm::DiscreteOperationData) -> Result<DiscreteOp> {
             &o.id,
             o.no_op,
             OpKind::ObjectAddProperty {
-                key: o.key.clone(),
+                key: text(&o.key)?,
                 value: opt_value(&o.value)?,
             },
         ),
@@ -205,20 +233,17 @@ pub fn discrete_from_wire(d: &pm::DiscreteOperationData) -> Result<DiscreteOp> {
             &o.id,
             o.no_op,
             OpKind::ObjectSetProperty {
-                key: o.key.clone(),
+                key: text(&o.key)?,
                 value: opt_value(&o.value)?,
             },
         ),
         W::ObjectRemovePropertyOperation(o) => (
             &o.id,
             o.no_op,
-            OpKind::ObjectRemoveProperty { key: o.key.clone() },
+            OpKind::ObjectRemoveProperty { key: text(&o.key)? },
         ),
         W::ObjectSetOperation(o) => {
-            let mut values = BTreeMap::new();
-            for (k, v) in &o.values {
-                values.insert(k.clone(), value_from_wire(v)?);
-            }
+            let values = entries_from_wire(&o.values)?;
             (&o.id, o.no_op, OpKind::ObjectSet { values })
         }
         W::NumberDeltaOperation(o) => (&o.id, o.no_op, OpKind::NumberAdd { delta: o.delta }),
@@ -281,12 +306,12 @@ pub fn discrete_to_wire(op: &DiscreteOp) -> pm::DiscreteOperationData {
             no_op,
             index: to_i32(*index),
             delete_count: to_i32(*delete_count),
-            inserted_value: insert.clone(),
+            inserted_value: insert.to_wtf8(),
         }),
         OpKind::StringSet { value } => W::StringSetOperation(pm::StringSetOperationData {
             id,
             no_op,
-            value: value.clone(),
+            value: value.to_wtf8(),
         }),
         OpKind::ArrayInsert { index, value } => {
             W::ArrayInsertOperation(pm::ArrayInsertOperationData {
@@ -324,7 +349,7 @@ pub fn discrete_to_wire(op: &DiscreteOp) -> pm::DiscreteOperationData {
             W::ObjectAddPropertyOperation(pm::ObjectAddPropertyOperationData {
                 id,
                 no_op,
-                key: key.clone(),
+                key: key.to_wtf8(),
                 value: Some(value_to_wire(value)),
             })
         }
@@ -332,7 +357,7 @@ pub fn discrete_to_wire(op: &DiscreteOp) -> pm::DiscreteOperationData {
             W::ObjectSetPropertyOperation(pm::ObjectSetPropertyOperationData {
                 id,
                 no_op,
-                key: key.clone(),
+                key: key.to_wtf8(),
                 value: Some(value_to_wire(value)),
             })
         }
@@ -340,16 +365,13 @@ pub fn discrete_to_wire(op: &DiscreteOp) -> pm::DiscreteOperationData {
             W::ObjectRemovePropertyOperation(pm::ObjectRemovePropertyOperationData {
                 id,
                 no_op,
-                key: key.clone(),
+                key: key.to_wtf8(),
             })
         }
         OpKind::ObjectSet { values } => W::ObjectSetOperation(pm::ObjectSetOperationData {
             id,
             no_op,
-            values: values
-                .iter()
-                .map(|(k, v)| (k.clone(), value_to_wire(v)))
-                .collect(),
+            values: entries_to_wire(values),
         }),
         OpKind::NumberAdd { delta } => W::NumberDeltaOperation(pm::NumberDeltaOperationData {
             id,
@@ -416,8 +438,8 @@ fn applied_discrete_to_wire(a: &AppliedOp) -> pm::AppliedDiscreteOperationData {
     let id = op.id.to_string();
     let no_op = op.no_op;
     let text = |u: &Undo| match u {
-        Undo::Text(t) => t.clone(),
-        _ => String::new(),
+        Undo::Text(t) => t.to_wtf8(),
+        _ => Vec::new(),
     };
     let w = match &op.kind {
         OpKind::StringSplice { index, insert, .. } => {
@@ -426,13 +448,13 @@ fn applied_discrete_to_wire(a: &AppliedOp) -> pm::AppliedDiscreteOperationData {
                 no_op,
                 index: to_i32(*index),
                 deleted_value: text(&a.undo),
-                inserted_value: insert.clone(),
+                inserted_value: insert.to_wtf8(),
             })
         }
         OpKind::StringSet { value } => W::StringSetOperation(pm::AppliedStringSetOperationData {
             id,
             no_op,
-            value: value.clone(),
+            value: value.to_wtf8(),
             old_value: text(&a.undo),
         }),
         OpKind::ArrayInsert { index, value } => {
@@ -481,7 +503,7 @@ fn applied_discrete_to_wire(a: &AppliedOp) -> pm::AppliedDiscreteOperationData {
             W::ObjectAddPropertyOperation(pm::AppliedObjectAddPropertyOperationData {
                 id,
                 no_op,
-                key: key.clone(),
+                key: key.to_wtf8(),
                 value: Some(value_to_wire(value)),
             })
         }
@@ -489,7 +511,7 @@ fn applied_discrete_to_wire(a: &AppliedOp) -> pm::AppliedDiscreteOperationData {
             W::ObjectSetPropertyOperation(pm::AppliedObjectSetPropertyOperationData {
                 id,
                 no_op,
-                key: key.clone(),
+                key: key.to_wtf8(),
                 value: Some(value_to_wire(value)),
                 old_value: undo_value(&a.undo),
             })
@@ -498,23 +520,17 @@ fn applied_discrete_to_wire(a: &AppliedOp) -> pm::AppliedDiscreteOperationData {
             W::ObjectRemovePropertyOperation(pm::AppliedObjectRemovePropertyOperationData {
                 id,
                 no_op,
-                key: key.clone(),
+                key: key.to_wtf8(),
                 old_value: undo_value(&a.undo),
             })
         }
         OpKind::ObjectSet { values } => W::ObjectSetOperation(pm::AppliedObjectSetOperationData {
             id,
             no_op,
-            values: values
-                .iter()
-                .map(|(k, v)| (k.clone(), value_to_wire(v)))
-                .collect(),
+            values: entries_to_wire(values),
             old_values: match &a.undo {
-                Undo::Map(m) => m
-                    .iter()
-                    .map(|(k, v)| (k.clone(), value_to_wire(v)))
-                    .collect(),
-                _ => BTreeMap::new(),
+                Undo::Map(m) => entries_to_wire(m),
+                _ => Vec::new(),
             },
         }),
         OpKind::NumberAdd { delta } => {
@@ -570,7 +586,9 @@ pub fn references_from_wire(r: &pm::ReferenceValues) -> Result<ReferenceValues> 
                     .map(|r| (r.start_index as i64, r.end_index as i64))
                     .collect(),
             ),
-            W::Properties(l) => ReferenceValues::Property(l.values.clone()),
+            W::Properties(l) => {
+                ReferenceValues::Property(l.values.iter().map(|k| text(k)).collect::<Result<_>>()?)
+            }
             W::Elements(l) => ReferenceValues::Element(l.values.iter().map(ValueId::new).collect()),
         },
     )
@@ -593,7 +611,9 @@ pub fn references_to_wire(r: &ReferenceValues) -> pm::ReferenceValues {
                     })
                     .collect(),
             }),
-            ReferenceValues::Property(v) => W::Properties(StringList { values: v.clone() }),
+            ReferenceValues::Property(v) => W::Properties(pm::KeyList {
+                values: v.iter().map(JsString::to_wtf8).collect(),
+            }),
             ReferenceValues::Element(v) => W::Elements(StringList {
                 values: v.iter().map(|id| id.to_string()).collect(),
             }),

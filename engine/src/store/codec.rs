@@ -21,7 +21,9 @@ use super::{
     CollectionRecord, DomainKey, DomainRecord, JwtKeyRecord, ModelMeta, OpRecord,
     ReconnectTokenRecord, Snapshot, StoreError, StoreResult, UserRecord, UserType, WriteOp,
 };
-use crate::ot::{AppliedOp, AppliedOperation, Data, DiscreteOp, OpKind, Undo, Value, ValueId};
+use crate::ot::{
+    AppliedOp, AppliedOperation, Data, DiscreteOp, JsString, OpKind, Undo, Value, ValueId,
+};
 
 /// Deepest value tree the codec stores (the root is at depth 1).
 pub const MAX_VALUE_DEPTH: usize = 4096;
@@ -84,8 +86,9 @@ struct PModelMeta {
 struct PNode {
     #[prost(string, tag = "1")]
     id: String,
-    #[prost(string, tag = "2")]
-    key: String,
+    /// A property name, WTF-8 (see `JsString`); plain UTF-8 unless it holds a lone surrogate.
+    #[prost(bytes = "vec", tag = "2")]
+    key: Vec<u8>,
     #[prost(oneof = "PData", tags = "3, 4, 5, 6, 7, 8, 9, 10")]
     data: Option<PData>,
 }
@@ -98,8 +101,9 @@ enum PData {
     /// An array with this many children following.
     #[prost(uint64, tag = "4")]
     Array(u64),
-    #[prost(string, tag = "5")]
-    String(String),
+    /// Text as WTF-8.
+    #[prost(bytes, tag = "5")]
+    String(Vec<u8>),
     /// A number that is an exact integer (stored as a zig-zag varint).
     #[prost(sint64, tag = "6")]
     Int(i64),
@@ -127,8 +131,8 @@ struct PSplice {
     index: i64,
     #[prost(sint64, tag = "2")]
     delete_count: i64,
-    #[prost(string, tag = "3")]
-    insert: String,
+    #[prost(bytes = "vec", tag = "3")]
+    insert: Vec<u8>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -149,8 +153,8 @@ struct PMove {
 
 #[derive(Clone, PartialEq, Message)]
 struct PKeyValue {
-    #[prost(string, tag = "1")]
-    key: String,
+    #[prost(bytes = "vec", tag = "1")]
+    key: Vec<u8>,
     #[prost(message, repeated, tag = "2")]
     value: Vec<PNode>,
 }
@@ -159,8 +163,8 @@ struct PKeyValue {
 enum PKind {
     #[prost(message, tag = "3")]
     StringSplice(PSplice),
-    #[prost(string, tag = "5")]
-    StringSet(String),
+    #[prost(bytes, tag = "5")]
+    StringSet(Vec<u8>),
     #[prost(message, tag = "6")]
     ArrayInsert(PIndexValue),
     #[prost(sint64, tag = "7")]
@@ -175,8 +179,8 @@ enum PKind {
     ObjectAddProperty(PKeyValue),
     #[prost(message, tag = "12")]
     ObjectSetProperty(PKeyValue),
-    #[prost(string, tag = "13")]
-    ObjectRemoveProperty(String),
+    #[prost(bytes, tag = "13")]
+    ObjectRemoveProperty(Vec<u8>),
     #[prost(message, tag = "14")]
     ObjectSet(PForest),
     #[prost(double, tag = "15")]
@@ -191,8 +195,8 @@ enum PKind {
 
 #[derive(Clone, PartialEq, prost::Oneof)]
 enum PUndo {
-    #[prost(string, tag = "4")]
-    Text(String),
+    #[prost(bytes, tag = "4")]
+    Text(Vec<u8>),
     #[prost(message, tag = "19")]
     Value(PForest),
     #[prost(message, tag = "20")]
@@ -323,6 +327,11 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
+/// Model text from its stored WTF-8 bytes.
+fn text(bytes: &[u8], what: &str) -> StoreResult<JsString> {
+    JsString::from_wtf8(bytes).map_err(|e| corrupt(what, e))
+}
+
 fn put(msg: &impl Message, buf: &mut Vec<u8>) {
     buf.reserve(msg.encoded_len());
     // A Vec grows as needed, so encoding into it cannot run out of space.
@@ -354,14 +363,14 @@ fn number_to_data(n: f64) -> PData {
 }
 
 /// Appends `value` (with `key`) to `out` in pre-order.
-fn flatten(key: &str, value: &Value, depth: usize, out: &mut Vec<PNode>) -> StoreResult<()> {
+fn flatten(key: &[u8], value: &Value, depth: usize, out: &mut Vec<PNode>) -> StoreResult<()> {
     if depth > MAX_VALUE_DEPTH {
         return Err(too_deep());
     }
     let data = match &value.data {
         Data::Object(map) => PData::Object(map.len() as u64),
         Data::Array(items) => PData::Array(items.len() as u64),
-        Data::String(s) => PData::String(s.clone()),
+        Data::String(s) => PData::String(s.to_wtf8()),
         Data::Number(n) => number_to_data(*n),
         Data::Boolean(b) => PData::Boolean(*b),
         Data::Date(d) => PData::Date(*d),
@@ -369,18 +378,18 @@ fn flatten(key: &str, value: &Value, depth: usize, out: &mut Vec<PNode>) -> Stor
     };
     out.push(PNode {
         id: value.id.as_str().to_owned(),
-        key: key.to_owned(),
+        key: key.to_vec(),
         data: Some(data),
     });
     match &value.data {
         Data::Object(map) => {
             for (k, v) in map {
-                flatten(k, v, depth + 1, out)?;
+                flatten(&k.to_wtf8(), v, depth + 1, out)?;
             }
         }
         Data::Array(items) => {
             for v in items {
-                flatten("", v, depth + 1, out)?;
+                flatten(b"", v, depth + 1, out)?;
             }
         }
         _ => {}
@@ -390,46 +399,47 @@ fn flatten(key: &str, value: &Value, depth: usize, out: &mut Vec<PNode>) -> Stor
 
 fn flatten_one(value: &Value) -> StoreResult<Vec<PNode>> {
     let mut out = Vec::new();
-    flatten("", value, 1, &mut out)?;
+    flatten(b"", value, 1, &mut out)?;
     Ok(out)
 }
 
 fn flatten_list(values: &[Value]) -> StoreResult<Vec<PNode>> {
     let mut out = Vec::new();
     for v in values {
-        flatten("", v, 1, &mut out)?;
+        flatten(b"", v, 1, &mut out)?;
     }
     Ok(out)
 }
 
-fn flatten_map(values: &BTreeMap<String, Value>) -> StoreResult<Vec<PNode>> {
+fn flatten_map(values: &BTreeMap<JsString, Value>) -> StoreResult<Vec<PNode>> {
     let mut out = Vec::new();
     for (k, v) in values {
-        flatten(k, v, 1, &mut out)?;
+        flatten(&k.to_wtf8(), v, 1, &mut out)?;
     }
     Ok(out)
 }
 
 enum Container {
-    Object(BTreeMap<String, Value>),
+    Object(BTreeMap<JsString, Value>),
     Array(Vec<Value>),
 }
 
 struct Frame {
-    key: String,
+    key: JsString,
     id: ValueId,
     container: Container,
     remaining: u64,
 }
 
 /// Rebuilds the trees of a flattened forest, without recursion. Returns `(key, value)` per root.
-fn unflatten(nodes: Vec<PNode>) -> StoreResult<Vec<(String, Value)>> {
+fn unflatten(nodes: Vec<PNode>) -> StoreResult<Vec<(JsString, Value)>> {
     let total = nodes.len();
     let mut roots = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     for (i, node) in nodes.into_iter().enumerate() {
         let left = (total - i - 1) as u64;
         let id = ValueId::from(node.id);
+        let key = text(&node.key, "property name")?;
         let data = match node.data {
             Some(PData::Object(n)) | Some(PData::Array(n)) if n > left => {
                 return Err(StoreError::Corrupt(
@@ -437,24 +447,18 @@ fn unflatten(nodes: Vec<PNode>) -> StoreResult<Vec<(String, Value)>> {
                 ))
             }
             Some(PData::Object(n)) if n > 0 => {
-                push_frame(
-                    &mut stack,
-                    node.key,
-                    id,
-                    Container::Object(BTreeMap::new()),
-                    n,
-                )?;
+                push_frame(&mut stack, key, id, Container::Object(BTreeMap::new()), n)?;
                 continue;
             }
             Some(PData::Array(n)) if n > 0 => {
                 // `n <= left`, so this allocation is bounded by the record's size.
                 let items = Vec::with_capacity(n as usize);
-                push_frame(&mut stack, node.key, id, Container::Array(items), n)?;
+                push_frame(&mut stack, key, id, Container::Array(items), n)?;
                 continue;
             }
             Some(PData::Object(_)) => Data::Object(BTreeMap::new()),
             Some(PData::Array(_)) => Data::Array(Vec::new()),
-            Some(PData::String(s)) => Data::String(s),
+            Some(PData::String(s)) => Data::String(text(&s, "string value")?),
             Some(PData::Int(n)) => Data::Number(n as f64),
             Some(PData::Double(n)) => Data::Number(n),
             Some(PData::Boolean(b)) => Data::Boolean(b),
@@ -462,7 +466,7 @@ fn unflatten(nodes: Vec<PNode>) -> StoreResult<Vec<(String, Value)>> {
             Some(PData::Null(_)) => Data::Null,
             None => return Err(StoreError::Corrupt("value tree: node without data".into())),
         };
-        let mut done = (node.key, Value { id, data });
+        let mut done = (key, Value { id, data });
         // Attach the finished value to its parent, closing every container it completes.
         loop {
             let Some(top) = stack.last_mut() else {
@@ -495,7 +499,7 @@ fn unflatten(nodes: Vec<PNode>) -> StoreResult<Vec<(String, Value)>> {
 
 fn push_frame(
     stack: &mut Vec<Frame>,
-    key: String,
+    key: JsString,
     id: ValueId,
     container: Container,
     remaining: u64,
@@ -532,7 +536,7 @@ fn unflatten_list(nodes: Vec<PNode>) -> StoreResult<Vec<Value>> {
     Ok(unflatten(nodes)?.into_iter().map(|(_, v)| v).collect())
 }
 
-fn unflatten_map(nodes: Vec<PNode>) -> StoreResult<BTreeMap<String, Value>> {
+fn unflatten_map(nodes: Vec<PNode>) -> StoreResult<BTreeMap<JsString, Value>> {
     Ok(unflatten(nodes)?.into_iter().collect())
 }
 
@@ -549,9 +553,9 @@ fn kind_to_p(kind: &OpKind) -> StoreResult<PKind> {
         } => PKind::StringSplice(PSplice {
             index: *index,
             delete_count: *delete_count,
-            insert: insert.clone(),
+            insert: insert.to_wtf8(),
         }),
-        OpKind::StringSet { value } => PKind::StringSet(value.clone()),
+        OpKind::StringSet { value } => PKind::StringSet(value.to_wtf8()),
         OpKind::ArrayInsert { index, value } => PKind::ArrayInsert(PIndexValue {
             index: *index,
             value: flatten_one(value)?,
@@ -569,14 +573,14 @@ fn kind_to_p(kind: &OpKind) -> StoreResult<PKind> {
             nodes: flatten_list(values)?,
         }),
         OpKind::ObjectAddProperty { key, value } => PKind::ObjectAddProperty(PKeyValue {
-            key: key.clone(),
+            key: key.to_wtf8(),
             value: flatten_one(value)?,
         }),
         OpKind::ObjectSetProperty { key, value } => PKind::ObjectSetProperty(PKeyValue {
-            key: key.clone(),
+            key: key.to_wtf8(),
             value: flatten_one(value)?,
         }),
-        OpKind::ObjectRemoveProperty { key } => PKind::ObjectRemoveProperty(key.clone()),
+        OpKind::ObjectRemoveProperty { key } => PKind::ObjectRemoveProperty(key.to_wtf8()),
         OpKind::ObjectSet { values } => PKind::ObjectSet(PForest {
             nodes: flatten_map(values)?,
         }),
@@ -592,9 +596,11 @@ fn kind_from_p(kind: PKind) -> StoreResult<OpKind> {
         PKind::StringSplice(s) => OpKind::StringSplice {
             index: s.index,
             delete_count: s.delete_count,
-            insert: s.insert,
+            insert: text(&s.insert, "inserted text")?,
         },
-        PKind::StringSet(value) => OpKind::StringSet { value },
+        PKind::StringSet(value) => OpKind::StringSet {
+            value: text(&value, "string set")?,
+        },
         PKind::ArrayInsert(p) => OpKind::ArrayInsert {
             index: p.index,
             value: unflatten_one(p.value)?,
@@ -612,14 +618,16 @@ fn kind_from_p(kind: PKind) -> StoreResult<OpKind> {
             values: unflatten_list(f.nodes)?,
         },
         PKind::ObjectAddProperty(p) => OpKind::ObjectAddProperty {
-            key: p.key,
+            key: text(&p.key, "property name")?,
             value: unflatten_one(p.value)?,
         },
         PKind::ObjectSetProperty(p) => OpKind::ObjectSetProperty {
-            key: p.key,
+            key: text(&p.key, "property name")?,
             value: unflatten_one(p.value)?,
         },
-        PKind::ObjectRemoveProperty(key) => OpKind::ObjectRemoveProperty { key },
+        PKind::ObjectRemoveProperty(key) => OpKind::ObjectRemoveProperty {
+            key: text(&key, "property name")?,
+        },
         PKind::ObjectSet(f) => OpKind::ObjectSet {
             values: unflatten_map(f.nodes)?,
         },
@@ -633,7 +641,7 @@ fn kind_from_p(kind: PKind) -> StoreResult<OpKind> {
 fn undo_to_p(undo: &Undo) -> StoreResult<Option<PUndo>> {
     Ok(match undo {
         Undo::None => None,
-        Undo::Text(t) => Some(PUndo::Text(t.clone())),
+        Undo::Text(t) => Some(PUndo::Text(t.to_wtf8())),
         Undo::Value(v) => Some(PUndo::Value(PForest {
             nodes: flatten_one(v)?,
         })),
@@ -652,7 +660,7 @@ fn undo_to_p(undo: &Undo) -> StoreResult<Option<PUndo>> {
 fn undo_from_p(undo: Option<PUndo>) -> StoreResult<Undo> {
     Ok(match undo {
         None => Undo::None,
-        Some(PUndo::Text(t)) => Undo::Text(t),
+        Some(PUndo::Text(t)) => Undo::Text(text(&t, "undo text")?),
         Some(PUndo::Value(f)) => Undo::Value(unflatten_one(f.nodes)?),
         Some(PUndo::Values(f)) => Undo::Values(unflatten_list(f.nodes)?),
         Some(PUndo::Map(f)) => Undo::Map(unflatten_map(f.nodes)?),
@@ -1266,7 +1274,7 @@ mod tests {
             timestamp_ms: 0,
             data: vec![PNode {
                 id: "0:0".into(),
-                key: String::new(),
+                key: Vec::new(),
                 data: Some(PData::Array(u64::MAX)),
             }],
         };

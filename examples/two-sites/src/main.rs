@@ -67,7 +67,7 @@ impl Site {
     }
 
     fn text(&self) -> String {
-        self.doc.string(&self.text).unwrap_or_default()
+        self.doc.string(&self.text).unwrap_or_default().to_string()
     }
 }
 
@@ -88,7 +88,7 @@ async fn open_site(engine: &Engine, name: &'static str) -> Site {
         .await
         .expect("open");
     let text = match &opened.data.data.data {
-        Data::Object(m) => m["text"].id.clone(),
+        Data::Object(m) => m[&tandem::ot::JsString::from("text")].id.clone(),
         _ => unreachable!("the root is an object"),
     };
     Site {

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, ValueEnum};
 use futures_util::{SinkExt, StreamExt};
-use tandem::ot::{transform_in_place, utf16_len, Data, DiscreteOp, OpKind, Operation, ValueId};
+use tandem::ot::{transform_in_place, Data, DiscreteOp, JsString, OpKind, Operation, ValueId};
 use tandem::protocol::codec::{self, decode, encode};
 use tandem::protocol::convert;
 use tandem::protocol::wire::proto::core as pc;
@@ -429,7 +429,10 @@ async fn connect_and_open(
                 };
                 let data = pm::ObjectValue {
                     id: "@:0".into(),
-                    children: [(TEXT_KEY.to_string(), text)].into_iter().collect(),
+                    children: vec![pm::DataEntry {
+                        key: TEXT_KEY.into(),
+                        value: Some(text),
+                    }],
                 };
                 let answer = codec::response(
                     id,
@@ -455,13 +458,13 @@ async fn connect_and_open(
 }
 
 /// The edited string in an open response: its id and text.
-fn text_of(r: &pm::OpenRealtimeModelResponseMessage) -> Result<(ValueId, String), String> {
+fn text_of(r: &pm::OpenRealtimeModelResponseMessage) -> Result<(ValueId, JsString), String> {
     let root = r.data.as_ref().ok_or("setup: open response without data")?;
     let root = convert::object_from_wire(root).map_err(|e| format!("setup: bad data: {e}"))?;
     let Data::Object(children) = root.data else {
         return Err("setup: the root is not an object".into());
     };
-    match children.get(TEXT_KEY) {
+    match children.get(&JsString::from(TEXT_KEY)) {
         Some(v) => match &v.data {
             Data::String(s) => Ok((v.id.clone(), s.clone())),
             _ => Err(format!("setup: '{TEXT_KEY}' is not a string")),
@@ -486,8 +489,8 @@ impl Client {
             resource: r.resource_id,
             string_id,
             context_version: r.version,
-            len: utf16_len(&text),
-            replica: opts.verify.then(|| text.encode_utf16().collect()),
+            len: text.len_i64(),
+            replica: opts.verify.then(|| text.units().to_vec()),
             initial_len: opts.initial_doc_bytes as i64,
             next_seq: 1,
             in_flight: VecDeque::new(),
@@ -515,16 +518,16 @@ impl Client {
                             self.len
                         ));
                     }
-                    self.len += utf16_len(insert) - del;
+                    self.len += insert.len_i64() - del;
                     if let Some(r) = &mut self.replica {
                         let (i, n) = (index as usize, del as usize);
-                        r.splice(i..i + n, insert.encode_utf16());
+                        r.splice(i..i + n, insert.units().iter().copied());
                     }
                 }
                 OpKind::StringSet { value } => {
-                    self.len = utf16_len(value);
+                    self.len = value.len_i64();
                     if let Some(r) = &mut self.replica {
-                        *r = value.encode_utf16().collect();
+                        *r = value.units().to_vec();
                     }
                 }
                 _ => {}
@@ -549,14 +552,14 @@ impl Client {
             OpKind::StringSplice {
                 index: self.rng.below(self.len as u64) as i64,
                 delete_count: 1,
-                insert: String::new(),
+                insert: JsString::new(),
             }
         } else {
             let letter = (b'a' + self.rng.below(26) as u8) as char;
             OpKind::StringSplice {
                 index: self.rng.below(self.len as u64 + 1) as i64,
                 delete_count: 0,
-                insert: letter.to_string(),
+                insert: letter.to_string().into(),
             }
         };
         let op = Operation::Discrete(DiscreteOp::new(self.string_id.clone(), kind));
@@ -890,7 +893,7 @@ async fn verify(url: &str, reports: &[ClientReport]) -> Result<usize, String> {
     for (model, replicas) in &by_model {
         let (mut ws, r) = connect_and_open(url, model, "", "loadgen-verify").await?;
         let (_, text) = text_of(&r)?;
-        let server: Vec<u16> = text.encode_utf16().collect();
+        let server: Vec<u16> = text.units().to_vec();
         for (i, rep) in replicas.iter().enumerate() {
             if **rep != server {
                 return Err(format!(

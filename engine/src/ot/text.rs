@@ -1,0 +1,199 @@
+//! The text of a live string value: UTF-16 code units in chunks, so that an edit in a large
+//! document moves at most one chunk's worth of memory.
+//!
+//! A string value may hold any code units (see [`JsString`]), so a UTF-8 rope cannot hold it.
+//! [`Text`] keeps a list of chunks of at most [`MAX_CHUNK`] units. Finding the chunk of a
+//! position scans the chunk lengths (about 250 of them for a 1 MB document), and an edit
+//! memmoves inside one chunk; a chunk that would overflow is split in two, and a chunk that an
+//! edit leaves small is merged with its neighbour, so the chunk count stays near
+//! `len / (MAX_CHUNK / 2)` or below.
+
+use super::jsstring::JsString;
+
+/// Largest chunk, in code units.
+pub const MAX_CHUNK: usize = 4096;
+
+/// A chunk smaller than this after an edit is merged with its neighbour when they fit.
+const MIN_CHUNK: usize = MAX_CHUNK / 4;
+
+/// A sequence of UTF-16 code units in chunks (see the module docs).
+#[derive(Clone, Debug, Default)]
+pub struct Text {
+    chunks: Vec<Vec<u16>>,
+    len: usize,
+}
+
+impl Text {
+    /// Text holding these code units.
+    pub fn from_units(units: &[u16]) -> Self {
+        let chunks: Vec<Vec<u16>> = units.chunks(MAX_CHUNK / 2).map(<[u16]>::to_vec).collect();
+        Text {
+            chunks,
+            len: units.len(),
+        }
+    }
+
+    /// Length in code units.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The whole text as a string.
+    pub fn to_js_string(&self) -> JsString {
+        let mut out = Vec::with_capacity(self.len);
+        for c in &self.chunks {
+            out.extend_from_slice(c);
+        }
+        JsString::from_units(out)
+    }
+
+    /// The chunk holding position `pos` and the offset in it; `pos == len` is the end of the
+    /// last chunk. `None` for an empty text or a position beyond the end.
+    fn locate(&self, pos: usize) -> Option<(usize, usize)> {
+        if pos > self.len || self.chunks.is_empty() {
+            return None;
+        }
+        let mut start = 0;
+        for (i, c) in self.chunks.iter().enumerate() {
+            if pos < start + c.len() {
+                return Some((i, pos - start));
+            }
+            start += c.len();
+        }
+        let last = self.chunks.len() - 1;
+        Some((last, self.chunks[last].len()))
+    }
+
+    /// Replaces `delete` units at `index` by `insert` and returns what was removed.
+    /// The caller checks the range (`index + delete <= len`); an out-of-range request is
+    /// clamped to the text.
+    pub fn splice(&mut self, index: usize, delete: usize, insert: &[u16]) -> Vec<u16> {
+        let index = index.min(self.len);
+        let delete = delete.min(self.len - index);
+        let removed = self.remove(index, delete);
+        self.insert(index, insert);
+        removed
+    }
+
+    fn remove(&mut self, index: usize, count: usize) -> Vec<u16> {
+        let mut removed = Vec::with_capacity(count);
+        let Some((mut ci, mut off)) = self.locate(index) else {
+            return removed;
+        };
+        let mut left = count;
+        while left > 0 && ci < self.chunks.len() {
+            let chunk = &mut self.chunks[ci];
+            let take = left.min(chunk.len() - off);
+            removed.extend(chunk.drain(off..off + take));
+            left -= take;
+            if chunk.is_empty() {
+                self.chunks.remove(ci);
+            } else {
+                ci += 1;
+            }
+            off = 0;
+        }
+        self.len -= removed.len();
+        self.merge_around(ci.saturating_sub(1));
+        removed
+    }
+
+    fn insert(&mut self, index: usize, units: &[u16]) {
+        if units.is_empty() {
+            return;
+        }
+        self.len += units.len();
+        let Some((ci, off)) = self.locate(index) else {
+            self.chunks
+                .extend(units.chunks(MAX_CHUNK / 2).map(<[u16]>::to_vec));
+            return;
+        };
+        let chunk = &mut self.chunks[ci];
+        if chunk.len() + units.len() <= MAX_CHUNK {
+            chunk.splice(off..off, units.iter().copied());
+            return;
+        }
+        // Split: the chunk keeps its head; the inserted units and its tail follow in new chunks.
+        let tail = chunk.split_off(off);
+        let mut rest = Vec::with_capacity(units.len() + tail.len());
+        rest.extend_from_slice(units);
+        rest.extend_from_slice(&tail);
+        let new: Vec<Vec<u16>> = rest.chunks(MAX_CHUNK / 2).map(<[u16]>::to_vec).collect();
+        self.chunks.splice(ci + 1..ci + 1, new);
+        if self.chunks[ci].is_empty() {
+            self.chunks.remove(ci);
+        }
+    }
+
+    /// Merges the chunk at `ci` with a small neighbour when the two fit in one chunk.
+    fn merge_around(&mut self, ci: usize) {
+        for i in [ci + 1, ci] {
+            if i == 0 || i >= self.chunks.len() {
+                continue;
+            }
+            let (a, b) = (self.chunks[i - 1].len(), self.chunks[i].len());
+            if (a < MIN_CHUNK || b < MIN_CHUNK) && a + b <= MAX_CHUNK {
+                let next = self.chunks.remove(i);
+                self.chunks[i - 1].extend_from_slice(&next);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random numbers for the model check.
+    fn lcg(state: &mut u64) -> u64 {
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        *state >> 33
+    }
+
+    #[test]
+    fn splices_match_a_plain_vector() {
+        let mut seed = 7u64;
+        let initial: Vec<u16> = (0..10_000).map(|i| (i % 0xFFFF) as u16).collect();
+        let mut model = initial.clone();
+        let mut text = Text::from_units(&initial);
+        for round in 0..3000 {
+            let len = model.len();
+            let index = (lcg(&mut seed) as usize) % (len + 1);
+            let delete = ((lcg(&mut seed) as usize) % 300).min(len - index);
+            let n = if round % 50 == 0 {
+                5000
+            } else {
+                (lcg(&mut seed) % 40) as usize
+            };
+            let insert: Vec<u16> = (0..n).map(|_| lcg(&mut seed) as u16).collect();
+            let expected: Vec<u16> = model
+                .splice(index..index + delete, insert.clone())
+                .collect();
+            assert_eq!(
+                text.splice(index, delete, &insert),
+                expected,
+                "round {round}"
+            );
+            assert_eq!(text.len(), model.len());
+            assert!(text
+                .chunks
+                .iter()
+                .all(|c| !c.is_empty() && c.len() <= MAX_CHUNK));
+        }
+        assert_eq!(text.to_js_string().units(), &model[..]);
+    }
+
+    #[test]
+    fn empty_text_takes_inserts_and_removes_everything() {
+        let mut t = Text::default();
+        assert_eq!(t.len(), 0);
+        t.splice(0, 0, &[0xD83D]);
+        t.splice(1, 0, &[0xDE00]);
+        assert_eq!(t.to_js_string(), JsString::from("😀"));
+        assert_eq!(t.splice(0, 2, &[]), vec![0xD83D, 0xDE00]);
+        assert_eq!(t.len(), 0);
+        assert!(t.chunks.is_empty());
+    }
+}
