@@ -92,49 +92,56 @@ fn a_key_lmdb_cannot_hold_is_refused_before_logging_and_the_store_goes_on() {
     );
 }
 
+/// The error of a call that must fail.
+fn refused<T>(r: Result<T, tandem::api::Error>, what: &str) -> tandem::api::Error {
+    match r {
+        Ok(_) => panic!("{what}"),
+        Err(e) => e,
+    }
+}
+
 #[tokio::test]
 async fn the_facade_refuses_identifiers_over_their_maxima() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = Engine::open(EngineConfig::with_data_dir(dir.path())).expect("engine");
-    let e = engine
-        .create_domain("ns", &"d".repeat(65))
-        .await
-        .err()
-        .expect("a 65-byte domain id is refused");
+    let e = refused(
+        engine.create_domain("ns", &"d".repeat(65)).await,
+        "a 65-byte domain id is refused",
+    );
     assert_eq!(e.code, ErrorCode::InvalidArgument);
     assert!(e.message.contains("at most 64 bytes"), "{}", e.message);
 
     let domain = engine.create_domain("ns", "d").await.expect("domain");
-    let e = domain
-        .create_user(NewUser {
-            username: "u".repeat(129),
-            ..NewUser::default()
-        })
-        .await
-        .err()
-        .expect("a 129-byte username is refused");
+    let e = refused(
+        domain
+            .create_user(NewUser {
+                username: "u".repeat(129),
+                ..NewUser::default()
+            })
+            .await,
+        "a 129-byte username is refused",
+    );
     assert_eq!(e.code, ErrorCode::InvalidArgument);
     assert!(e.message.contains("at most 128 bytes"), "{}", e.message);
 
     let data = serde_json::json!({"a": 1});
-    let e = domain
-        .create_model(&"c".repeat(129), None, &data)
-        .await
-        .err()
-        .expect("a 129-byte collection id is refused");
+    let e = refused(
+        domain.create_model(&"c".repeat(129), None, &data).await,
+        "a 129-byte collection id is refused",
+    );
     assert_eq!(e.code, ErrorCode::InvalidArgument);
-    let e = domain
-        .create_model("c", Some(&"m".repeat(129)), &data)
-        .await
-        .err()
-        .expect("a 129-byte model id is refused");
+    let e = refused(
+        domain
+            .create_model("c", Some(&"m".repeat(129)), &data)
+            .await,
+        "a 129-byte model id is refused",
+    );
     assert_eq!(e.code, ErrorCode::InvalidArgument);
     assert!(e.message.contains("model id"), "{}", e.message);
-    let e = domain
-        .create_model("c", Some("a\u{0}b"), &data)
-        .await
-        .err()
-        .expect("a control character is refused");
+    let e = refused(
+        domain.create_model("c", Some("a\u{0}b"), &data).await,
+        "a control character is refused",
+    );
     assert_eq!(e.code, ErrorCode::InvalidArgument);
     // At the limit everything works.
     let model = domain
