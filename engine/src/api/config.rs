@@ -58,6 +58,10 @@ pub struct ModelsConfig {
     pub passivate_after_secs: f64,
     /// Most operations one history request may ask for (0 = no limit).
     pub max_history_range: u64,
+    /// Deepest nesting of a model's values (the root object is level 1).
+    pub max_depth: u32,
+    /// Heaviest model, in bytes: 16 per value plus 2 per UTF-16 unit of text and keys.
+    pub max_document_bytes: u64,
 }
 
 impl Default for StoreConfig {
@@ -79,6 +83,8 @@ impl Default for ModelsConfig {
             max_history: 100_000,
             passivate_after_secs: 10.0,
             max_history_range: 100_000,
+            max_depth: 100,
+            max_document_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -114,6 +120,12 @@ impl EngineConfig {
         }
         if self.models.snapshot_every_ops == 0 {
             return bad("models.snapshot_every_ops must be positive");
+        }
+        if !(2..=1000).contains(&self.models.max_depth) {
+            return bad("models.max_depth must be between 2 and 1000");
+        }
+        if self.models.max_document_bytes == 0 {
+            return bad("models.max_document_bytes must be positive");
         }
         if self.models.max_history == 0 {
             return bad("models.max_history must be positive");

@@ -19,6 +19,7 @@ mod error;
 mod hosted;
 mod json;
 
+use crate::ot::DocLimits;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -202,6 +203,10 @@ impl Engine {
                 max_history: m.max_history,
                 passivate_after: Duration::from_secs_f64(m.passivate_after_secs),
                 max_history_range: m.max_history_range,
+                doc_limits: DocLimits {
+                    max_depth: m.max_depth,
+                    max_bytes: m.max_document_bytes,
+                },
             },
             runtime.handle().clone(),
         );

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::ident::IdKind;
 use crate::ot::json::{root_from_json_value, IdGenerator, JsonValue};
-use crate::ot::{Data, Document, Operation, Value, ValueId};
+use crate::ot::{Data, DocLimits, Document, Operation, Value, ValueId};
 use crate::sources::{Clock, IdSource};
 use crate::store::{
     CollectionRecord, DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreError, WriteOp,
@@ -37,6 +37,8 @@ pub struct ModelServiceConfig {
     pub passivate_after: Duration,
     /// Most operations one history request may ask for (0 = no limit).
     pub max_history_range: u64,
+    /// Size and depth limits of every model.
+    pub doc_limits: DocLimits,
 }
 
 impl Default for ModelServiceConfig {
@@ -47,6 +49,7 @@ impl Default for ModelServiceConfig {
             max_history: 100_000,
             passivate_after: Duration::from_secs(10),
             max_history_range: 100_000,
+            doc_limits: DocLimits::default(),
         }
     }
 }
@@ -380,8 +383,9 @@ impl ModelService {
         if !matches!(root.data, Data::Object(_)) {
             return Err(ModelError::Invalid("model data must be an object".into()));
         }
-        // Validates ids (unique, root object).
+        // Validates ids (unique, root object), size and depth.
         Document::new(root.clone())?;
+        self.inner.config.doc_limits.check_root(&root)?;
         let id = match id {
             Some(id) if !id.is_empty() => id.to_string(),
             _ => self.inner.ids.uuid(),
@@ -496,7 +500,8 @@ impl ModelService {
                 return Ok(tx.clone());
             }
         }
-        let (meta, doc, snapshot) = self.load(domain, id)?;
+        let (meta, mut doc, snapshot) = self.load(domain, id)?;
+        doc.set_limits(self.inner.config.doc_limits);
         let (tx, rx) = mpsc::unbounded_channel();
         let seq = Sequencer::new(
             domain.clone(),

@@ -7,6 +7,7 @@ use foldhash::fast::RandomState;
 
 use super::error::ApplyError;
 use super::jsstring::JsString;
+use super::limits::{height, own_weight, DocLimits};
 use super::operation::{AppliedOp, AppliedOperation, DiscreteOp, OpKind, Operation, Undo};
 use super::text::Text;
 use super::value::{Data, Value, ValueId, ValueKind};
@@ -50,6 +51,11 @@ impl Node {
 pub struct Document {
     nodes: HashMap<ValueId, Node, RandomState>,
     root: ValueId,
+    /// The document's weight (see [`DocLimits`]).
+    bytes: u64,
+    /// The depth of every container; the root is at depth 1.
+    depths: HashMap<ValueId, u32, RandomState>,
+    limits: DocLimits,
 }
 
 impl PartialEq for Document {
@@ -67,10 +73,24 @@ impl Document {
         let mut doc = Document {
             nodes: HashMap::default(),
             root: root.id.clone(),
+            bytes: 0,
+            depths: HashMap::default(),
+            limits: DocLimits::default(),
         };
         doc.check_new_ids(&root)?;
-        doc.insert_tree(root);
+        doc.insert_tree(root, 1);
         Ok(doc)
+    }
+
+    /// Sets the limits every later operation is checked against (a document loaded from the
+    /// store is never refused for exceeding them: it can only stop growing).
+    pub fn set_limits(&mut self, limits: DocLimits) {
+        self.limits = limits;
+    }
+
+    /// The document's weight in bytes (see [`DocLimits`]).
+    pub fn weight(&self) -> u64 {
+        self.bytes
     }
 
     /// The root object's id.
@@ -253,16 +273,34 @@ impl Document {
                 found: node.kind(),
             });
         }
+        let depth = self.depths.get(&op.id).copied().unwrap_or(1);
         for v in op.kind.new_values() {
             self.check_new_ids(v)?;
+            let reach = depth + height(v);
+            if reach > self.limits.max_depth {
+                return Err(ApplyError::TooDeep {
+                    depth: reach,
+                    max: self.limits.max_depth,
+                });
+            }
         }
+        let before = self.bytes;
         let undo = self.mutate(&op)?;
+        if self.bytes > self.limits.max_bytes && self.bytes > before {
+            let bytes = self.bytes;
+            self.revert(AppliedOp { op, undo });
+            return Err(ApplyError::TooLarge {
+                bytes,
+                max: self.limits.max_bytes,
+            });
+        }
         Ok(AppliedOp { op, undo })
     }
 
     /// Validates and performs one live discrete operation whose target exists with the right type.
     fn mutate(&mut self, op: &DiscreteOp) -> Result<Undo, ApplyError> {
         let id = &op.id;
+        let child = self.depths.get(id).copied().unwrap_or(1) + 1;
         let node = self
             .nodes
             .get_mut(id)
@@ -289,17 +327,21 @@ impl Document {
                 }
                 // Any code-unit position is valid, between the halves of a pair included.
                 let deleted = text.splice(*index as usize, *delete_count as usize, insert.units());
+                self.bytes =
+                    (self.bytes + 2 * insert.len() as u64).saturating_sub(2 * deleted.len() as u64);
                 Undo::Text(JsString::from_units(deleted))
             }
             (OpKind::StringSet { value }, Node::String(text)) => {
                 let old = text.to_js_string();
                 *text = Text::from_units(value.units());
+                self.bytes =
+                    (self.bytes + 2 * value.len() as u64).saturating_sub(2 * old.len() as u64);
                 Undo::Text(old)
             }
             (OpKind::ArrayInsert { index, value }, Node::Array(items)) => {
                 let i = check_index(*index, items.len() + 1)?;
                 items.insert(i, value.id.clone());
-                self.insert_tree(value.clone());
+                self.insert_tree(value.clone(), child);
                 Undo::None
             }
             (OpKind::ArrayRemove { index }, Node::Array(items)) => {
@@ -311,7 +353,7 @@ impl Document {
                 let i = check_index(*index, items.len())?;
                 let old = std::mem::replace(&mut items[i], value.id.clone());
                 let old_value = self.detach(&old);
-                self.insert_tree(value.clone());
+                self.insert_tree(value.clone(), child);
                 Undo::Value(old_value)
             }
             (OpKind::ArrayMove { from, to }, Node::Array(items)) => {
@@ -325,7 +367,7 @@ impl Document {
                 let old = std::mem::replace(items, values.iter().map(|v| v.id.clone()).collect());
                 let old_values = old.iter().map(|c| self.detach(c)).collect();
                 for v in values {
-                    self.insert_tree(v.clone());
+                    self.insert_tree(v.clone(), child);
                 }
                 Undo::Values(old_values)
             }
@@ -334,7 +376,8 @@ impl Document {
                     return Err(ApplyError::PropertyExists(key.clone()));
                 }
                 map.insert(key.clone(), value.id.clone());
-                self.insert_tree(value.clone());
+                self.bytes += 2 * key.len() as u64;
+                self.insert_tree(value.clone(), child);
                 Undo::None
             }
             (OpKind::ObjectSetProperty { key, value }, Node::Object(map)) => {
@@ -343,16 +386,21 @@ impl Document {
                 };
                 let old = std::mem::replace(slot, value.id.clone());
                 let old_value = self.detach(&old);
-                self.insert_tree(value.clone());
+                self.insert_tree(value.clone(), child);
                 Undo::Value(old_value)
             }
             (OpKind::ObjectRemoveProperty { key }, Node::Object(map)) => {
                 let Some(old) = map.remove(key) else {
                     return Err(ApplyError::PropertyMissing(key.clone()));
                 };
+                self.bytes = self.bytes.saturating_sub(2 * key.len() as u64);
                 Undo::Value(self.detach(&old))
             }
             (OpKind::ObjectSet { values }, Node::Object(map)) => {
+                let keys = |m: &BTreeMap<JsString, ValueId>| -> u64 {
+                    m.keys().map(|k| 2 * k.len() as u64).sum()
+                };
+                let old_keys = keys(map);
                 let old = std::mem::replace(
                     map,
                     values
@@ -364,8 +412,10 @@ impl Document {
                     .iter()
                     .map(|(k, c)| (k.clone(), self.detach(c)))
                     .collect();
+                let new_keys: u64 = values.keys().map(|k| 2 * k.len() as u64).sum();
+                self.bytes = (self.bytes + new_keys).saturating_sub(old_keys);
                 for v in values.values() {
-                    self.insert_tree(v.clone());
+                    self.insert_tree(v.clone(), child);
                 }
                 Undo::Map(old_values)
             }
@@ -454,21 +504,25 @@ impl Document {
         }
     }
 
-    fn insert_tree(&mut self, value: Value) {
+    /// Indexes a subtree whose root lies at `depth`.
+    fn insert_tree(&mut self, value: Value, depth: u32) {
+        self.bytes = self.bytes.saturating_add(own_weight(&value.data));
         let node = match value.data {
             Data::Object(map) => {
+                self.depths.insert(value.id.clone(), depth);
                 let mut children = BTreeMap::new();
                 for (k, v) in map {
                     children.insert(k, v.id.clone());
-                    self.insert_tree(v);
+                    self.insert_tree(v, depth + 1);
                 }
                 Node::Object(children)
             }
             Data::Array(items) => {
+                self.depths.insert(value.id.clone(), depth);
                 let mut children = Vec::with_capacity(items.len());
                 for v in items {
                     children.push(v.id.clone());
-                    self.insert_tree(v);
+                    self.insert_tree(v, depth + 1);
                 }
                 Node::Array(children)
             }
@@ -484,6 +538,7 @@ impl Document {
     /// Removes a subtree from the index and returns it as an owned value.
     fn detach(&mut self, id: &ValueId) -> Value {
         let node = self.nodes.remove(id).unwrap_or(Node::Null);
+        self.depths.remove(id);
         let data = match node {
             Node::Object(map) => Data::Object(
                 map.into_iter()
@@ -500,6 +555,7 @@ impl Document {
             Node::Date(d) => Data::Date(d),
             Node::Null => Data::Null,
         };
+        self.bytes = self.bytes.saturating_sub(own_weight(&data));
         Value {
             id: id.clone(),
             data,

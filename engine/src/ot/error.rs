@@ -44,6 +44,22 @@ pub enum ApplyError {
     /// No value has this id.
     #[error("no value has id {0:?}")]
     UnknownValue(String),
+    /// The operation would nest values deeper than the model allows.
+    #[error("values would be nested {depth} levels deep; at most {max} are allowed")]
+    TooDeep {
+        /// The depth the operation would reach.
+        depth: u32,
+        /// The limit.
+        max: u32,
+    },
+    /// The operation would make the model larger than allowed.
+    #[error("the model would weigh {bytes} bytes; at most {max} are allowed")]
+    TooLarge {
+        /// The weight the operation would reach.
+        bytes: u64,
+        /// The limit.
+        max: u64,
+    },
 }
 
 /// Why two operations cannot be transformed against each other.

@@ -6,6 +6,7 @@ mod error;
 pub mod json;
 mod json_text;
 mod jsstring;
+mod limits;
 mod operation;
 mod reference;
 mod text;
@@ -17,6 +18,7 @@ pub use error::{ApplyError, TransformError};
 pub use jsstring::{
     code_points, is_high_surrogate, is_low_surrogate, write_wtf8, CodePoint, JsString, Wtf8Error,
 };
+pub use limits::{height, weight, DocLimits};
 pub use operation::{AppliedOp, AppliedOperation, DiscreteOp, OpKind, OpType, Operation, Undo};
 pub use reference::{transform_reference, update_reference_on_apply, ReferenceValues};
 pub use transform::{
