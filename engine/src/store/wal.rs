@@ -40,6 +40,12 @@ pub(super) const FIRST_SEGMENT_BYTES: u64 = 1 << 20;
 const PREPARE_PACE: Duration = Duration::from_millis(10);
 
 fn io(what: impl std::fmt::Display, e: std::io::Error) -> StoreError {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        return StoreError::Io(format!(
+            "write-ahead log: {what}: the disk is full ({e}); writes are refused until space \
+             is freed, then resume"
+        ));
+    }
     StoreError::Io(format!("write-ahead log: {what}: {e}"))
 }
 
@@ -291,11 +297,27 @@ fn prepare(
     pace: Option<(Duration, &AtomicBool)>,
 ) -> StoreResult<File> {
     let path = dir.join(segment_name(index));
+    let prepared = fill(dir, &path, capacity, pace);
+    if prepared.is_err() {
+        // An unfinished segment is all zeros (ignored by recovery) but would block the next
+        // attempt to create it, and it holds space that a full disk needs back.
+        let _ = std::fs::remove_file(&path);
+    }
+    prepared
+}
+
+/// Creates the file of [`prepare`] and fills it with zeros.
+fn fill(
+    dir: &Path,
+    path: &Path,
+    capacity: u64,
+    pace: Option<(Duration, &AtomicBool)>,
+) -> StoreResult<File> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
-        .open(&path)
+        .open(path)
         .map_err(|e| io(format_args!("create {}", path.display()), e))?;
     let zeros = vec![0u8; 256 << 10];
     let mut at = 0;
@@ -362,6 +384,14 @@ pub(super) struct Wal {
     max_capacity: u64,
     first_lsn: u64,
     next_lsn: u64,
+    /// Where the records made durable by the last successful sync end, and the sequence
+    /// number that follows them.
+    synced: (u64, u64),
+    /// How far writes since that sync reached (what a repair overwrites).
+    written_end: u64,
+    /// An append, sync or rotation failed: the segment may end in a partial or unsynced
+    /// record, and [`Wal::repair`] must run before the next append.
+    broken: bool,
     spare: Option<Spare>,
     /// Tells a segment being prepared that the log is closing.
     abandon: Arc<AtomicBool>,
@@ -387,6 +417,9 @@ impl Wal {
             max_capacity,
             first_lsn: next_lsn,
             next_lsn,
+            synced: (HEADER as u64, next_lsn),
+            written_end: 0,
+            broken: false,
             spare: None,
             abandon: Arc::new(AtomicBool::new(false)),
             closed: Arc::new(Mutex::new(Vec::new())),
@@ -405,6 +438,44 @@ impl Wal {
             .write_all_at(&header, 0)
             .map_err(|e| io("write a segment header", e))?;
         self.pos = HEADER as u64;
+        self.synced = (self.pos, self.next_lsn);
+        self.written_end = self.pos;
+        Ok(())
+    }
+
+    /// Brings the log back to its last durable record after a failure (a full disk, say):
+    /// overwrites whatever was written after it with zeros (no new space needed: those bytes
+    /// were written before), rewrites the segment's header and syncs. Records after that point
+    /// were never acknowledged; their sequence numbers are used again. Recovery then sees a
+    /// segment that ends cleanly, whatever the failed append left.
+    fn repair(&mut self) -> StoreResult<()> {
+        let (pos, next_lsn) = self.synced;
+        let len = self
+            .file
+            .metadata()
+            .map_err(|e| io("repair: inspect the segment", e))?
+            .len();
+        let end = self.written_end.min(len);
+        let zeros = vec![0u8; 64 << 10];
+        let mut at = pos;
+        while at < end {
+            let n = zeros.len().min((end - at) as usize);
+            self.file
+                .write_all_at(&zeros[..n], at)
+                .map_err(|e| io("repair: clear a failed append", e))?;
+            at += n as u64;
+        }
+        self.next_lsn = next_lsn;
+        self.start_segment()?;
+        self.pos = pos;
+        self.synced = (pos, next_lsn);
+        self.written_end = pos;
+        self.sync()?;
+        self.broken = false;
+        tracing::info!(
+            next = next_lsn,
+            "the write-ahead log works again after a failure"
+        );
         Ok(())
     }
 
@@ -425,15 +496,41 @@ impl Wal {
         Ok(())
     }
 
+    /// Prepares the next segment at once: at the current size, or smaller (down to
+    /// [`FIRST_SEGMENT_BYTES`]) while the disk has no room for it.
+    fn prepare_fitting(&mut self) -> StoreResult<(File, u64)> {
+        let smallest = FIRST_SEGMENT_BYTES.min(self.max_capacity);
+        let mut capacity = self.capacity;
+        loop {
+            match prepare(&self.dir, self.index + 1, capacity, None) {
+                Ok(file) => return Ok((file, capacity)),
+                Err(e) if capacity <= smallest => return Err(e),
+                Err(_) => capacity = (capacity / 2).max(smallest),
+            }
+        }
+    }
+
     /// The closed segments, for [`release`].
     pub(super) fn closed_segments(&self) -> ClosedSegments {
         self.closed.clone()
     }
 
     /// Appends a record (durable only after [`Wal::sync`]) and returns its sequence number.
-    /// After a failure the log must not be used again: the segment may end in a partial
-    /// record.
+    /// After a failure of an append or a sync, the records since the last successful sync are
+    /// dropped (they must not have been acknowledged) and the next append first repairs the
+    /// log, failing again while that is impossible (the disk is still full).
     pub(super) fn append(&mut self, payload: &[u8]) -> StoreResult<u64> {
+        if self.broken {
+            self.repair()?;
+        }
+        let appended = self.append_record(payload);
+        if appended.is_err() {
+            self.broken = true;
+        }
+        appended
+    }
+
+    fn append_record(&mut self, payload: &[u8]) -> StoreResult<u64> {
         let len = u32::try_from(payload.len())
             .ok()
             .filter(|l| (*l as usize) <= MAX_PAYLOAD)
@@ -453,39 +550,48 @@ impl Wal {
         self.buf.extend_from_slice(&crc(lsn, payload).to_le_bytes());
         self.buf.extend_from_slice(&lsn.to_le_bytes());
         self.buf.extend_from_slice(payload);
+        self.written_end = self.written_end.max(self.pos + size);
         self.file
             .write_all_at(&self.buf, self.pos)
             .map_err(|e| io("append", e))?;
         self.pos += size;
         self.next_lsn += 1;
         if self.spare.is_none() && self.pos >= self.capacity / 2 {
-            self.prepare_next()?;
+            if let Err(e) = self.prepare_next() {
+                // The record is written; the next segment is prepared at rotation instead.
+                tracing::warn!("could not start preparing the next log segment: {e}");
+            }
         }
         Ok(lsn)
     }
 
-    /// Makes every appended record durable.
+    /// Makes every appended record durable. After a failure, see [`Wal::append`].
     pub(super) fn sync(&mut self) -> StoreResult<()> {
-        self.file.sync_data().map_err(|e| io("sync", e))
+        match self.file.sync_data() {
+            Ok(()) => {
+                self.synced = (self.pos, self.next_lsn);
+                Ok(())
+            }
+            Err(e) => {
+                self.broken = true;
+                Err(io("sync", e))
+            }
+        }
     }
 
     /// Closes the current segment (its records are synced) and moves to the prepared one.
     fn rotate(&mut self) -> StoreResult<()> {
         self.sync()?;
         let (file, capacity) = match self.spare.take().map(JoinHandle::join) {
-            Some(Ok(prepared)) => prepared?,
+            Some(Ok(Ok(prepared))) => prepared,
             Some(Err(_)) => {
                 return Err(StoreError::Io(
                     "write-ahead log: preparing the next segment panicked".into(),
                 ))
             }
-            None => {
-                let capacity = self.capacity;
-                (
-                    prepare(&self.dir, self.index + 1, capacity, None)?,
-                    capacity,
-                )
-            }
+            // Not prepared in time, or that failed (a full disk, say): prepare one now, as
+            // small as it takes to fit.
+            Some(Ok(Err(_))) | None => self.prepare_fitting()?,
         };
         if let Ok(mut closed) = self.closed.lock() {
             closed.push(ClosedSegment {
