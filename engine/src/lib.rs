@@ -9,6 +9,8 @@
 pub mod api;
 pub mod auth;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod net;
 pub mod ot;

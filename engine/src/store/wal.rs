@@ -163,7 +163,9 @@ fn read_segment(bytes: &[u8], out: &mut Vec<(u64, Vec<u8>)>) -> Result<(), Damag
             return Err(damage("sequence number out of order"));
         }
         out.push((lsn, payload.to_vec()));
-        expected += 1;
+        expected = expected
+            .checked_add(1)
+            .ok_or_else(|| damage("sequence number past the last one"))?;
         at += RECORD_HEADER + len;
     }
     Ok(())
@@ -225,7 +227,7 @@ pub(super) fn recover(dir: &Path, applied: u64) -> StoreResult<Vec<(u64, Vec<u8>
     let last = list.len().saturating_sub(1);
     for (i, (first_lsn, _, path)) in list.iter().enumerate() {
         let next_first = list.get(i + 1).and_then(|(lsn, _, _)| *lsn);
-        if first_lsn.is_some() && next_first.is_some_and(|next| next <= applied + 1) {
+        if first_lsn.is_some() && next_first.is_some_and(|next| next <= applied.saturating_add(1)) {
             // Every record of this segment is already in the database.
             continue;
         }
@@ -252,11 +254,16 @@ pub(super) fn recover(dir: &Path, applied: u64) -> StoreResult<Vec<(u64, Vec<u8>
         }
         records.extend(found.into_iter().filter(|(lsn, _)| *lsn > applied));
     }
-    for (expected, (lsn, _)) in (applied + 1..).zip(records.iter()) {
-        if *lsn != expected {
-            return Err(StoreError::Corrupt(format!(
-                "the write-ahead log misses record {expected} (found {lsn} next)"
-            )));
+    let mut expected = applied;
+    for (lsn, _) in &records {
+        match expected.checked_add(1) {
+            Some(next) if next == *lsn => expected = next,
+            next => {
+                return Err(StoreError::Corrupt(format!(
+                    "the write-ahead log misses record {} (found {lsn} next)",
+                    next.map_or_else(|| "after the last number".into(), |n| n.to_string())
+                )))
+            }
         }
     }
     Ok(records)
@@ -781,6 +788,28 @@ mod tests {
         // Once the damaged segment's records are applied, it no longer matters.
         let second_first = header_lsn(&read_head(&list[1].1).unwrap()).unwrap();
         assert!(recover(dir.path(), second_first - 1).is_ok());
+    }
+
+    /// Found by the `wal` fuzz target: an applied number near `u64::MAX` (a damaged database)
+    /// overflowed while checking the records that follow it.
+    #[test]
+    fn sequence_numbers_at_the_end_of_the_range_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(recover(dir.path(), u64::MAX - 1).unwrap().is_empty());
+        assert!(recover(dir.path(), u64::MAX).unwrap().is_empty());
+        // A segment whose only record carries the last sequence number, then another one.
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        for payload in [&b"a"[..], b"b"] {
+            bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&crc(u64::MAX, payload).to_le_bytes());
+            bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+            bytes.extend_from_slice(payload);
+        }
+        std::fs::write(dir.path().join(segment_name(1)), &bytes).unwrap();
+        for applied in [0, u64::MAX - 1, u64::MAX] {
+            assert!(recover(dir.path(), applied).is_err(), "applied {applied}");
+        }
     }
 
     #[test]
