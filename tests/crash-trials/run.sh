@@ -76,6 +76,9 @@ for i in $(seq 1 "$trials"); do
   sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.3f", r / 32767 }')"
   kill -9 "$server_pid"
   wait "$server_pid" 2>/dev/null || true
+  # Each ack is in the log file before the load generator reads on: stop it at once rather
+  # than let its clients time out.
+  kill -9 "$loadgen_pid" 2>/dev/null || true
   wait "$loadgen_pid" 2>/dev/null || true
   start_server
   readies+=("$ready_ms")
