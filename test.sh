@@ -28,6 +28,15 @@ bindings/uniffi/run-tests.sh
 echo "== build the server-host"
 cargo build -p tandem-server
 
+echo "== store on a full disk (tmpfs; needs root, skips loudly otherwise)"
+cargo test -p tandem --test disk_full -- --nocapture
+
+echo "== crash trials: SIGKILL under load, 10 times; no acknowledged operation may be lost"
+tests/crash-trials/run.sh 10
+
+echo "== fuzzing: every cargo-fuzz target for 10 s (nightly build included)"
+fuzz/run.sh 10
+
 echo "== example: two simulated sites"
 demo_dir=$(mktemp -d)
 cargo run -q -p two-sites -- "$demo_dir/data" >/dev/null

@@ -11,6 +11,8 @@ pub mod auth;
 pub mod domain;
 #[doc(hidden)]
 pub mod fault;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ident;
 pub mod model;
 pub mod net;

@@ -7,7 +7,7 @@
 #   E2E_CLIENTS   clients in the concurrency and crash tests (2..5, default 3)
 #   E2E_OPS       random edits per client in the concurrency test (default 1000)
 #   E2E_SEED      seed of the random edits (default: time based; printed in the test names)
-#   E2E_TIMEOUT   overall limit in seconds (default 480)
+#   E2E_TIMEOUT   overall limit in seconds (default 720)
 #   KEEP_TANDEM_DATA=1 keeps each server's temporary directory (data + server.log)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,5 +23,5 @@ if [ ! -x "$bin" ]; then
 fi
 
 # One file at a time: the machine has 2 cores and each test drives a server plus clients.
-exec timeout --kill-after=10 "${E2E_TIMEOUT:-480}" \
+exec timeout --kill-after=10 "${E2E_TIMEOUT:-720}" \
   node --test --test-concurrency=1 --test-timeout=240000 ./*.test.js

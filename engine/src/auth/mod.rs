@@ -369,8 +369,9 @@ fn numeric_date(v: &Json) -> Option<i64> {
 }
 
 /// The verified claims of a domain JWT that the service uses.
-struct JwtClaims {
-    sub: String,
+pub(crate) struct JwtClaims {
+    /// The subject: the username.
+    pub(crate) sub: String,
     first_name: Option<String>,
     last_name: Option<String>,
     display_name: Option<String>,
@@ -647,7 +648,7 @@ impl AuthService {
     }
 
     /// Verifies a domain JWT and returns its claims.
-    fn verify_jwt(&self, domain: &DomainKey, token: &str) -> AuthResult<JwtClaims> {
+    pub(crate) fn verify_jwt(&self, domain: &DomainKey, token: &str) -> AuthResult<JwtClaims> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| failed("malformed JWT"))?;
         let kid = header.kid.ok_or_else(|| failed("JWT without kid"))?;
         if ident::check(IdKind::JwtKey, &kid).is_err() {

@@ -61,6 +61,9 @@ const MAX_UNAPPLIED_BYTES: usize = 64 << 20;
 /// (below that, writes are committed directly so that a full map fails them, not the applier).
 const SPACE_MARGIN: u64 = 4 << 20;
 
+/// Pause between two attempts of the applier to apply logged writes after a failure.
+const APPLY_RETRY: Duration = Duration::from_millis(200);
+
 /// Granularity of the map size (a multiple of every common OS page size).
 const MAP_GRANULE: u64 = 1 << 20;
 
@@ -75,6 +78,9 @@ fn db_err(e: heed::Error) -> StoreError {
             "the database is full: it reached its map size (StoreOptions::max_size_bytes); \
              raise max_size_bytes"
                 .into(),
+        ),
+        heed::Error::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => StoreError::Io(
+            format!("lmdb: the disk is full ({e}); free space: the store then resumes"),
         ),
         other => StoreError::Io(format!("lmdb: {other}")),
     }
@@ -312,7 +318,8 @@ struct Progress {
     urgent: bool,
     /// The writer has stopped: apply what is queued and stop.
     closing: bool,
-    /// The log or the applier failed; no write is accepted any more.
+    /// The applier could not apply logged writes (a full disk, say): it keeps them queued and
+    /// retries every [`APPLY_RETRY`]; until it succeeds no write is accepted and reads fail.
     failure: Option<StoreError>,
 }
 
@@ -488,6 +495,7 @@ impl LmdbStore {
             interval: options.apply_interval,
             follow: (!owner).then(|| wal_dir.clone()),
             db: applier,
+            retry_at: None,
         };
         let mut logger = Logger {
             shared: shared.clone(),
@@ -1040,14 +1048,9 @@ impl Logger {
         let lsn = match logged {
             Ok(lsn) => lsn,
             Err(e) => {
-                // After a failed append or sync the log's tail is unknown: stop writing.
-                tracing::error!(
-                    "the write-ahead log failed, the store accepts no more writes: {e}"
-                );
-                let mut p = self.shared.lock();
-                p.failure = Some(e.clone());
-                drop(p);
-                self.shared.changed.notify_all();
+                // Nothing of this group is acknowledged; the log repairs its tail before the
+                // next append (and refuses writes while it cannot, on a full disk say).
+                tracing::error!("the write-ahead log failed, the writes are refused: {e}");
                 for (_, done) in group {
                     report(done, Err(e.clone()));
                 }
@@ -1105,13 +1108,22 @@ impl Logger {
     }
 }
 
+/// Logged writes waiting to be applied: `(lsn, batches, encoded bytes)`.
+type Run = Vec<(u64, Vec<Vec<WriteOp>>, usize)>;
+
 /// The applier thread: applies logged writes to the database and commits direct writes.
+///
+/// When applying fails (a full disk, say), the logged writes stay queued (and in the log),
+/// [`Progress::failure`] refuses new writes, and the applier tries again every
+/// [`APPLY_RETRY`]; once it succeeds, the store takes writes again.
 struct Applier {
     db: DbWriter,
     closed: ClosedSegments,
     interval: Duration,
     /// The log of the directory's owner, when this process is not it.
     follow: Option<PathBuf>,
+    /// After a failure: when to try again.
+    retry_at: Option<Instant>,
 }
 
 impl Applier {
@@ -1127,11 +1139,13 @@ impl Applier {
                         p = shared.wait(p);
                         continue;
                     }
-                    if p.urgent || p.closing || p.failure.is_some() {
-                        break;
-                    }
-                    let due = p.since.unwrap_or_else(Instant::now) + self.interval;
                     let now = Instant::now();
+                    let due = match self.retry_at.filter(|_| p.failure.is_some()) {
+                        Some(retry) if p.closing || now >= retry => break,
+                        Some(retry) => retry,
+                        None if p.urgent || p.closing => break,
+                        None => p.since.unwrap_or(now) + self.interval,
+                    };
                     if now >= due {
                         break;
                     }
@@ -1150,8 +1164,9 @@ impl Applier {
     }
 
     fn process(&mut self, shared: &Shared, work: Vec<Work>) {
-        let mut run: Vec<(u64, Vec<Vec<WriteOp>>, usize)> = Vec::new();
-        for item in work {
+        let mut run: Run = Vec::new();
+        let mut work = work.into_iter();
+        while let Some(item) = work.next() {
             match item {
                 Work::Logged {
                     lsn,
@@ -1159,60 +1174,111 @@ impl Applier {
                     bytes,
                 } => run.push((lsn, batches, bytes)),
                 Work::Direct { batch, reply } => {
-                    self.apply_logged(shared, std::mem::take(&mut run));
-                    let failure = shared.lock().failure.clone();
-                    let result = match failure {
-                        Some(e) => Err(e),
-                        None => self.db.commit_direct(&batch, self.follow.as_deref()),
-                    };
+                    if let Err(e) = self.apply_logged(shared, &mut run) {
+                        let _ = reply.send(Err(e));
+                        return self.keep(shared, run, work);
+                    }
+                    let result = self.db.commit_direct(&batch, self.follow.as_deref());
                     let _ = reply.send(result);
                 }
             }
         }
-        self.apply_logged(shared, run);
+        if self.apply_logged(shared, &mut run).is_err() {
+            self.keep(shared, run, work);
+        }
     }
 
-    /// Applies logged work in one transaction and records how far the database is.
-    fn apply_logged(&mut self, shared: &Shared, run: Vec<(u64, Vec<Vec<WriteOp>>, usize)>) {
-        let Some(last) = run.last().map(|(lsn, _, _)| *lsn) else {
-            return;
-        };
-        let bytes: usize = run.iter().map(|(_, _, b)| b).sum();
-        if shared.lock().failure.is_some() {
-            // Nothing after a failure is applied (order); it stays in the log for the next open.
+    /// After a failure to apply `run`: puts it and the logged work of `rest` back at the front
+    /// of the queue for the next attempt, and refuses the direct writes of `rest`. A closing
+    /// store leaves them to the next open (they are in the log).
+    fn keep(&mut self, shared: &Shared, mut run: Run, rest: impl Iterator<Item = Work>) {
+        let failure = shared.lock().failure.clone().unwrap_or(StoreError::Closed);
+        for item in rest {
+            match item {
+                Work::Logged {
+                    lsn,
+                    batches,
+                    bytes,
+                } => run.push((lsn, batches, bytes)),
+                Work::Direct { reply, .. } => {
+                    let _ = reply.send(Err(failure.clone()));
+                }
+            }
+        }
+        let mut p = shared.lock();
+        if p.closing {
+            let first = run.first().map_or(0, |(lsn, _, _)| *lsn);
+            let last = run.last().map_or(0, |(lsn, _, _)| *lsn);
+            tracing::error!(
+                records = run.len(),
+                first_record = first,
+                last_record = last,
+                "the store closes with acknowledged writes it could not apply (log records \
+                 {first}..={last}); they stay in the write-ahead log (wal/ in the data \
+                 directory) and are applied when the store is opened again: free disk space \
+                 or fix the device first, and keep wal/ with the data directory"
+            );
             return;
         }
+        for (lsn, batches, bytes) in run.into_iter().rev() {
+            p.queue.push_front(Work::Logged {
+                lsn,
+                batches,
+                bytes,
+            });
+        }
+        self.retry_at = Some(Instant::now() + APPLY_RETRY);
+    }
+
+    /// Applies logged work in one transaction and records how far the database is; `run` is
+    /// emptied when that worked, kept when it failed.
+    fn apply_logged(&mut self, shared: &Shared, run: &mut Run) -> StoreResult<()> {
+        let Some(last) = run.last().map(|(lsn, _, _)| *lsn) else {
+            return Ok(());
+        };
+        let bytes: usize = run.iter().map(|(_, _, b)| b).sum();
         let groups: Vec<(u64, &[Vec<WriteOp>])> = run
             .iter()
             .map(|(lsn, batches, _)| (*lsn, batches.as_slice()))
             .collect();
         let result = self.db.commit_logged(&groups);
-        let applied = result.is_ok();
         let mut p = shared.lock();
-        match result {
+        match &result {
             Ok(()) => {
                 p.applied = last;
                 p.unapplied_bytes = p.unapplied_bytes.saturating_sub(bytes);
+                if p.failure.take().is_some() {
+                    tracing::info!("the store applies its logged writes again and takes writes");
+                }
+                self.retry_at = None;
             }
             Err(e) => {
-                tracing::error!(
-                    "applying acknowledged writes to the database failed, the store accepts no \
-                     more writes (the writes stay in the write-ahead log and are applied when \
-                     the store is opened again): {e}"
-                );
+                if p.failure.is_none() {
+                    let first = run.first().map_or(0, |(lsn, _, _)| *lsn);
+                    tracing::error!(
+                        first_record = first,
+                        last_record = last,
+                        "applying acknowledged writes (log records {first}..={last}) to the \
+                         database failed; the store refuses writes and retries (the writes are \
+                         kept in the write-ahead log): {e}"
+                    );
+                }
                 p.failure = Some(StoreError::Io(format!(
-                    "the store stopped after a failure to apply logged writes ({e}); they are \
-                     kept in the write-ahead log and applied when the store is opened again"
+                    "the store cannot apply acknowledged writes to its database ({e}); it \
+                     refuses writes until it can (they are kept in the write-ahead log)"
                 )));
             }
         }
+        let failure = p.failure.clone();
         drop(p);
         shared.changed.notify_all();
-        if applied {
+        if result.is_ok() {
+            run.clear();
             // Only segments the database now holds may go; after a failure they are what the
-            // next open applies.
+            // next attempt (or the next open) applies.
             wal::release(&self.closed, last);
         }
+        failure.map_or(Ok(()), Err)
     }
 }
 

@@ -23,6 +23,12 @@ use crate::ot::{AppliedOperation, Value};
 pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
 
+/// Every write-ahead log record in `dir` above `applied` (what opening the store applies);
+/// for [`crate::fuzzing`].
+pub(crate) fn recover_log(dir: &std::path::Path, applied: u64) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+    wal::recover(dir, applied)
+}
+
 /// The on-disk format version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 2;
 

@@ -40,6 +40,12 @@ pub(super) const FIRST_SEGMENT_BYTES: u64 = 1 << 20;
 const PREPARE_PACE: Duration = Duration::from_millis(10);
 
 fn io(what: impl std::fmt::Display, e: std::io::Error) -> StoreError {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        return StoreError::Io(format!(
+            "write-ahead log: {what}: the disk is full ({e}); writes are refused until space \
+             is freed, then resume"
+        ));
+    }
     StoreError::Io(format!("write-ahead log: {what}: {e}"))
 }
 
@@ -157,7 +163,9 @@ fn read_segment(bytes: &[u8], out: &mut Vec<(u64, Vec<u8>)>) -> Result<(), Damag
             return Err(damage("sequence number out of order"));
         }
         out.push((lsn, payload.to_vec()));
-        expected += 1;
+        expected = expected
+            .checked_add(1)
+            .ok_or_else(|| damage("sequence number past the last one"))?;
         at += RECORD_HEADER + len;
     }
     Ok(())
@@ -219,7 +227,7 @@ pub(super) fn recover(dir: &Path, applied: u64) -> StoreResult<Vec<(u64, Vec<u8>
     let last = list.len().saturating_sub(1);
     for (i, (first_lsn, _, path)) in list.iter().enumerate() {
         let next_first = list.get(i + 1).and_then(|(lsn, _, _)| *lsn);
-        if first_lsn.is_some() && next_first.is_some_and(|next| next <= applied + 1) {
+        if first_lsn.is_some() && next_first.is_some_and(|next| next <= applied.saturating_add(1)) {
             // Every record of this segment is already in the database.
             continue;
         }
@@ -246,11 +254,16 @@ pub(super) fn recover(dir: &Path, applied: u64) -> StoreResult<Vec<(u64, Vec<u8>
         }
         records.extend(found.into_iter().filter(|(lsn, _)| *lsn > applied));
     }
-    for (expected, (lsn, _)) in (applied + 1..).zip(records.iter()) {
-        if *lsn != expected {
-            return Err(StoreError::Corrupt(format!(
-                "the write-ahead log misses record {expected} (found {lsn} next)"
-            )));
+    let mut expected = applied;
+    for (lsn, _) in &records {
+        match expected.checked_add(1) {
+            Some(next) if next == *lsn => expected = next,
+            next => {
+                return Err(StoreError::Corrupt(format!(
+                    "the write-ahead log misses record {} (found {lsn} next)",
+                    next.map_or_else(|| "after the last number".into(), |n| n.to_string())
+                )))
+            }
         }
     }
     Ok(records)
@@ -291,11 +304,27 @@ fn prepare(
     pace: Option<(Duration, &AtomicBool)>,
 ) -> StoreResult<File> {
     let path = dir.join(segment_name(index));
+    let prepared = fill(dir, &path, capacity, pace);
+    if prepared.is_err() {
+        // An unfinished segment is all zeros (ignored by recovery) but would block the next
+        // attempt to create it, and it holds space that a full disk needs back.
+        let _ = std::fs::remove_file(&path);
+    }
+    prepared
+}
+
+/// Creates the file of [`prepare`] and fills it with zeros.
+fn fill(
+    dir: &Path,
+    path: &Path,
+    capacity: u64,
+    pace: Option<(Duration, &AtomicBool)>,
+) -> StoreResult<File> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
-        .open(&path)
+        .open(path)
         .map_err(|e| io(format_args!("create {}", path.display()), e))?;
     let zeros = vec![0u8; 256 << 10];
     let mut at = 0;
@@ -362,6 +391,14 @@ pub(super) struct Wal {
     max_capacity: u64,
     first_lsn: u64,
     next_lsn: u64,
+    /// Where the records made durable by the last successful sync end, and the sequence
+    /// number that follows them.
+    synced: (u64, u64),
+    /// How far writes since that sync reached (what a repair overwrites).
+    written_end: u64,
+    /// An append, sync or rotation failed: the segment may end in a partial or unsynced
+    /// record, and [`Wal::repair`] must run before the next append.
+    broken: bool,
     spare: Option<Spare>,
     /// Tells a segment being prepared that the log is closing.
     abandon: Arc<AtomicBool>,
@@ -387,6 +424,9 @@ impl Wal {
             max_capacity,
             first_lsn: next_lsn,
             next_lsn,
+            synced: (HEADER as u64, next_lsn),
+            written_end: 0,
+            broken: false,
             spare: None,
             abandon: Arc::new(AtomicBool::new(false)),
             closed: Arc::new(Mutex::new(Vec::new())),
@@ -405,6 +445,44 @@ impl Wal {
             .write_all_at(&header, 0)
             .map_err(|e| io("write a segment header", e))?;
         self.pos = HEADER as u64;
+        self.synced = (self.pos, self.next_lsn);
+        self.written_end = self.pos;
+        Ok(())
+    }
+
+    /// Brings the log back to its last durable record after a failure (a full disk, say):
+    /// overwrites whatever was written after it with zeros (no new space needed: those bytes
+    /// were written before), rewrites the segment's header and syncs. Records after that point
+    /// were never acknowledged; their sequence numbers are used again. Recovery then sees a
+    /// segment that ends cleanly, whatever the failed append left.
+    fn repair(&mut self) -> StoreResult<()> {
+        let (pos, next_lsn) = self.synced;
+        let len = self
+            .file
+            .metadata()
+            .map_err(|e| io("repair: inspect the segment", e))?
+            .len();
+        let end = self.written_end.min(len);
+        let zeros = vec![0u8; 64 << 10];
+        let mut at = pos;
+        while at < end {
+            let n = zeros.len().min((end - at) as usize);
+            self.file
+                .write_all_at(&zeros[..n], at)
+                .map_err(|e| io("repair: clear a failed append", e))?;
+            at += n as u64;
+        }
+        self.next_lsn = next_lsn;
+        self.start_segment()?;
+        self.pos = pos;
+        self.synced = (pos, next_lsn);
+        self.written_end = pos;
+        self.sync()?;
+        self.broken = false;
+        tracing::info!(
+            next = next_lsn,
+            "the write-ahead log works again after a failure"
+        );
         Ok(())
     }
 
@@ -425,15 +503,41 @@ impl Wal {
         Ok(())
     }
 
+    /// Prepares the next segment at once: at the current size, or smaller (down to
+    /// [`FIRST_SEGMENT_BYTES`]) while the disk has no room for it.
+    fn prepare_fitting(&mut self) -> StoreResult<(File, u64)> {
+        let smallest = FIRST_SEGMENT_BYTES.min(self.max_capacity);
+        let mut capacity = self.capacity;
+        loop {
+            match prepare(&self.dir, self.index + 1, capacity, None) {
+                Ok(file) => return Ok((file, capacity)),
+                Err(e) if capacity <= smallest => return Err(e),
+                Err(_) => capacity = (capacity / 2).max(smallest),
+            }
+        }
+    }
+
     /// The closed segments, for [`release`].
     pub(super) fn closed_segments(&self) -> ClosedSegments {
         self.closed.clone()
     }
 
     /// Appends a record (durable only after [`Wal::sync`]) and returns its sequence number.
-    /// After a failure the log must not be used again: the segment may end in a partial
-    /// record.
+    /// After a failure of an append or a sync, the records since the last successful sync are
+    /// dropped (they must not have been acknowledged) and the next append first repairs the
+    /// log, failing again while that is impossible (the disk is still full).
     pub(super) fn append(&mut self, payload: &[u8]) -> StoreResult<u64> {
+        if self.broken {
+            self.repair()?;
+        }
+        let appended = self.append_record(payload);
+        if appended.is_err() {
+            self.broken = true;
+        }
+        appended
+    }
+
+    fn append_record(&mut self, payload: &[u8]) -> StoreResult<u64> {
         let len = u32::try_from(payload.len())
             .ok()
             .filter(|l| (*l as usize) <= MAX_PAYLOAD)
@@ -453,39 +557,48 @@ impl Wal {
         self.buf.extend_from_slice(&crc(lsn, payload).to_le_bytes());
         self.buf.extend_from_slice(&lsn.to_le_bytes());
         self.buf.extend_from_slice(payload);
+        self.written_end = self.written_end.max(self.pos + size);
         self.file
             .write_all_at(&self.buf, self.pos)
             .map_err(|e| io("append", e))?;
         self.pos += size;
         self.next_lsn += 1;
         if self.spare.is_none() && self.pos >= self.capacity / 2 {
-            self.prepare_next()?;
+            if let Err(e) = self.prepare_next() {
+                // The record is written; the next segment is prepared at rotation instead.
+                tracing::warn!("could not start preparing the next log segment: {e}");
+            }
         }
         Ok(lsn)
     }
 
-    /// Makes every appended record durable.
+    /// Makes every appended record durable. After a failure, see [`Wal::append`].
     pub(super) fn sync(&mut self) -> StoreResult<()> {
-        self.file.sync_data().map_err(|e| io("sync", e))
+        match self.file.sync_data() {
+            Ok(()) => {
+                self.synced = (self.pos, self.next_lsn);
+                Ok(())
+            }
+            Err(e) => {
+                self.broken = true;
+                Err(io("sync", e))
+            }
+        }
     }
 
     /// Closes the current segment (its records are synced) and moves to the prepared one.
     fn rotate(&mut self) -> StoreResult<()> {
         self.sync()?;
         let (file, capacity) = match self.spare.take().map(JoinHandle::join) {
-            Some(Ok(prepared)) => prepared?,
+            Some(Ok(Ok(prepared))) => prepared,
             Some(Err(_)) => {
                 return Err(StoreError::Io(
                     "write-ahead log: preparing the next segment panicked".into(),
                 ))
             }
-            None => {
-                let capacity = self.capacity;
-                (
-                    prepare(&self.dir, self.index + 1, capacity, None)?,
-                    capacity,
-                )
-            }
+            // Not prepared in time, or that failed (a full disk, say): prepare one now, as
+            // small as it takes to fit.
+            Some(Ok(Err(_))) | None => self.prepare_fitting()?,
         };
         if let Ok(mut closed) = self.closed.lock() {
             closed.push(ClosedSegment {
@@ -675,6 +788,28 @@ mod tests {
         // Once the damaged segment's records are applied, it no longer matters.
         let second_first = header_lsn(&read_head(&list[1].1).unwrap()).unwrap();
         assert!(recover(dir.path(), second_first - 1).is_ok());
+    }
+
+    /// Found by the `wal` fuzz target: an applied number near `u64::MAX` (a damaged database)
+    /// overflowed while checking the records that follow it.
+    #[test]
+    fn sequence_numbers_at_the_end_of_the_range_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(recover(dir.path(), u64::MAX - 1).unwrap().is_empty());
+        assert!(recover(dir.path(), u64::MAX).unwrap().is_empty());
+        // A segment whose only record carries the last sequence number, then another one.
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        for payload in [&b"a"[..], b"b"] {
+            bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&crc(u64::MAX, payload).to_le_bytes());
+            bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+            bytes.extend_from_slice(payload);
+        }
+        std::fs::write(dir.path().join(segment_name(1)), &bytes).unwrap();
+        for applied in [0, u64::MAX - 1, u64::MAX] {
+            assert!(recover(dir.path(), applied).is_err(), "applied {applied}");
+        }
     }
 
     #[test]

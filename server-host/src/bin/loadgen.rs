@@ -9,6 +9,10 @@
 //! `--verify` it also keeps a full replica and checks at the end that every replica equals the
 //! model the server serves to a fresh connection.
 //!
+//! For crash trials, `--ack-log FILE` records every acknowledged operation and
+//! `--check-acks FILE` checks, after a restart, that each one is in its model exactly once
+//! (see the `acks` module).
+//!
 //! It prints one line of figures: operations acknowledged in the measured window, ops/s, ack
 //! latency (send to ack) p50/p99/max, the server's CPU use and resident memory (from `/proc`,
 //! with `--server-pid` or `--spawn-server`) and the errors seen (force-closes, disconnects,
@@ -21,6 +25,9 @@ use std::path::PathBuf;
 use std::process::{Child, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[path = "loadgen/acks.rs"]
+mod acks;
 
 use clap::{Parser, ValueEnum};
 use futures_util::{SinkExt, StreamExt};
@@ -108,6 +115,14 @@ struct Opts {
     /// server must answer with a force-close that is reported as an error.
     #[arg(long, hide = true)]
     inject_invalid_op: bool,
+    /// Crash trials: operations insert unique tokens (never delete), and each acknowledged one
+    /// is recorded in this file as it is acknowledged.
+    #[arg(long, value_name = "FILE")]
+    ack_log: Option<PathBuf>,
+    /// Crash trials: only check that every token recorded in this `--ack-log` file is in its
+    /// model exactly once (waiting up to --setup-timeout-secs for the server), then exit.
+    #[arg(long, value_name = "FILE", requires = "url")]
+    check_acks: Option<PathBuf>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,6 +289,8 @@ struct InFlight {
     /// client's concurrency control does, so later remote operations transform correctly.
     op: Operation,
     sent: Instant,
+    /// With `--ack-log`: the token the operation inserts.
+    token: Option<String>,
 }
 
 /// A client with its model open.
@@ -292,6 +309,8 @@ struct Client {
     in_flight: VecDeque<InFlight>,
     window: usize,
     rng: Rng,
+    /// With `--ack-log`: this client's number, model and the log of acknowledged tokens.
+    acks: Option<(usize, String, Arc<acks::AckLog>)>,
 }
 
 /// What one client measured.
@@ -496,6 +515,7 @@ impl Client {
             in_flight: VecDeque::new(),
             window: opts.in_flight.max(1),
             rng: Rng(seed ^ (index as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)),
+            acks: None,
         })
     }
 
@@ -548,7 +568,17 @@ impl Client {
         } else {
             0.2
         };
-        let kind = if self.len > 0 && self.rng.unit() < delete_ratio {
+        let token = self
+            .acks
+            .as_ref()
+            .map(|(index, _, _)| acks::token(*index, self.next_seq));
+        let kind = if let Some(t) = &token {
+            OpKind::StringSplice {
+                index: self.len,
+                delete_count: 0,
+                insert: t.as_str().into(),
+            }
+        } else if self.len > 0 && self.rng.unit() < delete_ratio {
             OpKind::StringSplice {
                 index: self.rng.below(self.len as u64) as i64,
                 delete_count: 1,
@@ -576,6 +606,7 @@ impl Client {
             seq,
             op,
             sent: since,
+            token,
         });
         report.submitted += 1;
         send(&mut self.ws, &msg).await
@@ -615,6 +646,9 @@ impl Client {
                     ));
                 }
                 self.context_version += 1;
+                if let (Some((_, model, log)), Some(t)) = (&self.acks, &f.token) {
+                    log.record(model, t)?;
+                }
                 let now = Instant::now();
                 if now <= count_until {
                     report.acked += 1;
@@ -690,6 +724,7 @@ impl Client {
                 seq: self.next_seq - 1,
                 op: Operation::Compound(Vec::new()),
                 sent: Instant::now(),
+                token: None,
             });
             send(&mut self.ws, &msg).await?;
         }
@@ -774,6 +809,8 @@ struct Shared {
     drained: Barrier,
     /// With `--verify`: the last version each model reached, as seen by its clients.
     final_versions: Mutex<HashMap<String, i64>>,
+    /// With `--ack-log`.
+    ack_log: Option<Arc<acks::AckLog>>,
 }
 
 fn model_for(shared: &Shared, index: usize) -> String {
@@ -820,7 +857,13 @@ async fn client_task(shared: Arc<Shared>, index: usize) -> ClientReport {
         }
     };
     let mut client = match opened {
-        Ok(c) => Some(c),
+        Ok(mut c) => {
+            c.acks = shared
+                .ack_log
+                .clone()
+                .map(|log| (index, model.clone(), log));
+            Some(c)
+        }
         Err(e) => {
             report.errors.push(e);
             None
@@ -925,6 +968,34 @@ fn initial_text(n: usize) -> String {
 #[tokio::main]
 async fn main() -> ExitCode {
     let opts = Opts::parse();
+    if let (Some(path), Some(url)) = (&opts.check_acks, &opts.url) {
+        let timeout = Duration::from_secs_f64(opts.setup_timeout_secs);
+        return match acks::check(url, path, timeout).await {
+            Ok(c) => {
+                println!(
+                    "check-acks acked={} lost={} duplicated={} models={} first_open_ms={:.1}",
+                    c.acked,
+                    c.lost,
+                    c.duplicated,
+                    c.models,
+                    c.first_open.as_secs_f64() * 1000.0
+                );
+                ExitCode::from(u8::from(c.lost + c.duplicated > 0))
+            }
+            Err(e) => {
+                eprintln!("tandem-loadgen: check-acks: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let ack_log = match opts.ack_log.as_deref().map(acks::AckLog::create) {
+        Some(Ok(log)) => Some(Arc::new(log)),
+        Some(Err(e)) => {
+            eprintln!("tandem-loadgen: {e}");
+            return ExitCode::from(2);
+        }
+        None => None,
+    };
     if opts.clients == 0 || opts.duration_secs <= 0.0 {
         eprintln!("tandem-loadgen: --clients and --duration-secs must be positive");
         return ExitCode::from(2);
@@ -969,6 +1040,7 @@ async fn main() -> ExitCode {
         start: start_rx,
         drained: Barrier::new(opts.clients),
         final_versions: Mutex::new(HashMap::new()),
+        ack_log,
     });
     let setup_began = Instant::now();
     let tasks: Vec<_> = (0..opts.clients)
