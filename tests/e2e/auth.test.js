@@ -132,36 +132,45 @@ test("anonymous login is refused with anonymous_auth_disabled on a closed domain
 });
 
 test("a JWT whose sub is too long to be a username is refused, and the store keeps working", async () => {
-  const long = "u".repeat(500);
-  const token = jwt.sign({}, privateKey, {
-    algorithm: "RS256",
-    keyid: KID,
-    audience: "Convergence",
-    subject: long,
-    expiresIn: "1h",
-  });
-  await assert.rejects(h.connectJwt(server.url, token), (e) => {
-    assert.equal(e.code, "authentication_failed");
-    return true;
-  });
-  // A long password-login name is an unknown user, not a storage error.
-  await assert.rejects(h.connectPassword(server.url, long, "whatever"), (e) => {
-    assert.equal(e.code, "authentication_failed");
-    return true;
-  });
-  // Every later write still works: a new anonymous client logs in (its user is stored) and
-  // edits; so it does after a restart on the same directory.
-  const d = await h.connectAnonymously(server.url, "After");
-  domains.push(d);
-  const model = await roundTrip(d, "auth-after-long-sub");
-  assert.equal(model.root().get("n").value(), 1);
-  await h.disposeAll([d], [model]);
-  await server.restart();
-  const again = await h.connectAnonymously(server.url, "Again");
-  domains.push(again);
-  const reopened = await again.models().open("auth-after-long-sub");
-  models.push(reopened);
-  assert.equal(reopened.root().get("n").value(), 1);
-  // The CLI refuses such a name with the documented limit.
-  await assert.rejects(server.cli("user", "add", ...server.domainArgs(), long, "--password", "pw"), /at most 128 bytes/);
+  // A server of its own: it is restarted, and the other tests' clients stay out of that.
+  const own = await h.TandemServer.start({ anonymous: true, jwtKeys: [{ id: KID, publicKeyPem: publicKey }] });
+  const mine = [];
+  const mineModels = [];
+  try {
+    const long = "u".repeat(500);
+    const token = jwt.sign({}, privateKey, {
+      algorithm: "RS256",
+      keyid: KID,
+      audience: "Convergence",
+      subject: long,
+      expiresIn: "1h",
+    });
+    await assert.rejects(h.connectJwt(own.url, token), (e) => {
+      assert.equal(e.code, "authentication_failed");
+      return true;
+    });
+    // A long password-login name is an unknown user, not a storage error.
+    await assert.rejects(h.connectPassword(own.url, long, "whatever"), (e) => {
+      assert.equal(e.code, "authentication_failed");
+      return true;
+    });
+    // Every later write still works: a new anonymous client logs in (its user is stored) and
+    // edits; so it does after a restart on the same directory.
+    const d = await h.connectAnonymously(own.url, "After");
+    const model = await d.models().openAutoCreate({ collection: "auth", id: "after-long-sub", data: { n: 0 } });
+    model.root().get("n").add(1);
+    await h.whenCommitted(model);
+    await h.disposeAll([d], [model]);
+    await own.restart();
+    const again = await h.connectAnonymously(own.url, "Again");
+    mine.push(again);
+    const reopened = await again.models().open("after-long-sub");
+    mineModels.push(reopened);
+    assert.equal(reopened.root().get("n").value(), 1);
+    // The CLI refuses such a name with the documented limit.
+    await assert.rejects(own.cli("user", "add", ...own.domainArgs(), long, "--password", "pw"), /at most 128 bytes/);
+  } finally {
+    await h.disposeAll(mine, mineModels);
+    await own.close();
+  }
 });
