@@ -275,24 +275,27 @@ impl Concurrency {
         Ok(((start - self.base) as usize, take))
     }
 
-    /// The server operations a session had not seen at `context`, in its own frame.
+    /// The server operations a session had not seen at `context`, in its own frame, each with
+    /// its context version.
     fn path<'a>(
         &'a self,
         client: ClientKey,
         state: &'a ClientState,
         context: u64,
-    ) -> Result<impl Iterator<Item = &'a Operation> + 'a, ConcurrencyError> {
+    ) -> Result<impl Iterator<Item = (u64, &'a Operation)> + 'a, ConcurrencyError> {
         let (skip, take) = self.history_span(client, state, context)?;
+        let first = self.base + skip as u64;
         let branch = state
             .branch
             .iter()
             .filter(move |(v, _)| *v >= context)
-            .map(|(_, op)| op);
+            .map(|(v, op)| (*v, op));
         let history = self
             .history
             .range(skip..skip + take)
-            .filter(move |e| e.client != client)
-            .map(|e| &*e.op);
+            .enumerate()
+            .filter(move |(_, e)| e.client != client)
+            .map(move |(i, e)| (first + i as u64, &*e.op));
         Ok(branch.chain(history))
     }
 
@@ -435,6 +438,31 @@ impl Concurrency {
         target: Option<&ValueId>,
         values: ReferenceValues,
     ) -> Result<Option<ReferenceValues>, ConcurrencyError> {
+        self.carry_reference(client, context, u64::MAX, target, values)
+    }
+
+    /// Moves reference values that `client` holds in its own frame at `context` past the
+    /// operations of others it had seen by context `until` (as it moved them on receipt):
+    /// the values are then in its frame at `until`, before its submission made there.
+    pub fn advance_reference(
+        &self,
+        client: ClientKey,
+        context: u64,
+        until: u64,
+        target: Option<&ValueId>,
+        values: ReferenceValues,
+    ) -> Result<Option<ReferenceValues>, ConcurrencyError> {
+        self.carry_reference(client, context, until, target, values)
+    }
+
+    fn carry_reference(
+        &self,
+        client: ClientKey,
+        context: u64,
+        until: u64,
+        target: Option<&ValueId>,
+        values: ReferenceValues,
+    ) -> Result<Option<ReferenceValues>, ConcurrencyError> {
         let state = self
             .clients
             .get(&client)
@@ -446,7 +474,10 @@ impl Concurrency {
             });
         }
         let mut values = values;
-        for s in self.path(client, state, context.max(state.context))? {
+        for (v, s) in self.path(client, state, context.max(state.context))? {
+            if v >= until {
+                continue;
+            }
             match transform_reference(s, target, values) {
                 Some(v) => values = v,
                 None => return Ok(None),

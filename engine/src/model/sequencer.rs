@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
+mod refs;
+
 use super::concurrency::{ClientKey, Concurrency};
 use super::events::{EngineEvent, EventBus};
 use super::{
@@ -19,7 +21,7 @@ use super::{
 use crate::ot::json::{root_from_json_value, value_from_json_value, IdGenerator, JsonValue};
 use crate::ot::{
     update_reference_on_apply, Data, DiscreteOp, Document, JsString, OpKind, Operation,
-    PathSegment, ReferenceValues, ValueId, ValueKind,
+    PathSegment, ValueId, ValueKind,
 };
 use crate::sources::Clock;
 use crate::store::{DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreResult, WriteOp};
@@ -183,6 +185,8 @@ struct Slot {
     /// For a resynchronised session: its earlier sessions' committed operations it will
     /// re-send first, as (sequence number, context version they were committed at).
     resends: VecDeque<(u64, u64)>,
+    /// The others' references it may hold wrongly (see [`refs`]).
+    stale: refs::StaleRefs,
 }
 
 impl Slot {
@@ -213,6 +217,11 @@ enum Awaiting {
     Broadcast {
         except: String,
         event: ModelEvent,
+    },
+    /// References sent again to one session (see [`refs`]).
+    Refresh {
+        session: String,
+        events: Vec<ModelEvent>,
     },
     Read {
         reply: oneshot::Sender<ModelResult<ModelData>>,
@@ -273,6 +282,8 @@ pub(crate) struct Sequencer {
     last_ts: i64,
     host_ids: Option<IdGenerator>,
     references: Vec<(ClientKey, SharedReference)>,
+    /// Index and range references as their owners hold them (see [`refs`]).
+    frames: Vec<refs::Frame>,
     shutdown_pending: Option<oneshot::Sender<()>>,
     exit_replies: Vec<Box<dyn FnOnce() + Send>>,
     /// Set when the task ends by its own decision; a sequencer dropped without it crashed.
@@ -349,6 +360,7 @@ impl Sequencer {
             last_snapshot_ms: snapshot.1,
             host_ids: None,
             references: Vec::new(),
+            frames: Vec::new(),
             shutdown_pending: None,
             exit_replies: Vec::new(),
             clean_exit: false,
@@ -581,8 +593,12 @@ impl Sequencer {
                 state: SlotState::Opening,
                 announced: false,
                 resends,
+                stale: refs::StaleRefs::default(),
             },
         );
+        if resync.is_some() {
+            self.mark_all_stale(&session.session);
+        }
         self.awaiting.push_back((
             self.batch_id,
             Awaiting::Open {
@@ -672,6 +688,7 @@ impl Sequencer {
         let key = slot.key;
         self.cc.untrack(key);
         self.references.retain(|(k, _)| *k != key);
+        self.forget_stale_of(key);
         self.awaiting
             .push_back((self.batch_id, Awaiting::Close { session, reply }));
     }
@@ -682,6 +699,7 @@ impl Sequencer {
         };
         self.cc.untrack(slot.key);
         self.references.retain(|(k, _)| *k != slot.key);
+        self.forget_stale_of(slot.key);
         let _ = slot.sink.send(ModelEvent::ForceClosed {
             model: self.model_id.clone(),
             reason,
@@ -755,6 +773,10 @@ impl Sequencer {
             }
             return;
         }
+        let due = self.refresh_due(session, context, &op);
+        if !self.frames.is_empty() {
+            self.advance_frames(key, context, &op);
+        }
         self.doc.noop_missing_targets(&mut op);
         let mut pending = match self.cc.process(key, context, op) {
             Ok(p) => p,
@@ -790,6 +812,12 @@ impl Sequencer {
             None,
             op,
         );
+        if !self.frames.is_empty() {
+            self.reconcile_frames();
+        }
+        if !due.is_empty() {
+            self.queue_refresh(session, due);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -893,124 +921,9 @@ impl Sequencer {
             Some(reply),
             op,
         );
-    }
-
-    fn reference(
-        &mut self,
-        session: &str,
-        context: u64,
-        target: Option<ValueId>,
-        key: String,
-        change: ReferenceChange,
-    ) {
-        let Some(slot) = self.sessions.get(session) else {
-            return;
-        };
-        if slot.state != SlotState::Open {
-            return;
+        if !self.frames.is_empty() {
+            self.reconcile_frames();
         }
-        let owner = slot.key;
-        if let Some(t) = &target {
-            if !self.doc.contains(t) {
-                return; // The value is gone: the event is moot.
-            }
-        }
-        let position = self
-            .references
-            .iter()
-            .position(|(k, r)| *k == owner && r.target == target && r.key == key);
-        let values = match &change {
-            ReferenceChange::Shared(v) | ReferenceChange::Set(v) => Some(v.clone()),
-            _ => None,
-        };
-        if let Some(v) = &values {
-            let fits = match (v, target.as_ref().and_then(|t| self.doc.kind_of(t))) {
-                (ReferenceValues::Index(v), Some(ValueKind::String)) => v.iter().all(|i| *i >= 0),
-                (ReferenceValues::Range(v), Some(ValueKind::String)) => {
-                    v.iter().all(|(a, b)| *a >= 0 && *b >= 0)
-                }
-                (ReferenceValues::Property(_), Some(ValueKind::Object)) => true,
-                (ReferenceValues::Element(_), None) => target.is_none(),
-                _ => false,
-            };
-            if !fits {
-                self.force_close(
-                    session,
-                    ForceCloseReason::InvalidReferenceEvent,
-                    "reference type does not fit its value".into(),
-                );
-                return;
-            }
-        }
-        let transformed = match values {
-            Some(v) => match self
-                .cc
-                .transform_reference(owner, context, target.as_ref(), v)
-            {
-                Ok(Some(ReferenceValues::Element(ids))) => Some(Some(ReferenceValues::Element(
-                    ids.into_iter().filter(|id| self.doc.contains(id)).collect(),
-                ))),
-                Ok(other) => Some(other),
-                Err(e) => {
-                    self.force_close(
-                        session,
-                        ForceCloseReason::InvalidReferenceEvent,
-                        format!("reference rejected: {e}"),
-                    );
-                    return;
-                }
-            },
-            None => None,
-        };
-        let event_change = match (change, position) {
-            (ReferenceChange::Shared(_), Some(_)) => return,
-            (ReferenceChange::Shared(_), None) => {
-                let values = transformed.flatten();
-                self.references.push((
-                    owner,
-                    SharedReference {
-                        session: session.to_string(),
-                        target: target.clone(),
-                        key: key.clone(),
-                        values: values.clone(),
-                    },
-                ));
-                match values {
-                    Some(v) => ReferenceChange::Shared(v),
-                    None => return,
-                }
-            }
-            (ReferenceChange::Set(_), Some(i)) => match transformed.flatten() {
-                Some(v) => {
-                    self.references[i].1.values = Some(v.clone());
-                    ReferenceChange::Set(v)
-                }
-                None => return,
-            },
-            (ReferenceChange::Cleared, Some(i)) => {
-                self.references[i].1.values = None;
-                ReferenceChange::Cleared
-            }
-            (ReferenceChange::Unshared, Some(i)) => {
-                self.references.remove(i);
-                ReferenceChange::Unshared
-            }
-            (_, None) => return,
-        };
-        let event = ModelEvent::Reference {
-            model: self.model_id.clone(),
-            session: session.to_string(),
-            target,
-            key,
-            change: event_change,
-        };
-        self.awaiting.push_back((
-            self.batch_id,
-            Awaiting::Broadcast {
-                except: session.to_string(),
-                event,
-            },
-        ));
     }
 
     /// Sends everything written since the last flush to the store as one batch.
@@ -1203,6 +1116,15 @@ impl Sequencer {
                 for (id, slot) in &self.sessions {
                     if slot.state == SlotState::Open && *id != except {
                         let _ = slot.sink.send(event.clone());
+                    }
+                }
+            }
+            Awaiting::Refresh { session, events } => {
+                if let Some(slot) = self.sessions.get(&session) {
+                    if slot.state == SlotState::Open {
+                        for event in events {
+                            let _ = slot.sink.send(event);
+                        }
                     }
                 }
             }
