@@ -28,19 +28,20 @@ after(async () => {
 
 /** Connects; `closes` (if given) collects the code and reason of every close of its sockets. */
 async function connect(name, closes) {
-  const extra = closes
-    ? {
-        webSocket: {
-          factory: (u) => {
-            const ws = new h.WebSocket(u);
-            ws.on("close", (code, reason) => closes.push({ code, reason: reason.toString() }));
-            return ws;
-          },
-          class: h.WebSocket,
-        },
-      }
-    : {};
+  const sockets = [];
+  const extra = {
+    webSocket: {
+      factory: (u) => {
+        const ws = new h.WebSocket(u);
+        sockets.push(ws);
+        if (closes) ws.on("close", (code, reason) => closes.push({ code, reason: reason.toString() }));
+        return ws;
+      },
+      class: h.WebSocket,
+    },
+  };
   const d = await h.connectAnonymously(server.url, name, extra);
+  d.sockets = sockets;
   domains.push(d);
   return d;
 }
@@ -97,6 +98,12 @@ test("a panic in a model's task closes its sessions with a reason; the model rel
   // The connections themselves were not affected.
   assert.equal(da.session().isConnected(), true);
   assert.equal(db.session().isConnected(), true);
+  // rc.12 never finishes closing Ann's model while connected, and disposing her domain would
+  // wait for it: cut her socket first (offline, the close completes), then dispose.
+  for (const ws of da.sockets) ws.terminate();
+  await h.waitFor(() => !a.isOpen(), { what: "Ann's model to finish closing offline" });
+  await h.withTimeout(da.dispose(), 5000, () => "dispose").catch(() => {});
+  domains.splice(domains.indexOf(da), 1);
 });
 
 test("a panic in a connection's task closes its socket with 1011 and its model sessions", async () => {
