@@ -175,3 +175,96 @@ test(`${SEEDS} runs of ${CLIENTS} clients editing and moving references concurre
   }
   assert.deepEqual(failures, [], `${failures.length} of ${SEEDS} runs ended with references that disagree`);
 });
+
+/**
+ * A client's random property edits of `obj` while it moves a property reference on `fixed`
+ * and an element reference to one of `fixed`'s values. rc.12 throws on two races no server can
+ * prevent (docs/compatibility.md), so `fixed` is not edited: a remote property reference that
+ * arrives while the recipient has an operation in flight on the same object (it has no
+ * reference transformation for object operations), and a remote element reference naming a
+ * value the recipient has just removed.
+ */
+async function objectEditor(r, model, obj, fixed, prop, focus) {
+  const KEYS = ["a", "b", "c", "d", "e", "f"];
+  const FIXED = fixed.keys();
+  for (let step = 0; step < STEPS; step++) {
+    const keys = obj.keys();
+    const k = r.int(10);
+    if (k < 3) {
+      obj.set(r.pick(KEYS), r.int(100));
+    } else if (k < 4 && keys.length > 1) {
+      obj.remove(r.pick(keys));
+    } else if (k < 6) {
+      if (r.chance(0.15)) prop.clear();
+      else prop.set(r.chance(0.7) ? [r.pick(FIXED)] : [r.pick(FIXED), r.pick(FIXED)].filter((x, i, a) => a.indexOf(x) === i));
+    } else {
+      if (r.chance(0.15)) focus.clear();
+      else focus.set(fixed.get(r.pick(FIXED)));
+    }
+    if (r.chance(0.5)) await tick();
+    if (r.chance(0.1)) await h.sleep(r.int(4));
+  }
+}
+
+test(`property and element references under concurrent property edits (${SEEDS} runs, seeds from ${SEED})`, { timeout: 600000 }, async () => {
+  const failures = [];
+  const n = CLIENTS;
+  for (let run = 0; run < SEEDS; run++) {
+    const seed = SEED + 1000 + run;
+    const models = [];
+    for (const d of domains.slice(0, n)) {
+      models.push(
+        await d.models().openAutoCreate({
+          collection: "cursors",
+          id: `objects-${seed}`,
+          data: { obj: { a: 1, b: 2, c: 3, d: 4 }, fixed: { x: 1, y: 2, z: 3 } },
+        }),
+      );
+    }
+    const objs = models.map((m) => m.root().get("obj"));
+    const fixeds = models.map((m) => m.root().get("fixed"));
+    const props = fixeds.map((o) => {
+      const r = o.propertyReference("prop");
+      r.set(["x"]);
+      r.share();
+      return r;
+    });
+    const focuses = models.map((m, i) => {
+      const r = m.elementReference("focus");
+      r.set(fixeds[i].get("y"));
+      r.share();
+      return r;
+    });
+    await Promise.all(objs.map((o, i) => objectEditor(rng(seed * 17 + i), models[i], o, fixeds[i], props[i], focuses[i])));
+    await h.waitConverged(models, { timeoutMs: 30000 });
+    const view = (owner, viewer) => {
+      const session = domains[owner].session().sessionId();
+      const p = fixeds[viewer].reference(session, "prop");
+      const f = models[viewer].reference(session, "focus");
+      return JSON.stringify({
+        prop: p ? [...p.values()].sort() : null,
+        focus: f ? f.values().map((e) => e.id()) : null,
+      });
+    };
+    const own = (owner) =>
+      JSON.stringify({ prop: [...props[owner].values()].sort(), focus: focuses[owner].values().map((e) => e.id()) });
+    let left = [];
+    for (let i = 0; i < 50; i++) {
+      left = [];
+      for (let o = 0; o < n; o++) {
+        for (let v = 0; v < n; v++) {
+          if (v !== o && view(o, v) !== own(o)) left.push(`owner ${o} has ${own(o)}, viewer ${v} sees ${view(o, v)}`);
+        }
+      }
+      if (left.length === 0) break;
+      await h.sleep(20);
+    }
+    // Key order is insertion order in JavaScript: compare sorted.
+    const sorted = (o) => JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+    const values = objs.map((o) => sorted(o.value()));
+    assert.ok(values.every((x) => x === values[0]), `seed ${seed}: objects diverged: ${values.join(" / ")}`);
+    if (left.length > 0) failures.push(`seed ${seed}:\n    ${left.join("\n    ")}`);
+    await Promise.all(models.map((m) => h.withTimeout(m.close(), 5000, () => "close").catch(() => {})));
+  }
+  assert.deepEqual(failures, [], `${failures.length} of ${SEEDS} runs ended with references that disagree`);
+});
