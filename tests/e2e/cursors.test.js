@@ -11,6 +11,7 @@ const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const h = require("./lib/harness");
 const { rng } = require("./lib/edits");
+const { GatedProxy } = require("./lib/proxy");
 
 const CLIENTS = Number(process.env.E2E_REF_CLIENTS || 3);
 const SEEDS = Number(process.env.E2E_REF_SEEDS || 12);
@@ -36,9 +37,9 @@ after(async () => {
 const tick = () => new Promise((r) => setImmediate(r));
 
 /** Opens `modelId` in the first `n` clients; returns {models, texts, carets, selections}. */
-async function openAll(modelId, n, text) {
+async function openAll(modelId, n, text, clients = domains.slice(0, n)) {
   const models = [];
-  for (const d of domains.slice(0, n)) {
+  for (const d of clients) {
     models.push(await d.models().openAutoCreate({ collection: "cursors", id: modelId, data: { text } }));
   }
   const texts = models.map((m) => m.root().get("text"));
@@ -54,17 +55,17 @@ async function openAll(modelId, n, text) {
     r.share();
     return r;
   });
-  return { models, texts, carets, selections };
+  return { models, texts, carets, selections, clients };
 }
 
 /**
  * Every view of every reference compared with its owner's; returns the mismatches. `viewers`
  * (default: the owners' own texts) are the texts whose views are checked.
  */
-function mismatches({ texts, carets, selections }, n, viewers = texts) {
+function mismatches({ texts, carets, selections, clients }, n, viewers = texts) {
   const out = [];
   for (let owner = 0; owner < n; owner++) {
-    const session = domains[owner].session().sessionId();
+    const session = clients[owner].session().sessionId();
     const mine = { caret: carets[owner].value(), sel: selections[owner].value() };
     for (let viewer = 0; viewer < viewers.length; viewer++) {
       if (viewer === owner) continue;
@@ -96,8 +97,8 @@ async function close(state) {
 }
 
 /** One client's random edits and cursor moves, none waiting for the server. */
-async function editor(r, model, text, caret, sel) {
-  for (let step = 0; step < STEPS; step++) {
+async function editor(r, model, text, caret, sel, steps = STEPS) {
+  for (let step = 0; step < steps; step++) {
     const len = text.length();
     const k = r.int(10);
     if (k < 3) {
@@ -174,6 +175,52 @@ test(`${SEEDS} runs of ${CLIENTS} clients editing and moving references concurre
     await close(state);
   }
   assert.deepEqual(failures, [], `${failures.length} of ${SEEDS} runs ended with references that disagree`);
+});
+
+test("references end where their owners have them after a dropped connection resynchronises", { timeout: 600000 }, async () => {
+  const failures = [];
+  for (let run = 0; run < Math.max(2, Math.floor(SEEDS / 3)); run++) {
+    const seed = SEED + 2000 + run;
+    const proxy = new GatedProxy(server.port);
+    await proxy.listen();
+    const dropped = await h.connectAnonymously(proxy.url(server.url), "Dropped");
+    let interruptions = 0;
+    dropped.on("interrupted", () => (interruptions += 1));
+    try {
+      const clients = [dropped, ...domains.slice(1, CLIENTS)];
+      const state = await openAll(`resync-${seed}`, clients.length, "the quick brown fox jumps over the lazy dog", clients);
+      const half = Math.floor(STEPS / 2);
+      const edit = (salt) =>
+        Promise.all(state.texts.map((t, i) => editor(rng(seed * 31 + i + salt), state.models[i], t, state.carets[i], state.selections[i], half)));
+      let resynced = 0;
+      state.models[0].on("resync_completed", () => (resynced += 1));
+      await edit(0);
+      // Cut the connection; the editors wait until the client has noticed (rc.12 throws on an
+      // edit made while its socket is closing), then go on, the dropped one offline or
+      // resynchronising.
+      proxy.dropAll();
+      await h.waitFor(() => interruptions > 0, { what: "the client to notice the drop" });
+      await edit(7);
+      await h.waitFor(() => dropped.session().isConnected() && resynced > 0, {
+        timeoutMs: 30000,
+        what: "the client to reconnect and resynchronise",
+      });
+      // rc.12 does not share its references again after a resync (docs/compatibility.md); the
+      // server takes the next move of each as sharing it, so the user moves them once.
+      await h.waitConverged(state.models, { timeoutMs: 30000 });
+      state.carets[0].set(Math.min(3, state.texts[0].length()));
+      state.selections[0].set({ start: 0, end: Math.min(5, state.texts[0].length()) });
+      const left = await settle(state, clients.length);
+      const values = state.texts.map((t) => t.value());
+      assert.ok(values.every((v) => v === values[0]), `seed ${seed}: texts diverged`);
+      if (left.length > 0) failures.push(`seed ${seed}:\n    ${left.join("\n    ")}`);
+      await close(state);
+    } finally {
+      await h.disposeAll([dropped]);
+      await new Promise((r) => proxy.server.close(r));
+    }
+  }
+  assert.deepEqual(failures, [], `${failures.length} runs ended with references that disagree after a resync`);
 });
 
 /**

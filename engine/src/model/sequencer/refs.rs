@@ -186,6 +186,13 @@ impl Sequencer {
             .references
             .iter()
             .position(|(k, r)| *k == owner && r.target == target && r.key == key);
+        // rc.12 sends `setReference` only for references it holds shared, but does not share
+        // them again after a resync (its `reShare` skips references it still marks shared): a
+        // set of a reference this session never shared is taken as sharing it.
+        let change = match (change, position) {
+            (ReferenceChange::Set(v), None) => ReferenceChange::Shared(v),
+            (change, _) => change,
+        };
         let transformed = match &change {
             ReferenceChange::Shared(v) | ReferenceChange::Set(v) => {
                 match self.carry_in(session, owner, context, target.as_ref(), v.clone()) {
