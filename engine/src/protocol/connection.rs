@@ -1114,21 +1114,15 @@ impl Conn {
             .collect()
     }
 
-    fn open(&mut self, id: i32, r: pm::OpenRealtimeModelRequestMessage) {
-        let model = match r.model_id.filter(|m| !m.is_empty()) {
-            Some(m) => m,
-            None if r.auto_create_id.is_some() => self.services.ids.uuid(),
-            None => {
-                self.reply(id, error_body("model_not_found", "no model id"));
-                return;
-            }
-        };
-        if self.by_model.contains_key(&model) || self.opening.contains_key(&model) {
+    /// Answers an open or resync of `model` that cannot be taken (already open or opening, or
+    /// the connection holds its most models); true when it was refused.
+    fn refuse_open(&mut self, id: i32, model: &str) -> bool {
+        if self.by_model.contains_key(model) || self.opening.contains_key(model) {
             self.reply(
                 id,
                 error_body("model_already_open", "the model is already open"),
             );
-            return;
+            return true;
         }
         let limit = self.services.config.limits.max_models_per_connection;
         if SessionLimits::full(limit, self.resources.len() + self.opening.len()) {
@@ -1139,6 +1133,21 @@ impl Conn {
                     format!("this connection has {limit} models open, the most it may"),
                 ),
             );
+            return true;
+        }
+        false
+    }
+
+    fn open(&mut self, id: i32, r: pm::OpenRealtimeModelRequestMessage) {
+        let model = match r.model_id.filter(|m| !m.is_empty()) {
+            Some(m) => m,
+            None if r.auto_create_id.is_some() => self.services.ids.uuid(),
+            None => {
+                self.reply(id, error_body("model_not_found", "no model id"));
+                return;
+            }
+        };
+        if self.refuse_open(id, &model) {
             return;
         }
         self.opening.insert(model.clone(), Vec::new());
@@ -1215,22 +1224,7 @@ impl Conn {
 
     fn resync(&mut self, id: i32, r: pm::ModelResyncRequestMessage) {
         let model = r.model_id;
-        if self.by_model.contains_key(&model) || self.opening.contains_key(&model) {
-            self.reply(
-                id,
-                error_body("model_already_open", "the model is already open"),
-            );
-            return;
-        }
-        let limit = self.services.config.limits.max_models_per_connection;
-        if SessionLimits::full(limit, self.resources.len() + self.opening.len()) {
-            self.reply(
-                id,
-                error_body(
-                    "too_many_open_models",
-                    format!("this connection has {limit} models open, the most it may"),
-                ),
-            );
+        if self.refuse_open(id, &model) {
             return;
         }
         self.opening.insert(model.clone(), Vec::new());
