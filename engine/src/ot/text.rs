@@ -2,7 +2,9 @@
 //! document moves at most one chunk's worth of memory.
 //!
 //! A string value may hold any code units (see [`JsString`]), so a UTF-8 rope cannot hold it.
-//! [`Text`] keeps a list of chunks of at most [`MAX_CHUNK`] units. Finding the chunk of a
+//! [`Text`] keeps a list of chunks of at most [`MAX_CHUNK`] units, each one byte a unit while
+//! all its units are below 256 and two bytes a unit otherwise, and grown by at most a quarter
+//! beyond their length, so text takes little more memory than it needs. Finding the chunk of a
 //! position scans the chunk lengths (about 250 of them for a 1 MB document), and an edit
 //! memmoves inside one chunk; a chunk that would overflow is split in two, and a chunk that an
 //! edit leaves small is merged with its neighbour, so the chunk count stays near
@@ -16,19 +18,128 @@ pub const MAX_CHUNK: usize = 4096;
 /// A chunk smaller than this after an edit is merged with its neighbour when they fit.
 const MIN_CHUNK: usize = MAX_CHUNK / 4;
 
+/// The code units of one chunk: one byte each while every unit is below 256 (most text in
+/// Latin scripts), two bytes each once one is not.
+#[derive(Clone, Debug)]
+enum Chunk {
+    Narrow(Vec<u8>),
+    Wide(Vec<u16>),
+}
+
+fn narrow(units: &[u16]) -> bool {
+    units.iter().all(|u| *u < 256)
+}
+
+/// Room for `more` elements in `v`, growing by at most a quarter beyond what is needed, so
+/// that a document's text never holds much more memory than its length.
+fn grow<T>(v: &mut Vec<T>, more: usize) {
+    if v.len() + more > v.capacity() {
+        v.reserve_exact(more.max(v.len() / 4));
+    }
+}
+
+impl Chunk {
+    fn new(units: &[u16]) -> Self {
+        if narrow(units) {
+            Chunk::Narrow(units.iter().map(|u| *u as u8).collect())
+        } else {
+            Chunk::Wide(units.to_vec())
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Chunk::Narrow(v) => v.len(),
+            Chunk::Wide(v) => v.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push_to(&self, out: &mut Vec<u16>) {
+        match self {
+            Chunk::Narrow(v) => out.extend(v.iter().map(|b| u16::from(*b))),
+            Chunk::Wide(v) => out.extend_from_slice(v),
+        }
+    }
+
+    /// Makes the chunk wide (if it is not) and returns its units.
+    fn widen(&mut self) -> &mut Vec<u16> {
+        if let Chunk::Narrow(v) = self {
+            let mut w = Vec::with_capacity(v.capacity());
+            w.extend(v.iter().map(|b| u16::from(*b)));
+            *self = Chunk::Wide(w);
+        }
+        match self {
+            Chunk::Wide(w) => w,
+            Chunk::Narrow(_) => unreachable!("widened above"),
+        }
+    }
+
+    /// Removes `take` units at `off`, appending them to `out`.
+    fn drain_to(&mut self, off: usize, take: usize, out: &mut Vec<u16>) {
+        match self {
+            Chunk::Narrow(v) => out.extend(v.drain(off..off + take).map(u16::from)),
+            Chunk::Wide(v) => out.extend(v.drain(off..off + take)),
+        }
+    }
+
+    fn insert(&mut self, off: usize, units: &[u16]) {
+        match self {
+            Chunk::Narrow(v) if narrow(units) => {
+                grow(v, units.len());
+                v.splice(off..off, units.iter().map(|u| *u as u8));
+            }
+            _ => {
+                let w = self.widen();
+                grow(w, units.len());
+                w.splice(off..off, units.iter().copied());
+            }
+        }
+    }
+
+    fn split_off(&mut self, off: usize) -> Vec<u16> {
+        let mut tail = Vec::with_capacity(self.len() - off);
+        let len = self.len();
+        self.drain_to(off, len - off, &mut tail);
+        tail
+    }
+
+    fn append(&mut self, next: &Chunk) {
+        match (self, next) {
+            (Chunk::Narrow(a), Chunk::Narrow(b)) => {
+                grow(a, b.len());
+                a.extend_from_slice(b);
+            }
+            (this, next) => {
+                let mut units = Vec::with_capacity(next.len());
+                next.push_to(&mut units);
+                let w = this.widen();
+                grow(w, units.len());
+                w.extend_from_slice(&units);
+            }
+        }
+    }
+}
+
+fn chunks_of(units: &[u16]) -> impl Iterator<Item = Chunk> + '_ {
+    units.chunks(MAX_CHUNK / 2).map(Chunk::new)
+}
+
 /// A sequence of UTF-16 code units in chunks (see the module docs).
 #[derive(Clone, Debug, Default)]
 pub struct Text {
-    chunks: Vec<Vec<u16>>,
+    chunks: Vec<Chunk>,
     len: usize,
 }
 
 impl Text {
     /// Text holding these code units.
     pub fn from_units(units: &[u16]) -> Self {
-        let chunks: Vec<Vec<u16>> = units.chunks(MAX_CHUNK / 2).map(<[u16]>::to_vec).collect();
         Text {
-            chunks,
+            chunks: chunks_of(units).collect(),
             len: units.len(),
         }
     }
@@ -42,7 +153,7 @@ impl Text {
     pub fn to_js_string(&self) -> JsString {
         let mut out = Vec::with_capacity(self.len);
         for c in &self.chunks {
-            out.extend_from_slice(c);
+            c.push_to(&mut out);
         }
         JsString::from_units(out)
     }
@@ -84,7 +195,7 @@ impl Text {
         while left > 0 && ci < self.chunks.len() {
             let chunk = &mut self.chunks[ci];
             let take = left.min(chunk.len() - off);
-            removed.extend(chunk.drain(off..off + take));
+            chunk.drain_to(off, take, &mut removed);
             left -= take;
             if chunk.is_empty() {
                 self.chunks.remove(ci);
@@ -104,13 +215,12 @@ impl Text {
         }
         self.len += units.len();
         let Some((ci, off)) = self.locate(index) else {
-            self.chunks
-                .extend(units.chunks(MAX_CHUNK / 2).map(<[u16]>::to_vec));
+            self.chunks.extend(chunks_of(units));
             return;
         };
         let chunk = &mut self.chunks[ci];
         if chunk.len() + units.len() <= MAX_CHUNK {
-            chunk.splice(off..off, units.iter().copied());
+            chunk.insert(off, units);
             return;
         }
         // Split: the chunk keeps its head; the inserted units and its tail follow in new chunks.
@@ -118,7 +228,7 @@ impl Text {
         let mut rest = Vec::with_capacity(units.len() + tail.len());
         rest.extend_from_slice(units);
         rest.extend_from_slice(&tail);
-        let new: Vec<Vec<u16>> = rest.chunks(MAX_CHUNK / 2).map(<[u16]>::to_vec).collect();
+        let new: Vec<Chunk> = chunks_of(&rest).collect();
         self.chunks.splice(ci + 1..ci + 1, new);
         if self.chunks[ci].is_empty() {
             self.chunks.remove(ci);
@@ -134,7 +244,7 @@ impl Text {
             let (a, b) = (self.chunks[i - 1].len(), self.chunks[i].len());
             if (a < MIN_CHUNK || b < MIN_CHUNK) && a + b <= MAX_CHUNK {
                 let next = self.chunks.remove(i);
-                self.chunks[i - 1].extend_from_slice(&next);
+                self.chunks[i - 1].append(&next);
             }
         }
     }
@@ -181,8 +291,38 @@ mod tests {
                 .chunks
                 .iter()
                 .all(|c| !c.is_empty() && c.len() <= MAX_CHUNK));
+            // A chunk is narrow exactly while all its units fit in a byte (or it was wide and
+            // its wide units were removed since: then it may stay wide).
+            assert!(text
+                .chunks
+                .iter()
+                .all(|c| !matches!(c, Chunk::Narrow(v) if v.len() > MAX_CHUNK)));
         }
         assert_eq!(text.to_js_string().units(), &model[..]);
+    }
+
+    #[test]
+    fn latin_text_is_held_one_byte_a_unit_until_a_wider_unit_arrives() {
+        let ascii: Vec<u16> = "hello world".encode_utf16().collect();
+        let mut t = Text::from_units(&ascii);
+        assert!(matches!(t.chunks[0], Chunk::Narrow(_)));
+        t.splice(5, 0, &[0xE9]); // é still fits in a byte
+        assert!(matches!(t.chunks[0], Chunk::Narrow(_)));
+        t.splice(0, 0, &[0xD83D]); // a lone high surrogate does not
+        assert!(matches!(t.chunks[0], Chunk::Wide(_)));
+        let expected: Vec<u16> = [0xD83D]
+            .into_iter()
+            .chain("hello\u{e9} world".encode_utf16())
+            .collect();
+        assert_eq!(t.to_js_string().units(), &expected[..]);
+        // Mixed chunks merge into one that holds both.
+        let mut big = Text::from_units(&vec![0x61; MAX_CHUNK]);
+        big.splice(MAX_CHUNK / 2 + 1, 0, &[0x4E2D]);
+        big.splice(0, MAX_CHUNK / 2 - 10, &[]);
+        assert_eq!(big.len(), MAX_CHUNK / 2 + 11);
+        let mut want = vec![0x61u16; MAX_CHUNK / 2 + 11];
+        want[11] = 0x4E2D;
+        assert_eq!(big.to_js_string().units(), &want[..]);
     }
 
     #[test]
