@@ -6,14 +6,14 @@
 //!
 //! Mounting needs root (CI runs as root); elsewhere the test says loudly that it was skipped.
 
+mod support;
+use support::write_sync;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use tandem::store::{
-    DomainKey, DomainRecord, LmdbStore, Store, StoreOptions, StoreResult, WriteOp,
-};
+use tandem::store::{DomainKey, DomainRecord, LmdbStore, Store, StoreOptions, WriteOp};
 
 /// A tmpfs mounted for the test; unmounted when dropped.
 struct Tmpfs(PathBuf);
@@ -59,17 +59,6 @@ fn options(path: &Path) -> StoreOptions {
         max_batch: 64,
         apply_interval: Duration::from_millis(2),
     }
-}
-
-fn write_sync(store: &dyn Store, batch: Vec<WriteOp>) -> StoreResult<()> {
-    let (tx, rx) = mpsc::channel();
-    store.write(
-        batch,
-        Box::new(move |r| {
-            let _ = tx.send(r);
-        }),
-    );
-    rx.recv().expect("callback dropped without being called")
 }
 
 /// Record `n`: 16 KiB of name, so that a few hundred fill the disk.

@@ -2,25 +2,16 @@
 //! before it is logged (so it can never stop the store), and the facade refuses identifiers
 //! over their documented maxima with a clear error.
 
-use std::sync::mpsc;
+mod support;
+use support::write_sync;
+
 use std::time::Duration;
 
 use tandem::api::{Engine, EngineConfig, ErrorCode, NewUser};
 use tandem::store::{
-    DomainKey, DomainRecord, LmdbStore, Store, StoreError, StoreOptions, StoreResult, UserRecord,
-    UserType, WriteOp,
+    DomainKey, DomainRecord, LmdbStore, Store, StoreError, StoreOptions, UserRecord, UserType,
+    WriteOp,
 };
-
-fn write_sync(store: &dyn Store, batch: Vec<WriteOp>) -> StoreResult<()> {
-    let (tx, rx) = mpsc::channel();
-    store.write(
-        batch,
-        Box::new(move |r| {
-            let _ = tx.send(r);
-        }),
-    );
-    rx.recv().expect("callback dropped without being called")
-}
 
 fn user(name: &str) -> WriteOp {
     WriteOp::PutUser {

@@ -2,6 +2,9 @@
 //! version checks, single open per process, durability of acknowledged writes across SIGKILL,
 //! and group commit.
 
+mod support;
+use support::write_sync;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -35,18 +38,6 @@ fn open(path: &Path) -> LmdbStore {
         Ok(s) => s,
         Err(e) => panic!("open {}: {e}", path.display()),
     }
-}
-
-/// Writes one batch and waits for its outcome.
-fn write_sync(store: &dyn Store, batch: Vec<WriteOp>) -> StoreResult<()> {
-    let (tx, rx) = mpsc::channel();
-    store.write(
-        batch,
-        Box::new(move |r| {
-            let _ = tx.send(r);
-        }),
-    );
-    rx.recv().expect("callback dropped without being called")
 }
 
 fn ok(store: &dyn Store, batch: Vec<WriteOp>) {
