@@ -260,6 +260,35 @@ impl Concurrency {
         Ok((start, end.max(start)))
     }
 
+    /// Versions `from..base` that a submission (or reference) of `client` at `context` needs
+    /// but the history no longer holds (the cap dropped them while the client lagged far
+    /// behind); `None` when the history holds all it needs.
+    pub fn missing(&self, client: ClientKey, context: u64) -> Option<(u64, u64)> {
+        let state = self.clients.get(&client)?;
+        let start = context.max(state.floor).max(state.seen);
+        let end = if self.run_client == Some(client) {
+            self.run_start
+        } else {
+            self.version
+        };
+        (start < end && start < self.base).then_some((start, self.base))
+    }
+
+    /// Puts back history the cap had dropped: `ops` are the operations at context versions
+    /// `from..base`, in order, each with the client that submitted it ([`NO_CLIENT`] for
+    /// others). They go again at the next prune. False (and nothing changed) for a range of
+    /// the wrong length.
+    pub fn restore(&mut self, from: u64, ops: Vec<(ClientKey, Arc<Operation>)>) -> bool {
+        if from >= self.base || ops.len() as u64 != self.base - from {
+            return false;
+        }
+        for (client, op) in ops.into_iter().rev() {
+            self.history.push_front(Event { client, op });
+        }
+        self.base = from;
+        true
+    }
+
     /// The part of the history `unseen_range` names, as an offset and a length.
     fn history_span(
         &self,
@@ -752,6 +781,47 @@ mod tests {
         assert_eq!(
             server,
             format!("{}0123456789{}", "b".repeat(5), "a".repeat(200))
+        );
+    }
+
+    /// A client so far behind that the cap dropped what it needs: the dropped operations are
+    /// put back (as the sequencer does from the store) and its submission transforms exactly.
+    #[test]
+    fn history_dropped_by_the_cap_can_be_put_back() {
+        let mut cc = Concurrency::new(1, 4);
+        cc.track(1);
+        cc.track(2);
+        let mut all = Vec::new();
+        for _ in 0..10 {
+            let v = cc.version();
+            all.push(commit(&mut cc, 2, v, ins(0, "b")));
+        }
+        assert_eq!(cc.missing(1, 1), Some((1, 7)));
+        assert!(
+            cc.process(1, 1, ins(0, "a")).is_err(),
+            "without the dropped history it is refused"
+        );
+        // The same history again, this time with the dropped part put back.
+        let mut lag = Concurrency::new(1, 4);
+        lag.track(1);
+        lag.track(2);
+        for op in &all {
+            let v = lag.version();
+            let p = lag.process(2, v, op.clone()).expect("process");
+            let out = p.op.clone();
+            lag.commit(p, Arc::new(out));
+        }
+        let (from, base) = lag.missing(1, 1).expect("missing");
+        let ops: Vec<_> = all[(from - 1) as usize..(base - 1) as usize]
+            .iter()
+            .map(|o| (NO_CLIENT, Arc::new(o.clone())))
+            .collect();
+        assert!(lag.restore(from, ops));
+        assert_eq!(lag.missing(1, 1), None);
+        // Inserted at 3 before ten "b"s arrived at 0: lands at 13.
+        assert_eq!(
+            lag.process(1, 1, ins(3, "a")).map(|p| p.op).ok(),
+            Some(ins(13, "a"))
         );
     }
 }

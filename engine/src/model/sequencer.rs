@@ -13,7 +13,7 @@ use tracing::{debug, warn};
 mod host;
 mod refs;
 
-use super::concurrency::{ClientKey, Concurrency};
+use super::concurrency::{ClientKey, Concurrency, NO_CLIENT};
 use super::events::{EngineEvent, EventBus};
 use super::{
     EncodedOnce, EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult,
@@ -609,6 +609,36 @@ impl Sequencer {
 
     /// The operations after `from.version` up to the current version: the durable ones from
     /// the store, the others from what awaits durability.
+    /// Puts back from the store the operations a session lagging far behind needs but the
+    /// history cap dropped, so that its submission (or reference) at `context` can still be
+    /// transformed. Does nothing when nothing is missing or the store cannot give them.
+    fn fill_history(&mut self, session: &str, key: ClientKey, context: u64) {
+        let Some((from, base)) = self.cc.missing(key, context) else {
+            return;
+        };
+        // History versions are context versions; a record carries the version it produced.
+        if base > self.released_version {
+            return;
+        }
+        let records = match self.store.ops(self.meta.number, from + 1, base) {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(model = %self.meta.id, session, "cannot reload history for a lagging session: {e}");
+                return;
+            }
+        };
+        let ops = records
+            .into_iter()
+            .map(|r| {
+                let client = if r.session == session { key } else { NO_CLIENT };
+                (client, Arc::new(r.op.operation()))
+            })
+            .collect();
+        if self.cc.restore(from, ops) {
+            debug!(model = %self.meta.id, session, from, base, "history reloaded from the store for a lagging session");
+        }
+    }
+
     fn operations_after(&self, from: &ResyncFrom) -> ModelResult<Vec<ReplayedOp>> {
         let own = |session: &str| from.earlier_sessions.iter().any(|s| s == session);
         let mut out = Vec::new();
@@ -776,6 +806,7 @@ impl Sequencer {
             self.advance_frames(key, context, &op);
         }
         self.doc.noop_missing_targets(&mut op);
+        self.fill_history(session, key, context);
         let mut pending = match self.cc.process(key, context, op) {
             Ok(p) => p,
             Err(e) => {

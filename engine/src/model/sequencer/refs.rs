@@ -261,6 +261,7 @@ impl Sequencer {
             );
             return None;
         }
+        self.fill_history(session, owner, context);
         match self.cc.transform_reference(owner, context, target, values) {
             Ok(Some(ReferenceValues::Element(ids))) => Some(Some(ReferenceValues::Element(
                 ids.into_iter().filter(|id| self.doc.contains(id)).collect(),
