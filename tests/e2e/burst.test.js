@@ -24,18 +24,17 @@ after(async () => {
   if (server) await server.close();
 });
 
-async function open(name, modelId) {
-  const d = await h.connectAnonymously(server.url, name);
+async function open(name, modelId, srv = server) {
+  const d = await h.connectAnonymously(srv.url, name);
   domains.push(d);
   const m = await d.models().openAutoCreate({ collection: "burst", id: modelId, data: { text: "0123456789" } });
   models.push(m);
   return m;
 }
 
-test(`a burst of ${BURST} inserts at one context version while another client edits`, { timeout: 600000 }, async () => {
-  const modelId = "burst";
-  const a = await open("Burst", modelId);
-  const b = await open("Typist", modelId);
+async function burst(srv, modelId, count) {
+  const a = await open("Burst", modelId, srv);
+  const b = await open("Typist", modelId, srv);
   const closed = [];
   for (const [i, m] of [a, b].entries()) m.on("closed", (e) => closed.push(`replica ${i}: ${e && e.reason}`));
   const textA = a.root().get("text");
@@ -53,7 +52,7 @@ test(`a burst of ${BURST} inserts at one context version while another client ed
   })();
   await h.sleep(50);
   const started = Date.now();
-  for (let i = 0; i < BURST; i++) textA.insert(textA.length(), "a");
+  for (let i = 0; i < count; i++) textA.insert(textA.length(), "a");
   const queued = Date.now() - started;
   await h.waitFor(() => a.isCommitted(), {
     timeoutMs: 540000,
@@ -66,12 +65,29 @@ test(`a burst of ${BURST} inserts at one context version while another client ed
   const version = await h.waitConverged([a, b], { timeoutMs: 120000 });
   assert.deepEqual(closed, [], "no replica may be closed");
 
-  const expected = "b".repeat(typed) + "0123456789" + "a".repeat(BURST);
+  const expected = "b".repeat(typed) + "0123456789" + "a".repeat(count);
   assert.equal(textA.value(), expected);
   assert.equal(textB.value(), expected);
-  assert.ok(version >= BURST + typed, `version ${version}`);
-  const c = await open("Reader", modelId);
+  assert.ok(version >= count + typed, `version ${version}`);
+  const c = await open("Reader", modelId, srv);
   assert.equal(c.root().get("text").value(), expected);
-  assert.deepEqual(await server.dump(modelId), { text: expected });
-  console.log(`${BURST} inserts queued in ${queued} ms, all acknowledged after ${Date.now() - started} ms; ${typed} concurrent inserts`);
+  assert.deepEqual(await srv.dump(modelId), { text: expected });
+  console.log(`${count} inserts queued in ${queued} ms, all acknowledged after ${Date.now() - started} ms; ${typed} concurrent inserts`);
+}
+
+test(`a burst of ${BURST} inserts at one context version while another client edits`, { timeout: 600000 }, async () => {
+  await burst(server, "burst", BURST);
+});
+
+// With a small history cap the typist's client, busy applying the burst, falls further behind
+// than the server keeps in memory: its operations are transformed against what the server
+// reads back from the store.
+test("a typist lagging past the history cap is transformed from the store, not closed", { timeout: 600000 }, async () => {
+  const small = await h.TandemServer.start({ config: "[engine.models]\nmax_history = 200\n" });
+  try {
+    await burst(small, "lag", Math.floor(BURST / 8));
+  } finally {
+    await h.disposeAll(domains.splice(0), models.splice(0));
+    await small.close();
+  }
 });

@@ -609,33 +609,49 @@ impl Sequencer {
 
     /// The operations after `from.version` up to the current version: the durable ones from
     /// the store, the others from what awaits durability.
-    /// Puts back from the store the operations a session lagging far behind needs but the
-    /// history cap dropped, so that its submission (or reference) at `context` can still be
-    /// transformed. Does nothing when nothing is missing or the store cannot give them.
+    /// Puts back the operations a session lagging far behind needs but the history cap
+    /// dropped (from the store, and those not yet durable from the queue of writes awaiting
+    /// it), so that its submission (or reference) at `context` can still be transformed.
+    /// Does nothing when nothing is missing or they cannot all be found.
     fn fill_history(&mut self, session: &str, key: ClientKey, context: u64) {
         let Some((from, base)) = self.cc.missing(key, context) else {
             return;
         };
+        let client = |s: &str| if s == session { key } else { NO_CLIENT };
+        let mut ops = Vec::with_capacity((base - from) as usize);
         // History versions are context versions; a record carries the version it produced.
-        if base > self.released_version {
-            return;
-        }
-        let records = match self.store.ops(self.meta.number, from + 1, base) {
-            Ok(r) => r,
-            Err(e) => {
-                warn!(model = %self.meta.id, session, "cannot reload history for a lagging session: {e}");
-                return;
+        let stored = base.min(self.released_version);
+        if from < stored {
+            match self.store.ops(self.meta.number, from + 1, stored) {
+                Ok(records) => ops.extend(
+                    records
+                        .into_iter()
+                        .map(|r| (client(&r.session), Arc::new(r.op.operation()))),
+                ),
+                Err(e) => {
+                    warn!(model = %self.meta.id, session, "cannot reload history for a lagging session: {e}");
+                    return;
+                }
             }
-        };
-        let ops = records
-            .into_iter()
-            .map(|r| {
-                let client = if r.session == session { key } else { NO_CLIENT };
-                (client, Arc::new(r.op.operation()))
-            })
-            .collect();
+        }
+        for (_, item) in &self.awaiting {
+            if let Awaiting::Op {
+                context: c,
+                submitter,
+                op,
+                ..
+            } = item
+            {
+                if *c >= from.max(stored) && *c < base {
+                    let who = submitter.as_ref().map_or(NO_CLIENT, |(s, _)| client(s));
+                    ops.push((who, op.clone()));
+                }
+            }
+        }
         if self.cc.restore(from, ops) {
-            debug!(model = %self.meta.id, session, from, base, "history reloaded from the store for a lagging session");
+            debug!(model = %self.meta.id, session, from, base, "history reloaded for a lagging session");
+        } else {
+            warn!(model = %self.meta.id, session, from, base, "could not gather the history a lagging session needs");
         }
     }
 
