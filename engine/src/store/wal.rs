@@ -1,19 +1,24 @@
 //! The write-ahead log of the LMDB store: segment files in `<data dir>/wal/`.
 //!
-//! Segments are numbered files (`00000000000000000001.wal`, ...). A segment is created at its
-//! full size filled with zeros, synced, and only then used, so that appending a record
-//! overwrites allocated blocks and a sync flushes data alone (no file-system journal commit on
-//! the acknowledgement path). The next segment is prepared in the background while the current
-//! one fills up; sizes double from [`FIRST_SEGMENT_BYTES`] up to the store's maximum.
-//!
-//! A used segment starts with a 16-byte header (the magic `TDMWAL01` and the log sequence
-//! number of its first record, little-endian) and holds records back to back, then zeros. A
-//! record is `[payload length: u32][crc32 of lsn and payload: u32][lsn: u64][payload]`,
-//! little-endian; sequence numbers are consecutive across segments. A record is durable (and
+//! Segments are numbered files (`00000000000000000001.wal`, ...). A used segment starts with a
+//! 16-byte header (the magic `TDMWAL01` and the log sequence number of its first record,
+//! little-endian) and holds records back to back. A record is
+//! `[payload length: u32][crc32 of lsn and payload: u32][lsn: u64][payload]`, little-endian;
+//! sequence numbers are consecutive across segments. Every append also writes an end marker
+//! (16 zero bytes) after its record, which the next append overwrites. A record is durable (and
 //! its writes may be acknowledged) once [`Wal::sync`] returns after it was appended.
 //!
-//! Recovery reads the used segments in order (prepared, unused segments after them have an
-//! all-zero header and are ignored). A damaged record at the end of the newest used segment,
+//! A segment whose records are all in the database is reused as a later segment instead of
+//! being deleted (a few are kept): its header is zeroed and synced, then it is renamed. Appends
+//! to a reused segment overwrite allocated blocks, so a sync flushes data alone (no file-system
+//! journal commit on the acknowledgement path); while none is free, a new segment is an empty
+//! file that grows as records are appended. Sizes at which segments rotate double from
+//! [`FIRST_SEGMENT_BYTES`] up to the store's maximum.
+//!
+//! Recovery reads the used segments in order (a segment with an all-zero header is unused, or
+//! being reused, and holds nothing). The records of a segment end at its end, at all-zero
+//! bytes, or at an end marker followed by no intact later record (what follows it in a reused
+//! segment is older, applied records). A damaged record at the end of the newest used segment,
 //! with no intact record after it, is an append cut short (never acknowledged) and ends the
 //! log; damage anywhere else is corruption and fails the open.
 
@@ -21,10 +26,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use super::{StoreError, StoreResult};
 
@@ -36,8 +38,8 @@ const MAX_PAYLOAD: usize = 1 << 30;
 const SUFFIX: &str = ".wal";
 /// Size of the first segment of a freshly opened log.
 pub(super) const FIRST_SEGMENT_BYTES: u64 = 1 << 20;
-/// Pause between two synced chunks of zeros while the next segment is prepared.
-const PREPARE_PACE: Duration = Duration::from_millis(10);
+/// Segments whose records are all applied that are kept for reuse (the others are deleted).
+const KEPT_FOR_REUSE: usize = 2;
 
 fn io(what: impl std::fmt::Display, e: std::io::Error) -> StoreError {
     if e.kind() == std::io::ErrorKind::StorageFull {
@@ -138,14 +140,20 @@ fn read_segment(bytes: &[u8], out: &mut Vec<(u64, Vec<u8>)>) -> Result<(), Damag
     let mut at = HEADER;
     let mut expected = first_lsn;
     while at < bytes.len() {
-        if bytes[at..].iter().all(|b| *b == 0) {
-            return Ok(());
-        }
         let damage = |reason| Damage {
             offset: at,
             lsn: expected,
             reason,
         };
+        let head = &bytes[at..bytes.len().min(at + RECORD_HEADER)];
+        if head.iter().all(|b| *b == 0) {
+            // An end marker (or zeros): what follows is older records of a reused segment, or
+            // nothing, unless an intact record of this log follows (then it is damage).
+            if intact_record_after(bytes, at, expected) {
+                return Err(damage("zeros before an intact record"));
+            }
+            return Ok(());
+        }
         if bytes.len() - at < RECORD_HEADER {
             return Err(damage("short record header"));
         }
@@ -214,19 +222,15 @@ pub(super) fn recover(dir: &Path, applied: u64) -> StoreResult<Vec<(u64, Vec<u8>
         let Some(head) = read_all_head(&path)? else {
             continue;
         };
-        list.push((header_lsn(&head), head.iter().all(|b| *b == 0), path));
-    }
-    // Prepared segments never used (all-zero header) after the used ones hold nothing.
-    while list
-        .last()
-        .is_some_and(|(lsn, unused, _)| lsn.is_none() && *unused)
-    {
-        list.pop();
+        // An all-zero header: never used, or being reused (its records are all applied).
+        if !head.iter().all(|b| *b == 0) {
+            list.push((header_lsn(&head), path));
+        }
     }
     let mut records = Vec::new();
     let last = list.len().saturating_sub(1);
-    for (i, (first_lsn, _, path)) in list.iter().enumerate() {
-        let next_first = list.get(i + 1).and_then(|(lsn, _, _)| *lsn);
+    for (i, (first_lsn, path)) in list.iter().enumerate() {
+        let next_first = list.get(i + 1).and_then(|(lsn, _)| *lsn);
         if first_lsn.is_some() && next_first.is_some_and(|next| next <= applied.saturating_add(1)) {
             // Every record of this segment is already in the database.
             continue;
@@ -294,91 +298,87 @@ fn sync_dir(dir: &Path) -> StoreResult<()> {
         .map_err(|e| io(format_args!("sync {}", dir.display()), e))
 }
 
-/// Creates segment `index` in `dir`: `capacity` zero bytes, durable with its directory entry.
-/// With `pace`, zeros are written and synced a chunk at a time with a pause between chunks, so
-/// that a concurrent sync of the current segment never waits behind megabytes of them.
-fn prepare(
-    dir: &Path,
-    index: u64,
-    capacity: u64,
-    pace: Option<(Duration, &AtomicBool)>,
-) -> StoreResult<File> {
+/// Creates segment `index` in `dir`: an empty file, durable with its directory entry.
+fn create_segment(dir: &Path, index: u64) -> StoreResult<File> {
     let path = dir.join(segment_name(index));
-    let prepared = fill(dir, &path, capacity, pace);
-    if prepared.is_err() {
-        // An unfinished segment is all zeros (ignored by recovery) but would block the next
-        // attempt to create it, and it holds space that a full disk needs back.
-        let _ = std::fs::remove_file(&path);
-    }
-    prepared
-}
-
-/// Creates the file of [`prepare`] and fills it with zeros.
-fn fill(
-    dir: &Path,
-    path: &Path,
-    capacity: u64,
-    pace: Option<(Duration, &AtomicBool)>,
-) -> StoreResult<File> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
-        .open(path)
+        .open(&path)
         .map_err(|e| io(format_args!("create {}", path.display()), e))?;
-    let zeros = vec![0u8; 256 << 10];
-    let mut at = 0;
-    while at < capacity {
-        let n = zeros.len().min((capacity - at) as usize);
-        file.write_all_at(&zeros[..n], at)
-            .map_err(|e| io(format_args!("write {}", path.display()), e))?;
-        at += n as u64;
-        if let Some((pause, abandon)) = pace {
-            if abandon.load(Ordering::Relaxed) {
-                // The log is closing; the unfinished file has a zero header and is ignored.
-                return Err(StoreError::Closed);
-            }
-            file.sync_data()
-                .map_err(|e| io(format_args!("sync {}", path.display()), e))?;
-            std::thread::sleep(pause);
-        }
-    }
-    file.sync_all()
-        .map_err(|e| io(format_args!("sync {}", path.display()), e))?;
     // The new file's directory entry must be durable before records in it are.
     sync_dir(dir)?;
     Ok(file)
 }
 
-/// A segment whose records are all written; deletable once they are all in the database.
+/// Makes the applied segment at `from` segment `index`: zeroes its header (durably, so that a
+/// crash leaves a segment recovery skips), then renames it.
+fn reuse_segment(dir: &Path, from: &Path, index: u64) -> StoreResult<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(from)
+        .map_err(|e| io(format_args!("open {}", from.display()), e))?;
+    file.write_all_at(&[0u8; HEADER], 0)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| io(format_args!("clear the header of {}", from.display()), e))?;
+    let path = dir.join(segment_name(index));
+    std::fs::rename(from, &path).map_err(|e| {
+        io(
+            format_args!("rename {} to {}", from.display(), path.display()),
+            e,
+        )
+    })?;
+    sync_dir(dir)?;
+    Ok(file)
+}
+
+/// A segment whose records are all written; reusable once they are all in the database.
 #[derive(Debug)]
 pub(super) struct ClosedSegment {
     path: PathBuf,
     last_lsn: u64,
 }
 
-/// Closed segments, shared between the log's writer and whoever applies its records.
-pub(super) type ClosedSegments = Arc<Mutex<Vec<ClosedSegment>>>;
+/// The log's closed segments and the applied ones kept for reuse.
+#[derive(Debug, Default)]
+pub(super) struct Segments {
+    closed: Vec<ClosedSegment>,
+    reusable: Vec<PathBuf>,
+}
 
-/// Deletes the closed segments whose records are all at or below `applied`.
+/// Closed segments, shared between the log's writer and whoever applies its records.
+pub(super) type ClosedSegments = Arc<Mutex<Segments>>;
+
+/// Keeps for reuse (up to [`KEPT_FOR_REUSE`]) or deletes the closed segments whose records are
+/// all at or below `applied`.
 pub(super) fn release(closed: &ClosedSegments, applied: u64) {
-    let doomed: Vec<ClosedSegment> = match closed.lock() {
-        Ok(mut list) => {
-            let (done, keep) = list.drain(..).partition(|s| s.last_lsn <= applied);
-            *list = keep;
-            done
+    let doomed: Vec<PathBuf> = match closed.lock() {
+        Ok(mut segments) => {
+            let (done, keep) = segments
+                .closed
+                .drain(..)
+                .partition(|s| s.last_lsn <= applied);
+            segments.closed = keep;
+            let mut doomed = Vec::new();
+            for segment in done {
+                if segments.reusable.len() < KEPT_FOR_REUSE {
+                    segments.reusable.push(segment.path);
+                } else {
+                    doomed.push(segment.path);
+                }
+            }
+            doomed
         }
         Err(_) => return,
     };
-    for segment in doomed {
-        if let Err(e) = std::fs::remove_file(&segment.path) {
-            tracing::warn!(segment = %segment.path.display(), "could not remove a write-ahead log segment: {e}");
+    for path in doomed {
+        if let Err(e) = std::fs::remove_file(&path) {
+            tracing::warn!(segment = %path.display(), "could not remove a write-ahead log segment: {e}");
         }
     }
 }
-
-/// The next segment, being prepared in the background.
-type Spare = JoinHandle<StoreResult<(File, u64)>>;
 
 /// The open log: appends records to its current segment.
 pub(super) struct Wal {
@@ -399,9 +399,6 @@ pub(super) struct Wal {
     /// An append, sync or rotation failed: the segment may end in a partial or unsynced
     /// record, and [`Wal::repair`] must run before the next append.
     broken: bool,
-    spare: Option<Spare>,
-    /// Tells a segment being prepared that the log is closing.
-    abandon: Arc<AtomicBool>,
     closed: ClosedSegments,
     buf: Vec<u8>,
 }
@@ -414,7 +411,7 @@ impl Wal {
             .map_err(|e| io(format_args!("create {}", dir.display()), e))?;
         let max_capacity = max_segment_bytes.max(HEADER as u64 + 1);
         let capacity = FIRST_SEGMENT_BYTES.min(max_capacity);
-        let file = prepare(dir, 1, capacity, None)?;
+        let file = create_segment(dir, 1)?;
         let mut wal = Wal {
             dir: dir.to_path_buf(),
             file,
@@ -427,9 +424,7 @@ impl Wal {
             synced: (HEADER as u64, next_lsn),
             written_end: 0,
             broken: false,
-            spare: None,
-            abandon: Arc::new(AtomicBool::new(false)),
-            closed: Arc::new(Mutex::new(Vec::new())),
+            closed: ClosedSegments::default(),
             buf: Vec::new(),
         };
         wal.start_segment()?;
@@ -438,15 +433,16 @@ impl Wal {
 
     /// Writes the current segment's header (made durable by the next sync).
     fn start_segment(&mut self) -> StoreResult<()> {
-        let mut header = [0u8; HEADER];
+        // The header, and an end marker in case the segment is a reused one.
+        let mut header = [0u8; HEADER + RECORD_HEADER];
         header[..8].copy_from_slice(MAGIC);
-        header[8..].copy_from_slice(&self.first_lsn.to_le_bytes());
+        header[8..HEADER].copy_from_slice(&self.first_lsn.to_le_bytes());
         self.file
             .write_all_at(&header, 0)
             .map_err(|e| io("write a segment header", e))?;
         self.pos = HEADER as u64;
         self.synced = (self.pos, self.next_lsn);
-        self.written_end = self.pos;
+        self.written_end = (HEADER + RECORD_HEADER) as u64;
         Ok(())
     }
 
@@ -486,35 +482,22 @@ impl Wal {
         Ok(())
     }
 
-    /// Starts preparing the next segment in the background (once the current one is half
-    /// full, so that a log that stays small never writes a second segment).
-    fn prepare_next(&mut self) -> StoreResult<()> {
-        let (dir, index) = (self.dir.clone(), self.index + 1);
-        let abandon = self.abandon.clone();
-        let capacity = self.capacity.saturating_mul(2).min(self.max_capacity);
-        let spare = std::thread::Builder::new()
-            .name("tandem-wal-prepare".into())
-            .spawn(move || {
-                prepare(&dir, index, capacity, Some((PREPARE_PACE, &abandon)))
-                    .map(|f| (f, capacity))
-            })
-            .map_err(|e| StoreError::Io(format!("write-ahead log: spawn a thread: {e}")))?;
-        self.spare = Some(spare);
-        Ok(())
-    }
-
-    /// Prepares the next segment at once: at the current size, or smaller (down to
-    /// [`FIRST_SEGMENT_BYTES`]) while the disk has no room for it.
-    fn prepare_fitting(&mut self) -> StoreResult<(File, u64)> {
-        let smallest = FIRST_SEGMENT_BYTES.min(self.max_capacity);
-        let mut capacity = self.capacity;
-        loop {
-            match prepare(&self.dir, self.index + 1, capacity, None) {
-                Ok(file) => return Ok((file, capacity)),
-                Err(e) if capacity <= smallest => return Err(e),
-                Err(_) => capacity = (capacity / 2).max(smallest),
+    /// The next segment: a reused one when one is free, else a new empty file.
+    fn next_segment(&mut self) -> StoreResult<File> {
+        let index = self.index + 1;
+        let reusable = self.closed.lock().ok().and_then(|mut s| s.reusable.pop());
+        if let Some(from) = reusable {
+            match reuse_segment(&self.dir, &from, index) {
+                Ok(file) => return Ok(file),
+                Err(e) => {
+                    tracing::warn!("could not reuse a write-ahead log segment: {e}");
+                    // Whatever state it is in, its records are all applied.
+                    let _ = std::fs::remove_file(&from);
+                    let _ = std::fs::remove_file(self.dir.join(segment_name(index)));
+                }
             }
         }
+        create_segment(&self.dir, index)
     }
 
     /// The closed segments, for [`release`].
@@ -557,18 +540,15 @@ impl Wal {
         self.buf.extend_from_slice(&crc(lsn, payload).to_le_bytes());
         self.buf.extend_from_slice(&lsn.to_le_bytes());
         self.buf.extend_from_slice(payload);
-        self.written_end = self.written_end.max(self.pos + size);
+        self.buf.extend_from_slice(&[0u8; RECORD_HEADER]);
+        self.written_end = self
+            .written_end
+            .max(self.pos + size + RECORD_HEADER as u64);
         self.file
             .write_all_at(&self.buf, self.pos)
             .map_err(|e| io("append", e))?;
         self.pos += size;
         self.next_lsn += 1;
-        if self.spare.is_none() && self.pos >= self.capacity / 2 {
-            if let Err(e) = self.prepare_next() {
-                // The record is written; the next segment is prepared at rotation instead.
-                tracing::warn!("could not start preparing the next log segment: {e}");
-            }
-        }
         Ok(lsn)
     }
 
@@ -586,40 +566,21 @@ impl Wal {
         }
     }
 
-    /// Closes the current segment (its records are synced) and moves to the prepared one.
+    /// Closes the current segment (its records are synced) and moves to the next one.
     fn rotate(&mut self) -> StoreResult<()> {
         self.sync()?;
-        let (file, capacity) = match self.spare.take().map(JoinHandle::join) {
-            Some(Ok(Ok(prepared))) => prepared,
-            Some(Err(_)) => {
-                return Err(StoreError::Io(
-                    "write-ahead log: preparing the next segment panicked".into(),
-                ))
-            }
-            // Not prepared in time, or that failed (a full disk, say): prepare one now, as
-            // small as it takes to fit.
-            Some(Ok(Err(_))) | None => self.prepare_fitting()?,
-        };
-        if let Ok(mut closed) = self.closed.lock() {
-            closed.push(ClosedSegment {
+        let file = self.next_segment()?;
+        if let Ok(mut segments) = self.closed.lock() {
+            segments.closed.push(ClosedSegment {
                 path: self.dir.join(segment_name(self.index)),
                 last_lsn: self.next_lsn - 1,
             });
         }
         self.file = file;
         self.index += 1;
-        self.capacity = capacity;
+        self.capacity = self.capacity.saturating_mul(2).min(self.max_capacity);
         self.first_lsn = self.next_lsn;
         self.start_segment()
-    }
-}
-
-impl Drop for Wal {
-    fn drop(&mut self) {
-        self.abandon.store(true, Ordering::Relaxed);
-        if let Some(spare) = self.spare.take() {
-            let _ = spare.join();
-        }
     }
 }
 
@@ -653,42 +614,92 @@ mod tests {
     }
 
     #[test]
-    fn segments_are_preallocated_and_the_next_one_is_prepared() {
+    fn a_small_log_writes_one_segment() {
         let dir = tempfile::tempdir().unwrap();
-        // A small log never prepares a second segment.
-        write(dir.path(), 1, &[b"one"], 1 << 30);
-        assert_eq!(segments(dir.path()).unwrap().len(), 1);
-        clear(dir.path()).unwrap();
-        // Past half of the first segment, the next one is prepared (at twice the size).
-        let half = vec![1u8; FIRST_SEGMENT_BYTES as usize / 2];
-        let mut wal = Wal::create(dir.path(), 1, 1 << 30).unwrap();
-        wal.append(b"one").unwrap();
-        wal.append(&half).unwrap();
-        wal.sync().unwrap();
-        let (_, capacity) = wal.spare.take().unwrap().join().unwrap().unwrap();
-        assert_eq!(capacity, 2 * FIRST_SEGMENT_BYTES);
-        drop(wal);
+        write(dir.path(), 1, &[b"one", b"two"], 1 << 30);
         let list = segments(dir.path()).unwrap();
-        assert_eq!(list.len(), 2, "{list:?}");
-        let sizes: Vec<u64> = list
-            .iter()
-            .map(|(_, p)| std::fs::metadata(p).unwrap().len())
-            .collect();
-        assert_eq!(sizes, [FIRST_SEGMENT_BYTES, 2 * FIRST_SEGMENT_BYTES]);
-        assert!(std::fs::read(&list[1].1).unwrap().iter().all(|b| *b == 0));
+        assert_eq!(list.len(), 1);
+        let len = std::fs::metadata(&list[0].1).unwrap().len() as usize;
+        // Header, two records, the end marker.
+        assert_eq!(len, HEADER + 2 * RECORD_HEADER + 6 + RECORD_HEADER);
         assert_eq!(recover(dir.path(), 0).unwrap().len(), 2);
     }
 
     #[test]
-    fn closing_while_the_next_segment_is_prepared_leaves_nothing_that_matters() {
+    fn applied_segments_are_reused_and_their_old_records_never_come_back() {
         let dir = tempfile::tempdir().unwrap();
-        let half = vec![1u8; FIRST_SEGMENT_BYTES as usize / 2];
-        // Dropped right after preparation starts: the unfinished segment is all zeros.
-        write(dir.path(), 1, &[b"one", &half, b"two"], 1 << 30);
-        let got = recover(dir.path(), 0).unwrap();
-        assert_eq!(got.len(), 3);
-        clear(dir.path()).unwrap();
-        assert!(segments(dir.path()).unwrap().is_empty());
+        let mut wal = Wal::create(dir.path(), 1, 1000).unwrap();
+        let closed = wal.closed_segments();
+        let payload = |i: u64| vec![i as u8; 40 + (i % 7) as usize];
+        let mut lsn = 0;
+        let mut sizes_before = Vec::new();
+        for round in 0..6u64 {
+            for _ in 0..60 {
+                lsn = wal.append(&payload(lsn + 1)).unwrap();
+            }
+            wal.sync().unwrap();
+            if round == 2 {
+                sizes_before = segments(dir.path()).unwrap();
+            }
+            // Everything but the current segment is applied.
+            release(&closed, lsn);
+        }
+        assert!(!sizes_before.is_empty());
+        // Only the reusable segments and the current one remain, and some were reused: the
+        // segment numbers advanced past files whose first bytes once held older records.
+        let list = segments(dir.path()).unwrap();
+        assert!(list.len() <= KEPT_FOR_REUSE + 2, "{list:?}");
+        let got = recover(dir.path(), 0).unwrap_err();
+        assert!(matches!(got, StoreError::Corrupt(_)), "records 1.. are gone");
+        let applied = wal.first_lsn - 1;
+        assert!(lsn - applied > 5);
+        let tail = recover(dir.path(), applied).unwrap();
+        let lsns: Vec<u64> = tail.iter().map(|r| r.0).collect();
+        assert_eq!(lsns, ((applied + 1)..=lsn).collect::<Vec<_>>());
+        for (n, p) in &tail {
+            assert_eq!(p, &payload(*n));
+        }
+        drop(wal);
+        // A crash halfway through reusing a segment (header zeroed, not renamed yet) leaves a
+        // segment that holds nothing among the others.
+        let reusable = closed.lock().unwrap().reusable.first().cloned();
+        if let Some(path) = reusable {
+            let file = OpenOptions::new().write(true).open(&path).unwrap();
+            file.write_all_at(&[0u8; HEADER], 0).unwrap();
+        }
+        assert_eq!(recover(dir.path(), applied).unwrap().len(), tail.len());
+    }
+
+    #[test]
+    fn a_torn_append_to_a_reused_segment_ends_the_log_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::create(dir.path(), 1, 300).unwrap();
+        let closed = wal.closed_segments();
+        for i in 0..40u8 {
+            wal.append(&[i; 50]).unwrap();
+        }
+        wal.sync().unwrap();
+        release(&closed, 40);
+        // The next rotation reuses a segment full of older records.
+        let mut last = 0;
+        for i in 0..8u8 {
+            last = wal.append(&[100 + i; 30]).unwrap();
+        }
+        wal.sync().unwrap();
+        let current = dir.path().join(segment_name(wal.index));
+        let first = wal.first_lsn;
+        drop(wal);
+        let full = std::fs::read(&current).unwrap();
+        let end = HEADER + (last - first + 1) as usize * (RECORD_HEADER + 30);
+        assert!(full.len() > end + RECORD_HEADER, "a reused segment holds older bytes");
+        assert_eq!(recover(dir.path(), 40).unwrap().len(), 8);
+        // Cut the last record anywhere, older bytes after the cut: the log ends before it.
+        for cut in (end - 30 - RECORD_HEADER)..end {
+            let mut torn = full.clone();
+            torn[cut..end + RECORD_HEADER].fill(0x55 ^ cut as u8);
+            std::fs::write(&current, &torn).unwrap();
+            assert_eq!(recover(dir.path(), 40).unwrap().len(), 7, "cut at {cut}");
+        }
     }
 
     #[test]
@@ -707,7 +718,7 @@ mod tests {
         let payloads: Vec<Vec<u8>> = (0..50u8).map(|i| vec![i; i as usize * 7]).collect();
         let refs: Vec<&[u8]> = payloads.iter().map(|p| p.as_slice()).collect();
         let closed = write(dir.path(), 1, &refs, 200);
-        assert!(closed.lock().unwrap().len() > 5, "the log rotated");
+        assert!(closed.lock().unwrap().closed.len() > 5, "the log rotated");
         let got = recover(dir.path(), 0).unwrap();
         assert_eq!(got.len(), 50);
         for (i, (lsn, payload)) in got.iter().enumerate() {
