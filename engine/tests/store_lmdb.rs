@@ -464,7 +464,7 @@ fn every_record_type_round_trips_through_lmdb() {
         version: 3,
         timestamp_ms: 30,
         session: "session 😀".into(),
-        user: String::new(),
+        user: "".into(),
         seq: None,
         op: every_kind(),
     };
@@ -985,8 +985,8 @@ fn arb_record() -> impl Strategy<Value = OpRecord> {
                 OpRecord {
                     version,
                     timestamp_ms,
-                    session,
-                    user,
+                    session: session.into(),
+                    user: user.into(),
                     seq,
                     op,
                 }
@@ -1088,7 +1088,7 @@ fn a_full_map_is_an_error_not_a_panic() {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     let big = OpRecord {
-        session: "x".repeat(64 * 1024),
+        session: "x".repeat(64 * 1024).into(),
         ..splice_record(0, 0)
     };
     let mut error = None;
@@ -1440,7 +1440,7 @@ fn crash_record(version: u64) -> OpRecord {
     OpRecord {
         version,
         timestamp_ms: 1_700_000_000_000 + version as i64,
-        session: format!("s{}", version % 7),
+        session: format!("s{}", version % 7).into(),
         user: "crash".into(),
         seq: Some(version),
         op: AppliedOperation::Discrete(AppliedOp {

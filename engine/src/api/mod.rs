@@ -703,8 +703,8 @@ impl Model {
             .map(|r| HistoryEntry {
                 version: r.version,
                 timestamp_ms: r.timestamp_ms,
-                session: r.session,
-                user: r.user,
+                session: r.session.to_string(),
+                user: r.user.to_string(),
                 operation: operation_to_json(&r.op.operation()),
             })
             .collect())

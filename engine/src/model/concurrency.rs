@@ -103,7 +103,7 @@ pub struct Concurrency {
     version: u64,
     base: u64,
     history: VecDeque<Event>,
-    clients: HashMap<ClientKey, ClientState>,
+    clients: HashMap<ClientKey, ClientState, foldhash::fast::RandomState>,
     max_history: usize,
     /// The client of the newest run of consecutive events by one client, and where that run
     /// started: a client transforming against history can skip its own trailing run.
@@ -119,7 +119,7 @@ impl Concurrency {
             version,
             base: version,
             history: VecDeque::new(),
-            clients: HashMap::new(),
+            clients: HashMap::default(),
             max_history: max_history.max(1),
             run_client: None,
             run_start: version,

@@ -172,7 +172,9 @@ enum SlotState {
 
 struct Slot {
     key: ClientKey,
-    user: String,
+    /// The session's id (shared by its operation records).
+    name: Arc<str>,
+    user: Arc<str>,
     sink: EventSink,
     state: SlotState,
     /// Set once the other sessions have been told it opened (its open was delivered). The
@@ -197,8 +199,8 @@ impl Slot {
 enum Awaiting {
     Op {
         context: u64,
-        submitter: Option<(String, u64)>,
-        user: String,
+        submitter: Option<(Arc<str>, u64)>,
+        user: Arc<str>,
         timestamp_ms: i64,
         op: Arc<Operation>,
         host_reply: Option<oneshot::Sender<ModelResult<u64>>>,
@@ -586,7 +588,8 @@ impl Sequencer {
             session.session.clone(),
             Slot {
                 key,
-                user: session.user.clone(),
+                name: Arc::from(session.session.as_str()),
+                user: Arc::from(session.user.as_str()),
                 sink,
                 state: SlotState::Opening,
                 announced: false,
@@ -669,8 +672,8 @@ impl Sequencer {
                     timestamp_ms: r.timestamp_ms,
                     op: Arc::new(r.op.operation()),
                     seq: r.seq,
-                    session: r.session,
-                    user: r.user,
+                    session: r.session.to_string(),
+                    user: r.user.to_string(),
                 });
             }
         }
@@ -688,7 +691,7 @@ impl Sequencer {
                     continue;
                 }
                 let (session, seq) = match submitter {
-                    Some((s, seq)) => (s.clone(), Some(*seq)),
+                    Some((s, seq)) => (s.to_string(), Some(*seq)),
                     None => (HOST_SESSION.to_string(), None),
                 };
                 out.push(ReplayedOp {
@@ -696,7 +699,7 @@ impl Sequencer {
                     version: context + 1,
                     timestamp_ms: *timestamp_ms,
                     session,
-                    user: user.clone(),
+                    user: user.to_string(),
                     seq,
                     op: op.clone(),
                 });
@@ -761,7 +764,7 @@ impl Sequencer {
             domain: self.domain.clone(),
             model: self.model_id.to_string(),
             session: session.to_string(),
-            user: slot.user,
+            user: slot.user.to_string(),
         });
         self.after_session_left();
     }
@@ -790,7 +793,7 @@ impl Sequencer {
         if slot.state != SlotState::Open {
             return;
         }
-        let (key, user) = (slot.key, slot.user.clone());
+        let (key, user, name) = (slot.key, slot.user.clone(), slot.name.clone());
         if let Some(&(expected, committed_at)) = slot.resends.front() {
             // A reconnected client first re-sends what its earlier sessions got committed.
             let result = if seq == expected {
@@ -849,14 +852,7 @@ impl Sequencer {
         };
         let op = Arc::new(applied.operation());
         self.cc.commit(pending, op.clone());
-        self.record(
-            applied,
-            session.to_string(),
-            user,
-            Some((session.to_string(), seq)),
-            None,
-            op,
-        );
+        self.record(applied, name.clone(), user, Some((name, seq)), None, op);
         if !self.frames.is_empty() {
             self.reconcile_frames();
         }
@@ -869,9 +865,9 @@ impl Sequencer {
     fn record(
         &mut self,
         applied: crate::ot::AppliedOperation,
-        session: String,
-        user: String,
-        submitter: Option<(String, u64)>,
+        session: Arc<str>,
+        user: Arc<str>,
+        submitter: Option<(Arc<str>, u64)>,
         host_reply: Option<oneshot::Sender<ModelResult<u64>>>,
         op: Arc<Operation>,
     ) {
@@ -991,7 +987,7 @@ impl Sequencer {
                 host_reply,
             } => {
                 self.released_version = context + 1;
-                let submitter_session = submitter.as_ref().map(|(s, _)| s.as_str());
+                let submitter_session = submitter.as_ref().map(|(s, _)| &**s);
                 if let Some((session, seq)) = &submitter {
                     self.send(
                         session,
@@ -1003,9 +999,12 @@ impl Sequencer {
                         },
                     );
                 }
-                // One allocation each per operation, shared by every recipient's event.
-                let session_name: Arc<str> = Arc::from(submitter_session.unwrap_or(HOST_SESSION));
-                let shared_user: Arc<str> = Arc::from(user.as_str());
+                // Shared by every recipient's event.
+                let session_name: Arc<str> = match &submitter {
+                    Some((s, _)) => s.clone(),
+                    None => Arc::from(HOST_SESSION),
+                };
+                let shared_user = user.clone();
                 let encoded = EncodedOnce::default();
                 for (id, slot) in &self.sessions {
                     if slot.state == SlotState::Open && Some(id.as_str()) != submitter_session {
@@ -1029,7 +1028,7 @@ impl Sequencer {
                         model: model.to_string(),
                         version: context + 1,
                         session: session_name.to_string(),
-                        user,
+                        user: user.to_string(),
                         timestamp_ms,
                         op,
                     });
@@ -1048,7 +1047,7 @@ impl Sequencer {
                     let _ = reply.send(Err(ModelError::NotOpen(session)));
                     return;
                 }
-                let user = slot.user.clone();
+                let user = slot.user.to_string();
                 if reply.send(Ok(state)).is_err() {
                     // The opener went away before the answer: undo the open.
                     if let Some(slot) = self.sessions.remove(&session) {
@@ -1101,7 +1100,7 @@ impl Sequencer {
                     domain: self.domain.clone(),
                     model: model.to_string(),
                     session,
-                    user: slot.user,
+                    user: slot.user.to_string(),
                 });
                 self.after_session_left();
             }

@@ -1037,11 +1037,11 @@ impl Conn {
                     .operations(&self.domain(), &r.model_id, first, last)
                 {
                     Ok(ops) => {
-                        let pairs: Vec<(String, String)> = ops
+                        let pairs: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)> = ops
                             .iter()
                             .map(|o| (o.session.clone(), o.user.clone()))
                             .collect();
-                        self.ensure_identity(pairs.iter().map(|(s, u)| (s.as_str(), u.as_str())));
+                        self.ensure_identity(pairs.iter().map(|(s, u)| (&**s, &**u)));
                         let operations = ops
                             .iter()
                             .map(|o| {
@@ -1049,7 +1049,7 @@ impl Conn {
                                     model_id: r.model_id.clone(),
                                     version: o.version as i64,
                                     timestamp: Some(timestamp(o.timestamp_ms)),
-                                    session_id: o.session.clone(),
+                                    session_id: o.session.to_string(),
                                     operation: Some(convert::applied_to_wire(&o.op)),
                                 }
                             })

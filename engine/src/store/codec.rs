@@ -798,8 +798,8 @@ pub fn encode_op(r: &OpRecord, buf: &mut Vec<u8>) -> StoreResult<()> {
         &POpRecord {
             version: r.version,
             timestamp_ms: r.timestamp_ms,
-            session: r.session.clone(),
-            user: r.user.clone(),
+            session: r.session.to_string(),
+            user: r.user.to_string(),
             compound,
             ops,
             seq: r.seq,
@@ -835,8 +835,8 @@ pub fn decode_op(bytes: &[u8]) -> StoreResult<OpRecord> {
     Ok(OpRecord {
         version: p.version,
         timestamp_ms: p.timestamp_ms,
-        session: p.session,
-        user: p.user,
+        session: p.session.into(),
+        user: p.user.into(),
         seq: p.seq,
         op,
     })

@@ -14,6 +14,7 @@ mod memory;
 mod wal;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use thiserror::Error;
@@ -150,9 +151,9 @@ pub struct OpRecord {
     /// When it was applied (epoch ms).
     pub timestamp_ms: i64,
     /// The session that submitted it.
-    pub session: String,
+    pub session: Arc<str>,
     /// The user behind that session.
-    pub user: String,
+    pub user: Arc<str>,
     /// The submitting client's sequence number for it (none for host changes).
     pub seq: Option<u64>,
     /// The operation as applied, with what it replaced.

@@ -54,8 +54,8 @@ impl Sequencer {
         self.cc.commit_untracked(HOST_KEY, op.clone());
         self.record(
             applied,
-            HOST_SESSION.to_string(),
-            user,
+            Arc::from(HOST_SESSION),
+            Arc::from(user.as_str()),
             None,
             Some(reply),
             op,
