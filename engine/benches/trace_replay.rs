@@ -7,7 +7,8 @@
 //! `TANDEM_TRACES_DIR` (default `../shared/traces`), `TANDEM_TRACE` (default
 //! `automerge-paper.json.gz`), `TANDEM_WINDOW` (ops in flight, default 4096),
 //! `TANDEM_BIG_REPEAT` (trace repetitions for the large-history cold open, default 4 ≈ 1M ops;
-//! 0 skips it).
+//! 0 skips it), `TANDEM_DOC_BYTES` (text placed after the trace's for the large-document
+//! replay of as many operations, default 1 MiB; 0 skips it).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Read;
@@ -94,11 +95,19 @@ struct Replay {
     elapsed: Duration,
 }
 
-/// Replays `patches` `repeat` times into model `id`, keeping up to `window` ops in flight.
-async fn replay(engine: &Engine, id: &str, trace: &Trace, repeat: usize, window: usize) -> Replay {
+/// Replays `patches` `repeat` times into model `id`, whose text starts as the trace's start
+/// (empty) followed by `tail`, keeping up to `window` ops in flight.
+async fn replay(
+    engine: &Engine,
+    id: &str,
+    trace: &Trace,
+    repeat: usize,
+    window: usize,
+    tail: &str,
+) -> Replay {
     let domain = engine.domain("bench", "d").expect("domain");
     domain
-        .create_model("traces", Some(id), &json!({"text": ""}))
+        .create_model("traces", Some(id), &json!({ "text": tail }))
         .await
         .expect("model");
     let svc = engine.model_service();
@@ -188,6 +197,10 @@ fn main() {
         .ok()
         .and_then(|w| w.parse().ok())
         .unwrap_or(4);
+    let doc_bytes: usize = std::env::var("TANDEM_DOC_BYTES")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1 << 20);
     let dir = tempfile::tempdir().expect("temp dir");
     let memory = std::env::var("TANDEM_BENCH_MEMORY").is_ok();
     let mut config = if memory {
@@ -209,7 +222,7 @@ fn main() {
     runtime.block_on(async {
         let engine = Engine::open(config.clone()).expect("engine");
         engine.create_domain("bench", "d").await.expect("domain");
-        let r = replay(&engine, "paper", &trace, 1, window).await;
+        let r = replay(&engine, "paper", &trace, 1, window, "").await;
         let text = engine
             .domain("bench", "d")
             .unwrap()
@@ -239,12 +252,35 @@ fn main() {
             mib(stats.snapshot_bytes)
         );
         if big_repeat > 0 {
-            let r = replay(&engine, "big", &trace, big_repeat, window).await;
+            let r = replay(&engine, "big", &trace, big_repeat, window, "").await;
             println!(
                 "large history: {} ops in {:.3} s = {:.0} ops/s",
                 r.ops,
                 r.elapsed.as_secs_f64(),
                 r.ops as f64 / r.elapsed.as_secs_f64()
+            );
+        }
+        if doc_bytes > 0 && big_repeat > 0 {
+            // The trace's edits all fall before the tail, so it replays as it did.
+            let mut tail = String::with_capacity(doc_bytes + trace.end.len());
+            while tail.len() < doc_bytes {
+                tail.push_str(&trace.end);
+            }
+            tail.truncate(doc_bytes);
+            let before = engine.store().stats().expect("stats");
+            let r = replay(&engine, "large-doc", &trace, big_repeat, window, &tail).await;
+            let after = engine.store().stats().expect("stats");
+            let per_op = |a: u64, b: u64| a.saturating_sub(b) as f64 / r.ops as f64;
+            println!(
+                "large document ({:.2} MiB of text to start): {} ops in {:.3} s = {:.0} ops/s; \
+                 log {:.1} bytes/op, snapshots {:.1} bytes/op, files {:.1} bytes/op",
+                mib(doc_bytes as u64),
+                r.ops,
+                r.elapsed.as_secs_f64(),
+                r.ops as f64 / r.elapsed.as_secs_f64(),
+                per_op(after.log_bytes, before.log_bytes),
+                per_op(after.snapshot_bytes, before.snapshot_bytes),
+                per_op(after.file_bytes, before.file_bytes),
             );
         }
         engine.shutdown().await;
@@ -257,7 +293,7 @@ fn main() {
     runtime.block_on(async {
         let engine = Engine::open(config.clone()).expect("engine");
         let domain = engine.domain("bench", "d").expect("domain");
-        for id in ["paper", "big"] {
+        for id in ["paper", "big", "large-doc"] {
             if domain.model(id).is_err() {
                 continue;
             }

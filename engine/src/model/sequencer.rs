@@ -28,6 +28,10 @@ use crate::store::{DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreResult,
 const HOST_KEY: ClientKey = 0;
 /// The session name recorded for host-side changes.
 pub(crate) const HOST_SESSION: &str = "host";
+/// Snapshot bytes written per operation that a larger document's snapshot interval keeps to.
+const SNAPSHOT_BYTES_PER_OP: u64 = 256;
+/// How far past `snapshot_every_ops` a large document's snapshot interval may stretch.
+const MAX_SNAPSHOT_STRETCH: u64 = 4;
 
 /// A change a host makes to a model, addressed by path rather than by value id.
 #[derive(Clone, Debug, PartialEq)]
@@ -629,7 +633,7 @@ impl Sequencer {
                 Ok(records) => ops.extend(
                     records
                         .into_iter()
-                        .map(|r| (client(&r.session), Arc::new(r.op.operation()))),
+                        .map(|r| (client(&r.session), Arc::new(r.op.into_operation()))),
                 ),
                 Err(e) => {
                     warn!(model = %self.meta.id, session, "cannot reload history for a lagging session: {e}");
@@ -670,7 +674,7 @@ impl Sequencer {
                     own: own(&r.session),
                     version: r.version,
                     timestamp_ms: r.timestamp_ms,
-                    op: Arc::new(r.op.operation()),
+                    op: Arc::new(r.op.into_operation()),
                     seq: r.seq,
                     session: r.session.to_string(),
                     user: r.user.to_string(),
@@ -889,7 +893,7 @@ impl Sequencer {
         self.meta.version = version;
         self.meta.modified_ms = timestamp_ms;
         self.batch_meta_dirty = true;
-        if version - self.last_snapshot_version >= self.config.snapshot_every_ops {
+        if version - self.last_snapshot_version >= self.snapshot_interval() {
             self.take_snapshot(timestamp_ms);
         }
         self.awaiting.push_back((
@@ -903,6 +907,16 @@ impl Sequencer {
                 host_reply,
             },
         ));
+    }
+
+    /// Operations between two snapshots: `snapshot_every_ops`, or more for a large document,
+    /// so that snapshots cost at most [`SNAPSHOT_BYTES_PER_OP`] per operation, up to
+    /// [`MAX_SNAPSHOT_STRETCH`] times `snapshot_every_ops` (which bounds what a cold open
+    /// replays).
+    fn snapshot_interval(&self) -> u64 {
+        let every = self.config.snapshot_every_ops;
+        (self.doc.weight() / SNAPSHOT_BYTES_PER_OP)
+            .clamp(every, every.saturating_mul(MAX_SNAPSHOT_STRETCH))
     }
 
     fn take_snapshot(&mut self, now: i64) {

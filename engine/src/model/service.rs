@@ -549,7 +549,7 @@ impl ModelService {
             .ops(meta.number, snapshot.version + 1, u64::MAX)
             .map_err(store_err)?;
         for r in tail {
-            doc.apply(r.op.operation())?;
+            doc.apply(r.op.into_operation())?;
             meta.version = meta.version.max(r.version);
             meta.modified_ms = meta.modified_ms.max(r.timestamp_ms);
         }
@@ -701,7 +701,7 @@ impl ModelService {
             .ops(meta.number, snapshot.version + 1, version)
             .map_err(store_err)?
         {
-            doc.apply(r.op.operation())?;
+            doc.apply(r.op.into_operation())?;
             modified = r.timestamp_ms;
         }
         Ok(ModelData {

@@ -387,6 +387,16 @@ impl AppliedOperation {
         }
     }
 
+    /// The forward operation, consuming the undo information.
+    pub fn into_operation(self) -> Operation {
+        match self {
+            AppliedOperation::Discrete(a) => Operation::Discrete(a.op),
+            AppliedOperation::Compound(ops) => {
+                Operation::Compound(ops.into_iter().map(|a| a.op).collect())
+            }
+        }
+    }
+
     /// Ids of every value this operation detached from the model.
     pub fn detached_ids(&self) -> Vec<ValueId> {
         let mut out = Vec::new();
