@@ -64,7 +64,8 @@ measure() { # side dir target
   {
     echo "$log" | sed -n 's/^replay: .* = \([0-9.]*\) ops\/s.*/replay_ops_s \1/p'
     echo "$log" | sed -n 's/^large history: .* = \([0-9.]*\) ops\/s.*/large_history_ops_s \1/p'
-    echo "$log" | sed -n "s/^cold open of '[^']*' (\([0-9]*\) ops in history): \([0-9.]*\) ms; resident model \([0-9.]*\) KiB.*/cold_open_ms_\1 \2\nresident_kib_\1 \3/p"
+    echo "$log" | sed -n 's/^large document .* = \([0-9.]*\) ops\/s; log \([0-9.]*\) bytes\/op, snapshots \([0-9.]*\) bytes\/op, files \([0-9.]*\) bytes\/op.*/large_doc_ops_s \1\nlarge_doc_files_bytes_per_op \4/p'
+    echo "$log" | sed -n "s/^cold open of '\([^']*\)' (\([0-9]*\) ops in history): \([0-9.]*\) ms; resident model \([0-9.]*\) KiB.*/cold_open_ms_\1 \3\nresident_kib_\1 \4/p"
   } >>"$out/$side"
   local bin=$target/release
   for s in $scenarios; do

@@ -175,6 +175,44 @@ async fn replay(
     }
 }
 
+/// Opens many small models, one session each, and prints the heap each idle one holds.
+async fn idle_models(engine: &Engine) {
+    const N: usize = 1000;
+    let domain = engine.domain("bench", "d").expect("domain");
+    let svc = engine.model_service();
+    for i in 0..N {
+        domain
+            .create_model("idle", Some(&format!("idle-{i}")), &json!({"text": "hello"}))
+            .await
+            .expect("model");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut open = Vec::with_capacity(N);
+    for i in 0..N {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let opened = svc
+            .open(
+                domain.key(),
+                &format!("idle-{i}"),
+                SessionInfo {
+                    session: format!("idle-session-{i}"),
+                    user: "bench".into(),
+                },
+                tx,
+            )
+            .await
+            .expect("open");
+        open.push((opened.handle, rx));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let each = (LIVE.load(Ordering::Relaxed) - before) as f64 / N as f64;
+    println!("idle open model (a short text, one session): {each:.0} bytes of heap each ({N} open)");
+    for (handle, _) in open {
+        handle.close().await.expect("close");
+    }
+}
+
 fn mib(b: u64) -> f64 {
     b as f64 / (1024.0 * 1024.0)
 }
@@ -316,6 +354,7 @@ fn main() {
                 resident as f64 / 1024.0
             );
         }
+        idle_models(&engine).await;
         engine.shutdown().await;
     });
     println!(

@@ -28,6 +28,10 @@ use crate::store::{DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreResult,
 const HOST_KEY: ClientKey = 0;
 /// The session name recorded for host-side changes.
 pub(crate) const HOST_SESSION: &str = "host";
+/// Most commands a sequencer handles before it flushes to the store.
+const MAX_BATCH: usize = 256;
+/// Command buffer an idle sequencer keeps.
+const IDLE_BATCH: usize = 8;
 /// Snapshot bytes written per operation that a larger document's snapshot interval keeps to.
 const SNAPSHOT_BYTES_PER_OP: u64 = 256;
 /// How far past `snapshot_every_ops` a large document's snapshot interval may stretch.
@@ -377,11 +381,13 @@ impl Sequencer {
         mut rx: mpsc::UnboundedReceiver<Command>,
         registry: Arc<dyn Registry>,
     ) {
-        let mut buf = Vec::with_capacity(256);
+        // Commands handled per flush: up to MAX_BATCH under load; an idle model keeps a
+        // small buffer (it is most of an idle model's memory otherwise).
+        let mut buf = Vec::with_capacity(IDLE_BATCH);
         loop {
             let idle = self.sessions.is_empty() && self.awaiting.is_empty();
             let n = if idle {
-                match tokio::time::timeout(self.config.passivate_after, rx.recv_many(&mut buf, 256))
+                match tokio::time::timeout(self.config.passivate_after, rx.recv_many(&mut buf, MAX_BATCH))
                     .await
                 {
                     Ok(n) => n,
@@ -395,8 +401,13 @@ impl Sequencer {
                     }
                 }
             } else {
-                rx.recv_many(&mut buf, 256).await
+                rx.recv_many(&mut buf, MAX_BATCH).await
             };
+            if n == buf.capacity() && n < MAX_BATCH {
+                buf.reserve(MAX_BATCH - n);
+            } else if n < IDLE_BATCH && buf.capacity() > IDLE_BATCH {
+                buf.shrink_to(IDLE_BATCH);
+            }
             if n == 0 {
                 self.clean_exit = true;
                 return;
