@@ -26,7 +26,10 @@ use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::{StoreError, StoreResult};
 
@@ -40,6 +43,12 @@ const SUFFIX: &str = ".wal";
 pub(super) const FIRST_SEGMENT_BYTES: u64 = 1 << 20;
 /// Segments whose records are all applied that are kept for reuse (the others are deleted).
 const KEPT_FOR_REUSE: usize = 2;
+/// The file a future segment is prepared in (zero-filled) before it is renamed into place.
+const PREPARED: &str = "prepared.tmp";
+/// Zeros written (and synced) at a time while a segment is prepared, and the pause after each
+/// chunk, so that the log's own syncs never wait behind megabytes of them.
+const PREPARE_CHUNK: usize = 256 << 10;
+const PREPARE_PACE: Duration = Duration::from_millis(10);
 
 fn io(what: impl std::fmt::Display, e: std::io::Error) -> StoreError {
     if e.kind() == std::io::ErrorKind::StorageFull {
@@ -312,6 +321,40 @@ fn create_segment(dir: &Path, index: u64) -> StoreResult<File> {
     Ok(file)
 }
 
+/// Fills [`PREPARED`] in `dir` with `capacity` zeros, a paced chunk at a time, and syncs it;
+/// stops early (failing) once `abandon` is set.
+fn prepare(dir: &Path, capacity: u64, abandon: &AtomicBool) -> StoreResult<()> {
+    let path = dir.join(PREPARED);
+    let _ = std::fs::remove_file(&path);
+    let filled = (|| {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| io(format_args!("create {}", path.display()), e))?;
+        let zeros = vec![0u8; PREPARE_CHUNK];
+        let mut at = 0;
+        while at < capacity {
+            if abandon.load(Ordering::Relaxed) {
+                return Err(StoreError::Closed);
+            }
+            let n = zeros.len().min((capacity - at) as usize);
+            file.write_all_at(&zeros[..n], at)
+                .and_then(|()| file.sync_data())
+                .map_err(|e| io(format_args!("prepare {}", path.display()), e))?;
+            at += n as u64;
+            std::thread::sleep(PREPARE_PACE);
+        }
+        file.sync_all()
+            .map_err(|e| io(format_args!("sync {}", path.display()), e))
+    })();
+    if filled.is_err() {
+        // It holds space a full disk needs back.
+        let _ = std::fs::remove_file(&path);
+    }
+    filled
+}
+
 /// Makes the applied segment at `from` segment `index`: zeroes its header (durably, so that a
 /// crash leaves a segment recovery skips), then renames it.
 fn reuse_segment(dir: &Path, from: &Path, index: u64) -> StoreResult<File> {
@@ -400,6 +443,10 @@ pub(super) struct Wal {
     /// record, and [`Wal::repair`] must run before the next append.
     broken: bool,
     closed: ClosedSegments,
+    /// A segment being zero-filled in the background, used once ready (see [`prepare`]).
+    spare: Option<JoinHandle<StoreResult<()>>>,
+    /// Tells the preparation that the log is closing.
+    abandon: Arc<AtomicBool>,
     buf: Vec<u8>,
 }
 
@@ -411,6 +458,7 @@ impl Wal {
             .map_err(|e| io(format_args!("create {}", dir.display()), e))?;
         let max_capacity = max_segment_bytes.max(HEADER as u64 + 1);
         let capacity = FIRST_SEGMENT_BYTES.min(max_capacity);
+        let _ = std::fs::remove_file(dir.join(PREPARED));
         let file = create_segment(dir, 1)?;
         let mut wal = Wal {
             dir: dir.to_path_buf(),
@@ -425,6 +473,8 @@ impl Wal {
             written_end: 0,
             broken: false,
             closed: ClosedSegments::default(),
+            spare: None,
+            abandon: Arc::new(AtomicBool::new(false)),
             buf: Vec::new(),
         };
         wal.start_segment()?;
@@ -482,7 +532,59 @@ impl Wal {
         Ok(())
     }
 
-    /// The next segment: a reused one when one is free, else a new empty file.
+    /// Starts zero-filling a future segment in the background, unless one is being prepared
+    /// or an applied segment is free for reuse.
+    fn prepare_next(&mut self) {
+        let free = self.closed.lock().is_ok_and(|s| !s.reusable.is_empty());
+        if self.spare.is_some() || free {
+            return;
+        }
+        let (dir, abandon) = (self.dir.clone(), self.abandon.clone());
+        let capacity = self.capacity.saturating_mul(2).min(self.max_capacity);
+        match std::thread::Builder::new()
+            .name("tandem-wal-prepare".into())
+            .spawn(move || prepare(&dir, capacity, &abandon))
+        {
+            Ok(handle) => self.spare = Some(handle),
+            Err(e) => tracing::warn!("could not start preparing a log segment: {e}"),
+        }
+    }
+
+    /// The prepared segment as segment `index`, if its preparation is finished.
+    fn take_prepared(&mut self, index: u64) -> Option<File> {
+        if !self.spare.as_ref()?.is_finished() {
+            return None;
+        }
+        let prepared = self.spare.take()?.join();
+        let from = self.dir.join(PREPARED);
+        if !matches!(prepared, Ok(Ok(()))) {
+            let _ = std::fs::remove_file(&from);
+            return None;
+        }
+        let to = self.dir.join(segment_name(index));
+        let renamed = std::fs::rename(&from, &to)
+            .map_err(|e| io(format_args!("rename {}", from.display()), e))
+            .and_then(|()| sync_dir(&self.dir))
+            .and_then(|()| {
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(&to)
+                    .map_err(|e| io(format_args!("open {}", to.display()), e))
+            });
+        match renamed {
+            Ok(file) => Some(file),
+            Err(e) => {
+                tracing::warn!("could not use the prepared log segment: {e}");
+                let _ = std::fs::remove_file(&from);
+                let _ = std::fs::remove_file(&to);
+                None
+            }
+        }
+    }
+
+    /// The next segment: a reused one when one is free, else the prepared one when ready,
+    /// else a new empty file.
     fn next_segment(&mut self) -> StoreResult<File> {
         let index = self.index + 1;
         let reusable = self.closed.lock().ok().and_then(|mut s| s.reusable.pop());
@@ -496,6 +598,9 @@ impl Wal {
                     let _ = std::fs::remove_file(self.dir.join(segment_name(index)));
                 }
             }
+        }
+        if let Some(file) = self.take_prepared(index) {
+            return Ok(file);
         }
         create_segment(&self.dir, index)
     }
@@ -549,6 +654,9 @@ impl Wal {
             .map_err(|e| io("append", e))?;
         self.pos += size;
         self.next_lsn += 1;
+        if self.pos >= self.capacity / 2 {
+            self.prepare_next();
+        }
         Ok(lsn)
     }
 
@@ -581,6 +689,15 @@ impl Wal {
         self.capacity = self.capacity.saturating_mul(2).min(self.max_capacity);
         self.first_lsn = self.next_lsn;
         self.start_segment()
+    }
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        self.abandon.store(true, Ordering::Relaxed);
+        if let Some(spare) = self.spare.take() {
+            let _ = spare.join();
+        }
     }
 }
 
@@ -623,6 +740,38 @@ mod tests {
         // Header, two records, the end marker.
         assert_eq!(len, HEADER + 2 * RECORD_HEADER + 6 + RECORD_HEADER);
         assert_eq!(recover(dir.path(), 0).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_segment_prepared_in_time_is_used_and_one_not_ready_is_not_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let half = vec![1u8; FIRST_SEGMENT_BYTES as usize / 2];
+        let mut wal = Wal::create(dir.path(), 1, 1 << 30).unwrap();
+        wal.append(&half).unwrap();
+        // Past half of the first segment, the next one is being prepared.
+        let spare = wal.spare.as_ref().expect("preparing");
+        while !spare.is_finished() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        wal.append(&half).unwrap();
+        assert_eq!(wal.index, 2, "rotated");
+        let len = |i: u64| std::fs::metadata(dir.path().join(segment_name(i))).unwrap().len();
+        assert_eq!(len(2), 2 * FIRST_SEGMENT_BYTES, "the zero-filled segment");
+        assert!(!dir.path().join(PREPARED).exists());
+        // The next preparation (4 MiB, paced) is not ready when the log rotates again: a
+        // new empty segment takes its place at once.
+        wal.append(&vec![2u8; 2 * FIRST_SEGMENT_BYTES as usize]).unwrap();
+        wal.append(b"after").unwrap();
+        wal.sync().unwrap();
+        assert_eq!(wal.index, 3);
+        let records = 2 * RECORD_HEADER as u64 + 2 * FIRST_SEGMENT_BYTES + 5;
+        assert_eq!(
+            len(3),
+            HEADER as u64 + records + RECORD_HEADER as u64,
+            "grows by appending"
+        );
+        drop(wal);
+        assert_eq!(recover(dir.path(), 0).unwrap().len(), 4);
     }
 
     #[test]
