@@ -213,6 +213,41 @@ async fn idle_models(engine: &Engine) {
     }
 }
 
+/// CPU time (user + system, in clock ticks) of this process's threads, summed by name.
+fn thread_cpu() -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // `pid (name) state ...`: utime and stime are the 12th and 13th fields after the name.
+        let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") "))
+        else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split(' ').collect();
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        *out.entry(name.to_string()).or_insert(0) += ticks(11) + ticks(12);
+    }
+    out
+}
+
+/// Prints the CPU each thread (by name) used since `before`, per operation.
+fn print_cpu(before: &std::collections::BTreeMap<String, u64>, ops: usize) {
+    let after = thread_cpu();
+    let tick_us = 1e6 / 100.0;
+    let parts: Vec<String> = after
+        .iter()
+        .map(|(name, t)| (name, t.saturating_sub(*before.get(name).unwrap_or(&0))))
+        .filter(|(_, t)| *t > 0)
+        .map(|(name, t)| format!("{name} {:.2}", t as f64 * tick_us / ops as f64))
+        .collect();
+    println!("  cpu µs/op by thread: {}", parts.join(", "));
+}
+
 fn mib(b: u64) -> f64 {
     b as f64 / (1024.0 * 1024.0)
 }
@@ -260,6 +295,7 @@ fn main() {
     runtime.block_on(async {
         let engine = Engine::open(config.clone()).expect("engine");
         engine.create_domain("bench", "d").await.expect("domain");
+        let cpu = thread_cpu();
         let r = replay(&engine, "paper", &trace, 1, window, "").await;
         let text = engine
             .domain("bench", "d")
@@ -281,6 +317,7 @@ fn main() {
             r.elapsed.as_secs_f64(),
             ops_s
         );
+        print_cpu(&cpu, r.ops);
         let stats = engine.store().stats().expect("stats");
         println!(
             "disk: {:.2} MiB in files, log {:.2} MiB = {:.1} bytes/op, snapshots {:.2} MiB",

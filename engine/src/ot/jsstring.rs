@@ -151,8 +151,32 @@ impl JsString {
     }
 }
 
+/// The length of the WTF-8 encoding of `units` (see [`write_wtf8`]).
+pub fn wtf8_len(units: &[u16]) -> usize {
+    let mut len = 0;
+    let mut i = 0;
+    while i < units.len() {
+        let u = units[i];
+        len += match u {
+            0..=0x7F => 1,
+            0x80..=0x7FF => 2,
+            _ if is_high_surrogate(u) && units.get(i + 1).is_some_and(|&l| is_low_surrogate(l)) => {
+                i += 1;
+                4
+            }
+            _ => 3,
+        };
+        i += 1;
+    }
+    len
+}
+
 /// Appends the WTF-8 encoding of `units` to `out`.
 pub fn write_wtf8(units: &[u16], out: &mut Vec<u8>) {
+    if units.iter().all(|&u| u < 0x80) {
+        out.extend(units.iter().map(|&u| u as u8));
+        return;
+    }
     let mut buf = [0u8; 4];
     for cp in code_points(units) {
         match cp {

@@ -19,7 +19,7 @@ use prost::Message;
 
 use super::{
     CollectionRecord, DomainKey, DomainRecord, JwtKeyRecord, ModelMeta, OpRecord,
-    ReconnectTokenRecord, Snapshot, StoreError, StoreResult, UserRecord, UserType, WriteOp,
+    ReconnectTokenRecord, Snapshot, StoreError, StoreResult, UserRecord, UserType,
 };
 use crate::ot::{
     AppliedOp, AppliedOperation, Data, DiscreteOp, JsString, OpKind, Undo, Value, ValueId,
@@ -323,7 +323,7 @@ struct PReconnectToken {
 // Helpers.
 // ---------------------------------------------------------------------------------------------
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(super) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
@@ -341,7 +341,7 @@ fn put(msg: &impl Message, buf: &mut Vec<u8>) {
 }
 
 #[cold]
-fn unreachable_encode() {
+pub(super) fn unreachable_encode() {
     tracing::error!("prost reported insufficient capacity while encoding into a Vec");
 }
 
@@ -787,6 +787,14 @@ pub fn decode_model_meta(bytes: &[u8]) -> StoreResult<ModelMeta> {
 
 /// Encodes a log record. Fails only for value trees deeper than [`MAX_VALUE_DEPTH`].
 pub fn encode_op(r: &OpRecord, buf: &mut Vec<u8>) -> StoreResult<()> {
+    if super::splice_codec::encode_splices(r, buf) {
+        return Ok(());
+    }
+    encode_op_message(r, buf)
+}
+
+/// [`encode_op`] through the prost messages (every kind of operation).
+pub(super) fn encode_op_message(r: &OpRecord, buf: &mut Vec<u8>) -> StoreResult<()> {
     let (compound, ops) = match &r.op {
         AppliedOperation::Discrete(a) => (false, vec![applied_to_p(a)?]),
         AppliedOperation::Compound(list) => (
@@ -842,6 +850,19 @@ pub fn decode_op(bytes: &[u8]) -> StoreResult<OpRecord> {
     })
 }
 
+/// The first field of [`PSnapshot`]; decoding skips the rest.
+#[derive(Clone, PartialEq, Message)]
+struct PSnapshotHeader {
+    #[prost(uint64, tag = "1")]
+    version: u64,
+}
+
+/// Decodes only the version of a snapshot record.
+pub fn decode_snapshot_version(bytes: &[u8]) -> StoreResult<u64> {
+    let p = PSnapshotHeader::decode(bytes).map_err(|e| corrupt("snapshot", e))?;
+    Ok(p.version)
+}
+
 /// Decodes only the version and timestamp of a log record (cheap; used to search by time).
 pub fn decode_op_time(bytes: &[u8]) -> StoreResult<(u64, i64)> {
     let p = POpHeader::decode(bytes).map_err(|e| corrupt("operation record", e))?;
@@ -871,7 +892,7 @@ pub fn decode_snapshot(bytes: &[u8]) -> StoreResult<Snapshot> {
     })
 }
 
-fn user_type_from_p(n: i32, what: &str) -> StoreResult<UserType> {
+pub(super) fn user_type_from_p(n: i32, what: &str) -> StoreResult<UserType> {
     UserType::from_i32(n).ok_or_else(|| corrupt(what, format_args!("unknown user type {n}")))
 }
 
@@ -963,260 +984,7 @@ pub fn decode_reconnect_token(bytes: &[u8]) -> StoreResult<ReconnectTokenRecord>
     })
 }
 
-// ---------------------------------------------------------------------------------------------
-// Write batches (the write-ahead log's payload).
-// ---------------------------------------------------------------------------------------------
-
-/// One change of a write batch: `kind` names the [`WriteOp`] variant, the other fields hold
-/// its keys and its records (each encoded as above).
-#[derive(Clone, PartialEq, Message)]
-struct PWrite {
-    #[prost(uint32, tag = "1")]
-    kind: u32,
-    #[prost(string, tag = "2")]
-    namespace: String,
-    #[prost(string, tag = "3")]
-    domain: String,
-    #[prost(string, tag = "4")]
-    id: String,
-    #[prost(uint64, tag = "5")]
-    number: u64,
-    #[prost(int32, tag = "6")]
-    user_type: i32,
-    #[prost(bytes = "vec", repeated, tag = "7")]
-    records: Vec<Vec<u8>>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct PBatch {
-    #[prost(message, repeated, tag = "1")]
-    writes: Vec<PWrite>,
-}
-
-const K_PUT_DOMAIN: u32 = 1;
-const K_DELETE_DOMAIN: u32 = 2;
-const K_PUT_COLLECTION: u32 = 3;
-const K_DELETE_COLLECTION: u32 = 4;
-const K_CREATE_MODEL: u32 = 5;
-const K_PUT_MODEL_META: u32 = 6;
-const K_APPEND_OPS: u32 = 7;
-const K_PUT_SNAPSHOT: u32 = 8;
-const K_DELETE_MODEL: u32 = 9;
-const K_PUT_USER: u32 = 10;
-const K_DELETE_USER: u32 = 11;
-const K_PUT_JWT_KEY: u32 = 12;
-const K_DELETE_JWT_KEY: u32 = 13;
-const K_PUT_TOKEN: u32 = 14;
-const K_DELETE_TOKEN: u32 = 15;
-
-fn record(encode: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
-    let mut buf = Vec::new();
-    encode(&mut buf);
-    buf
-}
-
-fn fallible_record(encode: impl FnOnce(&mut Vec<u8>) -> StoreResult<()>) -> StoreResult<Vec<u8>> {
-    let mut buf = Vec::new();
-    encode(&mut buf)?;
-    Ok(buf)
-}
-
-fn write_in(kind: u32, domain: &DomainKey) -> PWrite {
-    PWrite {
-        kind,
-        namespace: domain.namespace.clone(),
-        domain: domain.id.clone(),
-        ..PWrite::default()
-    }
-}
-
-fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
-    Ok(match op {
-        WriteOp::PutDomain(r) => PWrite {
-            records: vec![record(|b| encode_domain(r, b))],
-            ..write_in(K_PUT_DOMAIN, &r.key)
-        },
-        WriteOp::DeleteDomain(key) => write_in(K_DELETE_DOMAIN, key),
-        WriteOp::PutCollection { domain, record: r } => PWrite {
-            records: vec![record(|b| encode_collection(r, b))],
-            ..write_in(K_PUT_COLLECTION, domain)
-        },
-        WriteOp::DeleteCollection { domain, id } => PWrite {
-            id: id.clone(),
-            ..write_in(K_DELETE_COLLECTION, domain)
-        },
-        WriteOp::CreateModel { meta, snapshot } => PWrite {
-            records: vec![
-                record(|b| encode_model_meta(meta, b)),
-                fallible_record(|b| encode_snapshot(snapshot, b))?,
-            ],
-            ..write_in(K_CREATE_MODEL, &meta.domain)
-        },
-        WriteOp::PutModelMeta(meta) => PWrite {
-            records: vec![record(|b| encode_model_meta(meta, b))],
-            ..write_in(K_PUT_MODEL_META, &meta.domain)
-        },
-        WriteOp::AppendOps { number, ops } => PWrite {
-            kind: K_APPEND_OPS,
-            number: *number,
-            records: ops
-                .iter()
-                .map(|r| fallible_record(|b| encode_op(r, b)))
-                .collect::<StoreResult<_>>()?,
-            ..PWrite::default()
-        },
-        WriteOp::PutSnapshot { number, snapshot } => PWrite {
-            kind: K_PUT_SNAPSHOT,
-            number: *number,
-            records: vec![fallible_record(|b| encode_snapshot(snapshot, b))?],
-            ..PWrite::default()
-        },
-        WriteOp::DeleteModel { domain, id } => PWrite {
-            id: id.clone(),
-            ..write_in(K_DELETE_MODEL, domain)
-        },
-        WriteOp::PutUser { domain, record: r } => PWrite {
-            records: vec![record(|b| encode_user(r, b))],
-            ..write_in(K_PUT_USER, domain)
-        },
-        WriteOp::DeleteUser {
-            domain,
-            user_type,
-            username,
-        } => PWrite {
-            id: username.clone(),
-            user_type: user_type.as_i32(),
-            ..write_in(K_DELETE_USER, domain)
-        },
-        WriteOp::PutJwtKey { domain, record: r } => PWrite {
-            records: vec![record(|b| encode_jwt_key(r, b))],
-            ..write_in(K_PUT_JWT_KEY, domain)
-        },
-        WriteOp::DeleteJwtKey { domain, id } => PWrite {
-            id: id.clone(),
-            ..write_in(K_DELETE_JWT_KEY, domain)
-        },
-        WriteOp::PutReconnectToken { domain, record: r } => PWrite {
-            records: vec![record(|b| encode_reconnect_token(r, b))],
-            ..write_in(K_PUT_TOKEN, domain)
-        },
-        WriteOp::DeleteReconnectToken { domain, token } => PWrite {
-            id: token.clone(),
-            ..write_in(K_DELETE_TOKEN, domain)
-        },
-    })
-}
-
-fn one_record(p: &mut PWrite, what: &str) -> StoreResult<Vec<u8>> {
-    if p.records.len() != 1 {
-        return Err(StoreError::Corrupt(format!(
-            "{what} change holds {} records",
-            p.records.len()
-        )));
-    }
-    Ok(p.records.pop().unwrap_or_default())
-}
-
-fn write_from_p(mut p: PWrite) -> StoreResult<WriteOp> {
-    let domain = DomainKey {
-        namespace: std::mem::take(&mut p.namespace),
-        id: std::mem::take(&mut p.domain),
-    };
-    Ok(match p.kind {
-        K_PUT_DOMAIN => WriteOp::PutDomain(decode_domain(&one_record(&mut p, "domain")?)?),
-        K_DELETE_DOMAIN => WriteOp::DeleteDomain(domain),
-        K_PUT_COLLECTION => WriteOp::PutCollection {
-            record: decode_collection(&one_record(&mut p, "collection")?)?,
-            domain,
-        },
-        K_DELETE_COLLECTION => WriteOp::DeleteCollection { domain, id: p.id },
-        K_CREATE_MODEL => {
-            if p.records.len() != 2 {
-                return Err(StoreError::Corrupt(format!(
-                    "model creation holds {} records",
-                    p.records.len()
-                )));
-            }
-            WriteOp::CreateModel {
-                meta: decode_model_meta(&p.records[0])?,
-                snapshot: decode_snapshot(&p.records[1])?,
-            }
-        }
-        K_PUT_MODEL_META => {
-            WriteOp::PutModelMeta(decode_model_meta(&one_record(&mut p, "model metadata")?)?)
-        }
-        K_APPEND_OPS => WriteOp::AppendOps {
-            number: p.number,
-            ops: p
-                .records
-                .iter()
-                .map(|r| decode_op(r))
-                .collect::<StoreResult<_>>()?,
-        },
-        K_PUT_SNAPSHOT => WriteOp::PutSnapshot {
-            number: p.number,
-            snapshot: decode_snapshot(&one_record(&mut p, "snapshot")?)?,
-        },
-        K_DELETE_MODEL => WriteOp::DeleteModel { domain, id: p.id },
-        K_PUT_USER => WriteOp::PutUser {
-            record: decode_user(&one_record(&mut p, "user")?)?,
-            domain,
-        },
-        K_DELETE_USER => WriteOp::DeleteUser {
-            user_type: user_type_from_p(p.user_type, "user deletion")?,
-            username: p.id,
-            domain,
-        },
-        K_PUT_JWT_KEY => WriteOp::PutJwtKey {
-            record: decode_jwt_key(&one_record(&mut p, "JWT key")?)?,
-            domain,
-        },
-        K_DELETE_JWT_KEY => WriteOp::DeleteJwtKey { domain, id: p.id },
-        K_PUT_TOKEN => WriteOp::PutReconnectToken {
-            record: decode_reconnect_token(&one_record(&mut p, "reconnect token")?)?,
-            domain,
-        },
-        K_DELETE_TOKEN => WriteOp::DeleteReconnectToken {
-            domain,
-            token: p.id,
-        },
-        other => {
-            return Err(StoreError::Corrupt(format!(
-                "unknown change kind {other} in a write batch"
-            )))
-        }
-    })
-}
-
-/// Appends one write batch to `buf`, length-delimited, so that several batches can follow each
-/// other in one buffer. Fails (leaving `buf` as it was) only for value trees deeper than
-/// [`MAX_VALUE_DEPTH`].
-pub fn encode_batch(batch: &[WriteOp], buf: &mut Vec<u8>) -> StoreResult<()> {
-    let p = PBatch {
-        writes: batch.iter().map(write_to_p).collect::<StoreResult<_>>()?,
-    };
-    buf.reserve(p.encoded_len() + 10);
-    if p.encode_length_delimited(buf).is_err() {
-        unreachable_encode();
-    }
-    Ok(())
-}
-
-/// Decodes every batch [`encode_batch`] appended to a buffer, in order.
-pub fn decode_batches(mut bytes: &[u8]) -> StoreResult<Vec<Vec<WriteOp>>> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        let p =
-            PBatch::decode_length_delimited(&mut bytes).map_err(|e| corrupt("write batch", e))?;
-        out.push(
-            p.writes
-                .into_iter()
-                .map(write_from_p)
-                .collect::<StoreResult<_>>()?,
-        );
-    }
-    Ok(out)
-}
+pub use super::batch::{decode_batches, encode_batch};
 
 #[cfg(test)]
 mod tests {

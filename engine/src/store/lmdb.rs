@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 use heed::types::{Bytes, DecodeIgnore};
 use heed::{Database, Env, EnvOpenOptions, MdbError, PutFlags, RoTxn, RwTxn, WithoutTls};
 
+use super::batch::{self, LoggedWrite};
 use super::wal::{self, ClosedSegments, Wal};
 use super::{
     codec, CollectionRecord, CommitCallback, DomainKey, DomainRecord, JwtKeyRecord, ModelMeta,
@@ -325,12 +326,8 @@ struct Progress {
 
 /// What the applier does.
 enum Work {
-    /// Writes that are durable in the log (record `lsn`).
-    Logged {
-        lsn: u64,
-        batches: Vec<Vec<WriteOp>>,
-        bytes: usize,
-    },
+    /// Writes that are durable in the log (record `lsn`, whose payload this is).
+    Logged { lsn: u64, payload: Vec<u8> },
     /// A write committed directly (not logged): its outcome goes back to the writer.
     Direct {
         batch: Vec<WriteOp>,
@@ -1044,6 +1041,8 @@ impl Logger {
         let logged = wal
             .append(&self.buf)
             .and_then(|lsn| wal.sync().map(|()| lsn));
+        // The applier stores the logged bytes themselves.
+        let payload = self.buf.clone();
         self.buf.clear();
         let lsn = match logged {
             Ok(lsn) => lsn,
@@ -1067,11 +1066,7 @@ impl Logger {
         {
             let mut p = self.shared.lock();
             p.logged = lsn;
-            p.queue.push_back(Work::Logged {
-                lsn,
-                batches,
-                bytes,
-            });
+            p.queue.push_back(Work::Logged { lsn, payload });
             p.unapplied_bytes += bytes;
             p.since.get_or_insert_with(Instant::now);
         }
@@ -1079,6 +1074,7 @@ impl Logger {
         for done in dones {
             report(done, Ok(()));
         }
+        drop(batches);
         // Bounded memory: wait while the applier is far behind.
         let mut p = self.shared.lock();
         while p.unapplied_bytes > MAX_UNAPPLIED_BYTES && p.failure.is_none() {
@@ -1108,8 +1104,8 @@ impl Logger {
     }
 }
 
-/// Logged writes waiting to be applied: `(lsn, batches, encoded bytes)`.
-type Run = Vec<(u64, Vec<Vec<WriteOp>>, usize)>;
+/// Logged writes waiting to be applied: `(lsn, payload)`.
+type Run = Vec<(u64, Vec<u8>)>;
 
 /// The applier thread: applies logged writes to the database and commits direct writes.
 ///
@@ -1168,11 +1164,7 @@ impl Applier {
         let mut work = work.into_iter();
         while let Some(item) = work.next() {
             match item {
-                Work::Logged {
-                    lsn,
-                    batches,
-                    bytes,
-                } => run.push((lsn, batches, bytes)),
+                Work::Logged { lsn, payload } => run.push((lsn, payload)),
                 Work::Direct { batch, reply } => {
                     if let Err(e) = self.apply_logged(shared, &mut run) {
                         let _ = reply.send(Err(e));
@@ -1195,11 +1187,7 @@ impl Applier {
         let failure = shared.lock().failure.clone().unwrap_or(StoreError::Closed);
         for item in rest {
             match item {
-                Work::Logged {
-                    lsn,
-                    batches,
-                    bytes,
-                } => run.push((lsn, batches, bytes)),
+                Work::Logged { lsn, payload } => run.push((lsn, payload)),
                 Work::Direct { reply, .. } => {
                     let _ = reply.send(Err(failure.clone()));
                 }
@@ -1207,8 +1195,8 @@ impl Applier {
         }
         let mut p = shared.lock();
         if p.closing {
-            let first = run.first().map_or(0, |(lsn, _, _)| *lsn);
-            let last = run.last().map_or(0, |(lsn, _, _)| *lsn);
+            let first = run.first().map_or(0, |(lsn, _)| *lsn);
+            let last = run.last().map_or(0, |(lsn, _)| *lsn);
             tracing::error!(
                 records = run.len(),
                 first_record = first,
@@ -1220,12 +1208,8 @@ impl Applier {
             );
             return;
         }
-        for (lsn, batches, bytes) in run.into_iter().rev() {
-            p.queue.push_front(Work::Logged {
-                lsn,
-                batches,
-                bytes,
-            });
+        for (lsn, payload) in run.into_iter().rev() {
+            p.queue.push_front(Work::Logged { lsn, payload });
         }
         self.retry_at = Some(Instant::now() + APPLY_RETRY);
     }
@@ -1233,14 +1217,11 @@ impl Applier {
     /// Applies logged work in one transaction and records how far the database is; `run` is
     /// emptied when that worked, kept when it failed.
     fn apply_logged(&mut self, shared: &Shared, run: &mut Run) -> StoreResult<()> {
-        let Some(last) = run.last().map(|(lsn, _, _)| *lsn) else {
+        let Some(last) = run.last().map(|(lsn, _)| *lsn) else {
             return Ok(());
         };
-        let bytes: usize = run.iter().map(|(_, _, b)| b).sum();
-        let groups: Vec<(u64, &[Vec<WriteOp>])> = run
-            .iter()
-            .map(|(lsn, batches, _)| (*lsn, batches.as_slice()))
-            .collect();
+        let bytes: usize = run.iter().map(|(_, p)| p.len()).sum();
+        let groups: Vec<(u64, &[u8])> = run.iter().map(|(lsn, p)| (*lsn, p.as_slice())).collect();
         let result = self.db.commit_logged(&groups);
         let mut p = shared.lock();
         match &result {
@@ -1254,7 +1235,7 @@ impl Applier {
             }
             Err(e) => {
                 if p.failure.is_none() {
-                    let first = run.first().map_or(0, |(lsn, _, _)| *lsn);
+                    let first = run.first().map_or(0, |(lsn, _)| *lsn);
                     tracing::error!(
                         first_record = first,
                         last_record = last,
@@ -1322,16 +1303,10 @@ impl DbWriter {
             let count = records.len();
             // Bounded transactions: a long log is applied in chunks.
             for chunk in records.chunks(256) {
-                let mut decoded = Vec::with_capacity(chunk.len());
-                for (lsn, payload) in chunk {
-                    decoded.push((*lsn, codec::decode_batches(payload)?));
-                    last = *lsn;
-                }
-                let groups: Vec<(u64, &[Vec<WriteOp>])> = decoded
-                    .iter()
-                    .map(|(lsn, batches)| (*lsn, batches.as_slice()))
-                    .collect();
+                let groups: Vec<(u64, &[u8])> =
+                    chunk.iter().map(|(lsn, p)| (*lsn, p.as_slice())).collect();
                 self.commit_logged(&groups)?;
+                last = chunk.last().map_or(last, |(lsn, _)| *lsn);
             }
             tracing::info!(
                 records = count,
@@ -1349,18 +1324,20 @@ impl DbWriter {
     /// Applies logged groups `(lsn, batches)` in one durable transaction that also records the
     /// last one as applied. Groups the database already holds (applied by another process
     /// reading the log) are skipped.
-    fn commit_logged(&mut self, groups: &[(u64, &[Vec<WriteOp>])]) -> StoreResult<()> {
+    fn commit_logged(&mut self, groups: &[(u64, &[u8])]) -> StoreResult<()> {
         let env = self.env.clone();
         let mut txn = env.write_txn().map_err(db_err)?;
         self.last_op_key = None;
         let stored = self.applied(&txn)?;
         let mut last = stored;
-        for (lsn, batches) in groups {
+        for (lsn, payload) in groups {
             if *lsn <= stored {
                 continue;
             }
-            for batch in batches.iter() {
-                self.apply(&mut txn, batch)?;
+            let mut writes = Vec::new();
+            batch::decode_logged(payload, &mut writes)?;
+            for write in &writes {
+                self.apply_logged(&mut txn, write)?;
             }
             last = *lsn;
         }
@@ -1385,8 +1362,10 @@ impl DbWriter {
             let stored = self.applied(&txn)?;
             let mut last = stored;
             for (lsn, payload) in wal::recover(dir, stored)? {
-                for logged in codec::decode_batches(&payload)? {
-                    self.apply(&mut txn, &logged)?;
+                let mut writes = Vec::new();
+                batch::decode_logged(&payload, &mut writes)?;
+                for write in &writes {
+                    self.apply_logged(&mut txn, write)?;
                 }
                 last = lsn;
             }
@@ -1417,6 +1396,30 @@ impl DbWriter {
             }
         }
         Ok(())
+    }
+
+    /// Stores one logged change: appended records as they were logged.
+    fn apply_logged(&mut self, txn: &mut RwTxn, write: &LoggedWrite<'_>) -> StoreResult<()> {
+        match write {
+            LoggedWrite::AppendOps { number, records } => {
+                for (version, record) in records {
+                    self.append_encoded(txn, *number, *version, record)?;
+                }
+                Ok(())
+            }
+            LoggedWrite::PutSnapshot {
+                number,
+                version,
+                record,
+            } => {
+                self.dbs
+                    .snapshots
+                    .put(txn, &num_key(*number, *version), record)
+                    .map_err(db_err)?;
+                self.trim_snapshots(txn, *number)
+            }
+            LoggedWrite::Other(op) => self.apply_one(txn, op),
+        }
     }
 
     fn apply(&mut self, txn: &mut RwTxn, batch: &[WriteOp]) -> StoreResult<()> {
@@ -1587,10 +1590,24 @@ impl DbWriter {
     }
 
     fn append_op(&mut self, txn: &mut RwTxn, number: u64, record: &OpRecord) -> StoreResult<()> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let result = codec::encode_op(record, &mut buf)
+            .and_then(|()| self.append_encoded(txn, number, record.version, &buf));
+        self.buf = buf;
+        result
+    }
+
+    /// Stores an encoded operation record of model `number` at `version`.
+    fn append_encoded(
+        &mut self,
+        txn: &mut RwTxn,
+        number: u64,
+        version: u64,
+        record: &[u8],
+    ) -> StoreResult<()> {
         let ops = self.dbs.ops;
-        let key = num_key(number, record.version);
-        self.buf.clear();
-        codec::encode_op(record, &mut self.buf)?;
+        let key = num_key(number, version);
         let last = match self.last_op_key {
             Some(k) => k,
             None => {
@@ -1604,16 +1621,16 @@ impl DbWriter {
         };
         if key > last {
             // Appending keeps pages full for sequential writes.
-            match ops.put_with_flags(txn, PutFlags::APPEND, &key, &self.buf) {
+            match ops.put_with_flags(txn, PutFlags::APPEND, &key, record) {
                 Ok(()) => {}
                 Err(heed::Error::Mdb(MdbError::KeyExist)) => {
-                    ops.put(txn, &key, &self.buf).map_err(db_err)?
+                    ops.put(txn, &key, record).map_err(db_err)?
                 }
                 Err(e) => return Err(db_err(e)),
             }
             self.last_op_key = Some(key);
         } else {
-            ops.put(txn, &key, &self.buf).map_err(db_err)?;
+            ops.put(txn, &key, record).map_err(db_err)?;
         }
         Ok(())
     }

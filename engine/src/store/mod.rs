@@ -8,6 +8,8 @@
 //! LMDB store logs each batch to a write-ahead log (one sync) and applies it to the database in
 //! the background; reads run concurrently and always see every acknowledged write.
 
+mod batch;
+mod splice_codec;
 pub mod codec;
 mod lmdb;
 mod memory;

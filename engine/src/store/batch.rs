@@ -1,0 +1,574 @@
+//! Write batches, the write-ahead log's payload: how a batch of [`WriteOp`]s is encoded, and
+//! how the applier reads a logged batch back.
+//!
+//! A batch is a length-delimited protobuf message (`PBatch`) of changes (`PWrite`), each
+//! holding its keys and its records encoded as in [`codec`]. The operation records of an
+//! append are written straight into the batch (no intermediate message per record), and the
+//! applier takes them back as byte slices ([`decode_logged`]) and stores them as they are:
+//! each record is encoded once, and what the database holds is exactly what was logged.
+
+use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, encoded_len_varint};
+use prost::encoding::{DecodeContext, WireType};
+use prost::Message;
+
+use super::codec::{
+    self, corrupt, decode_collection, decode_domain, decode_jwt_key, decode_model_meta,
+    decode_op, decode_reconnect_token, decode_snapshot, decode_user, encode_collection,
+    encode_domain, encode_jwt_key, encode_model_meta, encode_op, encode_reconnect_token,
+    encode_snapshot, encode_user, unreachable_encode, user_type_from_p,
+};
+use super::{DomainKey, StoreError, StoreResult, WriteOp};
+
+/// One change of a write batch: `kind` names the [`WriteOp`] variant, the other fields hold
+/// its keys and its records (each encoded as above).
+#[derive(Clone, PartialEq, Message)]
+struct PWrite {
+    #[prost(uint32, tag = "1")]
+    kind: u32,
+    #[prost(string, tag = "2")]
+    namespace: String,
+    #[prost(string, tag = "3")]
+    domain: String,
+    #[prost(string, tag = "4")]
+    id: String,
+    #[prost(uint64, tag = "5")]
+    number: u64,
+    #[prost(int32, tag = "6")]
+    user_type: i32,
+    #[prost(bytes = "vec", repeated, tag = "7")]
+    records: Vec<Vec<u8>>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PBatch {
+    #[prost(message, repeated, tag = "1")]
+    writes: Vec<PWrite>,
+}
+
+const K_PUT_DOMAIN: u32 = 1;
+const K_DELETE_DOMAIN: u32 = 2;
+const K_PUT_COLLECTION: u32 = 3;
+const K_DELETE_COLLECTION: u32 = 4;
+const K_CREATE_MODEL: u32 = 5;
+const K_PUT_MODEL_META: u32 = 6;
+const K_APPEND_OPS: u32 = 7;
+const K_PUT_SNAPSHOT: u32 = 8;
+const K_DELETE_MODEL: u32 = 9;
+const K_PUT_USER: u32 = 10;
+const K_DELETE_USER: u32 = 11;
+const K_PUT_JWT_KEY: u32 = 12;
+const K_DELETE_JWT_KEY: u32 = 13;
+const K_PUT_TOKEN: u32 = 14;
+const K_DELETE_TOKEN: u32 = 15;
+
+fn record(encode: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut buf = Vec::new();
+    encode(&mut buf);
+    buf
+}
+
+fn fallible_record(encode: impl FnOnce(&mut Vec<u8>) -> StoreResult<()>) -> StoreResult<Vec<u8>> {
+    let mut buf = Vec::new();
+    encode(&mut buf)?;
+    Ok(buf)
+}
+
+fn write_in(kind: u32, domain: &DomainKey) -> PWrite {
+    PWrite {
+        kind,
+        namespace: domain.namespace.clone(),
+        domain: domain.id.clone(),
+        ..PWrite::default()
+    }
+}
+
+fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
+    Ok(match op {
+        WriteOp::PutDomain(r) => PWrite {
+            records: vec![record(|b| encode_domain(r, b))],
+            ..write_in(K_PUT_DOMAIN, &r.key)
+        },
+        WriteOp::DeleteDomain(key) => write_in(K_DELETE_DOMAIN, key),
+        WriteOp::PutCollection { domain, record: r } => PWrite {
+            records: vec![record(|b| encode_collection(r, b))],
+            ..write_in(K_PUT_COLLECTION, domain)
+        },
+        WriteOp::DeleteCollection { domain, id } => PWrite {
+            id: id.clone(),
+            ..write_in(K_DELETE_COLLECTION, domain)
+        },
+        WriteOp::CreateModel { meta, snapshot } => PWrite {
+            records: vec![
+                record(|b| encode_model_meta(meta, b)),
+                fallible_record(|b| encode_snapshot(snapshot, b))?,
+            ],
+            ..write_in(K_CREATE_MODEL, &meta.domain)
+        },
+        WriteOp::PutModelMeta(meta) => PWrite {
+            records: vec![record(|b| encode_model_meta(meta, b))],
+            ..write_in(K_PUT_MODEL_META, &meta.domain)
+        },
+        WriteOp::AppendOps { number, ops } => PWrite {
+            kind: K_APPEND_OPS,
+            number: *number,
+            records: ops
+                .iter()
+                .map(|r| fallible_record(|b| encode_op(r, b)))
+                .collect::<StoreResult<_>>()?,
+            ..PWrite::default()
+        },
+        WriteOp::PutSnapshot { number, snapshot } => PWrite {
+            kind: K_PUT_SNAPSHOT,
+            number: *number,
+            records: vec![fallible_record(|b| encode_snapshot(snapshot, b))?],
+            ..PWrite::default()
+        },
+        WriteOp::DeleteModel { domain, id } => PWrite {
+            id: id.clone(),
+            ..write_in(K_DELETE_MODEL, domain)
+        },
+        WriteOp::PutUser { domain, record: r } => PWrite {
+            records: vec![record(|b| encode_user(r, b))],
+            ..write_in(K_PUT_USER, domain)
+        },
+        WriteOp::DeleteUser {
+            domain,
+            user_type,
+            username,
+        } => PWrite {
+            id: username.clone(),
+            user_type: user_type.as_i32(),
+            ..write_in(K_DELETE_USER, domain)
+        },
+        WriteOp::PutJwtKey { domain, record: r } => PWrite {
+            records: vec![record(|b| encode_jwt_key(r, b))],
+            ..write_in(K_PUT_JWT_KEY, domain)
+        },
+        WriteOp::DeleteJwtKey { domain, id } => PWrite {
+            id: id.clone(),
+            ..write_in(K_DELETE_JWT_KEY, domain)
+        },
+        WriteOp::PutReconnectToken { domain, record: r } => PWrite {
+            records: vec![record(|b| encode_reconnect_token(r, b))],
+            ..write_in(K_PUT_TOKEN, domain)
+        },
+        WriteOp::DeleteReconnectToken { domain, token } => PWrite {
+            id: token.clone(),
+            ..write_in(K_DELETE_TOKEN, domain)
+        },
+    })
+}
+
+fn one_record(p: &mut PWrite, what: &str) -> StoreResult<Vec<u8>> {
+    if p.records.len() != 1 {
+        return Err(StoreError::Corrupt(format!(
+            "{what} change holds {} records",
+            p.records.len()
+        )));
+    }
+    Ok(p.records.pop().unwrap_or_default())
+}
+
+fn write_from_p(mut p: PWrite) -> StoreResult<WriteOp> {
+    let domain = DomainKey {
+        namespace: std::mem::take(&mut p.namespace),
+        id: std::mem::take(&mut p.domain),
+    };
+    Ok(match p.kind {
+        K_PUT_DOMAIN => WriteOp::PutDomain(decode_domain(&one_record(&mut p, "domain")?)?),
+        K_DELETE_DOMAIN => WriteOp::DeleteDomain(domain),
+        K_PUT_COLLECTION => WriteOp::PutCollection {
+            record: decode_collection(&one_record(&mut p, "collection")?)?,
+            domain,
+        },
+        K_DELETE_COLLECTION => WriteOp::DeleteCollection { domain, id: p.id },
+        K_CREATE_MODEL => {
+            if p.records.len() != 2 {
+                return Err(StoreError::Corrupt(format!(
+                    "model creation holds {} records",
+                    p.records.len()
+                )));
+            }
+            WriteOp::CreateModel {
+                meta: decode_model_meta(&p.records[0])?,
+                snapshot: decode_snapshot(&p.records[1])?,
+            }
+        }
+        K_PUT_MODEL_META => {
+            WriteOp::PutModelMeta(decode_model_meta(&one_record(&mut p, "model metadata")?)?)
+        }
+        K_APPEND_OPS => WriteOp::AppendOps {
+            number: p.number,
+            ops: p
+                .records
+                .iter()
+                .map(|r| decode_op(r))
+                .collect::<StoreResult<_>>()?,
+        },
+        K_PUT_SNAPSHOT => WriteOp::PutSnapshot {
+            number: p.number,
+            snapshot: decode_snapshot(&one_record(&mut p, "snapshot")?)?,
+        },
+        K_DELETE_MODEL => WriteOp::DeleteModel { domain, id: p.id },
+        K_PUT_USER => WriteOp::PutUser {
+            record: decode_user(&one_record(&mut p, "user")?)?,
+            domain,
+        },
+        K_DELETE_USER => WriteOp::DeleteUser {
+            user_type: user_type_from_p(p.user_type, "user deletion")?,
+            username: p.id,
+            domain,
+        },
+        K_PUT_JWT_KEY => WriteOp::PutJwtKey {
+            record: decode_jwt_key(&one_record(&mut p, "JWT key")?)?,
+            domain,
+        },
+        K_DELETE_JWT_KEY => WriteOp::DeleteJwtKey { domain, id: p.id },
+        K_PUT_TOKEN => WriteOp::PutReconnectToken {
+            record: decode_reconnect_token(&one_record(&mut p, "reconnect token")?)?,
+            domain,
+        },
+        K_DELETE_TOKEN => WriteOp::DeleteReconnectToken {
+            domain,
+            token: p.id,
+        },
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "unknown change kind {other} in a write batch"
+            )))
+        }
+    })
+}
+
+/// Tag of `PBatch.writes` and of `PWrite.kind`.
+const TAG_WRITES: u32 = 1;
+const TAG_KIND: u32 = 1;
+/// Tag of `PWrite.number`.
+const TAG_NUMBER: u32 = 5;
+/// Tag of `PWrite.records`.
+const TAG_RECORDS: u32 = 7;
+
+/// Appends one write batch to `buf`, length-delimited, so that several batches can follow each
+/// other in one buffer. Fails (leaving `buf` as it was) only for value trees deeper than
+/// [`codec::MAX_VALUE_DEPTH`].
+pub fn encode_batch(batch: &[WriteOp], buf: &mut Vec<u8>) -> StoreResult<()> {
+    // The batch's body: each change as a length-delimited `writes` entry.
+    let mut body = Vec::new();
+    let mut records = Vec::new();
+    let mut ends = Vec::new();
+    for op in batch {
+        match op {
+            WriteOp::AppendOps { number, ops } => {
+                records.clear();
+                ends.clear();
+                for r in ops {
+                    encode_op(r, &mut records)?;
+                    ends.push(records.len());
+                }
+                let mut len = 1 + encoded_len_varint(u64::from(K_APPEND_OPS));
+                if *number != 0 {
+                    len += 1 + encoded_len_varint(*number);
+                }
+                let mut start = 0;
+                for &end in &ends {
+                    len += 1 + encoded_len_varint((end - start) as u64) + (end - start);
+                    start = end;
+                }
+                encode_key(TAG_WRITES, WireType::LengthDelimited, &mut body);
+                encode_varint(len as u64, &mut body);
+                encode_key(TAG_KIND, WireType::Varint, &mut body);
+                encode_varint(u64::from(K_APPEND_OPS), &mut body);
+                if *number != 0 {
+                    encode_key(TAG_NUMBER, WireType::Varint, &mut body);
+                    encode_varint(*number, &mut body);
+                }
+                let mut start = 0;
+                for &end in &ends {
+                    encode_key(TAG_RECORDS, WireType::LengthDelimited, &mut body);
+                    encode_varint((end - start) as u64, &mut body);
+                    body.extend_from_slice(&records[start..end]);
+                    start = end;
+                }
+            }
+            other => {
+                let p = write_to_p(other)?;
+                encode_key(TAG_WRITES, WireType::LengthDelimited, &mut body);
+                encode_varint(p.encoded_len() as u64, &mut body);
+                if p.encode(&mut body).is_err() {
+                    unreachable_encode();
+                }
+            }
+        }
+    }
+    buf.reserve(body.len() + 10);
+    encode_varint(body.len() as u64, buf);
+    buf.extend_from_slice(&body);
+    Ok(())
+}
+
+/// Decodes every batch [`encode_batch`] appended to a buffer, in order.
+pub fn decode_batches(mut bytes: &[u8]) -> StoreResult<Vec<Vec<WriteOp>>> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let p =
+            PBatch::decode_length_delimited(&mut bytes).map_err(|e| corrupt("write batch", e))?;
+        out.push(
+            p.writes
+                .into_iter()
+                .map(write_from_p)
+                .collect::<StoreResult<_>>()?,
+        );
+    }
+    Ok(out)
+}
+
+/// One change of a logged batch, as the applier stores it.
+#[derive(Debug)]
+pub enum LoggedWrite<'a> {
+    /// Operation records of model `number` (encoded as [`codec::encode_op`]), each with its
+    /// version.
+    AppendOps {
+        /// The model's number.
+        number: u64,
+        /// `(version, record)` in log order.
+        records: Vec<(u64, &'a [u8])>,
+    },
+    /// A snapshot record of model `number` at `version` (encoded as
+    /// [`codec::encode_snapshot`]).
+    PutSnapshot {
+        /// The model's number.
+        number: u64,
+        /// The snapshot's version.
+        version: u64,
+        /// The record.
+        record: &'a [u8],
+    },
+    /// Any other change, decoded.
+    Other(WriteOp),
+}
+
+fn framing(e: impl std::fmt::Display) -> StoreError {
+    corrupt("write batch", e)
+}
+
+/// A length-delimited field's bytes at the start of `bytes` (which it then starts after).
+fn delimited<'a>(bytes: &mut &'a [u8]) -> StoreResult<&'a [u8]> {
+    let len = usize::try_from(decode_varint(bytes).map_err(framing)?)
+        .map_err(|_| framing("length out of range"))?;
+    if len > bytes.len() {
+        return Err(framing("a field runs past the end"));
+    }
+    let (field, rest) = bytes.split_at(len);
+    *bytes = rest;
+    Ok(field)
+}
+
+/// Reads every batch [`encode_batch`] appended to `bytes` into `out`, in order: appends of
+/// operation records as slices of `bytes`, every other change decoded.
+pub fn decode_logged<'a>(mut bytes: &'a [u8], out: &mut Vec<LoggedWrite<'a>>) -> StoreResult<()> {
+    while !bytes.is_empty() {
+        let mut batch = delimited(&mut bytes)?;
+        while !batch.is_empty() {
+            let (tag, wire) = decode_key(&mut batch).map_err(framing)?;
+            if tag != TAG_WRITES || wire != WireType::LengthDelimited {
+                prost::encoding::skip_field(wire, tag, &mut batch, DecodeContext::default())
+                    .map_err(framing)?;
+                continue;
+            }
+            let write = delimited(&mut batch)?;
+            out.push(decode_write(write)?);
+        }
+    }
+    Ok(())
+}
+
+/// One `PWrite`: an append as slices, anything else through prost.
+fn decode_write(write: &[u8]) -> StoreResult<LoggedWrite<'_>> {
+    let mut kind = 0u64;
+    let mut number = 0u64;
+    let mut records = Vec::new();
+    let mut rest = write;
+    while !rest.is_empty() {
+        let (tag, wire) = decode_key(&mut rest).map_err(framing)?;
+        match (tag, wire) {
+            (TAG_KIND, WireType::Varint) => kind = decode_varint(&mut rest).map_err(framing)?,
+            (TAG_NUMBER, WireType::Varint) => number = decode_varint(&mut rest).map_err(framing)?,
+            (TAG_RECORDS, WireType::LengthDelimited) => records.push(delimited(&mut rest)?),
+            _ => prost::encoding::skip_field(wire, tag, &mut rest, DecodeContext::default())
+                .map_err(framing)?,
+        }
+    }
+    if kind == u64::from(K_PUT_SNAPSHOT) && records.len() == 1 {
+        let record = records[0];
+        let version = codec::decode_snapshot_version(record)?;
+        return Ok(LoggedWrite::PutSnapshot {
+            number,
+            version,
+            record,
+        });
+    }
+    if kind != u64::from(K_APPEND_OPS) {
+        let p = PWrite::decode(write).map_err(framing)?;
+        return Ok(LoggedWrite::Other(write_from_p(p)?));
+    }
+    let records = records
+        .into_iter()
+        .map(|r| Ok((codec::decode_op_time(r)?.0, r)))
+        .collect::<StoreResult<_>>()?;
+    Ok(LoggedWrite::AppendOps { number, records })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::ot::{AppliedOp, AppliedOperation, Data, DiscreteOp, OpKind, Undo, Value};
+    use crate::store::{ModelMeta, OpRecord, Snapshot};
+
+    fn op(version: u64, kind: OpKind) -> OpRecord {
+        OpRecord {
+            version,
+            timestamp_ms: 1_760_000_000_000 + version as i64,
+            session: Arc::from("s1"),
+            user: Arc::from("alice"),
+            seq: Some(version),
+            op: AppliedOperation::Discrete(AppliedOp {
+                op: DiscreteOp::new("2:5", kind),
+                undo: Undo::None,
+            }),
+        }
+    }
+
+    fn batch(number: u64) -> Vec<WriteOp> {
+        let domain = DomainKey {
+            namespace: "ns".into(),
+            id: "d".into(),
+        };
+        vec![
+            WriteOp::AppendOps {
+                number,
+                ops: vec![
+                    op(
+                        2,
+                        OpKind::StringSplice {
+                            index: 3,
+                            delete_count: 1,
+                            insert: "é😀".into(),
+                        },
+                    ),
+                    op(3, OpKind::NumberAdd { delta: 2.5 }),
+                ],
+            },
+            WriteOp::PutSnapshot {
+                number,
+                snapshot: Snapshot {
+                    version: 3,
+                    timestamp_ms: 9,
+                    data: Value {
+                        id: "0:0".into(),
+                        data: Data::Object(
+                            [(
+                                "text".into(),
+                                Value {
+                                    id: "0:1".into(),
+                                    data: Data::String("abc".into()),
+                                },
+                            )]
+                            .into(),
+                        ),
+                    },
+                },
+            },
+            WriteOp::PutModelMeta(ModelMeta {
+                domain,
+                id: "m".into(),
+                collection: "c".into(),
+                number,
+                created_ms: 1,
+                modified_ms: 2,
+                version: 3,
+                value_prefix: 4,
+            }),
+        ]
+    }
+
+    /// What the batch's prost messages encode to.
+    fn reference(batch: &[WriteOp]) -> Vec<u8> {
+        let p = PBatch {
+            writes: batch.iter().map(|w| write_to_p(w).unwrap()).collect(),
+        };
+        p.encode_length_delimited_to_vec()
+    }
+
+    #[test]
+    fn batches_encode_as_their_messages_and_decode_back() {
+        for number in [0, 7, u64::MAX] {
+            let b = batch(number);
+            let mut buf = Vec::new();
+            encode_batch(&b, &mut buf).unwrap();
+            assert_eq!(buf, reference(&b), "model number {number}");
+            encode_batch(&b, &mut buf).unwrap();
+            let again = decode_batches(&buf).unwrap();
+            assert_eq!(format!("{again:?}"), format!("{:?}", vec![b.clone(), b]));
+        }
+    }
+
+    #[test]
+    fn logged_appends_are_the_encoded_records_themselves() {
+        let b = batch(7);
+        let mut buf = Vec::new();
+        encode_batch(&b, &mut buf).unwrap();
+        let mut out = Vec::new();
+        decode_logged(&buf, &mut out).unwrap();
+        assert_eq!(out.len(), 3);
+        let WriteOp::AppendOps { ops, .. } = &b[0] else {
+            unreachable!()
+        };
+        match &out[0] {
+            LoggedWrite::AppendOps { number, records } => {
+                assert_eq!(*number, 7);
+                assert_eq!(records.len(), 2);
+                for ((version, bytes), r) in records.iter().zip(ops) {
+                    let mut expected = Vec::new();
+                    encode_op(r, &mut expected).unwrap();
+                    assert_eq!(*version, r.version);
+                    assert_eq!(*bytes, &expected[..]);
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+        match &out[1] {
+            LoggedWrite::PutSnapshot {
+                number,
+                version,
+                record,
+            } => {
+                assert_eq!((*number, *version), (7, 3));
+                let WriteOp::PutSnapshot { snapshot, .. } = &b[1] else {
+                    unreachable!()
+                };
+                assert_eq!(&decode_snapshot(record).unwrap(), snapshot);
+            }
+            other => panic!("{other:?}"),
+        }
+        match &out[2] {
+            LoggedWrite::Other(w) => assert_eq!(format!("{w:?}"), format!("{:?}", b[2])),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn damaged_framing_is_corrupt_not_a_panic() {
+        let mut buf = Vec::new();
+        encode_batch(&batch(7), &mut buf).unwrap();
+        for cut in 0..buf.len() {
+            let mut out = Vec::new();
+            let _ = decode_logged(&buf[..cut], &mut out);
+            let mut flipped = buf.clone();
+            flipped[cut] ^= 0xFF;
+            let _ = decode_logged(&flipped, &mut out);
+        }
+        assert!(decode_logged(&[0xFF; 11], &mut Vec::new()).is_err());
+    }
+}
