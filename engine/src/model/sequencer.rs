@@ -1000,9 +1000,68 @@ impl Sequencer {
         }
     }
 
+    /// Acknowledges a durable operation to its submitter and sends it to everyone else.
+    fn deliver_op(
+        &mut self,
+        context: u64,
+        submitter: Option<(Arc<str>, u64)>,
+        user: Arc<str>,
+        timestamp_ms: i64,
+        op: Arc<Operation>,
+        host_reply: Option<oneshot::Sender<ModelResult<u64>>>,
+    ) {
+        self.released_version = context + 1;
+        let submitter_session = submitter.as_ref().map(|(s, _)| &**s);
+        if let Some((session, seq)) = &submitter {
+            self.send(
+                session,
+                ModelEvent::Ack {
+                    model: self.model_id.clone(),
+                    seq: *seq,
+                    version: context,
+                    timestamp_ms,
+                },
+            );
+        }
+        let session_name = || match &submitter {
+            Some((s, _)) => s.clone(),
+            None => Arc::from(HOST_SESSION),
+        };
+        // Shared by every recipient's event, made only when there is one.
+        let mut shared: Option<(Arc<str>, EncodedOnce)> = None;
+        for (id, slot) in &self.sessions {
+            if slot.state == SlotState::Open && Some(id.as_str()) != submitter_session {
+                let (session, encoded) =
+                    shared.get_or_insert_with(|| (session_name(), EncodedOnce::default()));
+                let _ = slot.sink.send(ModelEvent::Remote {
+                    model: self.model_id.clone(),
+                    session: session.clone(),
+                    user: user.clone(),
+                    context_version: context,
+                    timestamp_ms,
+                    op: op.clone(),
+                    encoded: encoded.clone(),
+                });
+            }
+        }
+        if let Some(reply) = host_reply {
+            let _ = reply.send(Ok(context + 1));
+        }
+        if self.bus.has_subscribers() {
+            self.bus.publish(EngineEvent::OperationApplied {
+                domain: self.domain.clone(),
+                model: self.model_id.to_string(),
+                version: context + 1,
+                session: session_name().to_string(),
+                user: user.to_string(),
+                timestamp_ms,
+                op,
+            });
+        }
+    }
+
     fn deliver(&mut self, item: Awaiting) {
-        let model = self.model_id.clone();
-        match item {
+        let item = match item {
             Awaiting::Op {
                 context,
                 submitter,
@@ -1010,55 +1069,12 @@ impl Sequencer {
                 timestamp_ms,
                 op,
                 host_reply,
-            } => {
-                self.released_version = context + 1;
-                let submitter_session = submitter.as_ref().map(|(s, _)| &**s);
-                if let Some((session, seq)) = &submitter {
-                    self.send(
-                        session,
-                        ModelEvent::Ack {
-                            model: model.clone(),
-                            seq: *seq,
-                            version: context,
-                            timestamp_ms,
-                        },
-                    );
-                }
-                // Shared by every recipient's event.
-                let session_name: Arc<str> = match &submitter {
-                    Some((s, _)) => s.clone(),
-                    None => Arc::from(HOST_SESSION),
-                };
-                let shared_user = user.clone();
-                let encoded = EncodedOnce::default();
-                for (id, slot) in &self.sessions {
-                    if slot.state == SlotState::Open && Some(id.as_str()) != submitter_session {
-                        let _ = slot.sink.send(ModelEvent::Remote {
-                            model: model.clone(),
-                            session: session_name.clone(),
-                            user: shared_user.clone(),
-                            context_version: context,
-                            timestamp_ms,
-                            op: op.clone(),
-                            encoded: encoded.clone(),
-                        });
-                    }
-                }
-                if let Some(reply) = host_reply {
-                    let _ = reply.send(Ok(context + 1));
-                }
-                if self.bus.has_subscribers() {
-                    self.bus.publish(EngineEvent::OperationApplied {
-                        domain: self.domain.clone(),
-                        model: model.to_string(),
-                        version: context + 1,
-                        session: session_name.to_string(),
-                        user: user.to_string(),
-                        timestamp_ms,
-                        op,
-                    });
-                }
-            }
+            } => return self.deliver_op(context, submitter, user, timestamp_ms, op, host_reply),
+            other => other,
+        };
+        let model = self.model_id.clone();
+        match item {
+            Awaiting::Op { .. } => {}
             Awaiting::Open {
                 session,
                 reply,
