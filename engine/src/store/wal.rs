@@ -355,6 +355,12 @@ fn prepare(dir: &Path, capacity: u64, abandon: &AtomicBool) -> StoreResult<()> {
     filled
 }
 
+/// Whether a segment file of `len` bytes is worth reusing for a segment of `capacity` (an
+/// appended segment ends up to a record short of its capacity).
+fn large_enough(len: u64, capacity: u64) -> bool {
+    len.saturating_mul(4) >= capacity.saturating_mul(3)
+}
+
 /// Makes the applied segment at `from` segment `index`: zeroes its header (durably, so that a
 /// crash leaves a segment recovery skips), then renames it.
 fn reuse_segment(dir: &Path, from: &Path, index: u64) -> StoreResult<File> {
@@ -535,12 +541,19 @@ impl Wal {
     /// Starts zero-filling a future segment in the background, unless one is being prepared
     /// or an applied segment is free for reuse.
     fn prepare_next(&mut self) {
-        let free = self.closed.lock().is_ok_and(|s| !s.reusable.is_empty());
-        if self.spare.is_some() || free {
+        if self.spare.is_some() {
+            return;
+        }
+        let capacity = self.capacity.saturating_mul(2).min(self.max_capacity);
+        let free = self.closed.lock().is_ok_and(|s| {
+            s.reusable
+                .iter()
+                .any(|p| std::fs::metadata(p).is_ok_and(|m| large_enough(m.len(), capacity)))
+        });
+        if free {
             return;
         }
         let (dir, abandon) = (self.dir.clone(), self.abandon.clone());
-        let capacity = self.capacity.saturating_mul(2).min(self.max_capacity);
         match std::thread::Builder::new()
             .name("tandem-wal-prepare".into())
             .spawn(move || prepare(&dir, capacity, &abandon))
@@ -587,7 +600,18 @@ impl Wal {
     /// else a new empty file.
     fn next_segment(&mut self) -> StoreResult<File> {
         let index = self.index + 1;
-        let reusable = self.closed.lock().ok().and_then(|mut s| s.reusable.pop());
+        let capacity = self.capacity.saturating_mul(2).min(self.max_capacity);
+        // Only a segment about as large as the next one saves most appends a journal commit;
+        // smaller ones (from before the segments reached their full size) go.
+        let reusable = loop {
+            let Some(from) = self.closed.lock().ok().and_then(|mut s| s.reusable.pop()) else {
+                break None;
+            };
+            if std::fs::metadata(&from).is_ok_and(|m| large_enough(m.len(), capacity)) {
+                break Some(from);
+            }
+            let _ = std::fs::remove_file(&from);
+        };
         if let Some(from) = reusable {
             match reuse_segment(&self.dir, &from, index) {
                 Ok(file) => return Ok(file),
