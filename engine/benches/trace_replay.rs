@@ -182,7 +182,11 @@ async fn idle_models(engine: &Engine) {
     let svc = engine.model_service();
     for i in 0..N {
         domain
-            .create_model("idle", Some(&format!("idle-{i}")), &json!({"text": "hello"}))
+            .create_model(
+                "idle",
+                Some(&format!("idle-{i}")),
+                &json!({"text": "hello"}),
+            )
             .await
             .expect("model");
     }
@@ -207,7 +211,9 @@ async fn idle_models(engine: &Engine) {
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     let each = (LIVE.load(Ordering::Relaxed) - before) as f64 / N as f64;
-    println!("idle open model (a short text, one session): {each:.0} bytes of heap each ({N} open)");
+    println!(
+        "idle open model (a short text, one session): {each:.0} bytes of heap each ({N} open)"
+    );
     for (handle, _) in open {
         handle.close().await.expect("close");
     }
@@ -229,7 +235,12 @@ fn thread_cpu() -> std::collections::BTreeMap<String, u64> {
             continue;
         };
         let fields: Vec<&str> = rest.split(' ').collect();
-        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
         *out.entry(name.to_string()).or_insert(0) += ticks(11) + ticks(12);
     }
     out

@@ -387,8 +387,11 @@ impl Sequencer {
         loop {
             let idle = self.sessions.is_empty() && self.awaiting.is_empty();
             let n = if idle {
-                match tokio::time::timeout(self.config.passivate_after, rx.recv_many(&mut buf, MAX_BATCH))
-                    .await
+                match tokio::time::timeout(
+                    self.config.passivate_after,
+                    rx.recv_many(&mut buf, MAX_BATCH),
+                )
+                .await
                 {
                     Ok(n) => n,
                     Err(_) => {

@@ -16,7 +16,8 @@ mod value;
 pub use document::{Document, PathSegment};
 pub use error::{ApplyError, TransformError};
 pub use jsstring::{
-    code_points, is_high_surrogate, is_low_surrogate, write_wtf8, wtf8_len, CodePoint, JsString, Wtf8Error,
+    code_points, is_high_surrogate, is_low_surrogate, write_wtf8, wtf8_len, CodePoint, JsString,
+    Wtf8Error,
 };
 pub use limits::{height, weight, DocLimits};
 pub use operation::{AppliedOp, AppliedOperation, DiscreteOp, OpKind, OpType, Operation, Undo};

@@ -12,10 +12,10 @@ use prost::encoding::{DecodeContext, WireType};
 use prost::Message;
 
 use super::codec::{
-    self, corrupt, decode_collection, decode_domain, decode_jwt_key, decode_model_meta,
-    decode_op, decode_reconnect_token, decode_snapshot, decode_user, encode_collection,
-    encode_domain, encode_jwt_key, encode_model_meta, encode_op, encode_reconnect_token,
-    encode_snapshot, encode_user, unreachable_encode, user_type_from_p,
+    self, corrupt, decode_collection, decode_domain, decode_jwt_key, decode_model_meta, decode_op,
+    decode_reconnect_token, decode_snapshot, decode_user, encode_collection, encode_domain,
+    encode_jwt_key, encode_model_meta, encode_op, encode_reconnect_token, encode_snapshot,
+    encode_user, unreachable_encode, user_type_from_p,
 };
 use super::{DomainKey, StoreError, StoreResult, WriteOp};
 

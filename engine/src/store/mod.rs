@@ -9,10 +9,10 @@
 //! the background; reads run concurrently and always see every acknowledged write.
 
 mod batch;
-mod splice_codec;
 pub mod codec;
 mod lmdb;
 mod memory;
+mod splice_codec;
 mod wal;
 
 use std::path::PathBuf;

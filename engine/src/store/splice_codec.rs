@@ -203,18 +203,20 @@ mod tests {
             text(),
             proptest::option::of(text()),
         )
-            .prop_map(|(id, no_op, index, delete_count, insert, removed)| AppliedOp {
-                op: DiscreteOp {
-                    id: ValueId::from(id),
-                    no_op,
-                    kind: OpKind::StringSplice {
-                        index,
-                        delete_count,
-                        insert,
+            .prop_map(
+                |(id, no_op, index, delete_count, insert, removed)| AppliedOp {
+                    op: DiscreteOp {
+                        id: ValueId::from(id),
+                        no_op,
+                        kind: OpKind::StringSplice {
+                            index,
+                            delete_count,
+                            insert,
+                        },
                     },
+                    undo: removed.map_or(Undo::None, Undo::Text),
                 },
-                undo: removed.map_or(Undo::None, Undo::Text),
-            })
+            )
     }
 
     fn record() -> impl Strategy<Value = OpRecord> {

@@ -670,9 +670,7 @@ impl Wal {
         self.buf.extend_from_slice(&lsn.to_le_bytes());
         self.buf.extend_from_slice(payload);
         self.buf.extend_from_slice(&[0u8; RECORD_HEADER]);
-        self.written_end = self
-            .written_end
-            .max(self.pos + size + RECORD_HEADER as u64);
+        self.written_end = self.written_end.max(self.pos + size + RECORD_HEADER as u64);
         self.file
             .write_all_at(&self.buf, self.pos)
             .map_err(|e| io("append", e))?;
@@ -779,12 +777,17 @@ mod tests {
         }
         wal.append(&half).unwrap();
         assert_eq!(wal.index, 2, "rotated");
-        let len = |i: u64| std::fs::metadata(dir.path().join(segment_name(i))).unwrap().len();
+        let len = |i: u64| {
+            std::fs::metadata(dir.path().join(segment_name(i)))
+                .unwrap()
+                .len()
+        };
         assert_eq!(len(2), 2 * FIRST_SEGMENT_BYTES, "the zero-filled segment");
         assert!(!dir.path().join(PREPARED).exists());
         // The next preparation (4 MiB, paced) is not ready when the log rotates again: a
         // new empty segment takes its place at once.
-        wal.append(&vec![2u8; 2 * FIRST_SEGMENT_BYTES as usize]).unwrap();
+        wal.append(&vec![2u8; 2 * FIRST_SEGMENT_BYTES as usize])
+            .unwrap();
         wal.append(b"after").unwrap();
         wal.sync().unwrap();
         assert_eq!(wal.index, 3);
@@ -823,7 +826,10 @@ mod tests {
         let list = segments(dir.path()).unwrap();
         assert!(list.len() <= KEPT_FOR_REUSE + 2, "{list:?}");
         let got = recover(dir.path(), 0).unwrap_err();
-        assert!(matches!(got, StoreError::Corrupt(_)), "records 1.. are gone");
+        assert!(
+            matches!(got, StoreError::Corrupt(_)),
+            "records 1.. are gone"
+        );
         let applied = wal.first_lsn - 1;
         assert!(lsn - applied > 5);
         let tail = recover(dir.path(), applied).unwrap();
@@ -864,7 +870,10 @@ mod tests {
         drop(wal);
         let full = std::fs::read(&current).unwrap();
         let end = HEADER + (last - first + 1) as usize * (RECORD_HEADER + 30);
-        assert!(full.len() > end + RECORD_HEADER, "a reused segment holds older bytes");
+        assert!(
+            full.len() > end + RECORD_HEADER,
+            "a reused segment holds older bytes"
+        );
         assert_eq!(recover(dir.path(), 40).unwrap().len(), 8);
         // Cut the last record anywhere, older bytes after the cut: the log ends before it.
         for cut in (end - 30 - RECORD_HEADER)..end {
