@@ -487,14 +487,19 @@ impl Wal {
         Ok(wal)
     }
 
-    /// Writes the current segment's header (made durable by the next sync).
-    fn start_segment(&mut self) -> StoreResult<()> {
-        // The header, and an end marker in case the segment is a reused one.
+    /// The current segment's header followed by an end marker.
+    fn header(&self) -> [u8; HEADER + RECORD_HEADER] {
         let mut header = [0u8; HEADER + RECORD_HEADER];
         header[..8].copy_from_slice(MAGIC);
         header[8..HEADER].copy_from_slice(&self.first_lsn.to_le_bytes());
+        header
+    }
+
+    /// Writes the current segment's header (made durable by the next sync).
+    fn start_segment(&mut self) -> StoreResult<()> {
+        // The header, and an end marker in case the segment is a reused one.
         self.file
-            .write_all_at(&header, 0)
+            .write_all_at(&self.header(), 0)
             .map_err(|e| io("write a segment header", e))?;
         self.pos = HEADER as u64;
         self.synced = (self.pos, self.next_lsn);
@@ -514,7 +519,12 @@ impl Wal {
             .metadata()
             .map_err(|e| io("repair: inspect the segment", e))?
             .len();
-        let end = self.written_end.min(len);
+        // Zeros from the last durable record on (at least an end marker's worth, in case the
+        // segment is a reused one with older bytes after it).
+        let end = self
+            .written_end
+            .max(pos + RECORD_HEADER as u64)
+            .min(len);
         let zeros = vec![0u8; 64 << 10];
         let mut at = pos;
         while at < end {
@@ -525,7 +535,11 @@ impl Wal {
             at += n as u64;
         }
         self.next_lsn = next_lsn;
-        self.start_segment()?;
+        // The header again (the failed write may have been a new segment's), not the end
+        // marker of a fresh segment: records before `pos` are durable.
+        self.file
+            .write_all_at(&self.header()[..HEADER], 0)
+            .map_err(|e| io("repair: write the segment header", e))?;
         self.pos = pos;
         self.synced = (pos, next_lsn);
         self.written_end = pos;
@@ -882,6 +896,32 @@ mod tests {
             std::fs::write(&current, &torn).unwrap();
             assert_eq!(recover(dir.path(), 40).unwrap().len(), 7, "cut at {cut}");
         }
+    }
+
+    /// Found by the full-disk test: the repair after a failed append rewrote a fresh
+    /// segment's end marker over the segment's first durable record.
+    #[test]
+    fn repairing_after_a_failed_append_keeps_every_durable_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::create(dir.path(), 1, 1 << 20).unwrap();
+        for p in [&b"one"[..], b"two", b"three"] {
+            wal.append(p).unwrap();
+        }
+        wal.sync().unwrap();
+        // An append that failed halfway (the disk filled up, say) left bytes after them.
+        let pos = wal.pos;
+        wal.file.write_all_at(&[0xAB; 40], pos).unwrap();
+        wal.written_end = pos + 40;
+        wal.broken = true;
+        wal.append(b"four").unwrap();
+        wal.sync().unwrap();
+        drop(wal);
+        let got: Vec<Vec<u8>> = recover(dir.path(), 0)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.1)
+            .collect();
+        assert_eq!(got, [&b"one"[..], b"two", b"three", b"four"]);
     }
 
     #[test]
