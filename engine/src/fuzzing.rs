@@ -7,18 +7,23 @@ use std::sync::Arc;
 
 use crate::auth::{AuthConfig, AuthError, AuthService};
 use crate::sources::{ManualClock, SequentialIds};
-use crate::store::{
-    codec, DomainKey, JwtKeyRecord, MemoryStore, Store, StoreError, StoreResult, WriteOp,
-};
+use crate::store::{DomainKey, JwtKeyRecord, MemoryStore, Store, StoreError, StoreResult, WriteOp};
 
 /// Recovers the write-ahead log in `dir` as opening the store does: reads every record above
-/// `applied` and decodes each one's write batches. Returns the number of batches.
+/// `applied` and reads each one's changes as the applier does. Returns the number of changes.
 pub fn recover_log(dir: &Path, applied: u64) -> StoreResult<usize> {
-    let mut batches = 0;
+    let mut changes = 0;
     for (_, payload) in crate::store::recover_log(dir, applied)? {
-        batches += codec::decode_batches(&payload)?.len();
+        changes += decode_logged(&payload)?;
     }
-    Ok(batches)
+    Ok(changes)
+}
+
+/// Reads a logged payload's changes as the applier does; returns how many there are.
+pub fn decode_logged(payload: &[u8]) -> StoreResult<usize> {
+    let mut writes = Vec::new();
+    crate::store::batch::decode_logged(payload, &mut writes)?;
+    Ok(writes.len())
 }
 
 /// An auth service over a memory store that holds one enabled JWT key, for checking tokens

@@ -56,6 +56,8 @@ fuzz_target!(|data: &[u8]| {
             codec::encode_reconnect_token(&r, &mut buf)
         }),
         _ => {
+            // What the applier reads must never panic, whatever the bytes.
+            let _ = tandem::fuzzing::decode_logged(bytes);
             if let Ok(batches) = codec::decode_batches(bytes) {
                 let mut buf = Vec::new();
                 for batch in &batches {

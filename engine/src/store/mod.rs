@@ -8,7 +8,7 @@
 //! LMDB store logs each batch to a write-ahead log (one sync) and applies it to the database in
 //! the background; reads run concurrently and always see every acknowledged write.
 
-mod batch;
+pub(crate) mod batch;
 pub mod codec;
 mod lmdb;
 mod memory;

@@ -521,10 +521,7 @@ impl Wal {
             .len();
         // Zeros from the last durable record on (at least an end marker's worth, in case the
         // segment is a reused one with older bytes after it).
-        let end = self
-            .written_end
-            .max(pos + RECORD_HEADER as u64)
-            .min(len);
+        let end = self.written_end.max(pos + RECORD_HEADER as u64).min(len);
         let zeros = vec![0u8; 64 << 10];
         let mut at = pos;
         while at < end {
