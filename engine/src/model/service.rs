@@ -27,7 +27,8 @@ use crate::store::{
 /// Settings of the model service.
 #[derive(Clone, Debug)]
 pub struct ModelServiceConfig {
-    /// Take a snapshot after this many operations.
+    /// Take a snapshot after this many operations (more for a large document, up to 4 times
+    /// as many; see the sequencer's snapshot interval).
     pub snapshot_every_ops: u64,
     /// Take a snapshot when this much time has passed since the last (and something changed).
     pub snapshot_every_ms: i64,
