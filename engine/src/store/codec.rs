@@ -819,6 +819,14 @@ pub(super) fn encode_op_message(r: &OpRecord, buf: &mut Vec<u8>) -> StoreResult<
 
 /// Decodes a log record.
 pub fn decode_op(bytes: &[u8]) -> StoreResult<OpRecord> {
+    if let Some(r) = super::splice_codec::decode_splices(bytes) {
+        return Ok(r);
+    }
+    decode_op_message(bytes)
+}
+
+/// [`decode_op`] through the prost messages (every kind of operation).
+pub(super) fn decode_op_message(bytes: &[u8]) -> StoreResult<OpRecord> {
     let p = POpRecord::decode(bytes).map_err(|e| corrupt("operation record", e))?;
     let op = if p.compound {
         AppliedOperation::Compound(
