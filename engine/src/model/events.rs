@@ -1,6 +1,7 @@
 //! Engine-wide events for hosts: operations applied, sessions opening and closing models,
 //! and the moment the last session leaves a model.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
@@ -131,6 +132,8 @@ struct Subscriber {
 #[derive(Clone, Default)]
 pub struct EventBus {
     subscribers: Arc<Mutex<Vec<Subscriber>>>,
+    /// How many subscribers the list holds (read on every operation, without the lock).
+    count: Arc<AtomicUsize>,
 }
 
 /// A stream of engine events.
@@ -161,16 +164,14 @@ impl EventBus {
         let (tx, rx) = mpsc::unbounded_channel();
         if let Ok(mut subs) = self.subscribers.lock() {
             subs.push(Subscriber { filter, tx });
+            self.count.store(subs.len(), Ordering::Release);
         }
         EventSubscription { rx }
     }
 
     /// True when anyone listens (lets callers skip building events).
     pub fn has_subscribers(&self) -> bool {
-        self.subscribers
-            .lock()
-            .map(|s| !s.is_empty())
-            .unwrap_or(false)
+        self.count.load(Ordering::Acquire) > 0
     }
 
     /// Delivers an event to every matching subscriber.
@@ -183,6 +184,7 @@ impl EventBus {
                     !s.tx.is_closed()
                 }
             });
+            self.count.store(subs.len(), Ordering::Release);
         }
     }
 
@@ -190,6 +192,7 @@ impl EventBus {
     pub fn close(&self) {
         if let Ok(mut subs) = self.subscribers.lock() {
             subs.clear();
+            self.count.store(0, Ordering::Release);
         }
     }
 }

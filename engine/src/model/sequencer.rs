@@ -288,6 +288,8 @@ pub(crate) struct Sequencer {
     last_snapshot_version: u64,
     last_snapshot_ms: i64,
     last_ts: i64,
+    /// The clock read once per batch of commands (a read per operation showed in profiles).
+    batch_now: Option<i64>,
     host_ids: Option<IdGenerator>,
     references: Vec<(ClientKey, SharedReference)>,
     /// Index and range references as their owners hold them (see [`refs`]).
@@ -348,6 +350,7 @@ impl Sequencer {
             cc: Concurrency::new(version, config.max_history),
             domain,
             last_ts: meta.modified_ms,
+            batch_now: None,
             meta,
             doc,
             sessions: HashMap::default(),
@@ -415,6 +418,7 @@ impl Sequencer {
                 self.clean_exit = true;
                 return;
             }
+            self.batch_now = None;
             for cmd in buf.drain(..) {
                 match self.handle(cmd) {
                     Flow::Continue => {}
@@ -798,7 +802,11 @@ impl Sequencer {
     }
 
     fn next_timestamp(&mut self) -> i64 {
-        self.last_ts = self.last_ts.max(self.clock.now_ms());
+        let now = match self.batch_now {
+            Some(now) => now,
+            None => *self.batch_now.insert(self.clock.now_ms()),
+        };
+        self.last_ts = self.last_ts.max(now);
         self.last_ts
     }
 

@@ -173,7 +173,8 @@ pub fn wtf8_len(units: &[u16]) -> usize {
 
 /// Appends the WTF-8 encoding of `units` to `out`.
 pub fn write_wtf8(units: &[u16], out: &mut Vec<u8>) {
-    if units.iter().all(|&u| u < 0x80) {
+    // ASCII (checked without an early exit, so that the loop vectorizes).
+    if units.iter().fold(0u16, |high, &u| high | (u & 0xFF80)) == 0 {
         out.extend(units.iter().map(|&u| u as u8));
         return;
     }
