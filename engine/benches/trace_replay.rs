@@ -154,12 +154,12 @@ async fn replay(
                 .expect("submit");
         }
         match rx.recv().await {
-            Some(ModelEvent::Ack { .. }) => {
-                acked += 1;
-                context += 1;
-                while let Ok(ModelEvent::Ack { .. }) = rx.try_recv() {
-                    acked += 1;
-                    context += 1;
+            Some(ModelEvent::Ack { count, .. }) => {
+                acked += count as usize;
+                context += count;
+                while let Ok(ModelEvent::Ack { count, .. }) = rx.try_recv() {
+                    acked += count as usize;
+                    context += count;
                 }
             }
             Some(ModelEvent::ForceClosed { message, .. }) => panic!("force-closed: {message}"),

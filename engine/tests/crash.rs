@@ -94,10 +94,17 @@ fn crash_child_editor() {
                         in_flight.push_back((seq, op));
                     }
                     match rx.recv().await {
-                        Some(ModelEvent::Ack { seq, version, .. }) => {
-                            in_flight.pop_front();
-                            context += 1;
-                            println!("ACK {session} {seq} {}", version + 1);
+                        Some(ModelEvent::Ack {
+                            seq,
+                            version,
+                            count,
+                            ..
+                        }) => {
+                            for i in 0..count {
+                                in_flight.pop_front();
+                                context += 1;
+                                println!("ACK {session} {} {}", seq + i, version + i + 1);
+                            }
                         }
                         Some(ModelEvent::Remote { op, .. }) => {
                             let mut s_op = (*op).clone();

@@ -35,7 +35,9 @@ async fn ack(rx: &mut UnboundedReceiver<ModelEvent>) -> u64 {
             .expect("an event in time")
             .expect("the channel is open");
         match event {
-            ModelEvent::Ack { version, .. } => return version,
+            ModelEvent::Ack {
+                version, count: 1, ..
+            } => return version,
             ModelEvent::ForceClosed { message, .. } => panic!("force-closed: {message}"),
             _ => {}
         }

@@ -238,12 +238,14 @@ impl Site {
             eprintln!("{} <- {e:?}", self.name);
         }
         match e {
-            ModelEvent::Ack { version, .. } => {
+            ModelEvent::Ack { version, count, .. } => {
                 assert_eq!(version, self.context, "{}: ack out of order", self.name);
-                self.in_flight
-                    .pop_front()
-                    .expect("ack without in-flight op");
-                self.context += 1;
+                for _ in 0..count {
+                    self.in_flight
+                        .pop_front()
+                        .expect("ack without in-flight op");
+                    self.context += 1;
+                }
             }
             ModelEvent::Remote {
                 context_version,

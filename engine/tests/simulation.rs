@@ -236,15 +236,23 @@ impl Site {
 
     fn handle_event(&mut self, e: ModelEvent) {
         match e {
-            ModelEvent::Ack { seq, version, .. } => {
+            ModelEvent::Ack {
+                seq,
+                version,
+                count,
+                ..
+            } => {
                 assert_eq!(version, self.context, "{}: ack out of order", self.name);
-                let (s, _) = self
-                    .in_flight
-                    .pop_front()
-                    .expect("ack without in-flight op");
-                assert_eq!(s, seq, "{}: ack for the wrong op", self.name);
-                self.context += 1;
-                self.acked += 1;
+                assert!(count >= 1, "{}: an empty ack", self.name);
+                for i in 0..count {
+                    let (s, _) = self
+                        .in_flight
+                        .pop_front()
+                        .expect("ack without in-flight op");
+                    assert_eq!(s, seq + i, "{}: ack for the wrong op", self.name);
+                    self.context += 1;
+                    self.acked += 1;
+                }
             }
             ModelEvent::Remote {
                 context_version,

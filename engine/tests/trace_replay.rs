@@ -88,9 +88,9 @@ async fn real_traces_replay_to_their_end_content() {
                     opened.handle.submit(sent as u64, context, op).unwrap();
                 }
                 match rx.recv().await {
-                    Some(ModelEvent::Ack { .. }) => {
-                        acked += 1;
-                        context += 1;
+                    Some(ModelEvent::Ack { count, .. }) => {
+                        acked += count as usize;
+                        context += count;
                     }
                     Some(ModelEvent::ForceClosed { message, .. }) => panic!("{name}: {message}"),
                     _ => {}

@@ -124,16 +124,20 @@ pub enum ForceCloseReason {
 /// remote operations) arrive in gap-free version order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ModelEvent {
-    /// The session's operation `seq` was applied at context version `version` and is durable.
+    /// The session's operations `seq .. seq + count` were applied at context versions
+    /// `version .. version + count` (one after another, at `timestamp_ms`) and are durable.
+    /// Consecutive acknowledgements come as one event.
     Ack {
         /// Model id.
         model: Arc<str>,
-        /// The submission's sequence number.
+        /// The first submission's sequence number.
         seq: u64,
-        /// The context version it was applied at.
+        /// The context version the first was applied at.
         version: u64,
-        /// When it was applied (epoch ms).
+        /// When they were applied (epoch ms).
         timestamp_ms: i64,
+        /// How many operations (at least 1).
+        count: u64,
     },
     /// Another participant's operation, applied at `context_version`.
     Remote {

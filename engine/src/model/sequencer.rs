@@ -10,14 +10,17 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
+mod delivery;
 mod host;
 mod refs;
+
+use delivery::{AckRun, Delivery};
 
 use super::concurrency::{ClientKey, Concurrency, NO_CLIENT};
 use super::events::{EngineEvent, EventBus};
 use super::{
-    EncodedOnce, EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult,
-    ReferenceChange, ReplayedOp, SessionInfo, SharedReference,
+    EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult, ReferenceChange,
+    ReplayedOp, SessionInfo, SharedReference,
 };
 use crate::ot::json::{IdGenerator, JsonValue};
 use crate::ot::{update_reference_on_apply, Document, JsString, Operation, PathSegment, ValueId};
@@ -205,14 +208,7 @@ impl Slot {
 }
 
 enum Awaiting {
-    Op {
-        context: u64,
-        submitter: Option<(Arc<str>, u64)>,
-        user: Arc<str>,
-        timestamp_ms: i64,
-        op: Arc<Operation>,
-        host_reply: Option<oneshot::Sender<ModelResult<u64>>>,
-    },
+    Op(Delivery),
     Open {
         session: String,
         reply: oneshot::Sender<ModelResult<OpenState>>,
@@ -290,6 +286,8 @@ pub(crate) struct Sequencer {
     last_ts: i64,
     /// The clock read once per batch of commands (a read per operation showed in profiles).
     batch_now: Option<i64>,
+    /// Acknowledgements being gathered into one event while durable operations are released.
+    ack_run: Option<AckRun>,
     host_ids: Option<IdGenerator>,
     references: Vec<(ClientKey, SharedReference)>,
     /// Index and range references as their owners hold them (see [`refs`]).
@@ -351,6 +349,7 @@ impl Sequencer {
             domain,
             last_ts: meta.modified_ms,
             batch_now: None,
+            ack_run: None,
             meta,
             doc,
             sessions: HashMap::default(),
@@ -660,12 +659,12 @@ impl Sequencer {
             }
         }
         for (_, item) in &self.awaiting {
-            if let Awaiting::Op {
+            if let Awaiting::Op(Delivery {
                 context: c,
                 submitter,
                 op,
                 ..
-            } = item
+            }) = item
             {
                 if *c >= from.max(stored) && *c < base {
                     let who = submitter.as_ref().map_or(NO_CLIENT, |(s, _)| client(s));
@@ -700,14 +699,14 @@ impl Sequencer {
             }
         }
         for (_, item) in &self.awaiting {
-            if let Awaiting::Op {
+            if let Awaiting::Op(Delivery {
                 context,
                 submitter,
                 user,
                 timestamp_ms,
                 op,
                 ..
-            } = item
+            }) = item
             {
                 if *context < from.version {
                     continue;
@@ -920,14 +919,14 @@ impl Sequencer {
         }
         self.awaiting.push_back((
             self.batch_id,
-            Awaiting::Op {
+            Awaiting::Op(Delivery {
                 context: version - 1,
                 submitter,
                 user,
                 timestamp_ms,
                 op,
                 host_reply,
-            },
+            }),
         ));
     }
 
@@ -998,194 +997,14 @@ impl Sequencer {
         );
     }
 
-    /// Delivers everything whose writes are durable, in order.
-    fn release(&mut self) {
-        while let Some((tag, _)) = self.awaiting.front() {
-            if *tag > self.durable_id {
-                break;
-            }
-            let Some((_, item)) = self.awaiting.pop_front() else {
-                break;
-            };
-            self.deliver(item);
-        }
-    }
-
-    /// Acknowledges a durable operation to its submitter and sends it to everyone else.
-    fn deliver_op(
-        &mut self,
-        context: u64,
-        submitter: Option<(Arc<str>, u64)>,
-        user: Arc<str>,
-        timestamp_ms: i64,
-        op: Arc<Operation>,
-        host_reply: Option<oneshot::Sender<ModelResult<u64>>>,
-    ) {
-        self.released_version = context + 1;
-        let submitter_session = submitter.as_ref().map(|(s, _)| &**s);
-        if let Some((session, seq)) = &submitter {
-            self.send(
-                session,
-                ModelEvent::Ack {
-                    model: self.model_id.clone(),
-                    seq: *seq,
-                    version: context,
-                    timestamp_ms,
-                },
-            );
-        }
-        let session_name = || match &submitter {
-            Some((s, _)) => s.clone(),
-            None => Arc::from(HOST_SESSION),
-        };
-        // Shared by every recipient's event, made only when there is one.
-        let mut shared: Option<(Arc<str>, EncodedOnce)> = None;
-        for (id, slot) in &self.sessions {
-            if slot.state == SlotState::Open && Some(id.as_str()) != submitter_session {
-                let (session, encoded) =
-                    shared.get_or_insert_with(|| (session_name(), EncodedOnce::default()));
-                let _ = slot.sink.send(ModelEvent::Remote {
-                    model: self.model_id.clone(),
-                    session: session.clone(),
-                    user: user.clone(),
-                    context_version: context,
-                    timestamp_ms,
-                    op: op.clone(),
-                    encoded: encoded.clone(),
-                });
-            }
-        }
-        if let Some(reply) = host_reply {
-            let _ = reply.send(Ok(context + 1));
-        }
-        if self.bus.has_subscribers() {
-            self.bus.publish(EngineEvent::OperationApplied {
-                domain: self.domain.clone(),
-                model: self.model_id.to_string(),
-                version: context + 1,
-                session: session_name().to_string(),
-                user: user.to_string(),
-                timestamp_ms,
-                op,
-            });
-        }
-    }
-
-    fn deliver(&mut self, item: Awaiting) {
-        let item = match item {
-            Awaiting::Op {
-                context,
-                submitter,
-                user,
-                timestamp_ms,
-                op,
-                host_reply,
-            } => return self.deliver_op(context, submitter, user, timestamp_ms, op, host_reply),
-            other => other,
-        };
-        let model = self.model_id.clone();
-        match item {
-            Awaiting::Op { .. } => {}
-            Awaiting::Open {
-                session,
-                reply,
-                state,
-            } => {
-                let Some(slot) = self.sessions.get_mut(&session) else {
-                    let _ = reply.send(Err(ModelError::NotOpen(session)));
-                    return;
-                };
-                if slot.state != SlotState::Opening {
-                    let _ = reply.send(Err(ModelError::NotOpen(session)));
-                    return;
-                }
-                let user = slot.user.to_string();
-                if reply.send(Ok(state)).is_err() {
-                    // The opener went away before the answer: undo the open.
-                    if let Some(slot) = self.sessions.remove(&session) {
-                        self.cc.untrack(slot.key);
-                    }
-                    return;
-                }
-                if let Some(slot) = self.sessions.get_mut(&session) {
-                    slot.state = SlotState::Open;
-                    slot.announced = true;
-                }
-                // Sessions whose own open is still being delivered too: their session lists
-                // were made before this one was announced (their connection holds the event
-                // until it has sent their open response).
-                for (id, other) in &self.sessions {
-                    if other.listening() && *id != session {
-                        let _ = other.sink.send(ModelEvent::RemoteOpened {
-                            model: model.clone(),
-                            session: session.clone(),
-                            user: user.clone(),
-                        });
-                    }
-                }
-                self.bus.publish(EngineEvent::ModelOpened {
-                    domain: self.domain.clone(),
-                    model: model.to_string(),
-                    session,
-                    user,
-                });
-            }
-            Awaiting::Close { session, reply } => {
-                let Some(slot) = self.sessions.remove(&session) else {
-                    if let Some(r) = reply {
-                        let _ = r.send(Ok(()));
-                    }
-                    return;
-                };
-                if let Some(r) = reply {
-                    let _ = r.send(Ok(()));
-                }
-                for (id, other) in &self.sessions {
-                    if slot.announced && other.listening() && *id != session {
-                        let _ = other.sink.send(ModelEvent::RemoteClosed {
-                            model: model.clone(),
-                            session: session.clone(),
-                        });
-                    }
-                }
-                self.bus.publish(EngineEvent::ModelClosed {
-                    domain: self.domain.clone(),
-                    model: model.to_string(),
-                    session,
-                    user: slot.user.to_string(),
-                });
-                self.after_session_left();
-            }
-            Awaiting::Broadcast { except, event } => {
-                for (id, slot) in &self.sessions {
-                    if slot.state == SlotState::Open && *id != except {
-                        let _ = slot.sink.send(event.clone());
-                    }
-                }
-            }
-            Awaiting::Refresh { session, events } => {
-                if let Some(slot) = self.sessions.get(&session) {
-                    if slot.state == SlotState::Open {
-                        for event in events {
-                            let _ = slot.sink.send(event);
-                        }
-                    }
-                }
-            }
-            Awaiting::Read { reply, data } => {
-                let _ = reply.send(Ok(data));
-            }
-        }
-    }
-
     /// Closes every session and fails everything still waiting.
     fn fail_all(&mut self, reason: ForceCloseReason, message: &str) {
         for (_, item) in self.awaiting.drain(..) {
             match item {
-                Awaiting::Op {
+                Awaiting::Op(Delivery {
                     host_reply: Some(r),
                     ..
-                } => {
+                }) => {
                     let _ = r.send(Err(ModelError::Unavailable(message.to_string())));
                 }
                 Awaiting::Open { reply, .. } => {

@@ -1754,15 +1754,20 @@ impl Conn {
                 seq,
                 version,
                 timestamp_ms,
+                count,
                 ..
-            } => self.send(codec::normal(Body::OperationAck(
-                pm::OperationAcknowledgementMessage {
-                    resource_id: resource,
-                    sequence_number: seq as i32,
-                    version: version as i64,
-                    timestamp: Some(timestamp(timestamp_ms)),
-                },
-            ))),
+            } => {
+                for i in 0..count {
+                    self.send(codec::normal(Body::OperationAck(
+                        pm::OperationAcknowledgementMessage {
+                            resource_id: resource,
+                            sequence_number: (seq + i) as i32,
+                            version: (version + i) as i64,
+                            timestamp: Some(timestamp(timestamp_ms)),
+                        },
+                    )));
+                }
+            }
             ModelEvent::Remote {
                 session,
                 user,

@@ -46,9 +46,11 @@ impl Site {
     async fn catch_up(&mut self, version: u64) {
         while !self.in_flight.is_empty() || self.context < version {
             match self.events.recv().await {
-                Some(ModelEvent::Ack { .. }) => {
-                    self.in_flight.pop_front();
-                    self.context += 1;
+                Some(ModelEvent::Ack { count, .. }) => {
+                    for _ in 0..count {
+                        self.in_flight.pop_front();
+                        self.context += 1;
+                    }
                 }
                 Some(ModelEvent::Remote { op, .. }) => {
                     let mut remote = (*op).clone();
