@@ -16,9 +16,9 @@ use proptest::prelude::*;
 use tandem::ot::{AppliedOp, AppliedOperation, Data, DiscreteOp, JsString, OpKind, Undo, Value};
 use tandem::store::codec;
 use tandem::store::{
-    CollectionRecord, DomainKey, DomainRecord, JwtKeyRecord, LmdbStore, ModelMeta, OpRecord,
-    ReconnectTokenRecord, Snapshot, Store, StoreError, StoreOptions, StoreResult, UserRecord,
-    UserType, WriteOp, FORMAT_VERSION,
+    CollectionRecord, DomainKey, DomainRecord, EncodedOps, JwtKeyRecord, LmdbStore, ModelMeta,
+    OpRecord, ReconnectTokenRecord, Snapshot, Store, StoreError, StoreOptions, StoreResult,
+    UserRecord, UserType, WriteOp, FORMAT_VERSION,
 };
 
 const KEPT: usize = 2;
@@ -789,6 +789,24 @@ fn op_ranges(store: &dyn Store) {
     );
     assert_eq!(store.ops(a, 4, 4).unwrap(), vec![replaced]);
     assert_eq!(store.ops(a, 0, u64::MAX).unwrap().len(), 20);
+    // Records encoded where they were made (as a model's sequencer writes them) are stored
+    // and read back alike.
+    let encoded = vec![
+        OpRecord {
+            op: every_kind(),
+            ..splice_record(22, 22)
+        },
+        splice_record(23, 23),
+    ];
+    ok(
+        store,
+        vec![WriteOp::AppendEncoded {
+            number: a,
+            ops: EncodedOps::from_records(&encoded).unwrap(),
+        }],
+    );
+    assert_eq!(store.ops(a, 22, 23).unwrap(), encoded);
+    assert_eq!(store.ops(a, 0, u64::MAX).unwrap().len(), 22);
 }
 
 fn snapshots_with_retention(store: &dyn Store) {
@@ -1006,6 +1024,22 @@ proptest! {
             codec::decode_op_time(&buf).unwrap(),
             (record.version, record.timestamp_ms)
         );
+    }
+
+    #[test]
+    fn encoded_appends_log_as_record_appends_do(
+        records in prop::collection::vec(arb_record(), 0..4),
+        number in any::<u64>(),
+    ) {
+        let encoded = EncodedOps::from_records(&records).unwrap();
+        prop_assert_eq!(encoded.len(), records.len());
+        prop_assert_eq!(encoded.decode().unwrap(), records.clone());
+        let (mut direct, mut from_records) = (Vec::new(), Vec::new());
+        codec::encode_batch(&[WriteOp::AppendEncoded { number, ops: encoded }], &mut direct)
+            .unwrap();
+        codec::encode_batch(&[WriteOp::AppendOps { number, ops: records }], &mut from_records)
+            .unwrap();
+        prop_assert_eq!(direct, from_records);
     }
 
     #[test]

@@ -25,7 +25,9 @@ use super::{
 use crate::ot::json::{IdGenerator, JsonValue};
 use crate::ot::{update_reference_on_apply, Document, JsString, Operation, PathSegment, ValueId};
 use crate::sources::Clock;
-use crate::store::{DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreResult, WriteOp};
+use crate::store::{
+    DomainKey, EncodedOps, ModelMeta, Snapshot, Store, StoreError, StoreResult, WriteOp,
+};
 
 /// The key the host's own changes use in concurrency control.
 const HOST_KEY: ClientKey = 0;
@@ -274,7 +276,10 @@ pub(crate) struct Sequencer {
     clock: Arc<dyn Clock>,
     config: SequencerConfig,
     tx: mpsc::UnboundedSender<Command>,
-    batch_ops: Vec<OpRecord>,
+    /// Operation records of the batch, encoded as they are applied.
+    batch_ops: EncodedOps,
+    /// Why the batch cannot be written (a record that could not be encoded).
+    batch_failed: Option<StoreError>,
     batch_meta_dirty: bool,
     batch_snapshot: Option<Snapshot>,
     batch_id: u64,
@@ -359,7 +364,8 @@ impl Sequencer {
             clock,
             config,
             tx,
-            batch_ops: Vec::new(),
+            batch_ops: EncodedOps::new(),
+            batch_failed: None,
             batch_meta_dirty: false,
             batch_snapshot: None,
             batch_id: 1,
@@ -877,7 +883,7 @@ impl Sequencer {
         };
         let op = Arc::new(applied.operation());
         self.cc.commit(pending, op.clone());
-        self.record(applied, name.clone(), user, Some((name, seq)), None, op);
+        self.record(applied, user, Some((name, seq)), None, op);
         if !self.frames.is_empty() {
             self.reconcile_frames();
         }
@@ -890,7 +896,6 @@ impl Sequencer {
     fn record(
         &mut self,
         applied: crate::ot::AppliedOperation,
-        session: Arc<str>,
         user: Arc<str>,
         submitter: Option<(Arc<str>, u64)>,
         host_reply: Option<oneshot::Sender<ModelResult<u64>>>,
@@ -903,14 +908,18 @@ impl Sequencer {
                 r.values = update_reference_on_apply(&applied, r.target.as_ref(), values);
             }
         }
-        self.batch_ops.push(OpRecord {
-            version,
-            timestamp_ms,
-            session,
-            user: user.clone(),
-            seq: submitter.as_ref().map(|(_, seq)| *seq),
-            op: applied,
-        });
+        let (session, seq) = match &submitter {
+            Some((session, seq)) => (&**session, Some(*seq)),
+            None => (HOST_SESSION, None),
+        };
+        if let Err(e) = self
+            .batch_ops
+            .push(version, timestamp_ms, session, &user, seq, &applied)
+        {
+            // Validation at the door makes this unreachable; if not, the batch fails like a
+            // failed write (nothing of it is acknowledged) and the model closes.
+            self.batch_failed.get_or_insert(e);
+        }
         self.meta.version = version;
         self.meta.modified_ms = timestamp_ms;
         self.batch_meta_dirty = true;
@@ -976,7 +985,7 @@ impl Sequencer {
         let number = self.meta.number;
         let mut writes = Vec::with_capacity(3);
         if !self.batch_ops.is_empty() {
-            writes.push(WriteOp::AppendOps {
+            writes.push(WriteOp::AppendEncoded {
                 number,
                 ops: std::mem::take(&mut self.batch_ops),
             });
@@ -988,6 +997,13 @@ impl Sequencer {
         self.batch_meta_dirty = false;
         let batch = self.batch_id;
         self.batch_id += 1;
+        if let Some(e) = self.batch_failed.take() {
+            let _ = self.tx.send(Command::Durable {
+                batch,
+                result: Err(e),
+            });
+            return;
+        }
         let tx = self.tx.clone();
         self.store.write(
             writes,

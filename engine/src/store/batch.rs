@@ -17,7 +17,7 @@ use super::codec::{
     encode_jwt_key, encode_model_meta, encode_op, encode_reconnect_token, encode_snapshot,
     encode_user, unreachable_encode, user_type_from_p,
 };
-use super::{DomainKey, StoreError, StoreResult, WriteOp};
+use super::{DomainKey, EncodedOps, StoreError, StoreResult, WriteOp};
 
 /// One change of a write batch: `kind` names the [`WriteOp`] variant, the other fields hold
 /// its keys and its records (each encoded as above).
@@ -115,6 +115,12 @@ fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
                 .iter()
                 .map(|r| fallible_record(|b| encode_op(r, b)))
                 .collect::<StoreResult<_>>()?,
+            ..PWrite::default()
+        },
+        WriteOp::AppendEncoded { number, ops } => PWrite {
+            kind: K_APPEND_OPS,
+            number: *number,
+            records: ops.iter().map(|(_, r)| r.to_vec()).collect(),
             ..PWrite::default()
         },
         WriteOp::PutSnapshot { number, snapshot } => PWrite {
@@ -248,48 +254,44 @@ const TAG_NUMBER: u32 = 5;
 /// Tag of `PWrite.records`.
 const TAG_RECORDS: u32 = 7;
 
+/// Appends an append of `records` to model `number` as one length-delimited `writes` entry
+/// (the bytes `PWrite` would give, without building it).
+fn append_change(number: u64, records: &EncodedOps, body: &mut Vec<u8>) {
+    let mut len = 1 + encoded_len_varint(u64::from(K_APPEND_OPS));
+    if number != 0 {
+        len += 1 + encoded_len_varint(number);
+    }
+    for (_, r) in records.iter() {
+        len += 1 + encoded_len_varint(r.len() as u64) + r.len();
+    }
+    body.reserve(len + 10);
+    encode_key(TAG_WRITES, WireType::LengthDelimited, body);
+    encode_varint(len as u64, body);
+    encode_key(TAG_KIND, WireType::Varint, body);
+    encode_varint(u64::from(K_APPEND_OPS), body);
+    if number != 0 {
+        encode_key(TAG_NUMBER, WireType::Varint, body);
+        encode_varint(number, body);
+    }
+    for (_, r) in records.iter() {
+        encode_key(TAG_RECORDS, WireType::LengthDelimited, body);
+        encode_varint(r.len() as u64, body);
+        body.extend_from_slice(r);
+    }
+}
+
 /// Appends one write batch to `buf`, length-delimited, so that several batches can follow each
 /// other in one buffer. Fails (leaving `buf` as it was) only for value trees deeper than
 /// [`codec::MAX_VALUE_DEPTH`].
 pub fn encode_batch(batch: &[WriteOp], buf: &mut Vec<u8>) -> StoreResult<()> {
     // The batch's body: each change as a length-delimited `writes` entry.
     let mut body = Vec::new();
-    let mut records = Vec::new();
-    let mut ends = Vec::new();
     for op in batch {
         match op {
             WriteOp::AppendOps { number, ops } => {
-                records.clear();
-                ends.clear();
-                for r in ops {
-                    encode_op(r, &mut records)?;
-                    ends.push(records.len());
-                }
-                let mut len = 1 + encoded_len_varint(u64::from(K_APPEND_OPS));
-                if *number != 0 {
-                    len += 1 + encoded_len_varint(*number);
-                }
-                let mut start = 0;
-                for &end in &ends {
-                    len += 1 + encoded_len_varint((end - start) as u64) + (end - start);
-                    start = end;
-                }
-                encode_key(TAG_WRITES, WireType::LengthDelimited, &mut body);
-                encode_varint(len as u64, &mut body);
-                encode_key(TAG_KIND, WireType::Varint, &mut body);
-                encode_varint(u64::from(K_APPEND_OPS), &mut body);
-                if *number != 0 {
-                    encode_key(TAG_NUMBER, WireType::Varint, &mut body);
-                    encode_varint(*number, &mut body);
-                }
-                let mut start = 0;
-                for &end in &ends {
-                    encode_key(TAG_RECORDS, WireType::LengthDelimited, &mut body);
-                    encode_varint((end - start) as u64, &mut body);
-                    body.extend_from_slice(&records[start..end]);
-                    start = end;
-                }
+                append_change(*number, &EncodedOps::from_records(ops)?, &mut body)
             }
+            WriteOp::AppendEncoded { number, ops } => append_change(*number, ops, &mut body),
             other => {
                 let p = write_to_p(other)?;
                 encode_key(TAG_WRITES, WireType::LengthDelimited, &mut body);

@@ -785,8 +785,44 @@ pub fn decode_model_meta(bytes: &[u8]) -> StoreResult<ModelMeta> {
     })
 }
 
+/// An operation record's fields, borrowed: what [`encode_op_fields`] writes.
+#[derive(Clone, Copy, Debug)]
+pub struct OpFields<'a> {
+    /// The version the operation produced.
+    pub version: u64,
+    /// When it was applied (epoch ms).
+    pub timestamp_ms: i64,
+    /// The session that submitted it.
+    pub session: &'a str,
+    /// The user behind that session.
+    pub user: &'a str,
+    /// The submitting client's sequence number (none for host changes).
+    pub seq: Option<u64>,
+    /// The operation as applied.
+    pub op: &'a AppliedOperation,
+}
+
+impl<'a> OpFields<'a> {
+    /// The fields of a record.
+    pub fn of(r: &'a OpRecord) -> Self {
+        OpFields {
+            version: r.version,
+            timestamp_ms: r.timestamp_ms,
+            session: &r.session,
+            user: &r.user,
+            seq: r.seq,
+            op: &r.op,
+        }
+    }
+}
+
 /// Encodes a log record. Fails only for value trees deeper than [`MAX_VALUE_DEPTH`].
 pub fn encode_op(r: &OpRecord, buf: &mut Vec<u8>) -> StoreResult<()> {
+    encode_op_fields(&OpFields::of(r), buf)
+}
+
+/// Encodes a log record from its fields (as [`encode_op`] does the record).
+pub fn encode_op_fields(r: &OpFields<'_>, buf: &mut Vec<u8>) -> StoreResult<()> {
     if super::splice_codec::encode_splices(r, buf) {
         return Ok(());
     }
@@ -794,8 +830,8 @@ pub fn encode_op(r: &OpRecord, buf: &mut Vec<u8>) -> StoreResult<()> {
 }
 
 /// [`encode_op`] through the prost messages (every kind of operation).
-pub(super) fn encode_op_message(r: &OpRecord, buf: &mut Vec<u8>) -> StoreResult<()> {
-    let (compound, ops) = match &r.op {
+pub(super) fn encode_op_message(r: &OpFields<'_>, buf: &mut Vec<u8>) -> StoreResult<()> {
+    let (compound, ops) = match r.op {
         AppliedOperation::Discrete(a) => (false, vec![applied_to_p(a)?]),
         AppliedOperation::Compound(list) => (
             true,

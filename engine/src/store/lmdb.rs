@@ -11,7 +11,8 @@
 //! Every write goes through one writer thread: it takes the first queued request, drains what
 //! else is queued (up to `max_batch` records), appends all of it to the write-ahead log as one
 //! record, syncs the log once and only then reports each request's outcome to its callback, in
-//! call order. An acknowledgement therefore waits for a single device flush. A second thread
+//! call order. A logged batch is encoded by the caller, on its own thread, before it is queued
+//! (so records are freed where they were made, and the one writer only copies bytes). An acknowledgement therefore waits for a single device flush. A second thread
 //! applies logged records to LMDB in larger transactions (durable LMDB commits, at most
 //! `apply_interval` after they were logged) and deletes log segments the database holds. Reads
 //! open their own read transaction per call; a read first waits until every write acknowledged
@@ -385,6 +386,7 @@ fn weight_of(batch: &[WriteOp]) -> usize {
         .iter()
         .map(|op| match op {
             WriteOp::AppendOps { ops, .. } => ops.len().max(1),
+            WriteOp::AppendEncoded { ops, .. } => ops.len().max(1),
             _ => 1,
         })
         .sum::<usize>()
@@ -653,7 +655,9 @@ fn check_keys(batch: &[WriteOp]) -> StoreResult<()> {
             WriteOp::DeleteJwtKey { domain, id } => child_key(domain, id),
             WriteOp::PutReconnectToken { domain, record } => child_key(domain, &record.token),
             WriteOp::DeleteReconnectToken { domain, token } => child_key(domain, token),
-            WriteOp::AppendOps { .. } | WriteOp::PutSnapshot { .. } => continue,
+            WriteOp::AppendOps { .. }
+            | WriteOp::AppendEncoded { .. }
+            | WriteOp::PutSnapshot { .. } => continue,
         };
         if key.len() > MAX_KEY_BYTES {
             return Err(StoreError::Invalid(format!(
@@ -1551,6 +1555,11 @@ impl DbWriter {
             WriteOp::AppendOps { number, ops } => {
                 for record in ops {
                     self.append_op(txn, *number, record)?;
+                }
+            }
+            WriteOp::AppendEncoded { number, ops } => {
+                for (version, record) in ops.iter() {
+                    self.append_encoded(txn, *number, version, record)?;
                 }
             }
             WriteOp::PutSnapshot { number, snapshot } => {

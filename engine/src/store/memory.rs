@@ -126,6 +126,8 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
                 data.ops.insert((number, r.version), r);
             }
         }
+        // `write` decodes these into `AppendOps` before anything is checked or applied.
+        WriteOp::AppendEncoded { .. } => {}
         WriteOp::PutSnapshot { number, snapshot } => {
             data.snapshots.insert((number, snapshot.version), snapshot);
             let versions: Vec<u64> = data
@@ -176,6 +178,16 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
 impl Store for MemoryStore {
     fn write(&self, batch: Vec<WriteOp>, done: CommitCallback) {
         let result = (|| {
+            let batch = batch
+                .into_iter()
+                .map(|op| match op {
+                    WriteOp::AppendEncoded { number, ops } => Ok(WriteOp::AppendOps {
+                        number,
+                        ops: ops.decode()?,
+                    }),
+                    other => Ok(other),
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
             let mut data = self.lock()?;
             for op in &batch {
                 check(&data, op)?;

@@ -10,6 +10,7 @@
 
 pub(crate) mod batch;
 pub mod codec;
+mod encoded;
 mod lmdb;
 mod memory;
 mod splice_codec;
@@ -23,6 +24,7 @@ use thiserror::Error;
 
 use crate::ot::{AppliedOperation, Value};
 
+pub use encoded::EncodedOps;
 pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
 
@@ -356,6 +358,14 @@ pub enum WriteOp {
         number: u64,
         /// The records.
         ops: Vec<OpRecord>,
+    },
+    /// Append operations to a model's log, in version order, as encoded records (what a
+    /// sequencer writes: it encodes each record where it applied the operation).
+    AppendEncoded {
+        /// The model's store number.
+        number: u64,
+        /// The records.
+        ops: EncodedOps,
     },
     /// Store a snapshot (older snapshots beyond the retention limit are dropped, except the
     /// model's first).

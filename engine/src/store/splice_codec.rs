@@ -6,6 +6,7 @@
 use prost::encoding::WireType;
 use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, encoded_len_varint};
 
+use super::codec::OpFields;
 use super::OpRecord;
 use crate::ot::{write_wtf8, wtf8_len};
 use crate::ot::{AppliedOp, AppliedOperation, DiscreteOp, JsString, OpKind, Undo, ValueId};
@@ -130,8 +131,8 @@ impl<'a> Splice<'a> {
 
 /// Encodes `r` into `buf` when every operation in it is a string splice; returns false (and
 /// writes nothing) otherwise.
-pub(super) fn encode_splices(r: &OpRecord, buf: &mut Vec<u8>) -> bool {
-    let (compound, ops) = match &r.op {
+pub(super) fn encode_splices(r: &OpFields<'_>, buf: &mut Vec<u8>) -> bool {
+    let (compound, ops) = match r.op {
         AppliedOperation::Discrete(a) => (false, std::slice::from_ref(a)),
         AppliedOperation::Compound(list) => (true, list.as_slice()),
     };
@@ -153,7 +154,7 @@ pub(super) fn encode_splices(r: &OpRecord, buf: &mut Vec<u8>) -> bool {
         encode_key(2, WireType::Varint, buf);
         encode_varint(zigzag(r.timestamp_ms), buf);
     }
-    for (tag, text) in [(3, &*r.session), (4, &*r.user)] {
+    for (tag, text) in [(3, r.session), (4, r.user)] {
         if !text.is_empty() {
             encode_key(tag, WireType::LengthDelimited, buf);
             encode_varint(text.len() as u64, buf);
@@ -389,9 +390,9 @@ mod tests {
         #[test]
         fn splices_encode_as_the_messages_do(r in record()) {
             let mut direct = Vec::new();
-            let fast = encode_splices(&r, &mut direct);
+            let fast = encode_splices(&OpFields::of(&r), &mut direct);
             let mut reference = Vec::new();
-            codec::encode_op_message(&r, &mut reference).unwrap();
+            codec::encode_op_message(&OpFields::of(&r), &mut reference).unwrap();
             if fast {
                 prop_assert_eq!(&direct, &reference);
             } else {
@@ -413,7 +414,7 @@ mod tests {
             cut in any::<prop::sample::Index>(),
         ) {
             let mut bytes = Vec::new();
-            codec::encode_op_message(&r, &mut bytes).unwrap();
+            codec::encode_op_message(&OpFields::of(&r), &mut bytes).unwrap();
             for (at, byte) in flips {
                 if !bytes.is_empty() {
                     let i = at.index(bytes.len());
@@ -446,7 +447,7 @@ mod tests {
             }),
         };
         let mut buf = Vec::new();
-        assert!(!encode_splices(&r, &mut buf));
+        assert!(!encode_splices(&OpFields::of(&r), &mut buf));
         assert!(buf.is_empty());
     }
 }

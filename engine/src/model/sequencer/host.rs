@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::{base36, Change, Sequencer, HOST_KEY, HOST_SESSION};
+use super::{base36, Change, Sequencer, HOST_KEY};
 use crate::model::{ModelError, ModelResult};
 use crate::ot::json::{root_from_json_value, value_from_json_value, IdGenerator};
 use crate::ot::{Data, DiscreteOp, Document, OpKind, Operation, PathSegment, ValueId, ValueKind};
@@ -52,14 +52,7 @@ impl Sequencer {
         };
         let op = Arc::new(applied.operation());
         self.cc.commit_untracked(HOST_KEY, op.clone());
-        self.record(
-            applied,
-            Arc::from(HOST_SESSION),
-            Arc::from(user.as_str()),
-            None,
-            Some(reply),
-            op,
-        );
+        self.record(applied, Arc::from(user.as_str()), None, Some(reply), op);
         if !self.frames.is_empty() {
             self.reconcile_frames();
         }
