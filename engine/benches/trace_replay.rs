@@ -338,6 +338,7 @@ fn main() {
             mib(stats.snapshot_bytes)
         );
         if big_repeat > 0 {
+            let cpu = thread_cpu();
             let r = replay(&engine, "big", &trace, big_repeat, window, "").await;
             println!(
                 "large history: {} ops in {:.3} s = {:.0} ops/s",
@@ -345,6 +346,7 @@ fn main() {
                 r.elapsed.as_secs_f64(),
                 r.ops as f64 / r.elapsed.as_secs_f64()
             );
+            print_cpu(&cpu, r.ops);
         }
         if doc_bytes > 0 && big_repeat > 0 {
             // The trace's edits all fall before the tail, so it replays as it did.

@@ -48,9 +48,9 @@ pub struct StoreConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelsConfig {
-    /// Take a snapshot every this many operations (a document over 256 KB waits for one
-    /// operation per 256 bytes of it, up to 4 times this many, so that snapshots cost about as
-    /// much as the operations they follow).
+    /// Take a snapshot every this many operations (a document over 64 KB waits for one
+    /// operation per 64 bytes of it, up to 4 times this many, so that snapshots cost less than
+    /// the operations they follow).
     pub snapshot_every_ops: u64,
     /// ... or when this many seconds passed since the last one and something changed.
     pub snapshot_every_secs: u64,

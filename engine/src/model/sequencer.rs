@@ -38,7 +38,7 @@ const MAX_BATCH: usize = 256;
 /// Command buffer an idle sequencer keeps.
 const IDLE_BATCH: usize = 8;
 /// Snapshot bytes written per operation that a larger document's snapshot interval keeps to.
-const SNAPSHOT_BYTES_PER_OP: u64 = 256;
+const SNAPSHOT_BYTES_PER_OP: u64 = 64;
 /// How far past `snapshot_every_ops` a large document's snapshot interval may stretch.
 const MAX_SNAPSHOT_STRETCH: u64 = 4;
 
