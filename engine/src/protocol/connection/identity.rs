@@ -1,0 +1,97 @@
+//! Identity: users by id, presence answers, and the identity cache the client needs before
+//! any message naming a session.
+
+use super::*;
+
+impl Conn {
+    /// Answers a request for users by id (unknown ids are left out).
+    pub(super) fn users_get(&mut self, id: i32, r: pi::GetUsersRequestMessage) {
+        let domain = self.domain();
+        let mut users = Vec::new();
+        let mut seen = HashSet::new();
+        for uid in r.user_ids {
+            let t = type_from_wire(uid.user_type);
+            if !seen.insert((uid.user_type, uid.username.clone())) {
+                continue;
+            }
+            if let Ok(Some(u)) = self.services.auth.user(&domain, t, &uid.username) {
+                users.push(user_data(&u));
+            }
+        }
+        self.reply(
+            id,
+            Body::UserListResponse(pi::UserListMessage { user_data: users }),
+        );
+    }
+
+    /// Sends an identity update for sessions/users the client has not been told about yet.
+    pub(super) fn ensure_identity<'a>(
+        &mut self,
+        sessions: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) {
+        let mut update = pi::IdentityCacheUpdateMessage::default();
+        for (session, user) in sessions {
+            if self.known_sessions.contains(session) {
+                continue;
+            }
+            let (user_type, username) = parse_user_key(user);
+            if !self.known_users.contains(&(user_type, username.clone())) {
+                let record = self
+                    .services
+                    .sessions
+                    .get(session)
+                    .map(|s| s.user)
+                    .or_else(|| {
+                        self.services
+                            .auth
+                            .user(&self.domain(), user_type, &username)
+                            .ok()
+                            .flatten()
+                    })
+                    .unwrap_or_else(|| UserRecord::placeholder(user_type, &username));
+                update.users.push(user_data(&record));
+                self.known_users.insert((user_type, username.clone()));
+            }
+            update.sessions.insert(
+                session.to_string(),
+                convert::user_id(wire_type(user_type), &username),
+            );
+            self.known_sessions.insert(session.to_string());
+        }
+        if !update.sessions.is_empty() || !update.users.is_empty() {
+            self.send(codec::normal(Body::IdentityCacheUpdate(update)));
+        }
+    }
+
+    /// Session ids with their users, for identity updates.
+    pub(super) fn session_users(&self, sessions: &[String]) -> Vec<(String, String)> {
+        sessions
+            .iter()
+            .map(|s| {
+                let user = self
+                    .services
+                    .sessions
+                    .get(s)
+                    .map(|u| user_key(u.user.user_type, &u.user.username))
+                    .unwrap_or_else(|| crate::api::HOST_USER.to_string());
+                (s.clone(), user)
+            })
+            .collect()
+    }
+
+    pub(super) fn presences(&self, users: &[pc::DomainUserIdData]) -> Vec<pp::UserPresenceData> {
+        let domain = self.domain();
+        users
+            .iter()
+            .map(|u| pp::UserPresenceData {
+                user: Some(u.clone()),
+                available: self.services.sessions.is_available(
+                    &domain,
+                    type_from_wire(u.user_type),
+                    &u.username,
+                ),
+                state: BTreeMap::new(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,1001 @@
+//! One connection's protocol state machine: handshake and authentication, request/response
+//! correlation, resource ids of open models, the identity cache the client needs before any
+//! message naming a session, and translation between frames and service calls. No business
+//! rules: those live in the services.
+//!
+//! This module holds the connection's own state machine (frames in, requests dispatched,
+//! internal wake-ups); each area's requests are handled in a file of its own beside it:
+//! [`handshake`], [`identity`], [`models`], [`references`] and [`history`]. A new area adds a
+//! file there, not lines here.
+
+mod handshake;
+mod history;
+mod identity;
+mod models;
+mod references;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use super::codec::{self, Body, Envelope, MessageClass};
+use super::convert::{self, timestamp};
+use super::limits::SessionLimits;
+use super::wire::proto::core as pc;
+use super::wire::proto::identity as pi;
+use super::wire::proto::model as pm;
+use super::wire::proto::presence as pp;
+use crate::auth::{AuthService, Credentials};
+use crate::domain::DomainService;
+use crate::model::{
+    EngineEvent, EventBus, ForceCloseReason, ModelError, ModelEvent, ModelService, OpenedModel,
+    ReferenceChange, ReplayedOp, SessionInfo, SessionModel, SharedReference,
+};
+use crate::ot::ValueId;
+use crate::sources::{Clock, IdSource};
+use crate::store::DomainKey;
+use crate::store::{UserRecord, UserType};
+
+/// WebSocket close codes the protocol asks for.
+pub mod close {
+    /// Normal closure.
+    pub const NORMAL: u16 = 1000;
+    /// A frame broke the protocol.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// The peer stopped answering heartbeats.
+    pub const HEARTBEAT_TIMEOUT: u16 = 4001;
+    /// No connection request arrived in time.
+    pub const HANDSHAKE_TIMEOUT: u16 = 4002;
+}
+
+/// What the protocol asks the listener to do.
+#[derive(Debug, PartialEq)]
+pub enum Outgoing {
+    /// Send a binary frame.
+    Frame(Vec<u8>),
+    /// Close the socket.
+    Close {
+        /// WebSocket close code.
+        code: u16,
+        /// Reason text.
+        reason: String,
+    },
+}
+
+/// Who is connecting, from the listener.
+#[derive(Clone, Debug)]
+pub struct ConnectionInfo {
+    /// Namespace from the URL.
+    pub namespace: String,
+    /// Domain id from the URL.
+    pub domain: String,
+    /// Peer address.
+    pub remote: Option<SocketAddr>,
+    /// The client's address as far as it is known, for per-address login limits: the peer's,
+    /// or for a loopback peer (a local proxy) the first `X-Forwarded-For` entry; `None` for a
+    /// local peer that forwards nothing, which is not limited per address.
+    pub client_ip: Option<IpAddr>,
+    /// The User-Agent header.
+    pub user_agent: String,
+}
+
+impl RegistryState {
+    fn release(&mut self, user: &SessionUser) {
+        let key = user_of(user);
+        if let Some(n) = self.per_user.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_user.remove(&key);
+            }
+        }
+    }
+}
+
+/// Protocol timing.
+#[derive(Clone, Debug)]
+pub struct ProtocolConfig {
+    /// Close if no connection request arrives within this time.
+    pub handshake_timeout: Duration,
+    /// Send a ping after this much incoming silence.
+    pub ping_interval: Duration,
+    /// Close if nothing arrives this long after a ping.
+    pub pong_timeout: Duration,
+    /// How long the client may take to answer a server request (auto-create data).
+    pub client_request_timeout: Duration,
+    /// When a reconnecting client resyncs while one of its earlier sessions still looks
+    /// connected, how long that session has to show a sign of life before it is taken for a
+    /// dead connection (closed, and its operations counted as the reconnecting client's own).
+    pub liveness_probe_timeout: Duration,
+    /// Per-user and per-connection limits.
+    pub limits: SessionLimits,
+    /// Version reported in the handshake.
+    pub server_version: String,
+}
+
+impl Default for ProtocolConfig {
+    fn default() -> Self {
+        ProtocolConfig {
+            handshake_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(10),
+            pong_timeout: Duration::from_secs(10),
+            client_request_timeout: Duration::from_secs(15),
+            liveness_probe_timeout: Duration::from_secs(2),
+            limits: SessionLimits::default(),
+            server_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// A connected session's user, as other connections show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionUser {
+    /// The user.
+    pub user: UserRecord,
+    /// The domain.
+    pub domain: DomainKey,
+}
+
+/// Sessions currently connected (for identity lookups and presence), with a count per user so
+/// that availability and the per-user connection limit never scan every session.
+#[derive(Default)]
+pub struct SessionRegistry {
+    state: Mutex<RegistryState>,
+}
+
+type UserKey = (DomainKey, UserType, String);
+
+#[derive(Default)]
+struct RegistryState {
+    sessions: HashMap<String, SessionUser>,
+    /// Each connected session's connection, for liveness probes.
+    connections: HashMap<String, mpsc::UnboundedSender<Internal>>,
+    per_user: HashMap<UserKey, usize>,
+}
+
+fn user_of(u: &SessionUser) -> UserKey {
+    (u.domain.clone(), u.user.user_type, u.user.username.clone())
+}
+
+impl SessionRegistry {
+    fn insert(&self, session: &str, user: SessionUser, conn: mpsc::UnboundedSender<Internal>) {
+        if let Ok(mut s) = self.state.lock() {
+            *s.per_user.entry(user_of(&user)).or_insert(0) += 1;
+            if let Some(old) = s.sessions.insert(session.to_string(), user) {
+                s.release(&old);
+            }
+            s.connections.insert(session.to_string(), conn);
+        }
+    }
+    fn remove(&self, session: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            if let Some(old) = s.sessions.remove(session) {
+                s.release(&old);
+            }
+            s.connections.remove(session);
+        }
+    }
+    /// Whether `session` is still connected and answering: asks its connection for a sign of
+    /// life (any frame from its client, prompted by a ping) within `timeout`. A session that
+    /// stays silent is closed, since its network is gone. False for unknown sessions.
+    async fn is_alive(&self, session: &str, timeout: Duration) -> bool {
+        let Some(conn) = self
+            .state
+            .lock()
+            .ok()
+            .and_then(|s| s.connections.get(session).cloned())
+        else {
+            return false;
+        };
+        let (reply, answered) = oneshot::channel();
+        if conn.send(Internal::Probe(reply)).is_err() {
+            return false;
+        }
+        match tokio::time::timeout(timeout, answered).await {
+            Ok(Ok(())) => true,
+            _ => {
+                let _ = conn.send(Internal::Close(
+                    close::HEARTBEAT_TIMEOUT,
+                    "no sign of life while the same client reconnected",
+                ));
+                false
+            }
+        }
+    }
+    /// The user of a connected session.
+    pub fn get(&self, session: &str) -> Option<SessionUser> {
+        self.state.lock().ok()?.sessions.get(session).cloned()
+    }
+    /// True while the user has at least one connected session in the domain.
+    pub fn is_available(&self, domain: &DomainKey, user_type: UserType, username: &str) -> bool {
+        self.count_for(domain, user_type, username) > 0
+    }
+    /// How many sessions the user has connected in the domain.
+    pub fn count_for(&self, domain: &DomainKey, user_type: UserType, username: &str) -> usize {
+        let key = (domain.clone(), user_type, username.to_string());
+        self.state
+            .lock()
+            .map(|s| s.per_user.get(&key).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+    /// Number of connected sessions.
+    pub fn len(&self) -> usize {
+        self.state.lock().map(|s| s.sessions.len()).unwrap_or(0)
+    }
+    /// True when nobody is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The services a connection talks to.
+pub struct Services {
+    /// Models.
+    pub models: ModelService,
+    /// Domains.
+    pub domains: DomainService,
+    /// Authentication and users.
+    pub auth: AuthService,
+    /// Engine events.
+    pub bus: EventBus,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids.
+    pub ids: Arc<dyn IdSource>,
+    /// Connected sessions.
+    pub sessions: SessionRegistry,
+    /// Timing.
+    pub config: ProtocolConfig,
+}
+
+/// Wire user-type numbers.
+fn wire_type(t: UserType) -> i32 {
+    match t {
+        UserType::Normal => 0,
+        UserType::Convergence => 1,
+        UserType::Anonymous => 2,
+    }
+}
+
+fn type_from_wire(t: i32) -> UserType {
+    match t {
+        1 => UserType::Convergence,
+        2 => UserType::Anonymous,
+        _ => UserType::Normal,
+    }
+}
+
+/// The user id string the engine records with operations: `normal:bob`, `anonymous:x`, ...
+pub fn user_key(t: UserType, username: &str) -> String {
+    let p = match t {
+        UserType::Normal => "normal",
+        UserType::Convergence => "convergence",
+        UserType::Anonymous => "anonymous",
+    };
+    format!("{p}:{username}")
+}
+
+/// Parses a recorded user id; ids without a known prefix are engine-side (host) users.
+pub fn parse_user_key(key: &str) -> (UserType, String) {
+    for (p, t) in [
+        ("normal:", UserType::Normal),
+        ("convergence:", UserType::Convergence),
+        ("anonymous:", UserType::Anonymous),
+    ] {
+        if let Some(rest) = key.strip_prefix(p) {
+            return (t, rest.to_string());
+        }
+    }
+    (UserType::Convergence, key.to_string())
+}
+
+fn user_data(u: &UserRecord) -> pc::DomainUserData {
+    convert::user_data(
+        wire_type(u.user_type),
+        &u.username,
+        &u.display_name,
+        &u.first_name,
+        &u.last_name,
+        &u.email,
+    )
+}
+
+fn all_permissions() -> pm::ModelPermissionsData {
+    pm::ModelPermissionsData {
+        read: true,
+        write: true,
+        remove: true,
+        manage: true,
+    }
+}
+
+fn error_body(code: &str, message: impl Into<String>) -> Body {
+    Body::Error(pc::ErrorMessage {
+        code: code.to_string(),
+        message: message.into(),
+        details: BTreeMap::new(),
+    })
+}
+
+fn model_error_code(e: &ModelError) -> &'static str {
+    match e {
+        ModelError::NotFound(_) => "model_not_found",
+        ModelError::AlreadyExists(_) => "model_already_exists",
+        ModelError::CollectionNotFound(_) => "collection_does_not_exist",
+        ModelError::AlreadyOpen(_) => "model_already_open",
+        ModelError::NotOpen(_) => "model_not_open",
+        ModelError::Json(_) | ModelError::Invalid(_) | ModelError::Apply(_) => {
+            "invalid_model_creation_data"
+        }
+        _ => "unknown",
+    }
+}
+
+/// Results of work done off the connection loop.
+enum Internal {
+    Opened {
+        request_id: i32,
+        model: String,
+        result: Result<OpenedModel, (String, String)>,
+        resync: bool,
+    },
+    Closed {
+        request_id: i32,
+        resource: i32,
+    },
+    Reply(Envelope),
+    /// Another connection asks whether this one's client is still there: answer on the
+    /// next frame from it.
+    Probe(oneshot::Sender<()>),
+    /// Close the connection.
+    Close(u16, &'static str),
+}
+
+struct Resource {
+    model: String,
+    handle: SessionModel,
+    resyncing: bool,
+    sessions: Vec<String>,
+    references: Vec<SharedReference>,
+    /// This session's own references on the model (value id, key), for the limit.
+    own_references: HashSet<(String, String)>,
+    /// For a resync whose replay reached the client's own committed operations: those and
+    /// everything after them, sent once the client has caught up to the version before them
+    /// and re-sent its unacknowledged operations (see [`Conn::release_held`]).
+    held: Option<VecDeque<Held>>,
+}
+
+impl Resource {
+    /// Keeps the lists of collaborators and their references that `modelResyncServerComplete`
+    /// sends up to date; true for the events that concern them.
+    fn note_collaborators(&mut self, event: &ModelEvent) -> bool {
+        match event {
+            ModelEvent::RemoteOpened { session, .. } => {
+                if !self.sessions.contains(session) {
+                    self.sessions.push(session.clone());
+                }
+            }
+            ModelEvent::RemoteClosed { session, .. } => {
+                self.sessions.retain(|s| s != session);
+                self.references.retain(|x| x.session != *session);
+            }
+            ModelEvent::Reference {
+                session,
+                target,
+                key,
+                change,
+                ..
+            } => {
+                let same = |x: &SharedReference| {
+                    x.session == *session && x.target == *target && x.key == *key
+                };
+                match change {
+                    ReferenceChange::Shared(v) | ReferenceChange::Set(v) => {
+                        match self.references.iter_mut().find(|x| same(x)) {
+                            Some(x) => x.values = Some(v.clone()),
+                            None => self.references.push(SharedReference {
+                                session: session.clone(),
+                                target: target.clone(),
+                                key: key.clone(),
+                                values: Some(v.clone()),
+                            }),
+                        }
+                    }
+                    ReferenceChange::Cleared => {
+                        if let Some(x) = self.references.iter_mut().find(|x| same(x)) {
+                            x.values = None;
+                        }
+                    }
+                    ReferenceChange::Unshared => self.references.retain(|x| !same(x)),
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// Most events a resynchronising resource holds back before it gives up on the client.
+const MAX_HELD: usize = 100_000;
+
+/// What a resynchronising resource holds back from the client.
+enum Held {
+    /// A committed operation from the replay.
+    Replayed(ReplayedOp),
+    /// A live event that arrived meanwhile.
+    Event(ModelEvent),
+}
+
+struct Authenticated {
+    domain: DomainKey,
+    session: SessionInfo,
+    /// The client's earlier sessions (same reconnect token), oldest first.
+    earlier_sessions: Vec<String>,
+}
+
+struct Conn {
+    services: Arc<Services>,
+    info: ConnectionInfo,
+    out: mpsc::UnboundedSender<Outgoing>,
+    auth: Option<Authenticated>,
+    resources: HashMap<i32, Resource>,
+    by_model: HashMap<String, i32>,
+    opening: HashMap<String, Vec<ModelEvent>>,
+    next_resource: i32,
+    next_request: Arc<AtomicI32>,
+    pending: Arc<Mutex<HashMap<i32, oneshot::Sender<Envelope>>>>,
+    known_sessions: HashSet<String>,
+    known_users: HashSet<(UserType, String)>,
+    model_tx: mpsc::UnboundedSender<ModelEvent>,
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    last_in: Instant,
+    ping_sent: Option<Instant>,
+    probes: Vec<oneshot::Sender<()>>,
+    closing: bool,
+}
+
+/// Frames, model events and background results a [`Connection`] handles per wakeup before
+/// its driver gets a chance to write what they produced (one write for the whole batch).
+const EVENTS_PER_WAKEUP: usize = 256;
+
+/// One connection's protocol state machine, driven by whoever owns the socket (the listener's
+/// per-connection task): it hands over frames from the client ([`Connection::frame`]) and waits
+/// on [`Connection::wakeup`] for everything else (model events, results of background work, the
+/// heartbeat timer). Frames to send, and a close request, go to the `out` channel given to
+/// [`Connection::new`]; the driver drains it without a task switch in between.
+pub struct Connection {
+    conn: Conn,
+    model_rx: mpsc::UnboundedReceiver<ModelEvent>,
+    internal_rx: mpsc::UnboundedReceiver<Internal>,
+    tick: tokio::time::Interval,
+    started: Instant,
+}
+
+/// Something a [`Connection`] was woken for, to pass to [`Connection::handle`].
+pub struct Wakeup(WakeupKind);
+
+enum WakeupKind {
+    Model(ModelEvent),
+    Internal(Internal),
+    Tick,
+}
+
+impl Connection {
+    /// A connection that has not yet received its handshake.
+    pub fn new(
+        services: Arc<Services>,
+        info: ConnectionInfo,
+        out: mpsc::UnboundedSender<Outgoing>,
+    ) -> Self {
+        let (model_tx, model_rx) = mpsc::unbounded_channel();
+        let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        let conn = Conn {
+            services,
+            info,
+            out,
+            auth: None,
+            resources: HashMap::new(),
+            by_model: HashMap::new(),
+            opening: HashMap::new(),
+            next_resource: 0,
+            next_request: Arc::new(AtomicI32::new(0)),
+            pending: Arc::new(Mutex::new(HashMap::new())),
+            known_sessions: HashSet::new(),
+            known_users: HashSet::new(),
+            model_tx,
+            internal_tx,
+            last_in: Instant::now(),
+            ping_sent: None,
+            probes: Vec::new(),
+            closing: false,
+        };
+        Connection {
+            conn,
+            model_rx,
+            internal_rx,
+            tick: tokio::time::interval(Duration::from_millis(500)),
+            started: Instant::now(),
+        }
+    }
+
+    /// Handles a binary frame from the client.
+    pub async fn frame(&mut self, bytes: &[u8]) {
+        self.conn.heard_from_client();
+        self.conn.handle_frame(bytes).await;
+    }
+
+    /// Notes a sign of life from the client that carries no frame (a WebSocket ping or pong).
+    pub fn activity(&mut self) {
+        self.conn.heard_from_client();
+    }
+
+    /// Waits for the next model event, background result or heartbeat tick. Cancel safe: a
+    /// wakeup that is not returned is not lost.
+    pub async fn wakeup(&mut self) -> Wakeup {
+        tokio::select! {
+            Some(event) = self.model_rx.recv() => Wakeup(WakeupKind::Model(event)),
+            Some(internal) = self.internal_rx.recv() => Wakeup(WakeupKind::Internal(internal)),
+            _ = self.tick.tick() => Wakeup(WakeupKind::Tick),
+        }
+    }
+
+    /// Handles what [`Connection::wakeup`] returned, with the model events already queued
+    /// behind it (up to a batch), so their frames go out together.
+    pub fn handle(&mut self, wakeup: Wakeup) {
+        match wakeup.0 {
+            WakeupKind::Model(event) => {
+                self.conn.handle_model_event(event);
+                for _ in 1..EVENTS_PER_WAKEUP {
+                    match self.model_rx.try_recv() {
+                        Ok(event) => self.conn.handle_model_event(event),
+                        Err(_) => break,
+                    }
+                }
+            }
+            WakeupKind::Internal(internal) => {
+                // Anything the models sent before this result was produced goes out first.
+                while let Ok(event) = self.model_rx.try_recv() {
+                    self.conn.handle_model_event(event);
+                }
+                self.conn.handle_internal(internal);
+            }
+            WakeupKind::Tick => {
+                let conn = &mut self.conn;
+                let cfg = &conn.services.config;
+                if conn.auth.is_none() && self.started.elapsed() > cfg.handshake_timeout {
+                    conn.close(close::HANDSHAKE_TIMEOUT, "no connection request");
+                } else if let Some(sent) = conn.ping_sent {
+                    if sent.elapsed() > cfg.pong_timeout {
+                        conn.close(close::HEARTBEAT_TIMEOUT, "heartbeat pong timeout");
+                    }
+                } else if conn.last_in.elapsed() > cfg.ping_interval {
+                    conn.ping_sent = Some(Instant::now());
+                    conn.send(codec::normal(Body::Ping(pc::PingMessage {})));
+                }
+            }
+        }
+    }
+
+    /// True once the protocol asked to close the connection (the close is in `out`).
+    pub fn is_closing(&self) -> bool {
+        self.conn.closing
+    }
+
+    /// Model events waiting to be turned into frames: with the frames waiting in `out`, what a
+    /// slow reader has let pile up.
+    pub fn backlog(&self) -> usize {
+        self.model_rx.len()
+    }
+
+    /// Ends the connection: closes its models and announces the session's departure.
+    pub fn shutdown(mut self) {
+        self.conn.shutdown();
+    }
+
+    /// The session id once logged in.
+    pub fn session_id(&self) -> Option<&str> {
+        self.conn.auth.as_ref().map(|a| a.session.session.as_str())
+    }
+}
+
+impl Conn {
+    fn heard_from_client(&mut self) {
+        self.last_in = Instant::now();
+        self.ping_sent = None;
+        for probe in self.probes.drain(..) {
+            let _ = probe.send(());
+        }
+    }
+
+    fn send(&self, msg: Envelope) {
+        let _ = self.out.send(Outgoing::Frame(codec::encode(&msg)));
+    }
+
+    fn reply(&self, request_id: i32, body: Body) {
+        self.send(codec::response(request_id, body));
+    }
+
+    fn close(&mut self, code: u16, reason: &str) {
+        debug!(code, reason, "closing connection");
+        let _ = self.out.send(Outgoing::Close {
+            code,
+            reason: reason.to_string(),
+        });
+        self.closing = true;
+    }
+
+    fn shutdown(&mut self) {
+        for (_, r) in self.resources.drain() {
+            r.handle.close_now();
+        }
+        if let Some(a) = self.auth.take() {
+            self.services.sessions.remove(&a.session.session);
+            self.services.bus.publish(EngineEvent::UserDisconnected {
+                domain: a.domain,
+                session: a.session.session,
+                user: a.session.user,
+            });
+        }
+    }
+
+    async fn handle_frame(&mut self, bytes: &[u8]) {
+        let msg = match codec::decode(bytes) {
+            Ok(m) => m,
+            Err(codec::CodecError::NoBody {
+                request_id: Some(id),
+                ..
+            }) if self.auth.is_some() => {
+                self.reply(id, error_body("not_supported", "unknown message"));
+                return;
+            }
+            Err(e) => {
+                warn!(error = %e, "undecodable frame");
+                self.close(close::PROTOCOL_ERROR, "undecodable frame");
+                return;
+            }
+        };
+        let class = match codec::check_ids(&msg) {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(error = %e, "ids do not fit the message");
+                self.close(
+                    close::PROTOCOL_ERROR,
+                    "request/response ids do not fit the message",
+                );
+                return;
+            }
+        };
+        let Some(body) = msg.body else { return };
+        match body {
+            Body::Ping(_) => {
+                self.send(codec::normal(Body::Pong(pc::PongMessage {})));
+                return;
+            }
+            Body::Pong(_) => return,
+            _ => {}
+        }
+        if self.auth.is_none() {
+            match (body, msg.request_id) {
+                (Body::ConnectionRequest(req), Some(id)) => self.connect(id, req).await,
+                _ => self.close(
+                    close::PROTOCOL_ERROR,
+                    "the first message must be a connection request",
+                ),
+            }
+            return;
+        }
+        match class {
+            MessageClass::Request => {
+                let id = msg.request_id.unwrap_or(0);
+                self.handle_request(id, body).await;
+            }
+            MessageClass::Response | MessageClass::ResponseOrNormal => {
+                if let Some(id) = msg.response_id {
+                    let waiter = self.pending.lock().ok().and_then(|mut p| p.remove(&id));
+                    if let Some(w) = waiter {
+                        let _ = w.send(codec::response(id, body));
+                    }
+                }
+            }
+            MessageClass::Normal => self.handle_normal(body),
+        }
+    }
+
+    fn domain(&self) -> DomainKey {
+        self.auth
+            .as_ref()
+            .map(|a| a.domain.clone())
+            .unwrap_or_else(|| DomainKey::new("", ""))
+    }
+
+    fn session(&self) -> SessionInfo {
+        self.auth
+            .as_ref()
+            .map(|a| a.session.clone())
+            .unwrap_or(SessionInfo {
+                session: String::new(),
+                user: String::new(),
+            })
+    }
+
+    async fn handle_request(&mut self, id: i32, body: Body) {
+        match body {
+            Body::ServerTimeRequest(_) => self.reply(
+                id,
+                Body::ServerTimeResponse(pc::GetServerTimeResponseMessage {
+                    server_time: Some(timestamp(self.services.clock.now_ms())),
+                }),
+            ),
+            Body::PresenceSubscribeRequest(r) => {
+                let presences = self.presences(&r.users);
+                self.reply(
+                    id,
+                    Body::PresenceSubscribeResponse(pp::SubscribePresenceResponseMessage {
+                        user_presences: presences,
+                    }),
+                );
+            }
+            Body::PresenceRequest(r) => {
+                let presences = self.presences(&r.users);
+                self.reply(
+                    id,
+                    Body::PresenceResponse(pp::PresenceResponseMessage {
+                        user_presences: presences,
+                    }),
+                );
+            }
+            Body::UsersGetRequest(r) => self.users_get(id, r),
+            Body::OpenRealTimeModelRequest(r) => self.open(id, r),
+            Body::ModelResyncRequest(r) => self.resync(id, r),
+            Body::CloseRealTimeModelRequest(r) => self.close_model(id, r),
+            Body::CreateRealTimeModelRequest(r) => self.create(id, r).await,
+            Body::DeleteRealtimeModelRequest(r) => self.delete_model(id, r),
+            Body::GetModelPermissionsRequest(r) => self.model_permissions(id, r),
+            Body::HistoricalDataRequest(r) => self.historical_data(id, r),
+            Body::HistoricalOperationsRequest(r) => self.historical_operations(id, r),
+            Body::ModelGetVersionAtTimeRequest(r) => self.version_at_time(id, r),
+            other => {
+                debug!(body = codec::body_name(&other), "request not supported yet");
+                self.reply(
+                    id,
+                    error_body(
+                        "not_supported",
+                        format!(
+                            "{} is not supported by this server yet",
+                            codec::body_name(&other)
+                        ),
+                    ),
+                );
+            }
+        }
+    }
+
+    fn handle_internal(&mut self, internal: Internal) {
+        match internal {
+            Internal::Reply(msg) => self.send(msg),
+            Internal::Probe(reply) => {
+                self.probes.push(reply);
+                if self.ping_sent.is_none() {
+                    self.ping_sent = Some(Instant::now());
+                }
+                self.send(codec::normal(Body::Ping(pc::PingMessage {})));
+            }
+            Internal::Close(code, reason) => self.close(code, reason),
+            Internal::Closed {
+                request_id,
+                resource,
+            } => {
+                if let Some(r) = self.resources.remove(&resource) {
+                    self.by_model.remove(&r.model);
+                }
+                self.reply(
+                    request_id,
+                    Body::CloseRealTimeModelResponse(pm::CloseRealTimeModelResponseMessage {}),
+                );
+            }
+            Internal::Opened {
+                request_id,
+                model,
+                result,
+                resync,
+            } => {
+                let buffered = self.opening.remove(&model).unwrap_or_default();
+                let opened = match result {
+                    Ok(o) => o,
+                    Err((code, message)) => {
+                        self.reply(request_id, error_body(&code, message));
+                        return;
+                    }
+                };
+                if self.closing {
+                    opened.handle.close_now();
+                    return;
+                }
+                let resource = self.next_resource;
+                self.next_resource += 1;
+                let mut sessions = opened.sessions.clone();
+                if !sessions.contains(&self.session().session) {
+                    sessions.push(self.session().session);
+                }
+                let pairs = self.session_users(&sessions);
+                self.ensure_identity(pairs.iter().map(|(s, u)| (s.as_str(), u.as_str())));
+                let data = &opened.data;
+                let mut held = None;
+                if resync {
+                    let replay_ids: Vec<(String, String)> = opened
+                        .replay
+                        .iter()
+                        .map(|o| (o.session.clone(), o.user.clone()))
+                        .collect();
+                    self.ensure_identity(replay_ids.iter().map(|(s, u)| (s.as_str(), u.as_str())));
+                    // The client counts a replayed operation of its own as the ack of its oldest
+                    // unacknowledged one, but rc.12 builds that ack without the sequence number
+                    // and then refuses it. So the replay stops before the first of its own: the
+                    // client is told it caught up there, re-sends its unacknowledged operations,
+                    // and only then gets the rest, its own ones as real acks.
+                    let caught_up = opened.resync_version;
+                    self.reply(
+                        request_id,
+                        Body::ModelResyncResponse(pm::ModelResyncResponseMessage {
+                            resource_id: resource,
+                            current_version: caught_up as i64,
+                            permissions: Some(all_permissions()),
+                        }),
+                    );
+                    let mut later = VecDeque::new();
+                    for op in opened.replay {
+                        if op.version <= caught_up {
+                            self.send_replayed(resource, &op);
+                        } else {
+                            later.push_back(Held::Replayed(op));
+                        }
+                    }
+                    if !later.is_empty() {
+                        held = Some(later);
+                    }
+                } else {
+                    let references =
+                        self.references_to_wire(resource, &opened.references, &sessions);
+                    self.reply(
+                        request_id,
+                        Body::OpenRealTimeModelResponse(pm::OpenRealtimeModelResponseMessage {
+                            resource_id: resource,
+                            model_id: model.clone(),
+                            collection: data.collection.clone(),
+                            value_id_prefix: opened.value_prefix.clone(),
+                            version: data.version as i64,
+                            created_time: Some(timestamp(data.created_ms)),
+                            modified_time: Some(timestamp(data.modified_ms)),
+                            data: Some(convert::object_to_wire(&data.data)),
+                            connected_clients: sessions.clone(),
+                            resyncing_clients: Vec::new(),
+                            references,
+                            permissions: Some(all_permissions()),
+                        }),
+                    );
+                }
+                self.by_model.insert(model.clone(), resource);
+                self.resources.insert(
+                    resource,
+                    Resource {
+                        model,
+                        handle: opened.handle,
+                        resyncing: resync,
+                        sessions,
+                        references: opened.references,
+                        own_references: HashSet::new(),
+                        held,
+                    },
+                );
+                for event in buffered {
+                    self.handle_model_event(event);
+                }
+            }
+        }
+    }
+
+    fn handle_normal(&mut self, body: Body) {
+        match body {
+            Body::OperationSubmission(s) => {
+                self.release_held(s.resource_id);
+                let Some(res) = self.resources.get(&s.resource_id) else {
+                    self.unknown_resource(s.resource_id);
+                    return;
+                };
+                let op = match s.operation.as_ref().map(convert::operation_from_wire) {
+                    Some(Ok(op)) => op,
+                    Some(Err(e)) => {
+                        self.send(codec::normal(error_body(
+                            "invalid_operation",
+                            e.to_string(),
+                        )));
+                        return;
+                    }
+                    None => {
+                        self.send(codec::normal(error_body(
+                            "invalid_operation",
+                            "missing operation",
+                        )));
+                        return;
+                    }
+                };
+                crate::fault::check(&op, crate::fault::PANIC_IN_CONNECTION);
+                let _ = res.handle.submit(
+                    s.sequence_number.max(0) as u64,
+                    s.context_version.max(0) as u64,
+                    op,
+                );
+            }
+            Body::ShareReference(m) => self.reference(
+                m.resource_id,
+                m.value_id,
+                m.key,
+                m.version,
+                m.references,
+                true,
+            ),
+            Body::SetReference(m) => self.reference(
+                m.resource_id,
+                m.value_id,
+                m.key,
+                m.version,
+                m.references,
+                false,
+            ),
+            Body::ClearReference(m) => self.reference_change(
+                m.resource_id,
+                m.value_id,
+                m.key,
+                0,
+                ReferenceChange::Cleared,
+            ),
+            Body::UnshareReference(m) => self.reference_change(
+                m.resource_id,
+                m.value_id,
+                m.key,
+                0,
+                ReferenceChange::Unshared,
+            ),
+            Body::ModelResyncClientComplete(m) => {
+                self.release_held(m.resource_id);
+                let Some(res) = self.resources.get_mut(&m.resource_id) else {
+                    self.unknown_resource(m.resource_id);
+                    return;
+                };
+                res.resyncing = false;
+                if !m.open {
+                    let r = self.resources.remove(&m.resource_id);
+                    if let Some(r) = r {
+                        self.by_model.remove(&r.model);
+                        r.handle.close_now();
+                    }
+                    self.send(codec::normal(Body::ModelResyncServerComplete(
+                        pm::ModelResyncServerCompleteMessage {
+                            resource_id: m.resource_id,
+                            ..Default::default()
+                        },
+                    )));
+                    return;
+                }
+                let sessions = res.sessions.clone();
+                let refs = res.references.clone();
+                let references = self.references_to_wire(m.resource_id, &refs, &sessions);
+                self.send(codec::normal(Body::ModelResyncServerComplete(
+                    pm::ModelResyncServerCompleteMessage {
+                        resource_id: m.resource_id,
+                        connected_clients: sessions,
+                        resyncing_clients: Vec::new(),
+                        references,
+                    },
+                )));
+            }
+            // Presence state changes and other one-way messages this server does not handle
+            // yet are ignored (the client expects no answer).
+            other => debug!(body = codec::body_name(&other), "normal message ignored"),
+        }
+    }
+}
