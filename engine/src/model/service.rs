@@ -42,19 +42,6 @@ pub struct ModelServiceConfig {
     pub doc_limits: DocLimits,
 }
 
-impl Default for ModelServiceConfig {
-    fn default() -> Self {
-        ModelServiceConfig {
-            snapshot_every_ops: 1000,
-            snapshot_every_ms: 600_000,
-            max_history: 100_000,
-            passivate_after: Duration::from_secs(10),
-            max_history_range: 100_000,
-            doc_limits: DocLimits::default(),
-        }
-    }
-}
-
 /// A model's metadata.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelInfo {

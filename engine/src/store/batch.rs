@@ -422,25 +422,10 @@ fn decode_write(write: &[u8]) -> StoreResult<LoggedWrite<'_>> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::ot::{AppliedOp, AppliedOperation, Data, DiscreteOp, OpKind, Undo, Value};
-    use crate::store::{ModelMeta, OpRecord, Snapshot};
-
-    fn op(version: u64, kind: OpKind) -> OpRecord {
-        OpRecord {
-            version,
-            timestamp_ms: 1_760_000_000_000 + version as i64,
-            session: Arc::from("s1"),
-            user: Arc::from("alice"),
-            seq: Some(version),
-            op: AppliedOperation::Discrete(AppliedOp {
-                op: DiscreteOp::new("2:5", kind),
-                undo: Undo::None,
-            }),
-        }
-    }
+    use crate::ot::{Data, OpKind, Value};
+    use crate::store::test_records::op;
+    use crate::store::{ModelMeta, Snapshot};
 
     fn batch(number: u64) -> Vec<WriteOp> {
         let domain = DomainKey {

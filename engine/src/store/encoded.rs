@@ -97,28 +97,18 @@ impl EncodedOps {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ot::{AppliedOp, DiscreteOp, JsString, OpKind, Undo, ValueId};
-    use std::sync::Arc;
+    use crate::ot::{JsString, OpKind};
+    use crate::store::test_records::op;
 
     fn splice(version: u64, text: &str) -> OpRecord {
-        OpRecord {
+        op(
             version,
-            timestamp_ms: 1_700_000_000_000 + version as i64,
-            session: Arc::from("s1"),
-            user: Arc::from("normal:bob"),
-            seq: Some(version),
-            op: AppliedOperation::Discrete(AppliedOp {
-                op: DiscreteOp::new(
-                    ValueId::new("1:0"),
-                    OpKind::StringSplice {
-                        index: 0,
-                        delete_count: 0,
-                        insert: JsString::from(text),
-                    },
-                ),
-                undo: Undo::None,
-            }),
-        }
+            OpKind::StringSplice {
+                index: 0,
+                delete_count: 0,
+                insert: JsString::from(text),
+            },
+        )
     }
 
     #[test]

@@ -507,3 +507,27 @@ pub trait Store: Send + Sync + 'static {
     /// Sizes, for benchmarks and monitoring.
     fn stats(&self) -> StoreResult<StoreStats>;
 }
+
+/// Operation records for the store's unit tests.
+#[cfg(test)]
+pub(crate) mod test_records {
+    use std::sync::Arc;
+
+    use super::OpRecord;
+    use crate::ot::{AppliedOp, AppliedOperation, DiscreteOp, OpKind, Undo};
+
+    /// A record of one operation on value `2:5` at `version`, submitted by session `s1`.
+    pub(crate) fn op(version: u64, kind: OpKind) -> OpRecord {
+        OpRecord {
+            version,
+            timestamp_ms: 1_760_000_000_000 + version as i64,
+            session: Arc::from("s1"),
+            user: Arc::from("alice"),
+            seq: Some(version),
+            op: AppliedOperation::Discrete(AppliedOp {
+                op: DiscreteOp::new("2:5", kind),
+                undo: Undo::None,
+            }),
+        }
+    }
+}
