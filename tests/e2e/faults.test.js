@@ -26,10 +26,15 @@ after(async () => {
   if (server) await server.close();
 });
 
-/** Connects; `closes` (if given) collects the code and reason of every close of its sockets. */
-async function connect(name, closes) {
+/**
+ * Connects; `closes` (if given) collects the code and reason of every close of its sockets.
+ * `reconnect` false: a client whose socket the server closes stays offline (rc.12 otherwise
+ * goes on reconnecting after the test, and its timers keep the test process alive).
+ */
+async function connect(name, closes, reconnect = true) {
   const sockets = [];
   const extra = {
+    reconnect: { autoReconnect: reconnect },
     webSocket: {
       factory: (u) => {
         const ws = new h.WebSocket(u);
@@ -108,7 +113,7 @@ test("a panic in a model's task closes its sessions with a reason; the model rel
 
 test("a panic in a connection's task closes its socket with 1011 and its model sessions", async () => {
   const closes = [];
-  const dc = await connect("Cat", closes);
+  const dc = await connect("Cat", closes, false);
   const dd = await connect("Dan");
   const c = await open(dc, "victim");
   const d = await open(dd, "victim");

@@ -278,7 +278,9 @@ async function disposeAll(domains, models = []) {
   await Promise.all(
     domains.filter(Boolean).map(async (d) => {
       try {
-        await d.dispose();
+        // rc.12's dispose waits for every open model to finish closing, which it may never do
+        // after its socket was closed under it and it reconnected: bounded, like every wait.
+        await withTimeout(d.dispose(), 5000, () => "dispose");
       } catch (_) {
         /* the connection may be gone already */
       }
