@@ -126,4 +126,39 @@ mod tests {
         }
         assert!(EncodedOps::new().is_empty());
     }
+
+    #[test]
+    fn a_record_too_deep_to_store_is_refused_and_leaves_the_others_intact() {
+        // Building and dropping a tree this deep recurses: a thread with room for it.
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(too_deep)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn too_deep() {
+        use crate::ot::{Data, Value, ValueId};
+        let mut value = Value {
+            id: ValueId::new("1:d"),
+            data: Data::Null,
+        };
+        for _ in 0..codec::MAX_VALUE_DEPTH + 1 {
+            value = Value {
+                id: ValueId::new("1:d"),
+                data: Data::Array(vec![value]),
+            };
+        }
+        let deep = op(3, OpKind::ArrayInsert { index: 0, value });
+        let mut encoded = EncodedOps::from_records(&[splice(2, "a")]).unwrap();
+        let before = encoded.clone();
+        assert!(encoded.push_record(&deep).is_err());
+        assert_eq!(encoded, before, "a refused record appends nothing");
+        encoded.push_record(&splice(3, "b")).unwrap();
+        assert_eq!(
+            encoded.decode().unwrap(),
+            vec![splice(2, "a"), splice(3, "b")]
+        );
+    }
 }
