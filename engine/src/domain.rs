@@ -10,7 +10,8 @@ use crate::sources::Clock;
 use crate::store::{DomainKey, DomainRecord, Store, StoreError, WriteOp};
 
 /// Settings of a domain.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DomainSettings {
     /// Human-readable name.
     pub display_name: String,

@@ -21,14 +21,8 @@ pub enum IdKind {
     Model,
     /// A username.
     User,
-    /// A user group id.
-    Group,
     /// A JWT key id (`kid`).
     JwtKey,
-    /// A chat id.
-    Chat,
-    /// An activity id.
-    Activity,
 }
 
 impl IdKind {
@@ -47,10 +41,7 @@ impl IdKind {
             IdKind::Collection => "collection id",
             IdKind::Model => "model id",
             IdKind::User => "username",
-            IdKind::Group => "group id",
             IdKind::JwtKey => "JWT key id",
-            IdKind::Chat => "chat id",
-            IdKind::Activity => "activity id",
         }
     }
 }

@@ -1,22 +1,32 @@
 //! Tandem: a real-time collaboration engine that speaks the Convergence protocol.
 //!
-//! Layers, each using only those below it: [`api`] (the host-facing facade), the services
-//! ([`model`]: one sequencer task per open model; [`auth`]: authentication and users;
-//! [`domain`]), [`store`] (durable storage, LMDB by default) and [`ot`] (pure operational
-//! transformation).
+//! Hosts use [`api`], the engine's one public door; [`ot`] is the pure operational
+//! transformation it is built on. Inside, each layer uses only those below it: the facade,
+//! the network listeners and the wire protocol; the services (models with one sequencer task
+//! each, authentication, domains, sessions); the store (LMDB by default); and `ot`.
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod ot;
+
+// What follows is the engine's inside. The modules that the wire and store test suites, the
+// benchmarks, the fuzz targets and the load generator reach into stay public but hidden;
+// hosts use `api`.
+#[doc(hidden)]
 pub mod auth;
-pub mod domain;
+pub(crate) mod domain;
 #[doc(hidden)]
 pub mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod ident;
+pub(crate) mod ident;
+#[doc(hidden)]
 pub mod model;
-pub mod net;
-pub mod ot;
+pub(crate) mod net;
+#[doc(hidden)]
 pub mod protocol;
+pub(crate) mod session;
+#[doc(hidden)]
 pub mod sources;
+#[doc(hidden)]
 pub mod store;

@@ -8,8 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
-use tandem::api::{DomainSettings, Engine, EngineConfig, JwtKeyRecord, NewUser};
-use tandem::net::NetConfig;
+use tandem::api::{DomainSettings, Engine, EngineConfig, JwtKey, NetConfig, NewUser};
 use tracing::{error, info};
 
 /// Command line.
@@ -631,12 +630,11 @@ async fn jwt_key(cmd: JwtKeyCommand) -> ExitCode {
             };
             let result = match engine.domain(&domain.namespace, &domain.domain) {
                 Ok(d) => {
-                    d.add_jwt_key(JwtKeyRecord {
+                    d.add_jwt_key(JwtKey {
                         id: id.clone(),
                         description,
                         public_key_pem: pem,
-                        enabled: true,
-                        updated_ms: 0,
+                        ..JwtKey::default()
                     })
                     .await
                 }

@@ -141,3 +141,10 @@ impl EngineConfig {
         Ok(())
     }
 }
+
+/// Reads a listener configuration from JSON (unknown fields are errors; missing ones take
+/// their defaults).
+pub fn net_config_from_json(json: &str) -> Result<crate::net::NetConfig> {
+    serde_json::from_str(json)
+        .map_err(|e| Error::new(ErrorCode::Config, format!("invalid net config: {e}")))
+}

@@ -35,6 +35,46 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in numeric order: the one table each binding's error types follow (the C
+    /// constants, the JS `code`, the Python exception classes, the Kotlin/Swift variants).
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::InvalidArgument,
+        ErrorCode::NotFound,
+        ErrorCode::AlreadyExists,
+        ErrorCode::InvalidOperation,
+        ErrorCode::Conflict,
+        ErrorCode::Storage,
+        ErrorCode::FormatVersion,
+        ErrorCode::Unavailable,
+        ErrorCode::Config,
+        ErrorCode::Internal,
+        ErrorCode::Unauthenticated,
+    ];
+
+    /// The code with number `n`, if any.
+    pub fn from_i32(n: i32) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_i32() == n)
+    }
+
+    /// The code's name in CamelCase (e.g. `"NotFound"`): bindings name their error types
+    /// after it (`NotFoundError` in JavaScript and Python, `TandemException.NotFound` in
+    /// Kotlin).
+    pub fn class_name(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "InvalidArgument",
+            ErrorCode::NotFound => "NotFound",
+            ErrorCode::AlreadyExists => "AlreadyExists",
+            ErrorCode::InvalidOperation => "InvalidOperation",
+            ErrorCode::Conflict => "Conflict",
+            ErrorCode::Storage => "Storage",
+            ErrorCode::FormatVersion => "FormatVersion",
+            ErrorCode::Unavailable => "Unavailable",
+            ErrorCode::Config => "Config",
+            ErrorCode::Internal => "Internal",
+            ErrorCode::Unauthenticated => "Unauthenticated",
+        }
+    }
+
     /// The code's stable name (e.g. `"not_found"`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -75,6 +115,12 @@ impl Error {
             code,
             message: message.into(),
         }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -131,5 +177,30 @@ impl From<AuthError> for Error {
             AuthError::Store(s) => return Error::from(s.clone()),
         };
         Error::new(code, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_numbered_in_order_and_names_are_unique() {
+        for (i, c) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(c.as_i32(), i as i32 + 1);
+            assert_eq!(ErrorCode::from_i32(c.as_i32()), Some(*c));
+            let snake: String = c
+                .class_name()
+                .chars()
+                .enumerate()
+                .flat_map(|(j, ch)| {
+                    let lower = ch.to_ascii_lowercase();
+                    let sep = (j > 0 && ch.is_ascii_uppercase()).then_some('_');
+                    sep.into_iter().chain(std::iter::once(lower))
+                })
+                .collect();
+            assert_eq!(snake, c.as_str());
+        }
+        assert_eq!(ErrorCode::from_i32(0), None);
     }
 }

@@ -1,14 +1,13 @@
-//! An engine as a foreign host holds it (C, Python, Kotlin/Swift): one listener at most,
-//! released on shutdown, every call blocking.
+//! An engine as a foreign host holds it (C, Python, Node, Kotlin/Swift): on a runtime of its
+//! own, with at most one listener, released on shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use super::{Engine, Error, ErrorCode, Result};
-use crate::net::{Listener, NetConfig};
+use super::{Engine, EngineConfig, Error, ErrorCode, Listener, NetConfig, Result};
 
-/// An engine and its listener, for hosts that call in from threads of their own (never from
-/// inside an async runtime).
+/// An engine and its listener, for hosts that call in from threads of their own. Blocking
+/// calls go through [`Engine::block`], async ones through [`Engine::spawn`].
 pub struct HostedEngine {
     /// `None` after shutdown: the engine (and its data directory) is released.
     engine: Mutex<Option<Engine>>,
@@ -16,12 +15,12 @@ pub struct HostedEngine {
 }
 
 impl HostedEngine {
-    /// Holds `engine`, not listening yet.
-    pub fn new(engine: Engine) -> Self {
-        HostedEngine {
-            engine: Mutex::new(Some(engine)),
+    /// Opens an engine on a runtime of its own (see [`Engine::open_owned`]).
+    pub fn open(config: EngineConfig) -> Result<Self> {
+        Ok(HostedEngine {
+            engine: Mutex::new(Some(Engine::open_owned(config)?)),
             listener: Mutex::new(None),
-        }
+        })
     }
 
     /// The engine; `Unavailable` after [`HostedEngine::shutdown`].
@@ -33,21 +32,15 @@ impl HostedEngine {
             .ok_or_else(|| Error::new(ErrorCode::Unavailable, "the engine is shut down"))
     }
 
-    /// Starts the WebSocket/HTTP listener on `address` ("127.0.0.1:0" picks a free port) with
-    /// a [`NetConfig`] given as JSON (defaults when `None`); returns the bound address.
-    /// `AlreadyExists` while a listener runs.
-    pub fn listen(&self, address: &str, net_config_json: Option<&str>) -> Result<SocketAddr> {
+    /// Starts the WebSocket/HTTP listener on `address` ("127.0.0.1:0" picks a free port);
+    /// returns the bound address. `AlreadyExists` while a listener runs.
+    pub fn listen(&self, address: &str, config: NetConfig) -> Result<SocketAddr> {
         let addr: SocketAddr = address.parse().map_err(|_| {
             Error::new(
                 ErrorCode::InvalidArgument,
                 format!("bad address {address:?}"),
             )
         })?;
-        let config = match net_config_json {
-            Some(t) => serde_json::from_str::<NetConfig>(t)
-                .map_err(|e| Error::new(ErrorCode::Config, format!("invalid net config: {e}")))?,
-            None => NetConfig::default(),
-        };
         let mut slot = self
             .listener
             .lock()
@@ -59,7 +52,7 @@ impl HostedEngine {
             ));
         }
         let engine = self.engine()?;
-        let listener = engine.block_on(engine.serve(addr, config))?;
+        let listener = engine.block(engine.serve(addr, config))?;
         let bound = listener.local_addr();
         *slot = Some(listener);
         Ok(bound)
@@ -69,27 +62,29 @@ impl HostedEngine {
     pub fn stop_listening(&self) -> Result<bool> {
         let engine = self.engine()?;
         let listener = self.listener.lock().ok().and_then(|mut l| l.take());
-        Ok(match listener {
-            Some(l) => {
-                engine.block_on(l.stop());
-                true
-            }
-            None => false,
-        })
+        match listener {
+            Some(l) => engine.block(async {
+                l.stop().await;
+                Ok(true)
+            }),
+            None => Ok(false),
+        }
     }
 
     /// Stops listening, closes sessions, flushes, and releases the engine (and its data
-    /// directory). Idempotent.
-    pub fn shutdown(&self) {
+    /// directory). Idempotent. Pending receivers of subscriptions get their end.
+    pub fn shutdown(&self) -> Result<()> {
         let listener = self.listener.lock().ok().and_then(|mut l| l.take());
         let engine = self.engine.lock().ok().and_then(|mut e| e.take());
-        if let Some(engine) = engine {
-            engine.block_on(async {
+        match engine {
+            Some(engine) => engine.block(async {
                 if let Some(l) = listener {
                     l.stop().await;
                 }
                 engine.shutdown().await;
-            });
+                Ok(())
+            }),
+            None => Ok(()),
         }
     }
 }

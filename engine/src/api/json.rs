@@ -13,12 +13,12 @@
 //! | `splice` | `path` (string), `index`, `delete`, `insert` | edit text (UTF-16 positions) |
 //! | `add` | `path` (number), `delta` | add to a number |
 
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use super::error::{Error, ErrorCode, Result};
 use super::path_from_json_value;
-use crate::model::{Change, EngineEvent};
-use crate::ot::json::{operation_to_json, operation_to_json_value, parse, JsonValue};
+use crate::model::Change;
+use crate::ot::json::{parse, JsonValue};
 use crate::ot::JsString;
 
 fn bad(msg: impl Into<String>) -> Error {
@@ -109,66 +109,12 @@ pub fn changes_from_str(text: &str) -> Result<Vec<Change>> {
     changes_from_json_value(&json)
 }
 
-/// An engine event as exact JSON text (see [`event_to_json_value`]).
-pub fn event_to_json_text(event: &EngineEvent) -> String {
-    event_to_json_value(event).to_json_string()
-}
-
-/// An engine event as JSON, exactly: like [`event_to_json`], with the operation's text kept
-/// as it is (an unpaired surrogate stays one, written as a `\uXXXX` escape in JSON text).
-pub fn event_to_json_value(event: &EngineEvent) -> JsonValue {
-    let mut out = JsonValue::from(&event_to_json(event));
-    if let (EngineEvent::OperationApplied { op, .. }, JsonValue::Object(m)) = (event, &mut out) {
-        m.insert("operation".into(), operation_to_json_value(op));
+/// A change read from any serde format: the same object as [`change_from_json`] reads.
+impl<'de> serde::Deserialize<'de> for Change {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let json = <JsonValue as serde::Deserialize>::deserialize(d)?;
+        change_from_json_value(&json).map_err(serde::de::Error::custom)
     }
-    out
-}
-
-/// An engine event as JSON (lossy for text with an unpaired surrogate, see
-/// [`event_to_json_value`]): `{"type": "operation_applied", "namespace": ..., "domain": ...,
-/// "model": ..., ...}`. Types: `operation_applied`, `model_opened`, `model_closed`,
-/// `last_session_left`, `user_connected`, `user_disconnected`.
-pub fn event_to_json(event: &EngineEvent) -> Json {
-    let d = event.domain();
-    let mut out = match event {
-        EngineEvent::OperationApplied {
-            model,
-            version,
-            session,
-            user,
-            timestamp_ms,
-            op,
-            ..
-        } => json!({"type": "operation_applied", "model": model, "version": version,
-                    "session": session, "user": user, "timestamp": timestamp_ms,
-                    "operation": operation_to_json(op)}),
-        EngineEvent::ModelOpened {
-            model,
-            session,
-            user,
-            ..
-        } => json!({"type": "model_opened", "model": model, "session": session, "user": user}),
-        EngineEvent::ModelClosed {
-            model,
-            session,
-            user,
-            ..
-        } => json!({"type": "model_closed", "model": model, "session": session, "user": user}),
-        EngineEvent::LastSessionLeft { model, version, .. } => {
-            json!({"type": "last_session_left", "model": model, "version": version})
-        }
-        EngineEvent::UserConnected { session, user, .. } => {
-            json!({"type": "user_connected", "session": session, "user": user})
-        }
-        EngineEvent::UserDisconnected { session, user, .. } => {
-            json!({"type": "user_disconnected", "session": session, "user": user})
-        }
-    };
-    if let Json::Object(m) = &mut out {
-        m.insert("namespace".into(), Json::String(d.namespace.clone()));
-        m.insert("domain".into(), Json::String(d.id.clone()));
-    }
-    out
 }
 
 #[cfg(test)]

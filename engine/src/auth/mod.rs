@@ -167,8 +167,9 @@ impl std::fmt::Debug for Authenticated {
 /// How many of the sessions that logged in with one reconnect token are remembered.
 pub const TOKEN_SESSIONS_KEPT: usize = 16;
 
-/// A normal user to create.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// A normal user to create. As input only `username` is required.
+#[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NewUser {
     /// Username (non-empty, case-sensitive, unique among the domain's normal users).
     pub username: String,

@@ -20,6 +20,7 @@ use crate::store::StoreError;
 pub use concurrency::ConcurrencyError;
 pub use events::{EngineEvent, EventBus, EventFilter, EventSubscription};
 pub use sequencer::Change;
+pub(crate) use sequencer::HOST_SESSION;
 pub use service::{ModelInfo, ModelService, ModelServiceConfig, OpenedModel, SessionModel};
 
 /// Errors of the model services.

@@ -43,7 +43,7 @@ pub struct ModelServiceConfig {
 }
 
 /// A model's metadata.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ModelInfo {
     /// Model id.
     pub id: String,

@@ -494,3 +494,19 @@ mod tests {
         assert_eq!(v.to_serde(), serde_json::json!({"k\u{FFFD}": "\u{FFFD}"}));
     }
 }
+
+/// Serialized as the equivalent `serde_json::Value` (an unpaired surrogate becomes U+FFFD);
+/// [`JsonValue::to_json_string`] is the exact form.
+impl serde::Serialize for JsonValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&self.to_serde(), s)
+    }
+}
+
+/// Read from any serde format (whose strings are well-formed; [`parse`] also reads unpaired
+/// surrogate escapes).
+impl<'de> serde::Deserialize<'de> for JsonValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Json as serde::Deserialize>::deserialize(d).map(JsonValue::from)
+    }
+}

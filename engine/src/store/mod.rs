@@ -178,7 +178,10 @@ pub struct Snapshot {
 /// The kind of a domain user; a user is keyed by `(user type, username)`.
 ///
 /// The numbers are those of the protocol's `DomainUserTypeData` and of the store format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum UserType {
     /// An application end user (created by the host, or by a JWT login).
     Normal = 0,

@@ -141,7 +141,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\nhistory of 'greeting' (durable in {dir}):");
     for e in model.history(2, version)? {
-        println!("  v{:<3} {:<6} {}", e.version, e.user, e.operation);
+        println!(
+            "  v{:<3} {:<6} {}",
+            e.version,
+            e.user,
+            e.operation.to_json_string()
+        );
     }
     for v in 1..=version {
         println!("  at v{v}: {}", model.json_at(v)?["text"]);

@@ -60,7 +60,7 @@ impl Conn {
                 }
                 let info = SessionInfo {
                     session: session.clone(),
-                    user: user_key(user.user_type, &user.username),
+                    user: UserId::new(user.user_type, user.username.clone()).to_key(),
                 };
                 self.services.sessions.insert(
                     &session,

@@ -34,7 +34,10 @@ impl Conn {
             if self.known_sessions.contains(session) {
                 continue;
             }
-            let (user_type, username) = parse_user_key(user);
+            let UserId {
+                kind: user_type,
+                name: username,
+            } = UserId::from_key(user);
             if !self.known_users.contains(&(user_type, username.clone())) {
                 let record = self
                     .services
@@ -72,8 +75,8 @@ impl Conn {
                     .services
                     .sessions
                     .get(s)
-                    .map(|u| user_key(u.user.user_type, &u.user.username))
-                    .unwrap_or_else(|| crate::api::HOST_USER.to_string());
+                    .map(|u| UserId::new(u.user.user_type, u.user.username).to_key())
+                    .unwrap_or_else(|| UserId::host().to_key());
                 (s.clone(), user)
             })
             .collect()

@@ -37,6 +37,7 @@ use crate::model::{
     ReferenceChange, ReplayedOp, SessionInfo, SessionModel, SharedReference,
 };
 use crate::ot::ValueId;
+use crate::session::UserId;
 use crate::sources::{Clock, IdSource};
 use crate::store::DomainKey;
 use crate::store::{UserRecord, UserType};
@@ -267,30 +268,6 @@ fn type_from_wire(t: i32) -> UserType {
         2 => UserType::Anonymous,
         _ => UserType::Normal,
     }
-}
-
-/// The user id string the engine records with operations: `normal:bob`, `anonymous:x`, ...
-pub fn user_key(t: UserType, username: &str) -> String {
-    let p = match t {
-        UserType::Normal => "normal",
-        UserType::Convergence => "convergence",
-        UserType::Anonymous => "anonymous",
-    };
-    format!("{p}:{username}")
-}
-
-/// Parses a recorded user id; ids without a known prefix are engine-side (host) users.
-pub fn parse_user_key(key: &str) -> (UserType, String) {
-    for (p, t) in [
-        ("normal:", UserType::Normal),
-        ("convergence:", UserType::Convergence),
-        ("anonymous:", UserType::Anonymous),
-    ] {
-        if let Some(rest) = key.strip_prefix(p) {
-            return (t, rest.to_string());
-        }
-    }
-    (UserType::Convergence, key.to_string())
 }
 
 fn user_data(u: &UserRecord) -> pc::DomainUserData {

@@ -1,0 +1,313 @@
+//! The facade's own data types: what hosts pass in (serde `Deserialize`, every field but the
+//! identifying ones defaulted) and what they get back (serde `Serialize`). Store records stay
+//! inside the engine.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::EngineEvent;
+use crate::ot::json::{operation_to_json_value, JsonValue};
+use crate::session::{SessionId, UserId};
+use crate::store::{JwtKeyRecord, UserRecord, UserType};
+
+/// A normal user of a domain, as the host sees it (never the password hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Username (unique among the domain's normal users; case-sensitive).
+    pub username: String,
+    /// Display name (may be empty).
+    pub display_name: String,
+    /// First name (may be empty).
+    pub first_name: String,
+    /// Last name (may be empty).
+    pub last_name: String,
+    /// E-mail address (may be empty).
+    pub email: String,
+    /// A disabled user cannot log in.
+    pub disabled: bool,
+    /// Whether the user can log in with a password.
+    pub has_password: bool,
+    /// Creation time (epoch ms).
+    pub created_ms: i64,
+    /// Time of the last successful login (epoch ms; 0 if never).
+    pub last_login_ms: i64,
+}
+
+impl User {
+    /// The user's id.
+    pub fn id(&self) -> UserId {
+        UserId::new(UserType::Normal, self.username.clone())
+    }
+}
+
+impl From<UserRecord> for User {
+    fn from(r: UserRecord) -> Self {
+        User {
+            has_password: r.password_hash.is_some(),
+            username: r.username,
+            display_name: r.display_name,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            email: r.email,
+            disabled: r.disabled,
+            created_ms: r.created_ms,
+            last_login_ms: r.last_login_ms,
+        }
+    }
+}
+
+/// A key that verifies JWT logins. As input only `id` and `public_key_pem` are required.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JwtKey {
+    /// Key id (the `kid` header of tokens signed with the matching private key).
+    pub id: String,
+    /// Description.
+    pub description: String,
+    /// The RSA public key in PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub public_key_pem: String,
+    /// Only enabled keys verify logins.
+    pub enabled: bool,
+    /// Time of the last change (epoch ms; set by the engine, ignored as input).
+    pub updated_ms: i64,
+}
+
+impl Default for JwtKey {
+    fn default() -> Self {
+        JwtKey {
+            id: String::new(),
+            description: String::new(),
+            public_key_pem: String::new(),
+            enabled: true,
+            updated_ms: 0,
+        }
+    }
+}
+
+impl From<JwtKeyRecord> for JwtKey {
+    fn from(r: JwtKeyRecord) -> Self {
+        JwtKey {
+            id: r.id,
+            description: r.description,
+            public_key_pem: r.public_key_pem,
+            enabled: r.enabled,
+            updated_ms: r.updated_ms,
+        }
+    }
+}
+
+impl From<JwtKey> for JwtKeyRecord {
+    fn from(k: JwtKey) -> Self {
+        JwtKeyRecord {
+            id: k.id,
+            description: k.description,
+            public_key_pem: k.public_key_pem,
+            enabled: k.enabled,
+            updated_ms: k.updated_ms,
+        }
+    }
+}
+
+/// One entry of a model's history.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    /// The version the operation produced.
+    pub version: u64,
+    /// When it was applied (epoch ms).
+    pub timestamp_ms: i64,
+    /// The submitting session.
+    pub session: SessionId,
+    /// The submitting user.
+    pub user: UserId,
+    /// The operation as JSON (see [`operation_to_json`](super::operation_to_json)).
+    pub operation: JsonValue,
+}
+
+/// Something that happened in the engine, as a host sees it. In JSON an event is an object
+/// with a `"type"` (`operation_applied`, `model_opened`, `model_closed`, `last_session_left`,
+/// `user_connected`, `user_disconnected`) beside its fields.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// An operation was applied and is durable.
+    OperationApplied {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// Model id.
+        model: String,
+        /// The version the operation produced.
+        version: u64,
+        /// The submitting session (`host` for host-side changes).
+        session: SessionId,
+        /// The submitting user.
+        user: UserId,
+        /// When (epoch ms).
+        timestamp_ms: i64,
+        /// The operation as JSON (see [`operation_to_json`](super::operation_to_json)).
+        operation: JsonValue,
+    },
+    /// A session opened a model.
+    ModelOpened {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// Model id.
+        model: String,
+        /// The session.
+        session: SessionId,
+        /// Its user.
+        user: UserId,
+    },
+    /// A session closed a model (or went away).
+    ModelClosed {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// Model id.
+        model: String,
+        /// The session.
+        session: SessionId,
+        /// Its user.
+        user: UserId,
+    },
+    /// The last session left a model: everything up to `version` is durable, the moment an
+    /// app writes the model back to its own database.
+    LastSessionLeft {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// Model id.
+        model: String,
+        /// The model's version at that moment.
+        version: u64,
+    },
+    /// A user's session connected to a domain.
+    UserConnected {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// The session.
+        session: SessionId,
+        /// The user.
+        user: UserId,
+    },
+    /// A user's session disconnected.
+    UserDisconnected {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// The session.
+        session: SessionId,
+        /// The user.
+        user: UserId,
+    },
+}
+
+impl Event {
+    /// The event as compact JSON text, exactly: an unpaired surrogate in the operation's text
+    /// is written as a `\uXXXX` escape (serde forms show U+FFFD instead).
+    pub fn to_json_text(&self) -> String {
+        let mut v = JsonValue::from(serde_json::to_value(self).unwrap_or_default());
+        if let (Event::OperationApplied { operation, .. }, JsonValue::Object(m)) = (self, &mut v) {
+            m.insert("operation".into(), operation.clone());
+        }
+        v.to_json_string()
+    }
+
+    /// The model the event concerns, if any.
+    pub fn model(&self) -> Option<&str> {
+        match self {
+            Event::OperationApplied { model, .. }
+            | Event::ModelOpened { model, .. }
+            | Event::ModelClosed { model, .. }
+            | Event::LastSessionLeft { model, .. } => Some(model),
+            Event::UserConnected { .. } | Event::UserDisconnected { .. } => None,
+        }
+    }
+}
+
+impl From<EngineEvent> for Event {
+    fn from(e: EngineEvent) -> Self {
+        let user = |u: String| UserId::from_key(&u);
+        match e {
+            EngineEvent::OperationApplied {
+                domain,
+                model,
+                version,
+                session,
+                user: u,
+                timestamp_ms,
+                op,
+            } => Event::OperationApplied {
+                namespace: domain.namespace,
+                domain: domain.id,
+                model,
+                version,
+                session: SessionId::new(session),
+                user: user(u),
+                timestamp_ms,
+                operation: operation_to_json_value(&op),
+            },
+            EngineEvent::ModelOpened {
+                domain,
+                model,
+                session,
+                user: u,
+            } => Event::ModelOpened {
+                namespace: domain.namespace,
+                domain: domain.id,
+                model,
+                session: SessionId::new(session),
+                user: user(u),
+            },
+            EngineEvent::ModelClosed {
+                domain,
+                model,
+                session,
+                user: u,
+            } => Event::ModelClosed {
+                namespace: domain.namespace,
+                domain: domain.id,
+                model,
+                session: SessionId::new(session),
+                user: user(u),
+            },
+            EngineEvent::LastSessionLeft {
+                domain,
+                model,
+                version,
+            } => Event::LastSessionLeft {
+                namespace: domain.namespace,
+                domain: domain.id,
+                model,
+                version,
+            },
+            EngineEvent::UserConnected {
+                domain,
+                session,
+                user: u,
+            } => Event::UserConnected {
+                namespace: domain.namespace,
+                domain: domain.id,
+                session: SessionId::new(session),
+                user: user(u),
+            },
+            EngineEvent::UserDisconnected {
+                domain,
+                session,
+                user: u,
+            } => Event::UserDisconnected {
+                namespace: domain.namespace,
+                domain: domain.id,
+                session: SessionId::new(session),
+                user: user(u),
+            },
+        }
+    }
+}
