@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 use tandem::api::{
-    path, Change, Engine, EngineConfig, EngineEvent, EngineSources, ErrorCode, EventFilter,
-    PathSegment,
+    net_config_from_json, path, Change, Engine, EngineConfig, EngineSources, ErrorCode, Event,
+    NetConfig, PathSegment, UserId,
 };
 use tandem::model::{ModelEvent, SessionInfo};
 use tandem::ot::{DiscreteOp, OpKind, Operation};
@@ -268,8 +268,9 @@ async fn history_reads_past_versions_ranges_and_time() {
     assert_eq!(m.json_at(6).err().unwrap().code, ErrorCode::InvalidArgument);
     let h = m.history(3, 4).unwrap();
     assert_eq!(h.iter().map(|e| e.version).collect::<Vec<_>>(), vec![3, 4]);
-    assert_eq!(h[0].operation["insertValue"], "b");
-    assert_eq!(h[0].user, tandem::api::HOST_USER);
+    assert_eq!(h[0].operation.to_serde()["insertValue"], "b");
+    assert_eq!(h[0].user, UserId::host());
+    assert_eq!(h[0].session.as_str(), "host");
     assert_eq!(h[0].timestamp_ms, 1_002_000);
     assert_eq!(
         m.version_at(999_999).err().unwrap().code,
@@ -327,10 +328,12 @@ async fn events_report_operations_sessions_and_the_last_session_leaving() {
         .create_model("c", Some("m"), &json!({"t": "x"}))
         .await
         .unwrap();
-    let mut events = engine.subscribe(EventFilter {
-        domain: Some(d.key().clone()),
-        model: Some("m".into()),
-    });
+    let events = m.subscribe();
+    let elsewhere = d
+        .create_model("c", Some("other"), &json!({}))
+        .await
+        .unwrap()
+        .subscribe();
     let svc = engine.model_service();
     let (tx1, mut rx1) = mpsc::unbounded_channel();
     let (tx2, mut rx2) = mpsc::unbounded_channel();
@@ -434,8 +437,8 @@ async fn events_report_operations_sessions_and_the_last_session_leaving() {
     s2.handle.close().await.unwrap();
 
     let mut seen = Vec::new();
-    while let Some(e) = events.recv().await {
-        let last = matches!(e, EngineEvent::LastSessionLeft { .. });
+    while let Some(e) = events.next().await {
+        let last = matches!(e, Event::LastSessionLeft { .. });
         seen.push(e);
         if last {
             break;
@@ -444,10 +447,10 @@ async fn events_report_operations_sessions_and_the_last_session_leaving() {
     let kinds: Vec<&str> = seen
         .iter()
         .map(|e| match e {
-            EngineEvent::ModelOpened { .. } => "opened",
-            EngineEvent::OperationApplied { .. } => "op",
-            EngineEvent::ModelClosed { .. } => "closed",
-            EngineEvent::LastSessionLeft { .. } => "last",
+            Event::ModelOpened { .. } => "opened",
+            Event::OperationApplied { .. } => "op",
+            Event::ModelClosed { .. } => "closed",
+            Event::LastSessionLeft { .. } => "last",
             _ => "other",
         })
         .collect();
@@ -456,24 +459,30 @@ async fn events_report_operations_sessions_and_the_last_session_leaving() {
         vec!["opened", "opened", "op", "op", "closed", "closed", "last"]
     );
     match seen.last() {
-        Some(EngineEvent::LastSessionLeft { version, .. }) => assert_eq!(*version, 3),
+        Some(Event::LastSessionLeft { version, .. }) => assert_eq!(*version, 3),
         other => panic!("{other:?}"),
     }
     match &seen[2] {
-        EngineEvent::OperationApplied {
+        Event::OperationApplied {
             version,
             user,
             session,
             ..
         } => {
             assert_eq!(
-                (*version, user.as_str(), session.as_str()),
+                (*version, user.name.as_str(), session.as_str()),
                 (2, "alice", "s1")
             );
         }
         other => panic!("{other:?}"),
     }
     assert_eq!(m.json().await.unwrap(), json!({"t": "hxy"}));
+    assert!(
+        elsewhere.try_next().is_none(),
+        "another model's subscription saw nothing"
+    );
+    elsewhere.close();
+    assert!(elsewhere.next().await.is_none());
     engine.shutdown().await;
 }
 
@@ -710,39 +719,143 @@ async fn snapshots_are_taken_by_operation_count_and_by_time() {
 fn a_hosted_engine_listens_once_stops_and_releases_on_shutdown() {
     use tandem::api::HostedEngine;
     let dir = tempfile::tempdir().unwrap();
-    let hosted = HostedEngine::new(Engine::open(EngineConfig::with_data_dir(dir.path())).unwrap());
+    let hosted = HostedEngine::open(EngineConfig::with_data_dir(dir.path())).unwrap();
     assert_eq!(
-        hosted.listen("not an address", None).unwrap_err().code,
+        hosted
+            .listen("not an address", NetConfig::default())
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidArgument
     );
     assert_eq!(
-        hosted
-            .listen("127.0.0.1:0", Some("{\"max_frame_bytes\": \"big\"}"))
+        net_config_from_json("{\"max_frame_bytes\": \"big\"}")
             .unwrap_err()
             .code,
         ErrorCode::Config
     );
     assert!(!hosted.stop_listening().unwrap(), "nothing to stop yet");
-    let bound = hosted.listen("127.0.0.1:0", None).unwrap();
+    let bound = hosted.listen("127.0.0.1:0", NetConfig::default()).unwrap();
     assert_ne!(bound.port(), 0);
     assert!(std::net::TcpStream::connect(bound).is_ok(), "it accepts");
     assert_eq!(
-        hosted.listen("127.0.0.1:0", None).unwrap_err().code,
+        hosted
+            .listen("127.0.0.1:0", NetConfig::default())
+            .unwrap_err()
+            .code,
         ErrorCode::AlreadyExists
     );
     assert!(hosted.stop_listening().unwrap());
-    hosted.listen("127.0.0.1:0", None).unwrap();
-    hosted.shutdown();
-    hosted.shutdown();
+    hosted.listen("127.0.0.1:0", NetConfig::default()).unwrap();
+    hosted.shutdown().unwrap();
+    hosted.shutdown().unwrap();
     assert_eq!(
         hosted.engine().err().map(|e| e.code),
         Some(ErrorCode::Unavailable)
     );
     assert_eq!(
-        hosted.listen("127.0.0.1:0", None).unwrap_err().code,
+        hosted
+            .listen("127.0.0.1:0", NetConfig::default())
+            .unwrap_err()
+            .code,
         ErrorCode::Unavailable
     );
     // Released: the data directory can be opened again in this process.
     let again = Engine::open(EngineConfig::with_data_dir(dir.path())).unwrap();
     again.block_on(again.shutdown());
+}
+
+#[test]
+fn a_hosted_subscription_waits_wakes_on_close_and_feeds_a_callback_thread() {
+    use std::time::{Duration, Instant};
+    use tandem::api::HostedEngine;
+    let hosted = HostedEngine::open(EngineConfig::default()).unwrap();
+    let engine = hosted.engine().unwrap();
+    let d = engine.block(engine.create_domain("h", "d")).unwrap();
+    let m = engine
+        .block(d.create_model("c", Some("m"), &json!({"n": 1})))
+        .unwrap();
+
+    // A receive with a timeout ends empty-handed when nothing happens.
+    let sub = m.subscribe();
+    let t0 = Instant::now();
+    assert!(sub
+        .next_blocking(Some(Duration::from_millis(50)))
+        .unwrap()
+        .is_none());
+    assert!(t0.elapsed() >= Duration::from_millis(50));
+
+    // Work started with spawn completes on a thread that runs no runtime at all.
+    let (mm, change) = (
+        m.clone(),
+        Change::Add {
+            path: path(&["n"]),
+            delta: 1.0,
+        },
+    );
+    let version = engine
+        .spawn(async move { mm.apply(vec![change]).await })
+        .wait()
+        .unwrap();
+    assert_eq!(version, 2);
+    match sub.next_blocking(Some(Duration::from_secs(5))).unwrap() {
+        Some(Event::OperationApplied { version, user, .. }) => {
+            assert_eq!((version, user), (2, UserId::host()))
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A reader blocked without a timeout is woken by close from another thread.
+    let reader = {
+        let sub = sub.clone();
+        std::thread::spawn(move || sub.next_blocking(None).unwrap())
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    sub.close();
+    assert!(reader.join().unwrap().is_none());
+    assert!(
+        sub.next_blocking(None).unwrap().is_none(),
+        "closed stays closed"
+    );
+
+    // Callbacks run on the engine's callback thread, in order.
+    let (tx, rx) = std::sync::mpsc::channel();
+    m.subscribe()
+        .on_event(move |e| {
+            let thread = std::thread::current().name().map(str::to_string);
+            let _ = tx.send((e, thread));
+        })
+        .unwrap();
+    for _ in 0..3 {
+        engine
+            .block(m.apply(vec![Change::Add {
+                path: path(&["n"]),
+                delta: 1.0,
+            }]))
+            .unwrap();
+    }
+    let got: Vec<(u64, Option<String>)> = (0..3)
+        .map(|_| match rx.recv_timeout(Duration::from_secs(5)).unwrap() {
+            (Event::OperationApplied { version, .. }, t) => (version, t),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        (3..6)
+            .map(|v| (v, Some("tandem-callbacks".to_string())))
+            .collect::<Vec<_>>()
+    );
+
+    // Inside a runtime, blocking calls are refused rather than panicking.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let refused = rt.block_on(async { engine.block(m.delete()).unwrap_err().code });
+    assert_eq!(refused, ErrorCode::InvalidArgument);
+    assert!(rt
+        .block_on(async { m.subscribe().next_blocking(None) })
+        .is_err());
+
+    // Shutdown ends subscriptions.
+    let last = m.subscribe();
+    hosted.shutdown().unwrap();
+    assert!(last.next_blocking(None).unwrap().is_none());
 }

@@ -202,7 +202,7 @@ fn acknowledged_operations_survive_sigkill() {
         assert_eq!(log.len() as u64, data.version - 1, "the log has no gaps");
         for e in &log {
             if seen.contains(&e.version) {
-                assert!(e.session.starts_with('s'));
+                assert!(e.session.as_str().starts_with('s'));
             }
         }
         // The model equals a replay of its whole log from creation.

@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tandem::api::{Engine, EngineConfig};
-use tandem::net::NetConfig;
+use tandem::api::NetConfig;
 use tandem::ot::json::value_to_json;
 use tandem::ot::{
     Data, DiscreteOp, Document, JsString, OpKind, Operation, ReferenceValues, Value, ValueId,

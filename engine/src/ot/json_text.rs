@@ -422,6 +422,22 @@ impl From<Json> for JsonValue {
     }
 }
 
+/// Serialized as the equivalent `serde_json::Value` (an unpaired surrogate becomes U+FFFD);
+/// [`JsonValue::to_json_string`] is the exact form.
+impl serde::Serialize for JsonValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&self.to_serde(), s)
+    }
+}
+
+/// Read from any serde format (whose strings are well-formed; [`parse`] also reads unpaired
+/// surrogate escapes).
+impl<'de> serde::Deserialize<'de> for JsonValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Json as serde::Deserialize>::deserialize(d).map(JsonValue::from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,21 +508,5 @@ mod tests {
     fn lossy_serde_view_replaces_lone_surrogates() {
         let v = parse(r#"{"k\udc00":"\ud800"}"#).unwrap();
         assert_eq!(v.to_serde(), serde_json::json!({"k\u{FFFD}": "\u{FFFD}"}));
-    }
-}
-
-/// Serialized as the equivalent `serde_json::Value` (an unpaired surrogate becomes U+FFFD);
-/// [`JsonValue::to_json_string`] is the exact form.
-impl serde::Serialize for JsonValue {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serde::Serialize::serialize(&self.to_serde(), s)
-    }
-}
-
-/// Read from any serde format (whose strings are well-formed; [`parse`] also reads unpaired
-/// surrogate escapes).
-impl<'de> serde::Deserialize<'de> for JsonValue {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <Json as serde::Deserialize>::deserialize(d).map(JsonValue::from)
     }
 }
