@@ -25,7 +25,8 @@ pub mod model;
 pub(crate) mod net;
 #[doc(hidden)]
 pub mod protocol;
-pub(crate) mod session;
+#[doc(hidden)]
+pub mod session;
 #[doc(hidden)]
 pub mod sources;
 #[doc(hidden)]

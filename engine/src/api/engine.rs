@@ -16,7 +16,8 @@ use crate::domain::DomainService;
 use crate::model::{EventBus, EventFilter, ModelService, ModelServiceConfig};
 use crate::net;
 use crate::ot::DocLimits;
-use crate::protocol::connection::{ProtocolConfig, Services, SessionRegistry};
+use crate::protocol::connection::ProtocolConfig;
+use crate::session::{Services, SessionRegistry};
 use crate::sources::{Clock, IdSource, RandomIds, SystemClock};
 use crate::store::{DomainKey, LmdbStore, MemoryStore, Store, StoreOptions};
 
@@ -65,7 +66,8 @@ pub(super) struct EngineInner {
     pub(super) auth: AuthService,
     bus: EventBus,
     shut: AtomicBool,
-    protocol: Arc<Services>,
+    services: Arc<Services>,
+    protocol: Arc<ProtocolConfig>,
     callbacks: Arc<Callbacks>,
     runtime: RuntimeHolder,
 }
@@ -168,7 +170,7 @@ impl Engine {
             config.auth.clone(),
         );
         let domains = DomainService::new(store.clone(), sources.clock.clone());
-        let protocol = Arc::new(Services {
+        let services = Arc::new(Services {
             models: models.clone(),
             domains: domains.clone(),
             auth: auth.clone(),
@@ -176,14 +178,15 @@ impl Engine {
             clock: sources.clock,
             ids: sources.ids,
             sessions: SessionRegistry::default(),
-            config: ProtocolConfig {
-                limits: config.limits.clone(),
-                ..ProtocolConfig::default()
-            },
+        });
+        let protocol = Arc::new(ProtocolConfig {
+            limits: config.limits.clone(),
+            ..ProtocolConfig::default()
         });
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 domains,
+                services,
                 protocol,
                 auth,
                 config,
@@ -327,19 +330,24 @@ impl Engine {
     /// Convergence client connects to `ws://{addr}/realtime/{namespace}/{domain}`.
     pub async fn serve(&self, addr: SocketAddr, config: NetConfig) -> Result<Listener> {
         self.check()?;
-        net::listen(addr, self.inner.protocol.clone(), config)
-            .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorCode::Unavailable,
-                    format!("cannot listen on {addr}: {e}"),
-                )
-            })
+        net::listen(
+            addr,
+            self.inner.services.clone(),
+            self.inner.protocol.clone(),
+            config,
+        )
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::Unavailable,
+                format!("cannot listen on {addr}: {e}"),
+            )
+        })
     }
 
     /// Sessions currently connected over the wire.
     pub fn connected_sessions(&self) -> usize {
-        self.inner.protocol.sessions.len()
+        self.inner.services.sessions.len()
     }
 
     /// Every event of every domain.

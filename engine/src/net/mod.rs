@@ -20,7 +20,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn, Instrument};
 
-use crate::protocol::connection::{Connection, ConnectionInfo, Outgoing, Services};
+use crate::protocol::connection::{Connection, ConnectionInfo, Outgoing, ProtocolConfig};
+use crate::session::Services;
 
 /// WebSocket close codes the server uses.
 pub mod close_code {
@@ -95,6 +96,7 @@ pub struct Metrics {
 
 struct NetState {
     services: Arc<Services>,
+    protocol: Arc<ProtocolConfig>,
     config: NetConfig,
     metrics: Arc<Metrics>,
     shutdown: watch::Receiver<bool>,
@@ -135,6 +137,7 @@ impl Listener {
 pub async fn listen(
     addr: SocketAddr,
     services: Arc<Services>,
+    protocol: Arc<ProtocolConfig>,
     config: NetConfig,
 ) -> std::io::Result<Listener> {
     let listener = TcpListener::bind(addr).await?;
@@ -147,6 +150,7 @@ pub async fn listen(
     let metrics = Arc::new(Metrics::default());
     let state = Arc::new(NetState {
         services,
+        protocol,
         config,
         metrics: metrics.clone(),
         shutdown: shutdown_rx.clone(),
@@ -503,7 +507,7 @@ async fn handle_socket(state: Arc<NetState>, socket: WebSocket, info: Connection
     let (tx, rx) = socket.split();
     let (out_tx, out) = mpsc::unbounded_channel::<Outgoing>();
     let mut sock = Socket { tx, rx, out };
-    let mut conn = Connection::new(state.services.clone(), info, out_tx);
+    let mut conn = Connection::new(state.services.clone(), state.protocol.clone(), info, out_tx);
     let mut end = Ending::default();
     let driven = AssertUnwindSafe(drive(&state, &mut conn, &mut sock, &mut end))
         .catch_unwind()

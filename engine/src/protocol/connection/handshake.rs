@@ -28,7 +28,7 @@ impl Conn {
             }
         };
         let server = Some(ServerData {
-            version: self.services.config.server_version.clone(),
+            version: self.config.server_version.clone(),
         });
         let session = format!(
             "{}-{}",
@@ -43,7 +43,7 @@ impl Conn {
         {
             Ok(a) => {
                 let user = a.user;
-                let limit = self.services.config.limits.max_connections_per_user;
+                let limit = self.config.limits.max_connections_per_user;
                 let open =
                     self.services
                         .sessions
@@ -68,7 +68,7 @@ impl Conn {
                         user: user.clone(),
                         domain: domain.clone(),
                     },
-                    self.internal_tx.clone(),
+                    Arc::new(ConnLink(self.internal_tx.clone())),
                 );
                 self.known_users
                     .insert((user.user_type, user.username.clone()));
@@ -118,7 +118,7 @@ impl Conn {
             request_id,
             Body::ConnectionResponse(pc::ConnectionResponseMessage {
                 server: Some(ServerData {
-                    version: self.services.config.server_version.clone(),
+                    version: self.config.server_version.clone(),
                 }),
                 response: Some(Response::Failure(ConnectionFailureData {
                     code: code.to_string(),

@@ -30,15 +30,13 @@ use super::wire::proto::core as pc;
 use super::wire::proto::identity as pi;
 use super::wire::proto::model as pm;
 use super::wire::proto::presence as pp;
-use crate::auth::{AuthService, Credentials};
-use crate::domain::DomainService;
+use crate::auth::Credentials;
 use crate::model::{
-    EngineEvent, EventBus, ForceCloseReason, ModelError, ModelEvent, ModelService, OpenedModel,
-    ReferenceChange, ReplayedOp, SessionInfo, SessionModel, SharedReference,
+    EngineEvent, ForceCloseReason, ModelError, ModelEvent, OpenedModel, ReferenceChange,
+    ReplayedOp, SessionInfo, SessionModel, SharedReference,
 };
 use crate::ot::ValueId;
-use crate::session::UserId;
-use crate::sources::{Clock, IdSource};
+use crate::session::{Services, SessionLink, SessionUser, UserId};
 use crate::store::DomainKey;
 use crate::store::{UserRecord, UserType};
 
@@ -85,18 +83,6 @@ pub struct ConnectionInfo {
     pub user_agent: String,
 }
 
-impl RegistryState {
-    fn release(&mut self, user: &SessionUser) {
-        let key = user_of(user);
-        if let Some(n) = self.per_user.get_mut(&key) {
-            *n -= 1;
-            if *n == 0 {
-                self.per_user.remove(&key);
-            }
-        }
-    }
-}
-
 /// Protocol timing.
 #[derive(Clone, Debug)]
 pub struct ProtocolConfig {
@@ -132,125 +118,19 @@ impl Default for ProtocolConfig {
     }
 }
 
-/// A connected session's user, as other connections show it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SessionUser {
-    /// The user.
-    pub user: UserRecord,
-    /// The domain.
-    pub domain: DomainKey,
-}
+/// A connection as the session registry reaches it.
+struct ConnLink(mpsc::UnboundedSender<Internal>);
 
-/// Sessions currently connected (for identity lookups and presence), with a count per user so
-/// that availability and the per-user connection limit never scan every session.
-#[derive(Default)]
-pub struct SessionRegistry {
-    state: Mutex<RegistryState>,
-}
+impl SessionLink for ConnLink {
+    fn probe(&self, reply: oneshot::Sender<()>) -> bool {
+        self.0.send(Internal::Probe(reply)).is_ok()
+    }
 
-type UserKey = (DomainKey, UserType, String);
-
-#[derive(Default)]
-struct RegistryState {
-    sessions: HashMap<String, SessionUser>,
-    /// Each connected session's connection, for liveness probes.
-    connections: HashMap<String, mpsc::UnboundedSender<Internal>>,
-    per_user: HashMap<UserKey, usize>,
-}
-
-fn user_of(u: &SessionUser) -> UserKey {
-    (u.domain.clone(), u.user.user_type, u.user.username.clone())
-}
-
-impl SessionRegistry {
-    fn insert(&self, session: &str, user: SessionUser, conn: mpsc::UnboundedSender<Internal>) {
-        if let Ok(mut s) = self.state.lock() {
-            *s.per_user.entry(user_of(&user)).or_insert(0) += 1;
-            if let Some(old) = s.sessions.insert(session.to_string(), user) {
-                s.release(&old);
-            }
-            s.connections.insert(session.to_string(), conn);
-        }
+    fn close_silent(&self, reason: &'static str) {
+        let _ = self
+            .0
+            .send(Internal::Close(close::HEARTBEAT_TIMEOUT, reason));
     }
-    fn remove(&self, session: &str) {
-        if let Ok(mut s) = self.state.lock() {
-            if let Some(old) = s.sessions.remove(session) {
-                s.release(&old);
-            }
-            s.connections.remove(session);
-        }
-    }
-    /// Whether `session` is still connected and answering: asks its connection for a sign of
-    /// life (any frame from its client, prompted by a ping) within `timeout`. A session that
-    /// stays silent is closed, since its network is gone. False for unknown sessions.
-    async fn is_alive(&self, session: &str, timeout: Duration) -> bool {
-        let Some(conn) = self
-            .state
-            .lock()
-            .ok()
-            .and_then(|s| s.connections.get(session).cloned())
-        else {
-            return false;
-        };
-        let (reply, answered) = oneshot::channel();
-        if conn.send(Internal::Probe(reply)).is_err() {
-            return false;
-        }
-        match tokio::time::timeout(timeout, answered).await {
-            Ok(Ok(())) => true,
-            _ => {
-                let _ = conn.send(Internal::Close(
-                    close::HEARTBEAT_TIMEOUT,
-                    "no sign of life while the same client reconnected",
-                ));
-                false
-            }
-        }
-    }
-    /// The user of a connected session.
-    pub fn get(&self, session: &str) -> Option<SessionUser> {
-        self.state.lock().ok()?.sessions.get(session).cloned()
-    }
-    /// True while the user has at least one connected session in the domain.
-    pub fn is_available(&self, domain: &DomainKey, user_type: UserType, username: &str) -> bool {
-        self.count_for(domain, user_type, username) > 0
-    }
-    /// How many sessions the user has connected in the domain.
-    pub fn count_for(&self, domain: &DomainKey, user_type: UserType, username: &str) -> usize {
-        let key = (domain.clone(), user_type, username.to_string());
-        self.state
-            .lock()
-            .map(|s| s.per_user.get(&key).copied().unwrap_or(0))
-            .unwrap_or(0)
-    }
-    /// Number of connected sessions.
-    pub fn len(&self) -> usize {
-        self.state.lock().map(|s| s.sessions.len()).unwrap_or(0)
-    }
-    /// True when nobody is connected.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// The services a connection talks to.
-pub struct Services {
-    /// Models.
-    pub models: ModelService,
-    /// Domains.
-    pub domains: DomainService,
-    /// Authentication and users.
-    pub auth: AuthService,
-    /// Engine events.
-    pub bus: EventBus,
-    /// Time.
-    pub clock: Arc<dyn Clock>,
-    /// Ids.
-    pub ids: Arc<dyn IdSource>,
-    /// Connected sessions.
-    pub sessions: SessionRegistry,
-    /// Timing.
-    pub config: ProtocolConfig,
 }
 
 /// Wire user-type numbers.
@@ -416,6 +296,7 @@ struct Authenticated {
 
 struct Conn {
     services: Arc<Services>,
+    config: Arc<ProtocolConfig>,
     info: ConnectionInfo,
     out: mpsc::UnboundedSender<Outgoing>,
     auth: Option<Authenticated>,
@@ -465,6 +346,7 @@ impl Connection {
     /// A connection that has not yet received its handshake.
     pub fn new(
         services: Arc<Services>,
+        config: Arc<ProtocolConfig>,
         info: ConnectionInfo,
         out: mpsc::UnboundedSender<Outgoing>,
     ) -> Self {
@@ -472,6 +354,7 @@ impl Connection {
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
         let conn = Conn {
             services,
+            config,
             info,
             out,
             auth: None,
@@ -542,7 +425,7 @@ impl Connection {
             }
             WakeupKind::Tick => {
                 let conn = &mut self.conn;
-                let cfg = &conn.services.config;
+                let cfg = &conn.config;
                 if conn.auth.is_none() && self.started.elapsed() > cfg.handshake_timeout {
                     conn.close(close::HANDSHAKE_TIMEOUT, "no connection request");
                 } else if let Some(sent) = conn.ping_sent {

@@ -66,7 +66,7 @@ impl Conn {
             );
             return true;
         }
-        let limit = self.services.config.limits.max_models_per_connection;
+        let limit = self.config.limits.max_models_per_connection;
         if SessionLimits::full(limit, self.resources.len() + self.opening.len()) {
             self.reply(
                 id,
@@ -101,6 +101,7 @@ impl Conn {
         let out = self.out.clone();
         let pending = self.pending.clone();
         let next_request = self.next_request.clone();
+        let answer_timeout = self.config.client_request_timeout;
         let auto_create = r.auto_create_id;
         tokio::spawn(async move {
             let models = &services.models;
@@ -108,45 +109,50 @@ impl Conn {
                 .open(&domain, &model, session.clone(), sink.clone())
                 .await;
             if let (Err(ModelError::NotFound(_)), Some(auto_id)) = (&result, auto_create) {
-                result =
-                    match request_creation_data(&services, &out, &pending, &next_request, auto_id)
-                        .await
-                    {
-                        Err(e) => Err(ModelError::Invalid(e)),
-                        Ok(data) => {
-                            let auto = services
-                                .domains
-                                .get(&domain)
-                                .map(|d| d.collection_auto_create)
-                                .unwrap_or(false);
-                            let root = match data.data.as_ref() {
-                                Some(o) => convert::object_from_wire(o)
-                                    .map_err(|e| ModelError::Invalid(e.to_string())),
-                                None => Ok(crate::ot::Value::new(
-                                    "@:0",
-                                    crate::ot::Data::Object(BTreeMap::new()),
-                                )),
-                            };
-                            match root {
+                result = match request_creation_data(
+                    answer_timeout,
+                    &out,
+                    &pending,
+                    &next_request,
+                    auto_id,
+                )
+                .await
+                {
+                    Err(e) => Err(ModelError::Invalid(e)),
+                    Ok(data) => {
+                        let auto = services
+                            .domains
+                            .get(&domain)
+                            .map(|d| d.collection_auto_create)
+                            .unwrap_or(false);
+                        let root = match data.data.as_ref() {
+                            Some(o) => convert::object_from_wire(o)
+                                .map_err(|e| ModelError::Invalid(e.to_string())),
+                            None => Ok(crate::ot::Value::new(
+                                "@:0",
+                                crate::ot::Data::Object(BTreeMap::new()),
+                            )),
+                        };
+                        match root {
+                            Err(e) => Err(e),
+                            Ok(root) => match models
+                                .create_model_from_value(
+                                    &domain,
+                                    &data.collection,
+                                    Some(&model),
+                                    root,
+                                    auto,
+                                )
+                                .await
+                            {
+                                Ok(_) | Err(ModelError::AlreadyExists(_)) => {
+                                    models.open(&domain, &model, session, sink).await
+                                }
                                 Err(e) => Err(e),
-                                Ok(root) => match models
-                                    .create_model_from_value(
-                                        &domain,
-                                        &data.collection,
-                                        Some(&model),
-                                        root,
-                                        auto,
-                                    )
-                                    .await
-                                {
-                                    Ok(_) | Err(ModelError::AlreadyExists(_)) => {
-                                        models.open(&domain, &model, session, sink).await
-                                    }
-                                    Err(e) => Err(e),
-                                },
-                            }
+                            },
                         }
-                    };
+                    }
+                };
             }
             let _ = tx.send(Internal::Opened {
                 request_id: id,
@@ -181,7 +187,7 @@ impl Conn {
             .as_ref()
             .map(|a| a.earlier_sessions.clone())
             .unwrap_or_default();
-        let probe_timeout = self.services.config.liveness_probe_timeout;
+        let probe_timeout = self.config.liveness_probe_timeout;
         tokio::spawn(async move {
             // An earlier session of the token that still looks connected is either this
             // client's old connection, dead without the server having heard (a network
@@ -490,7 +496,7 @@ impl Conn {
 
 /// Asks the client for a model's creation data (the auto-create exchange).
 pub(super) async fn request_creation_data(
-    services: &Services,
+    answer_timeout: Duration,
     out: &mpsc::UnboundedSender<Outgoing>,
     pending: &Mutex<HashMap<i32, oneshot::Sender<Envelope>>>,
     next_request: &AtomicI32,
@@ -508,7 +514,7 @@ pub(super) async fn request_creation_data(
         }),
     );
     let _ = out.send(Outgoing::Frame(codec::encode(&msg)));
-    let answer = tokio::time::timeout(services.config.client_request_timeout, rx).await;
+    let answer = tokio::time::timeout(answer_timeout, rx).await;
     if let Ok(mut p) = pending.lock() {
         p.remove(&id);
     }

@@ -57,7 +57,7 @@ impl Conn {
         version: i64,
         change: ReferenceChange,
     ) {
-        let limit = self.services.config.limits.max_references_per_model;
+        let limit = self.config.limits.max_references_per_model;
         let Some(res) = self.resources.get_mut(&resource) else {
             self.unknown_resource(resource);
             return;
