@@ -31,3 +31,5 @@ pub mod session;
 pub mod sources;
 #[doc(hidden)]
 pub mod store;
+#[doc(hidden)]
+pub mod testing;

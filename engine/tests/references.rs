@@ -20,30 +20,8 @@ use tandem::ot::{
     transform, Data, DiscreteOp, Document, JsString, OpKind, Operation, ReferenceValues, ValueId,
 };
 use tandem::store::DomainKey;
+use tandem::testing::Rng;
 use tokio::sync::mpsc;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: i64) -> i64 {
-        if n <= 0 {
-            0
-        } else {
-            (self.next() % n as u64) as i64
-        }
-    }
-    fn chance(&mut self, p: u64) -> bool {
-        self.next() % 100 < p
-    }
-}
 
 /// rc.12 `IndexTransformer.handleInsert`.
 fn handle_insert(p: i64, at: i64, len: i64) -> i64 {
@@ -154,11 +132,11 @@ impl Site {
 
     /// A random insert, remove or compound of both, made locally and sent.
     fn edit(&mut self, rng: &mut Rng) {
-        let parts = if rng.chance(25) { 2 } else { 1 };
+        let parts = if rng.percent(25) { 2 } else { 1 };
         let mut len = self.len();
         let mut ops = Vec::new();
         for _ in 0..parts {
-            let kind = if len > 0 && rng.chance(40) {
+            let kind = if len > 0 && rng.percent(40) {
                 let at = rng.below(len);
                 let n = 1 + rng.below((len - at).min(3));
                 len -= n;
@@ -479,7 +457,7 @@ impl World {
 /// Random edits and reference moves on two or three sites with operations in flight.
 async fn random_run(seed: u64, sites: usize, steps: usize) {
     let mut w = world(sites).await;
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     for s in w.sites.iter_mut() {
         s.move_ref(&mut rng, "cursor");
         s.move_ref(&mut rng, "range");
@@ -493,7 +471,7 @@ async fn random_run(seed: u64, sites: usize, steps: usize) {
             6 => site.move_ref(&mut rng, "range"),
             _ => site.drain(),
         }
-        if rng.chance(30) {
+        if rng.percent(30) {
             tokio::task::yield_now().await;
         }
     }

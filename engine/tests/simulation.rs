@@ -11,30 +11,8 @@ use tandem::model::{ModelEvent, SessionInfo, SessionModel};
 use tandem::ot::{
     transform, Data, DiscreteOp, Document, JsString, OpKind, Operation, Value, ValueId, ValueKind,
 };
+use tandem::testing::Rng;
 use tokio::sync::mpsc;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn chance(&mut self, p: u64) -> bool {
-        self.next() % 100 < p
-    }
-}
 
 /// Text pieces as UTF-16 code units: letters, a pair, and lone surrogate halves.
 const ALPHABET: [&[u16]; 9] = [
@@ -74,7 +52,7 @@ impl Site {
         let data = match rng.below(5) {
             0 => Data::Number(rng.below(50) as f64),
             1 | 2 => Data::String(text(rng, 4)),
-            3 => Data::Boolean(rng.chance(50)),
+            3 => Data::Boolean(rng.percent(50)),
             _ => Data::Null,
         };
         Value::new(self.new_id(), data)
@@ -91,7 +69,7 @@ impl Site {
                 let id = self.new_id();
                 let mut m = BTreeMap::new();
                 for k in ["p", "q"] {
-                    if rng.chance(60) {
+                    if rng.percent(60) {
                         m.insert(k.into(), self.scalar(rng));
                     }
                 }
@@ -110,14 +88,14 @@ impl Site {
             ValueKind::String => {
                 let s = doc.string(&target)?;
                 let b = boundaries(&s);
-                if rng.chance(10) {
+                if rng.percent(10) {
                     OpKind::StringSet {
                         value: text(rng, 5),
                     }
                 } else {
                     let start = rng.below(b.len());
                     let end = start + rng.below((b.len() - start).min(4));
-                    let insert = if rng.chance(30) {
+                    let insert = if rng.percent(30) {
                         JsString::new()
                     } else {
                         text(rng, 3)
@@ -173,7 +151,7 @@ impl Site {
                     5 if !keys.is_empty() && !root => OpKind::ObjectRemoveProperty {
                         key: keys[rng.below(keys.len())].clone(),
                     },
-                    6 if !root && rng.chance(30) => {
+                    6 if !root && rng.percent(30) => {
                         let mut m = BTreeMap::new();
                         m.insert("k1".into(), self.scalar(rng));
                         OpKind::ObjectSet { values: m }
@@ -182,7 +160,7 @@ impl Site {
                 }
             }
             ValueKind::Number => {
-                if rng.chance(70) {
+                if rng.percent(70) {
                     OpKind::NumberAdd {
                         delta: rng.below(5) as f64,
                     }
@@ -193,7 +171,7 @@ impl Site {
                 }
             }
             ValueKind::Boolean => OpKind::BooleanSet {
-                value: rng.chance(50),
+                value: rng.percent(50),
             },
             ValueKind::Date => OpKind::DateSet {
                 value: 1_700_000_000_000 + rng.below(1000) as i64,
@@ -205,7 +183,7 @@ impl Site {
 
     /// Makes a local edit (discrete or compound), applies it locally and sends it.
     fn edit(&mut self, rng: &mut Rng) {
-        let compound = rng.chance(20);
+        let compound = rng.percent(20);
         let parts = if compound { 1 + rng.below(3) } else { 1 };
         let mut scratch = self.doc.clone();
         let mut ops = Vec::new();
@@ -316,7 +294,7 @@ async fn simulate(seed: u64, sites: usize, edits_per_site: usize) {
         .await
         .expect("model");
     let svc = engine.model_service();
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut all = Vec::new();
     for i in 0..sites {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -350,7 +328,7 @@ async fn simulate(seed: u64, sites: usize, edits_per_site: usize) {
     while made < total {
         let i = rng.below(sites);
         let site = &mut all[i];
-        if rng.chance(70) {
+        if rng.percent(70) {
             for _ in 0..1 + rng.below(4) {
                 site.edit(&mut rng);
                 made += 1;
@@ -358,7 +336,7 @@ async fn simulate(seed: u64, sites: usize, edits_per_site: usize) {
         } else {
             site.drain();
         }
-        if rng.chance(30) {
+        if rng.percent(30) {
             tokio::task::yield_now().await;
         }
     }

@@ -13,33 +13,7 @@ use tandem::ot::{
     transform, transform_in_place, Data, DiscreteOp, Document, JsString, OpKind, OpType, Operation,
     Value, ValueId,
 };
-
-/// A small deterministic random source (xorshift), seeded by proptest.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed | 1)
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
+use tandem::testing::Rng;
 
 const STRING: &str = "str";
 const ARRAY: &str = "arr";
@@ -87,7 +61,7 @@ fn scalar(rng: &mut Rng, ids: &mut Ids) -> Value {
     let data = match rng.below(4) {
         0 => Data::Number(rng.below(100) as f64),
         1 => Data::String(text(rng, 3)),
-        2 => Data::Boolean(rng.chance(50)),
+        2 => Data::Boolean(rng.percent(50)),
         _ => Data::Null,
     };
     Value::new(ids.id(), data)
@@ -119,7 +93,7 @@ fn random_doc(rng: &mut Rng) -> Document {
     );
     root.insert(
         BOOLEAN.into(),
-        Value::new(BOOLEAN, Data::Boolean(rng.chance(50))),
+        Value::new(BOOLEAN, Data::Boolean(rng.percent(50))),
     );
     root.insert(DATE.into(), Value::new(DATE, Data::Date(1_600_000_000_000)));
     Document::new(Value::new("root", Data::Object(root))).expect("valid document")
@@ -202,7 +176,7 @@ fn random_op(rng: &mut Rng, doc: &Document, ty: OpType, ids: &mut Ids) -> Option
         OpType::ObjectSet => {
             let mut values = BTreeMap::new();
             for k in KEYS {
-                if rng.chance(40) {
+                if rng.percent(40) {
                     values.insert(k.into(), scalar(rng, ids));
                 }
             }
@@ -215,7 +189,7 @@ fn random_op(rng: &mut Rng, doc: &Document, ty: OpType, ids: &mut Ids) -> Option
             value: rng.below(3) as f64,
         },
         OpType::BooleanSet => OpKind::BooleanSet {
-            value: rng.chance(50),
+            value: rng.percent(50),
         },
         OpType::DateSet => OpKind::DateSet {
             value: 1_600_000_000_000 + rng.below(3) as i64,

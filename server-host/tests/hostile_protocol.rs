@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use tandem::api::{Engine, EngineConfig};
 use tandem::api::NetConfig;
+use tandem::api::{Engine, EngineConfig};
 use tandem::ot::json::value_to_json;
 use tandem::ot::{
     Data, DiscreteOp, Document, JsString, OpKind, Operation, ReferenceValues, Value, ValueId,
@@ -26,40 +26,12 @@ use tandem::protocol::convert;
 use tandem::protocol::wire::proto::core as pc;
 use tandem::protocol::wire::proto::model as pm;
 use tandem::protocol::wire::{Body, ConvergenceMessage};
+use tandem::testing::Rng;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// xorshift64*: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next() % n
-        }
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
-    }
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
-        (i128::from(lo) + (u128::from(self.next()) % span) as i128) as i64
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// A plain protocol client over a WebSocket.
 struct Client {
@@ -329,7 +301,7 @@ struct HostileReport {
 }
 
 async fn hostile(addr: SocketAddr, seed: u64, count: usize) -> Result<HostileReport, String> {
-    let mut r = Rng(seed | 1);
+    let mut r = Rng::new(seed);
     let mut c = Client::connect(addr, "mallory").await;
     let opened = c.open("m").await;
     let mut resource = opened.resource_id;

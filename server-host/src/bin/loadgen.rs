@@ -37,6 +37,7 @@ use tandem::protocol::convert;
 use tandem::protocol::wire::proto::core as pc;
 use tandem::protocol::wire::proto::model as pm;
 use tandem::protocol::wire::{Body, ConvergenceMessage};
+use tandem::testing::Rng;
 use tokio::net::TcpStream as TokioTcpStream;
 use tokio::sync::{watch, Barrier, Semaphore};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -128,26 +129,6 @@ struct Opts {
 // ---------------------------------------------------------------------------------------------
 // Small helpers: random numbers, /proc sampling, the spawned server
 // ---------------------------------------------------------------------------------------------
-
-/// splitmix64: fast, good enough to pick positions and letters.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// CPU time (user + system) and memory of a process.
 #[derive(Clone, Copy, Debug, Default)]
@@ -514,7 +495,7 @@ impl Client {
             next_seq: 1,
             in_flight: VecDeque::new(),
             window: opts.in_flight.max(1),
-            rng: Rng(seed ^ (index as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)),
+            rng: Rng::new(seed ^ (index as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)),
             acks: None,
         })
     }
