@@ -2,12 +2,10 @@
 
 use std::sync::Arc;
 
-use tokio::sync::oneshot;
-
 use crate::ident::{check, IdKind};
 use crate::model::{ModelError, ModelResult};
 use crate::sources::Clock;
-use crate::store::{DomainKey, DomainRecord, Store, StoreError, WriteOp};
+use crate::store::{DomainKey, DomainRecord, Store, WriteOp};
 
 /// Settings of a domain.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -45,16 +43,7 @@ impl DomainService {
     }
 
     async fn write(&self, batch: Vec<WriteOp>) -> ModelResult<()> {
-        let (tx, rx) = oneshot::channel();
-        self.store.write(
-            batch,
-            Box::new(move |r| {
-                let _ = tx.send(r);
-            }),
-        );
-        rx.await
-            .map_err(|_| ModelError::Store(StoreError::Closed))?
-            .map_err(ModelError::Store)
+        self.store.commit(batch).await.map_err(ModelError::Store)
     }
 
     /// Creates a domain; fails if it exists.

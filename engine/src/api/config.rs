@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{Error, ErrorCode, Result};
 pub use crate::auth::{AuthConfig, LoginLimits};
+pub use crate::model::ModelsConfig;
 pub use crate::protocol::limits::SessionLimits;
 
 /// Engine configuration.
@@ -44,28 +45,6 @@ pub struct StoreConfig {
     pub apply_interval_ms: u64,
 }
 
-/// Model settings.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ModelsConfig {
-    /// Take a snapshot every this many operations (a document over 64 KB waits for one
-    /// operation per 64 bytes of it, up to 4 times this many, so that snapshots cost less than
-    /// the operations they follow).
-    pub snapshot_every_ops: u64,
-    /// ... or when this many seconds passed since the last one and something changed.
-    pub snapshot_every_secs: u64,
-    /// Operations kept in memory per model for transforming late submissions.
-    pub max_history: usize,
-    /// Seconds a model without sessions stays loaded.
-    pub passivate_after_secs: f64,
-    /// Most operations one history request may ask for (0 = no limit).
-    pub max_history_range: u64,
-    /// Deepest nesting of a model's values (the root object is level 1).
-    pub max_depth: u32,
-    /// Heaviest model, in bytes: 16 per value plus 2 per UTF-16 unit of text and keys.
-    pub max_document_bytes: u64,
-}
-
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
@@ -73,20 +52,6 @@ impl Default for StoreConfig {
             snapshots_kept: 8,
             max_batch: 4096,
             apply_interval_ms: 10,
-        }
-    }
-}
-
-impl Default for ModelsConfig {
-    fn default() -> Self {
-        ModelsConfig {
-            snapshot_every_ops: 1000,
-            snapshot_every_secs: 600,
-            max_history: 100_000,
-            passivate_after_secs: 10.0,
-            max_history_range: 100_000,
-            max_depth: 100,
-            max_document_bytes: 64 * 1024 * 1024,
         }
     }
 }

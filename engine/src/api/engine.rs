@@ -13,9 +13,8 @@ use super::subscription::{Callbacks, Pending, Subscription};
 use super::{Domain, DomainSettings, EngineConfig, Error, ErrorCode, Listener, NetConfig, Result};
 use crate::auth::AuthService;
 use crate::domain::DomainService;
-use crate::model::{EventBus, EventFilter, ModelService, ModelServiceConfig};
+use crate::model::{EventBus, EventFilter, ModelService};
 use crate::net;
-use crate::ot::DocLimits;
 use crate::protocol::connection::ProtocolConfig;
 use crate::session::{Services, SessionRegistry};
 use crate::sources::{Clock, IdSource, RandomIds, SystemClock};
@@ -109,21 +108,6 @@ fn open_store(config: &EngineConfig) -> Result<Arc<dyn Store>> {
     })
 }
 
-fn model_config(config: &EngineConfig) -> ModelServiceConfig {
-    let m = &config.models;
-    ModelServiceConfig {
-        snapshot_every_ops: m.snapshot_every_ops,
-        snapshot_every_ms: (m.snapshot_every_secs as i64).saturating_mul(1000),
-        max_history: m.max_history,
-        passivate_after: Duration::from_secs_f64(m.passivate_after_secs),
-        max_history_range: m.max_history_range,
-        doc_limits: DocLimits {
-            max_depth: m.max_depth,
-            max_bytes: m.max_document_bytes,
-        },
-    }
-}
-
 impl Engine {
     /// Opens an engine: on `config.data_dir` (created if missing) or in memory. It runs on
     /// the caller's tokio runtime when there is one, else on a runtime of its own.
@@ -160,7 +144,7 @@ impl Engine {
             bus.clone(),
             sources.clock.clone(),
             sources.ids.clone(),
-            model_config(&config),
+            config.models.clone(),
             runtime.handle().clone(),
         );
         let auth = AuthService::new(

@@ -24,7 +24,7 @@ use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use thiserror::Error;
-use tokio::sync::{oneshot, Mutex};
+use tokio::sync::Mutex;
 
 use crate::ident::{self, IdKind};
 
@@ -461,16 +461,7 @@ impl AuthService {
     }
 
     async fn write(&self, batch: Vec<WriteOp>) -> AuthResult<()> {
-        let (tx, rx) = oneshot::channel();
-        self.store.write(
-            batch,
-            Box::new(move |r| {
-                let _ = tx.send(r);
-            }),
-        );
-        rx.await
-            .map_err(|_| AuthError::Store(StoreError::Closed))?
-            .map_err(AuthError::Store)
+        self.store.commit(batch).await.map_err(AuthError::Store)
     }
 
     fn domain(&self, key: &DomainKey) -> AuthResult<DomainRecord> {

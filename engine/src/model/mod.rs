@@ -5,6 +5,7 @@
 //! model's sessions and to the engine's subscribers.
 
 pub mod concurrency;
+mod config;
 mod events;
 mod sequencer;
 mod service;
@@ -18,10 +19,11 @@ use crate::ot::{ApplyError, Operation, ReferenceValues, Value, ValueId};
 use crate::store::StoreError;
 
 pub use concurrency::ConcurrencyError;
+pub use config::ModelsConfig;
 pub use events::{EngineEvent, EventBus, EventFilter, EventSubscription};
 pub use sequencer::Change;
 pub(crate) use sequencer::HOST_SESSION;
-pub use service::{ModelInfo, ModelService, ModelServiceConfig, OpenedModel, SessionModel};
+pub use service::{ModelInfo, ModelService, OpenedModel, SessionModel};
 
 /// Errors of the model services.
 #[derive(Debug, Clone, PartialEq, Error)]

@@ -3,9 +3,9 @@
 //! when the store reports the batch durable does it acknowledge the submitter and send the
 //! operation to the other sessions — in gap-free version order.
 
+use super::ModelsConfig;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
@@ -19,8 +19,8 @@ use delivery::{AckRun, Delivery};
 use super::concurrency::{ClientKey, Concurrency, NO_CLIENT};
 use super::events::{EngineEvent, EventBus};
 use super::{
-    EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult, ReferenceChange,
-    ReplayedOp, SessionInfo, SharedReference,
+    EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult, OpenedModel,
+    ReferenceChange, ReplayedOp, SessionInfo, SessionModel, SharedReference,
 };
 use crate::ot::json::{IdGenerator, JsonValue};
 use crate::ot::{update_reference_on_apply, Document, JsString, Operation, PathSegment, ValueId};
@@ -106,7 +106,7 @@ pub(crate) enum Command {
         /// For a reconnecting session: what it had seen; it receives the operations after
         /// that instead of the data.
         resync: Option<ResyncFrom>,
-        reply: oneshot::Sender<ModelResult<OpenState>>,
+        reply: oneshot::Sender<ModelResult<OpenedModel>>,
     },
     Close {
         session: String,
@@ -154,28 +154,6 @@ pub(crate) struct ResyncFrom {
     pub earlier_sessions: Vec<String>,
 }
 
-/// What an opening session receives: the model at a version it then follows from.
-pub(crate) struct OpenState {
-    pub data: ModelData,
-    /// For a resync: the operations after the session's version up to `data.version`.
-    pub replay: Vec<ReplayedOp>,
-    /// For a resync: the version the session is told it caught up to, just before the first
-    /// of its own operations in `replay` (`data.version` when there is none).
-    pub resync_version: u64,
-    pub value_prefix: String,
-    pub sessions: Vec<String>,
-    pub references: Vec<SharedReference>,
-}
-
-/// Snapshot and lifetime settings of sequencers.
-#[derive(Clone, Debug)]
-pub(crate) struct SequencerConfig {
-    pub snapshot_every_ops: u64,
-    pub snapshot_every_ms: i64,
-    pub max_history: usize,
-    pub passivate_after: Duration,
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum SlotState {
     Opening,
@@ -213,8 +191,8 @@ enum Awaiting {
     Op(Delivery),
     Open {
         session: String,
-        reply: oneshot::Sender<ModelResult<OpenState>>,
-        state: OpenState,
+        reply: oneshot::Sender<ModelResult<OpenedModel>>,
+        state: OpenedModel,
     },
     Close {
         session: String,
@@ -274,7 +252,7 @@ pub(crate) struct Sequencer {
     store: Arc<dyn Store>,
     bus: EventBus,
     clock: Arc<dyn Clock>,
-    config: SequencerConfig,
+    config: ModelsConfig,
     tx: mpsc::UnboundedSender<Command>,
     /// Operation records of the batch, encoded as they are applied.
     batch_ops: EncodedOps,
@@ -344,7 +322,7 @@ impl Sequencer {
         store: Arc<dyn Store>,
         bus: EventBus,
         clock: Arc<dyn Clock>,
-        config: SequencerConfig,
+        config: ModelsConfig,
         tx: mpsc::UnboundedSender<Command>,
     ) -> Self {
         let version = meta.version;
@@ -396,7 +374,7 @@ impl Sequencer {
             let idle = self.sessions.is_empty() && self.awaiting.is_empty();
             let n = if idle {
                 match tokio::time::timeout(
-                    self.config.passivate_after,
+                    self.config.passivate_after(),
                     rx.recv_many(&mut buf, MAX_BATCH),
                 )
                 .await
@@ -547,7 +525,7 @@ impl Sequencer {
         session: SessionInfo,
         sink: EventSink,
         resync: Option<ResyncFrom>,
-        reply: oneshot::Sender<ModelResult<OpenState>>,
+        reply: oneshot::Sender<ModelResult<OpenedModel>>,
     ) {
         if self.sessions.contains_key(&session.session) {
             let _ = reply.send(Err(ModelError::AlreadyOpen(session.session)));
@@ -603,7 +581,12 @@ impl Sequencer {
             .map(|(id, _)| id.clone())
             .collect();
         sessions.push(session.session.clone());
-        let state = OpenState {
+        let state = OpenedModel {
+            handle: SessionModel::new(
+                self.tx.clone(),
+                Arc::from(session.session.as_str()),
+                self.meta.id.clone(),
+            ),
             data: self.model_data(),
             replay,
             resync_version,
@@ -944,7 +927,7 @@ impl Sequencer {
     /// [`MAX_SNAPSHOT_STRETCH`] times `snapshot_every_ops` (which bounds what a cold open
     /// replays).
     fn snapshot_interval(&self) -> u64 {
-        let every = self.config.snapshot_every_ops;
+        let every = self.config.snapshot_every_ops.max(1);
         (self.doc.weight() / SNAPSHOT_BYTES_PER_OP)
             .clamp(every, every.saturating_mul(MAX_SNAPSHOT_STRETCH))
     }
@@ -965,7 +948,7 @@ impl Sequencer {
             let now = self.clock.now_ms();
             if self.batch_snapshot.is_none()
                 && self.cc.version() > self.last_snapshot_version
-                && now - self.last_snapshot_ms >= self.config.snapshot_every_ms
+                && now - self.last_snapshot_ms >= self.config.snapshot_every_ms()
             {
                 self.take_snapshot(now);
             }

@@ -1,46 +1,28 @@
 //! The model service: collections and models, routing to one sequencer per open model,
 //! and history read straight from the store.
 
+use super::ModelsConfig;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info_span, Instrument};
 
 use super::events::EventBus;
-use super::sequencer::{Command, OpenState, Registry, ResyncFrom, Sequencer, SequencerConfig};
+use super::sequencer::{Command, Registry, ResyncFrom, Sequencer};
 use super::{
     Change, EventSink, ModelData, ModelError, ModelResult, ReferenceChange, ReplayedOp,
     SessionInfo, SharedReference,
 };
 use crate::ident::IdKind;
 use crate::ot::json::{root_from_json_value, IdGenerator, JsonValue};
-use crate::ot::{Data, DocLimits, Document, Operation, Value, ValueId};
+use crate::ot::{Data, Document, Operation, Value, ValueId};
 use crate::sources::{Clock, IdSource};
 use crate::store::{
     CollectionRecord, DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreError, WriteOp,
 };
-
-/// Settings of the model service.
-#[derive(Clone, Debug)]
-pub struct ModelServiceConfig {
-    /// Take a snapshot after this many operations (more for a large document, up to 4 times
-    /// as many; see the sequencer's snapshot interval).
-    pub snapshot_every_ops: u64,
-    /// Take a snapshot when this much time has passed since the last (and something changed).
-    pub snapshot_every_ms: i64,
-    /// Most operations a model keeps in memory for transforming late submissions.
-    pub max_history: usize,
-    /// How long a model with no sessions stays loaded.
-    pub passivate_after: Duration,
-    /// Most operations one history request may ask for (0 = no limit).
-    pub max_history_range: u64,
-    /// Size and depth limits of every model.
-    pub doc_limits: DocLimits,
-}
 
 /// A model's metadata.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -76,7 +58,7 @@ struct Inner {
     bus: EventBus,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
-    config: ModelServiceConfig,
+    config: ModelsConfig,
     runtime: Handle,
     models: Mutex<HashMap<ModelKey, mpsc::UnboundedSender<Command>>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -144,6 +126,14 @@ pub struct OpenedModel {
 }
 
 impl SessionModel {
+    pub(super) fn new(
+        tx: mpsc::UnboundedSender<Command>,
+        session: Arc<str>,
+        model: String,
+    ) -> Self {
+        SessionModel { tx, session, model }
+    }
+
     /// The model id.
     pub fn model(&self) -> &str {
         &self.model
@@ -219,7 +209,7 @@ impl ModelService {
         bus: EventBus,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdSource>,
-        config: ModelServiceConfig,
+        config: ModelsConfig,
         runtime: Handle,
     ) -> Self {
         ModelService {
@@ -373,7 +363,7 @@ impl ModelService {
         }
         // Validates ids (unique, root object), size and depth.
         Document::new(root.clone())?;
-        self.inner.config.doc_limits.check_root(&root)?;
+        self.inner.config.doc_limits().check_root(&root)?;
         let id = match id {
             Some(id) if !id.is_empty() => id.to_string(),
             _ => self.inner.ids.uuid(),
@@ -489,7 +479,7 @@ impl ModelService {
             }
         }
         let (meta, mut doc, snapshot) = self.load(domain, id)?;
-        doc.set_limits(self.inner.config.doc_limits);
+        doc.set_limits(self.inner.config.doc_limits());
         let (tx, rx) = mpsc::unbounded_channel();
         let seq = Sequencer::new(
             domain.clone(),
@@ -499,12 +489,7 @@ impl ModelService {
             self.inner.store.clone(),
             self.inner.bus.clone(),
             self.inner.clock.clone(),
-            SequencerConfig {
-                snapshot_every_ops: self.inner.config.snapshot_every_ops.max(1),
-                snapshot_every_ms: self.inner.config.snapshot_every_ms,
-                max_history: self.inner.config.max_history,
-                passivate_after: self.inner.config.passivate_after,
-            },
+            self.inner.config.clone(),
             tx.clone(),
         );
         let registry: Arc<dyn Registry> = self.inner.clone();
@@ -644,23 +629,10 @@ impl ModelService {
                 self.inner.retire(domain, id);
                 continue;
             }
-            let state: OpenState = match rx.await {
-                Ok(r) => r?,
+            match rx.await {
+                Ok(r) => return r,
                 Err(_) => continue,
-            };
-            return Ok(OpenedModel {
-                handle: SessionModel {
-                    tx,
-                    session: Arc::from(session.session.as_str()),
-                    model: id.to_string(),
-                },
-                data: state.data,
-                replay: state.replay,
-                resync_version: state.resync_version,
-                value_prefix: state.value_prefix,
-                sessions: state.sessions,
-                references: state.references,
-            });
+            }
         }
         Err(ModelError::Unavailable(format!(
             "model {id} could not be loaded"

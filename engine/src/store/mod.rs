@@ -511,6 +511,21 @@ pub trait Store: Send + Sync + 'static {
     fn stats(&self) -> StoreResult<StoreStats>;
 }
 
+impl dyn Store {
+    /// Queues a batch of writes (see [`Store::write`]) and waits until it is durable or has
+    /// failed; a store that goes away first answers [`StoreError::Closed`].
+    pub async fn commit(&self, batch: Vec<WriteOp>) -> Result<(), StoreError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.write(
+            batch,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.await.unwrap_or(Err(StoreError::Closed))
+    }
+}
+
 /// Operation records for the store's unit tests.
 #[cfg(test)]
 pub(crate) mod test_records {

@@ -1,0 +1,65 @@
+//! [`ModelsConfig`]: how models take snapshots, keep history and stay loaded, and how large
+//! they may grow. Read by the engine's configuration; used as it is by the model service and
+//! each sequencer.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ot::DocLimits;
+
+/// Model settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Take a snapshot every this many operations (a document over 64 KB waits for one
+    /// operation per 64 bytes of it, up to 4 times this many, so that snapshots cost less than
+    /// the operations they follow).
+    pub snapshot_every_ops: u64,
+    /// ... or when this many seconds passed since the last one and something changed.
+    pub snapshot_every_secs: u64,
+    /// Operations kept in memory per model for transforming late submissions.
+    pub max_history: usize,
+    /// Seconds a model without sessions stays loaded.
+    pub passivate_after_secs: f64,
+    /// Most operations one history request may ask for (0 = no limit).
+    pub max_history_range: u64,
+    /// Deepest nesting of a model's values (the root object is level 1).
+    pub max_depth: u32,
+    /// Heaviest model, in bytes: 16 per value plus 2 per UTF-16 unit of text and keys.
+    pub max_document_bytes: u64,
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        ModelsConfig {
+            snapshot_every_ops: 1000,
+            snapshot_every_secs: 600,
+            max_history: 100_000,
+            passivate_after_secs: 10.0,
+            max_history_range: 100_000,
+            max_depth: 100,
+            max_document_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl ModelsConfig {
+    /// The size and depth limits every model is held to.
+    pub fn doc_limits(&self) -> DocLimits {
+        DocLimits {
+            max_depth: self.max_depth,
+            max_bytes: self.max_document_bytes,
+        }
+    }
+
+    /// How long a model without sessions stays loaded.
+    pub fn passivate_after(&self) -> Duration {
+        Duration::from_secs_f64(self.passivate_after_secs.max(0.0))
+    }
+
+    /// The time-based snapshot interval in milliseconds.
+    pub fn snapshot_every_ms(&self) -> i64 {
+        (self.snapshot_every_secs as i64).saturating_mul(1000)
+    }
+}
