@@ -25,8 +25,7 @@ pub mod model;
 pub(crate) mod net;
 #[doc(hidden)]
 pub mod protocol;
-#[doc(hidden)]
-pub mod session;
+pub(crate) mod session;
 #[doc(hidden)]
 pub mod sources;
 #[doc(hidden)]

@@ -5,7 +5,7 @@
 //!
 //! This module holds the connection's own state machine (frames in, requests dispatched,
 //! internal wake-ups); each area's requests are handled in a file of its own beside it:
-//! [`handshake`], [`identity`], [`models`], [`references`] and [`history`]. A new area adds a
+//! `handshake`, `identity`, `models`, `references` and `history`. A new area adds a
 //! file there, not lines here.
 
 mod handshake;
