@@ -13,6 +13,21 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
 
+echo "== facade: rustdoc shows api and ot only; bindings and the C ABI use tandem::api only"
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p tandem --no-deps
+doc_modules=$(grep -o 'href="[a-z_]*/index.html"' "${CARGO_TARGET_DIR:-target}/doc/tandem/index.html" | sort -u | tr -d '\n')
+if [ "$doc_modules" != 'href="api/index.html"href="ot/index.html"' ]; then
+  echo "the facade's rustdoc shows more than api and ot: $doc_modules" >&2
+  exit 1
+fi
+if grep -rn 'tandem::' bindings/*/src ffi/src | grep -v 'tandem::api'; then
+  echo "the lines above reach past tandem::api" >&2
+  exit 1
+fi
+
+echo "== example: an app server on tandem::api (serves, writes, follows events, checks /health)"
+cargo run -q -p rust-host >/dev/null
+
 echo "== C ABI: header up to date (cargo test above), C test program under valgrind"
 tests/c/run.sh
 
