@@ -243,15 +243,17 @@ pub extern "C" fn tandem_error_name(code: c_int) -> *const c_char {
 
 /// The code's name as a static C string, built once from `ErrorCode::as_str`.
 fn error_name_c(code: ErrorCode) -> &'static CStr {
-    static NAMES: std::sync::OnceLock<Vec<CString>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        ErrorCode::ALL
-            .iter()
-            .map(|c| CString::new(c.as_str()).unwrap_or_default())
-            .collect()
-    });
-    let i = ErrorCode::ALL.iter().position(|c| *c == code).unwrap_or(0);
-    names.get(i).map_or(c"internal", CString::as_c_str)
+    static NAMES: std::sync::OnceLock<Vec<(ErrorCode, CString)>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            ErrorCode::ALL
+                .iter()
+                .map(|c| (*c, CString::new(c.as_str()).unwrap_or_default()))
+                .collect()
+        })
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(c"internal", |(_, name)| name.as_c_str())
 }
 
 /// Frees a string returned by this library. NULL is ignored.
