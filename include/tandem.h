@@ -203,11 +203,11 @@ int tandem_domain_delete_collection(const struct tandem_domain *domain, const ch
 /*
  Creates a model in `collection` from JSON data (an object; `\uXXXX` escapes of unpaired
  surrogates are kept), with the id `model_id` or a new UUID when it is NULL, and stores a
- handle on it in `*out_model`.
+ handle on it in `*out_model` (NULL if not wanted).
 
  # Safety
  `domain` must be a live handle; strings NULL (where allowed) or NUL-terminated;
- `out_model` writable.
+ `out_model` NULL or writable.
  */
 int tandem_domain_create_model(const struct tandem_domain *domain,
                                const char *collection,
@@ -350,10 +350,12 @@ int tandem_engine_shutdown(const struct tandem_engine *engine);
 /*
  Starts the WebSocket/HTTP listener on `address` ("127.0.0.1:0" picks a free port) with a
  JSON listener configuration (the facade's `NetConfig`; NULL for defaults) and writes the
- bound address to `*out_address`. `TANDEM_ERR_ALREADY_EXISTS` while a listener runs.
+ bound address to `*out_address` (NULL if not wanted). `TANDEM_ERR_ALREADY_EXISTS` while a
+ listener runs.
 
  # Safety
- `engine` must be a live engine; strings NULL or NUL-terminated; `out_address` writable.
+ `engine` must be a live engine; strings NULL or NUL-terminated; `out_address` NULL or
+ writable.
  */
 int tandem_engine_listen(const struct tandem_engine *engine,
                          const char *address,

@@ -135,11 +135,11 @@ pub unsafe extern "C" fn tandem_domain_delete_collection(
 
 /// Creates a model in `collection` from JSON data (an object; `\uXXXX` escapes of unpaired
 /// surrogates are kept), with the id `model_id` or a new UUID when it is NULL, and stores a
-/// handle on it in `*out_model`.
+/// handle on it in `*out_model` (NULL if not wanted).
 ///
 /// # Safety
 /// `domain` must be a live handle; strings NULL (where allowed) or NUL-terminated;
-/// `out_model` writable.
+/// `out_model` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn tandem_domain_create_model(
     domain: *const TandemDomain,
@@ -160,6 +160,9 @@ pub unsafe extern "C" fn tandem_domain_create_model(
         };
         let data = parse_json(data).map_err(|e| invalid(format!("data_json: {e}")))?;
         let model = d.engine().block(d.create_model_json(c, id, &data))?;
+        if out_model.is_null() {
+            return Ok(());
+        }
         // SAFETY: forwarded contract.
         unsafe { put_handle(out_model, TandemModel::new(model)) }
     })

@@ -69,10 +69,12 @@ pub unsafe extern "C" fn tandem_engine_shutdown(engine: *const TandemEngine) -> 
 
 /// Starts the WebSocket/HTTP listener on `address` ("127.0.0.1:0" picks a free port) with a
 /// JSON listener configuration (the facade's `NetConfig`; NULL for defaults) and writes the
-/// bound address to `*out_address`. `TANDEM_ERR_ALREADY_EXISTS` while a listener runs.
+/// bound address to `*out_address` (NULL if not wanted). `TANDEM_ERR_ALREADY_EXISTS` while a
+/// listener runs.
 ///
 /// # Safety
-/// `engine` must be a live engine; strings NULL or NUL-terminated; `out_address` writable.
+/// `engine` must be a live engine; strings NULL or NUL-terminated; `out_address` NULL or
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn tandem_engine_listen(
     engine: *const TandemEngine,
@@ -89,6 +91,9 @@ pub unsafe extern "C" fn tandem_engine_listen(
             None => Default::default(),
         };
         let bound = e.hosted.listen(address, config)?;
+        if out_address.is_null() {
+            return Ok(());
+        }
         // SAFETY: forwarded contract.
         unsafe { put_string(out_address, bound.to_string()) }
     })

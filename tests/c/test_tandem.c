@@ -117,7 +117,7 @@ int main(void) {
   CHECK(tandem_engine_listen(engine, "127.0.0.1:0", "{\"max_connections\": 8}", &text) == TANDEM_OK, "listen");
   expect_part(text, "127.0.0.1:", "bound address");
   text = NULL;
-  CHECK(tandem_engine_listen(engine, "127.0.0.1:0", NULL, &text) == TANDEM_ERR_ALREADY_EXISTS, "listen twice");
+  CHECK(tandem_engine_listen(engine, "127.0.0.1:0", NULL, NULL) == TANDEM_ERR_ALREADY_EXISTS, "listen twice");
   CHECK(tandem_engine_listen(engine, "127.0.0.1:0", "{\"bogus\": 1}", &text) == TANDEM_ERR_CONFIG, "bad net config");
 
   /* Domains. */
@@ -173,6 +173,7 @@ int main(void) {
   CHECK(tandem_domain_create_model(docs, "notes", NULL, "{}", &generated) == TANDEM_OK, "generated id");
   CHECK(tandem_model_id(generated, &text) == TANDEM_OK && text && strlen(text) == 36, "uuid %s", SHOW(text));
   tandem_string_free(text);
+  CHECK(tandem_domain_create_model(docs, "notes", "n0", "{}", NULL) == TANDEM_OK, "model without a handle");
   CHECK(tandem_domain_models(docs, "notes", &text) == TANDEM_OK, "models");
   expect_part(text, "\"id\":\"n1\"", "models");
 
