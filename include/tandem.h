@@ -9,9 +9,12 @@
 #include <stdlib.h>
 
 /*
- The ABI version: bumped on every incompatible change of this header.
+ The ABI version: bumped on every incompatible change of this header. Version 2 replaced
+ the flat calls (engine plus namespace, domain and model strings) by domain and model
+ handles, and the event poll thread by a blocking receive and a callback on the engine's
+ callback thread.
  */
-#define TANDEM_ABI_VERSION 1
+#define TANDEM_ABI_VERSION 2
 
 /*
  Success.
@@ -19,75 +22,90 @@
 #define TANDEM_OK 0
 
 /*
- An argument is malformed (null pointer, bad UTF-8, bad JSON, bad path).
+ An argument is malformed (NULL pointer, bad UTF-8, bad JSON, empty id, bad path).
  */
-#define TANDEM_INVALID_ARGUMENT 1
+#define TANDEM_ERR_INVALID_ARGUMENT 1
 
 /*
- The domain, collection, model or user does not exist.
+ The named domain, collection, model, user or key does not exist.
  */
-#define TANDEM_NOT_FOUND 2
+#define TANDEM_ERR_NOT_FOUND 2
 
 /*
  Something with that id exists already.
  */
-#define TANDEM_ALREADY_EXISTS 3
+#define TANDEM_ERR_ALREADY_EXISTS 3
 
 /*
- A change does not fit the model's data.
+ A change does not fit the model's data (bad index, wrong type, ...).
  */
-#define TANDEM_INVALID_OPERATION 4
+#define TANDEM_ERR_INVALID_OPERATION 4
 
 /*
  A submission could not be ordered against concurrent ones.
  */
-#define TANDEM_CONFLICT 5
+#define TANDEM_ERR_CONFLICT 5
 
 /*
- Storage failed.
+ Storage failed; nothing of the failed write was acknowledged.
  */
-#define TANDEM_STORAGE 6
+#define TANDEM_ERR_STORAGE 6
 
 /*
- The data directory has another format version.
+ The data directory was written with another format version.
  */
-#define TANDEM_FORMAT_VERSION 7
+#define TANDEM_ERR_FORMAT_VERSION 7
 
 /*
- The engine is shut down or unavailable.
+ The engine is shut down, the model is unavailable, or a subscription has ended.
  */
-#define TANDEM_UNAVAILABLE 8
+#define TANDEM_ERR_UNAVAILABLE 8
 
 /*
  The configuration is invalid.
  */
-#define TANDEM_CONFIG 9
+#define TANDEM_ERR_CONFIG 9
 
 /*
- A bug (including a caught panic).
+ A bug (including a caught panic): please report it.
  */
-#define TANDEM_INTERNAL 10
+#define TANDEM_ERR_INTERNAL 10
 
 /*
- Authentication failed.
+ Credentials were refused.
  */
-#define TANDEM_UNAUTHENTICATED 11
+#define TANDEM_ERR_UNAUTHENTICATED 11
 
 /*
- An engine and, once listening, its listener.
+ A handle on one domain. It keeps the engine's memory alive until freed; after the engine
+ shuts down its calls fail with `TANDEM_ERR_UNAVAILABLE`.
  */
-typedef struct TandemEngine TandemEngine;
+typedef struct tandem_domain tandem_domain;
 
 /*
- A subscription delivering engine events to a callback.
+ An engine: the store, the services, a runtime of its own and at most one listener.
  */
-typedef struct TandemSubscription TandemSubscription;
+typedef struct tandem_engine tandem_engine;
 
 /*
- Called with each event as JSON (valid only during the call) and the `user_data` given to
- [`tandem_subscribe`]. Runs on an engine-owned thread; never while an engine lock is held.
+ A handle on one model. It keeps the engine's memory alive until freed; after the engine
+ shuts down its calls fail with `TANDEM_ERR_UNAVAILABLE`.
  */
-typedef void (*TandemEventCallback)(const char *event_json, void *user_data);
+typedef struct tandem_model tandem_model;
+
+/*
+ A stream of events (of the engine, a domain or a model), in the order they happened.
+ */
+typedef struct tandem_subscription tandem_subscription;
+
+/*
+ Called with each event as JSON text (valid only during the call; see the facade's event
+ format: an object with a `"type"` such as `"operation_applied"`) and the `user_data` given
+ to [`tandem_subscription_on_event`]. Runs on the engine's callback thread, one event at a
+ time, never while the engine holds a lock; it may call this library (but not free its own
+ subscription).
+ */
+typedef void (*tandem_event_callback)(const char *event_json, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -99,7 +117,7 @@ extern "C" {
 uint32_t tandem_abi_version(void);
 
 /*
- The status code of this thread's last failed call (0 after a successful one).
+ The status code of this thread's last call (`TANDEM_OK` after a successful one).
  */
 int tandem_last_error_code(void);
 
@@ -110,6 +128,13 @@ int tandem_last_error_code(void);
 const char *tandem_last_error_message(void);
 
 /*
+ The stable name of a status code: "ok" for `TANDEM_OK`, "not_found" for
+ `TANDEM_ERR_NOT_FOUND`, ... (the facade's `ErrorCode::as_str`); NULL for a number that is no
+ code. A static string: do not free.
+ */
+const char *tandem_error_name(int code);
+
+/*
  Frees a string returned by this library. NULL is ignored.
 
  # Safety
@@ -118,226 +143,443 @@ const char *tandem_last_error_message(void);
 void tandem_string_free(char *s);
 
 /*
- Opens an engine from a JSON configuration (NULL or "{}" for defaults: in memory). Returns
- NULL on error (see `tandem_last_error_message`).
+ Frees a domain handle (the domain itself stays). NULL is ignored.
 
  # Safety
- `config_json` must be NULL or a NUL-terminated string.
- */
-struct TandemEngine *tandem_engine_new(const char *config_json);
-
-/*
- Shuts down (stops listening, closes sessions, flushes) and frees an engine. NULL is ignored.
-
- # Safety
- `engine` must be NULL or from `tandem_engine_new`, not freed before, and not in use by
+ `domain` must be NULL or a handle from this library, not freed before and not in use by
  another thread.
  */
-void tandem_engine_free(struct TandemEngine *engine);
+void tandem_domain_free(struct tandem_domain *domain);
 
 /*
- Shuts the engine down without freeing it; later calls fail with `TANDEM_UNAVAILABLE`.
- */
-int tandem_engine_shutdown(struct TandemEngine *engine);
-
-/*
- Starts the WebSocket/HTTP listener on `address` ("127.0.0.1:0" picks a free port) and
- writes the bound address to `*out_address`. `net_config_json` may be NULL.
+ Writes the domain's settings as JSON (`{"display_name", "anonymous_auth",
+ "collection_auto_create"}`) to `*out_json`.
 
  # Safety
- String arguments must be NULL or NUL-terminated; `out_address` must be writable.
+ `domain` must be a live handle; `out_json` writable.
  */
-int tandem_engine_listen(struct TandemEngine *engine,
-                         const char *address,
-                         const char *net_config_json,
-                         char **out_address);
+int tandem_domain_settings(const struct tandem_domain *domain, char **out_json);
 
 /*
- Stops the listener (sockets are closed with 1001 "going away").
- */
-int tandem_engine_stop_listening(struct TandemEngine *engine);
-
-/*
- Creates a domain. `settings_json` may be NULL or
- `{"anonymous_auth": bool, "collection_auto_create": bool, "display_name": str}`.
+ Replaces the domain's settings with JSON ones (missing fields take their defaults).
 
  # Safety
- String arguments must be NULL or NUL-terminated.
+ `domain` must be a live handle; `settings_json` NUL-terminated.
  */
-int tandem_domain_create(struct TandemEngine *engine,
-                         const char *namespace_,
-                         const char *domain,
-                         const char *settings_json);
+int tandem_domain_set_settings(const struct tandem_domain *domain, const char *settings_json);
 
 /*
- Writes the domains as a JSON array of `{"namespace", "domain"}` to `*out_json`.
+ Allows (`allowed` != 0) or refuses anonymous logins to the domain.
 
  # Safety
- `out_json` must be writable.
+ `domain` must be a live handle.
  */
-int tandem_domain_list(struct TandemEngine *engine, char **out_json);
-
-/*
- Allows (`allow` != 0) or refuses anonymous connections to a domain.
-
- # Safety
- String arguments must be NUL-terminated.
- */
-int tandem_domain_set_anonymous(struct TandemEngine *engine,
-                                const char *namespace_,
-                                const char *domain,
-                                int allow);
+int tandem_domain_set_anonymous_auth(const struct tandem_domain *domain, int allowed);
 
 /*
  Creates a collection (no-op if it exists).
 
  # Safety
- String arguments must be NUL-terminated.
+ `domain` must be a live handle; `id` NUL-terminated.
  */
-int tandem_collection_create(struct TandemEngine *engine,
-                             const char *namespace_,
-                             const char *domain,
-                             const char *collection);
+int tandem_domain_create_collection(const struct tandem_domain *domain, const char *id);
 
 /*
- Writes the domain's collection ids as a JSON array to `*out_json`.
+ Writes the ids of the domain's collections as a JSON array to `*out_json`.
 
  # Safety
- String arguments must be NUL-terminated; `out_json` writable.
+ `domain` must be a live handle; `out_json` writable.
  */
-int tandem_collection_list(struct TandemEngine *engine,
-                           const char *namespace_,
-                           const char *domain,
-                           char **out_json);
+int tandem_domain_collections(const struct tandem_domain *domain, char **out_json);
 
 /*
- Creates a user from `{"username", "password"?, "display_name"?, "first_name"?,
- "last_name"?, "email"?}`.
+ Deletes a collection and its models.
 
  # Safety
- String arguments must be NUL-terminated.
+ `domain` must be a live handle; `id` NUL-terminated.
  */
-int tandem_user_create(struct TandemEngine *engine,
-                       const char *namespace_,
-                       const char *domain,
-                       const char *user_json);
+int tandem_domain_delete_collection(const struct tandem_domain *domain, const char *id);
 
 /*
- Writes the domain's users as a JSON array of `{"username", "display_name", ...}`.
+ Creates a model in `collection` from JSON data (an object; `\uXXXX` escapes of unpaired
+ surrogates are kept), with the id `model_id` or a new UUID when it is NULL, and stores a
+ handle on it in `*out_model` (NULL if not wanted).
 
  # Safety
- String arguments must be NUL-terminated; `out_json` writable.
+ `domain` must be a live handle; strings NULL (where allowed) or NUL-terminated;
+ `out_model` NULL or writable.
  */
-int tandem_user_list(struct TandemEngine *engine,
-                     const char *namespace_,
-                     const char *domain,
-                     char **out_json);
+int tandem_domain_create_model(const struct tandem_domain *domain,
+                               const char *collection,
+                               const char *model_id,
+                               const char *data_json,
+                               struct tandem_model **out_model);
 
 /*
- Sets a user's password.
+ Stores a handle on an existing model in `*out_model`; `TANDEM_ERR_NOT_FOUND` if there is
+ none.
 
  # Safety
- String arguments must be NUL-terminated.
+ `domain` must be a live handle; `id` NUL-terminated; `out_model` writable.
  */
-int tandem_user_set_password(struct TandemEngine *engine,
-                             const char *namespace_,
-                             const char *domain,
-                             const char *username,
-                             const char *password);
+int tandem_domain_model(const struct tandem_domain *domain,
+                        const char *id,
+                        struct tandem_model **out_model);
 
 /*
- Adds a JWT verification key: `{"id", "public_key_pem", "description"?, "enabled"?}`.
+ Writes the metadata of the domain's models (or of one collection's, when `collection` is
+ not NULL) to `*out_json`: a JSON array of `{"id", "collection", "version", "created_ms",
+ "modified_ms"}`.
 
  # Safety
- String arguments must be NUL-terminated.
+ `domain` must be a live handle; `collection` NULL or NUL-terminated; `out_json` writable.
  */
-int tandem_jwt_key_add(struct TandemEngine *engine,
-                       const char *namespace_,
-                       const char *domain,
-                       const char *key_json);
+int tandem_domain_models(const struct tandem_domain *domain,
+                         const char *collection,
+                         char **out_json);
 
 /*
- Creates a model from JSON data (an object) in `collection`; `model_id` NULL generates a
- UUID. The model id is written to `*out_model_id` (may be NULL if not wanted).
+ Creates a normal user from JSON (the facade's `NewUser`: `{"username", "password",
+ "display_name", "first_name", "last_name", "email"}`, all but `username` optional) and
+ writes the created user as JSON to `*out_user_json` (NULL if not wanted).
 
  # Safety
- String arguments must be NULL (where allowed) or NUL-terminated; `out_model_id` NULL or
+ `domain` must be a live handle; `user_json` NUL-terminated; `out_user_json` NULL or
  writable.
  */
-int tandem_model_create(struct TandemEngine *engine,
-                        const char *namespace_,
-                        const char *domain,
-                        const char *collection,
-                        const char *model_id,
-                        const char *data_json,
-                        char **out_model_id);
+int tandem_domain_create_user(const struct tandem_domain *domain,
+                              const char *user_json,
+                              char **out_user_json);
 
 /*
- Writes a model's data as JSON to `*out_json`: the current data when `version` < 1,
- otherwise the data at that version.
+ Writes the domain's normal users, ordered by username, to `*out_json`: a JSON array of
+ `{"username", "display_name", "first_name", "last_name", "email", "disabled",
+ "has_password", "created_ms", "last_login_ms"}`.
 
  # Safety
- String arguments must be NUL-terminated; `out_json` writable.
+ `domain` must be a live handle; `out_json` writable.
  */
-int tandem_model_json(struct TandemEngine *engine,
-                      const char *namespace_,
-                      const char *domain,
-                      const char *model_id,
-                      int64_t version,
-                      char **out_json);
+int tandem_domain_users(const struct tandem_domain *domain, char **out_json);
 
 /*
- Applies changes (one change object or an array, see the facade's JSON change format) as one
- operation and writes the version it produced to `*out_version` (may be NULL).
+ Replaces a normal user's password.
 
  # Safety
- String arguments must be NUL-terminated; `out_version` NULL or writable.
+ `domain` must be a live handle; strings NUL-terminated.
  */
-int tandem_model_apply(struct TandemEngine *engine,
-                       const char *namespace_,
-                       const char *domain,
-                       const char *model_id,
+int tandem_domain_set_password(const struct tandem_domain *domain,
+                               const char *username,
+                               const char *password);
+
+/*
+ Deletes a normal user and revokes its reconnect tokens.
+
+ # Safety
+ `domain` must be a live handle; `username` NUL-terminated.
+ */
+int tandem_domain_delete_user(const struct tandem_domain *domain, const char *username);
+
+/*
+ Adds a key that verifies JWT logins, from JSON (the facade's `JwtKey`: `{"id",
+ "public_key_pem", "description", "enabled"}`, the last two optional), and writes the stored
+ key as JSON to `*out_key_json` (NULL if not wanted).
+
+ # Safety
+ `domain` must be a live handle; `key_json` NUL-terminated; `out_key_json` NULL or writable.
+ */
+int tandem_domain_add_jwt_key(const struct tandem_domain *domain,
+                              const char *key_json,
+                              char **out_key_json);
+
+/*
+ Writes the domain's JWT keys, ordered by id, as a JSON array to `*out_json`.
+
+ # Safety
+ `domain` must be a live handle; `out_json` writable.
+ */
+int tandem_domain_jwt_keys(const struct tandem_domain *domain, char **out_json);
+
+/*
+ Removes a JWT key.
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated.
+ */
+int tandem_domain_remove_jwt_key(const struct tandem_domain *domain, const char *id);
+
+/*
+ Subscribes to the domain's events (its models' and its sessions'); stores the subscription
+ in `*out_sub`.
+
+ # Safety
+ `domain` must be a live handle; `out_sub` writable.
+ */
+int tandem_domain_subscribe(const struct tandem_domain *domain,
+                            struct tandem_subscription **out_sub);
+
+/*
+ Opens an engine from a JSON configuration (the facade's `EngineConfig`; NULL or "{}" for
+ defaults, which keep everything in memory) and stores it in `*out_engine`. Release it with
+ [`tandem_engine_free`].
+
+ # Safety
+ `config_json` must be NULL or NUL-terminated; `out_engine` writable.
+ */
+int tandem_engine_open(const char *config_json, struct tandem_engine **out_engine);
+
+/*
+ Shuts the engine down (stops listening, closes sessions, flushes, ends subscriptions) and
+ frees it. The data directory is released once the domain, model and subscription handles
+ of the engine are freed too. NULL is ignored.
+
+ # Safety
+ `engine` must be NULL or from `tandem_engine_open`, not freed before, and not in use by
+ another thread.
+ */
+void tandem_engine_free(struct tandem_engine *engine);
+
+/*
+ Shuts the engine down without freeing it; later calls on it and its handles fail with
+ `TANDEM_ERR_UNAVAILABLE`, and pending receivers of its subscriptions are woken. Idempotent.
+
+ # Safety
+ `engine` must be NULL or a live engine.
+ */
+int tandem_engine_shutdown(const struct tandem_engine *engine);
+
+/*
+ Starts the WebSocket/HTTP listener on `address` ("127.0.0.1:0" picks a free port) with a
+ JSON listener configuration (the facade's `NetConfig`; NULL for defaults) and writes the
+ bound address to `*out_address` (NULL if not wanted). `TANDEM_ERR_ALREADY_EXISTS` while a
+ listener runs.
+
+ # Safety
+ `engine` must be a live engine; strings NULL or NUL-terminated; `out_address` NULL or
+ writable.
+ */
+int tandem_engine_listen(const struct tandem_engine *engine,
+                         const char *address,
+                         const char *net_config_json,
+                         char **out_address);
+
+/*
+ Stops the listener (sockets close with 1001 "going away"); `TANDEM_ERR_NOT_FOUND` if none
+ was running.
+
+ # Safety
+ `engine` must be NULL or a live engine.
+ */
+int tandem_engine_stop_listening(const struct tandem_engine *engine);
+
+/*
+ Creates a domain with JSON settings (the facade's `DomainSettings`:
+ `{"display_name", "anonymous_auth", "collection_auto_create"}`, each optional; NULL for
+ defaults) and stores a handle on it in `*out_domain` (NULL if not wanted).
+
+ # Safety
+ `engine` must be a live engine; strings NULL or NUL-terminated; `out_domain` NULL or
+ writable.
+ */
+int tandem_engine_create_domain(const struct tandem_engine *engine,
+                                const char *namespace_,
+                                const char *id,
+                                const char *settings_json,
+                                struct tandem_domain **out_domain);
+
+/*
+ Stores a handle on an existing domain in `*out_domain`; `TANDEM_ERR_NOT_FOUND` if there is
+ none.
+
+ # Safety
+ `engine` must be a live engine; strings NUL-terminated; `out_domain` writable.
+ */
+int tandem_engine_domain(const struct tandem_engine *engine,
+                         const char *namespace_,
+                         const char *id,
+                         struct tandem_domain **out_domain);
+
+/*
+ Writes every domain to `*out_json` as a JSON array of `[namespace, id]` pairs.
+
+ # Safety
+ `engine` must be a live engine; `out_json` writable.
+ */
+int tandem_engine_domains(const struct tandem_engine *engine, char **out_json);
+
+/*
+ Deletes a domain with all its collections and models.
+
+ # Safety
+ `engine` must be a live engine; strings NUL-terminated.
+ */
+int tandem_engine_delete_domain(const struct tandem_engine *engine,
+                                const char *namespace_,
+                                const char *id);
+
+/*
+ Subscribes to every event of every domain; stores the subscription in `*out_sub`.
+
+ # Safety
+ `engine` must be a live engine; `out_sub` writable.
+ */
+int tandem_engine_subscribe(const struct tandem_engine *engine,
+                            struct tandem_subscription **out_sub);
+
+/*
+ Frees a model handle (the model itself stays). NULL is ignored.
+
+ # Safety
+ `model` must be NULL or a handle from this library, not freed before and not in use by
+ another thread.
+ */
+void tandem_model_free(struct tandem_model *model);
+
+/*
+ Writes the model's id to `*out_id` (useful when it was generated).
+
+ # Safety
+ `model` must be a live handle; `out_id` writable.
+ */
+int tandem_model_id(const struct tandem_model *model, char **out_id);
+
+/*
+ Writes the model's metadata as JSON (`{"id", "collection", "version", "created_ms",
+ "modified_ms"}`) to `*out_json`.
+
+ # Safety
+ `model` must be a live handle; `out_json` writable.
+ */
+int tandem_model_info(const struct tandem_model *model, char **out_json);
+
+/*
+ Writes the model's current data as compact JSON text to `*out_json`, exactly: an unpaired
+ surrogate is written as a `\uXXXX` escape.
+
+ # Safety
+ `model` must be a live handle; `out_json` writable.
+ */
+int tandem_model_json(const struct tandem_model *model, char **out_json);
+
+/*
+ Writes the model's data at a past `version` (1 ..= current) as exact JSON text to
+ `*out_json`.
+
+ # Safety
+ `model` must be a live handle; `out_json` writable.
+ */
+int tandem_model_json_at(const struct tandem_model *model, uint64_t version, char **out_json);
+
+/*
+ Applies changes (one change object or an array of them, see the facade's change format:
+ `set`, `insert`, `remove`, `move`, `splice`, `add`) as one operation and writes the version
+ it produced, once durable, to `*out_version` (NULL if not wanted).
+
+ # Safety
+ `model` must be a live handle; `changes_json` NUL-terminated; `out_version` NULL or
+ writable.
+ */
+int tandem_model_apply(const struct tandem_model *model,
                        const char *changes_json,
                        uint64_t *out_version);
 
 /*
- Deletes a model (sessions that have it open are closed).
+ Like [`tandem_model_apply`], recording as the author the user given as JSON
+ (`{"kind": "normal" | "anonymous" | "convergence", "name": "bob"}`).
 
  # Safety
- String arguments must be NUL-terminated.
+ `model` must be a live handle; strings NUL-terminated; `out_version` NULL or writable.
  */
-int tandem_model_delete(struct TandemEngine *engine,
-                        const char *namespace_,
-                        const char *domain,
-                        const char *model_id);
+int tandem_model_apply_as(const struct tandem_model *model,
+                          const char *changes_json,
+                          const char *user_json,
+                          uint64_t *out_version);
 
 /*
- Subscribes `callback` to engine events (all, or those of one domain / model when
- `namespace`+`domain` / `model_id` are given). Events arrive as JSON (see the facade's
- event format) on an engine thread. Release with [`tandem_subscription_free`] (not from
- inside the callback).
+ Writes the history entries with `first <= version <= last` to `*out_json`: a JSON array of
+ `{"version", "timestamp_ms", "session", "user": {"kind", "name"}, "operation"}`.
 
  # Safety
- String arguments must be NULL or NUL-terminated; `out` writable; `user_data` is passed
- through untouched and must stay valid until the subscription is freed.
+ `model` must be a live handle; `out_json` writable.
  */
-int tandem_subscribe(struct TandemEngine *engine,
-                     const char *namespace_,
-                     const char *domain,
-                     const char *model_id,
-                     TandemEventCallback callback,
-                     void *user_data,
-                     struct TandemSubscription **out);
+int tandem_model_history(const struct tandem_model *model,
+                         uint64_t first,
+                         uint64_t last,
+                         char **out_json);
 
 /*
- Stops a subscription and frees it; after return the callback is not called again.
- NULL is ignored.
+ Writes the version the model had at a wall-clock time (epoch ms) to `*out_version`.
 
  # Safety
- `sub` must be NULL or from `tandem_subscribe`, not freed before; not called from inside the
- subscription's own callback.
+ `model` must be a live handle; `out_version` writable.
  */
-void tandem_subscription_free(struct TandemSubscription *sub);
+int tandem_model_version_at(const struct tandem_model *model,
+                            int64_t time_ms,
+                            uint64_t *out_version);
+
+/*
+ Deletes the model; sessions that have it open are closed. The handle stays to be freed.
+
+ # Safety
+ `model` must be a live handle.
+ */
+int tandem_model_delete(const struct tandem_model *model);
+
+/*
+ Subscribes to the model's events; stores the subscription in `*out_sub`.
+
+ # Safety
+ `model` must be a live handle; `out_sub` writable.
+ */
+int tandem_model_subscribe(const struct tandem_model *model, struct tandem_subscription **out_sub);
+
+/*
+ Closes (if not closed yet) and frees a subscription; once it returns the callback is not
+ called again. NULL is ignored.
+
+ # Safety
+ `sub` must be NULL or from this library, not freed before, not in use by another thread
+ (close it and let a reader blocked in [`tandem_subscription_next`] return first), and not
+ freed from inside its own callback.
+ */
+void tandem_subscription_free(struct tandem_subscription *sub);
+
+/*
+ Waits for the next event at most `timeout_ms` milliseconds (forever when negative). On an
+ event, writes its JSON text (exact: unpaired surrogates as `\uXXXX` escapes) to
+ `*out_event_json` and returns `TANDEM_OK`; when the time passed, writes NULL and returns
+ `TANDEM_OK`; once the subscription is closed (also by [`tandem_subscription_close`] from
+ another thread while this one waits) or the engine shut down, writes NULL and returns
+ `TANDEM_ERR_UNAVAILABLE`. Do not call it from inside an event callback.
+
+ # Safety
+ `sub` must be a live subscription; `out_event_json` writable.
+ */
+int tandem_subscription_next(const struct tandem_subscription *sub,
+                             int64_t timeout_ms,
+                             char **out_event_json);
+
+/*
+ Closes the subscription from any thread: a reader waiting in [`tandem_subscription_next`]
+ returns at once, later reads end, and the callback gets no more events.
+
+ # Safety
+ `sub` must be NULL or a live subscription.
+ */
+int tandem_subscription_close(const struct tandem_subscription *sub);
+
+/*
+ Delivers every event, as JSON text, to `callback` with `user_data`, on the engine's
+ callback thread, until the subscription is closed or freed or the engine shuts down. One
+ callback per subscription (`TANDEM_ERR_ALREADY_EXISTS` for a second); while it is
+ registered, [`tandem_subscription_next`] competes with it for events.
+
+ # Safety
+ `sub` must be a live subscription; `user_data` must stay valid, and usable from the
+ engine's callback thread, until the subscription is freed.
+ */
+int tandem_subscription_on_event(const struct tandem_subscription *sub,
+                                 tandem_event_callback callback,
+                                 void *user_data);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,5 +1,6 @@
-/* Runs the shared facade scenario (tests/conformance/scenario.json) through the C ABI, with a
- * minimal JSON reader/writer for the scenario file and the ABI's JSON results. */
+/* Runs the shared facade scenario (tests/conformance/scenario.json) through the C ABI's engine,
+ * domain and model handles, with a minimal JSON reader/writer for the scenario file and the
+ * ABI's JSON results. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,21 +216,115 @@ static int equal(const json *a, const json *b) {
   return 0;
 }
 
-static const char *error_name(int code) {
-  switch (code) {
-    case TANDEM_INVALID_ARGUMENT: return "invalid_argument";
-    case TANDEM_NOT_FOUND: return "not_found";
-    case TANDEM_ALREADY_EXISTS: return "already_exists";
-    case TANDEM_INVALID_OPERATION: return "invalid_operation";
-    case TANDEM_CONFLICT: return "conflict";
-    case TANDEM_STORAGE: return "storage";
-    case TANDEM_FORMAT_VERSION: return "format_version";
-    case TANDEM_UNAVAILABLE: return "unavailable";
-    case TANDEM_CONFIG: return "config";
-    case TANDEM_INTERNAL: return "internal";
-    case TANDEM_UNAUTHENTICATED: return "unauthenticated";
-    default: return "ok";
+/* A domain handle for the step's namespace and domain (NULL with the error's code in *rc). */
+static tandem_domain *domain_of(tandem_engine *e, const json *a, int *rc) {
+  tandem_domain *d = NULL;
+  *rc = tandem_engine_domain(e, str(a, "namespace"), str(a, "domain"), &d);
+  return d;
+}
+
+/* A model handle for the step's namespace, domain and model id. */
+static tandem_model *model_of(tandem_engine *e, const json *a, int *rc) {
+  tandem_model *m = NULL;
+  tandem_domain *d = domain_of(e, a, rc);
+  if (d) *rc = tandem_domain_model(d, str(a, "model_id"), &m);
+  tandem_domain_free(d);
+  return m;
+}
+
+/* Runs one step through the handles; returns the status and sets *out to the result's JSON. */
+static int run_step(tandem_engine *e, const char *call, const json *a, char **out) {
+  int rc = TANDEM_OK;
+  char num[32];
+  if (!strcmp(call, "create_domain"))
+    return tandem_engine_create_domain(e, str(a, "namespace"), str(a, "domain"), NULL, NULL);
+  if (!strcmp(call, "domains")) return tandem_engine_domains(e, out);
+  if (!strcmp(call, "shutdown")) return tandem_engine_shutdown(e);
+  if (!strcmp(call, "create_collection") || !strcmp(call, "collections") || !strcmp(call, "create_user") ||
+      !strcmp(call, "users") || !strcmp(call, "set_password") || !strcmp(call, "create_model")) {
+    tandem_domain *d = domain_of(e, a, &rc);
+    if (!d) return rc;
+    if (!strcmp(call, "create_collection")) rc = tandem_domain_create_collection(d, str(a, "collection"));
+    else if (!strcmp(call, "collections")) rc = tandem_domain_collections(d, out);
+    else if (!strcmp(call, "create_user")) {
+      /* NewUser is the args without the namespace and domain. */
+      json user = *a;
+      user.len = 0;
+      json *items[16];
+      char *keys[16];
+      user.items = items;
+      user.keys = keys;
+      for (int k = 0; k < a->len && user.len < 16; k++)
+        if (strcmp(a->keys[k], "namespace") && strcmp(a->keys[k], "domain")) {
+          items[user.len] = a->items[k];
+          keys[user.len++] = a->keys[k];
+        }
+      char *u = to_text(&user);
+      rc = tandem_domain_create_user(d, u, NULL);
+      free(u);
+    } else if (!strcmp(call, "users")) {
+      char *list = NULL;
+      rc = tandem_domain_users(d, &list);
+      if (rc == TANDEM_OK) { /* [{"username", ...}] -> ["bob"] */
+        json *l = parse(list), *names = new_json(J_ARR);
+        for (int k = 0; k < l->len; k++) {
+          json *n = new_json(J_STR);
+          n->str = strdup(str(l->items[k], "username"));
+          push(names, NULL, n);
+        }
+        *out = to_text(names);
+        free_json(names);
+        free_json(l);
+      }
+      tandem_string_free(list);
+    } else if (!strcmp(call, "set_password"))
+      rc = tandem_domain_set_password(d, str(a, "username"), str(a, "password"));
+    else {
+      char *data = to_text(get(a, "data"));
+      tandem_model *m = NULL;
+      rc = tandem_domain_create_model(d, str(a, "collection"), str(a, "model_id"), data, &m);
+      free(data);
+      if (rc == TANDEM_OK) {
+        char *id = NULL;
+        rc = tandem_model_id(m, &id);
+        json *s = new_json(J_STR);
+        s->str = strdup(id ? id : "");
+        *out = to_text(s);
+        free_json(s);
+        tandem_string_free(id);
+      }
+      tandem_model_free(m);
+    }
+    tandem_domain_free(d);
+    return rc;
   }
+  if (!strcmp(call, "apply") || !strcmp(call, "model_json") || !strcmp(call, "delete_model")) {
+    tandem_model *m = model_of(e, a, &rc);
+    if (!m) return rc;
+    if (!strcmp(call, "apply")) {
+      char *changes = to_text(get(a, "changes"));
+      uint64_t v = 0;
+      rc = tandem_model_apply(m, changes, &v);
+      free(changes);
+      if (rc == TANDEM_OK) {
+        snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+        *out = strdup(num);
+      }
+    } else if (!strcmp(call, "model_json")) {
+      json *v = get(a, "version");
+      rc = v ? tandem_model_json_at(m, (uint64_t)v->num, out) : tandem_model_json(m, out);
+    } else
+      rc = tandem_model_delete(m);
+    tandem_model_free(m);
+    return rc;
+  }
+  fprintf(stderr, "unknown call %s\n", call);
+  return -1;
+}
+
+/* Results from the library are freed with tandem_string_free, the others with free. */
+static int from_library(const char *call) {
+  return !strcmp(call, "domains") || !strcmp(call, "collections") || !strcmp(call, "model_json");
 }
 
 int main(int argc, char **argv) {
@@ -246,91 +341,28 @@ int main(int argc, char **argv) {
   json *scenario = parse(text);
   free(text);
   json *steps = get(scenario, "steps");
-  TandemEngine *e = tandem_engine_new(NULL);
+  tandem_engine *e = NULL;
+  if (tandem_engine_open(NULL, &e) != TANDEM_OK) {
+    fprintf(stderr, "cannot open the engine: %s\n", tandem_last_error_message());
+    return 1;
+  }
   int failures = 0;
   for (int i = 0; steps && i < steps->len; i++) {
     json *step = steps->items[i], *a = get(step, "args"), *expect = get(step, "expect");
     const char *call = str(step, "call");
-    const char *ns = str(a, "namespace"), *dom = str(a, "domain");
-    char *out = NULL;
     char *result_text = NULL;
-    int rc = TANDEM_OK;
-    if (!strcmp(call, "create_domain")) rc = tandem_domain_create(e, ns, dom, NULL);
-    else if (!strcmp(call, "domains")) {
-      rc = tandem_domain_list(e, &out);
-      if (rc == TANDEM_OK) { /* [{"namespace","domain"}] -> [[ns, dom]] */
-        json *l = parse(out), *conv = new_json(J_ARR);
-        for (int k = 0; k < l->len; k++) {
-          json *pair = new_json(J_ARR), *n = new_json(J_STR), *d = new_json(J_STR);
-          n->str = strdup(str(l->items[k], "namespace"));
-          d->str = strdup(str(l->items[k], "domain"));
-          push(pair, NULL, n);
-          push(pair, NULL, d);
-          push(conv, NULL, pair);
-        }
-        result_text = to_text(conv);
-        free_json(conv);
-        free_json(l);
-      }
-    } else if (!strcmp(call, "create_collection")) rc = tandem_collection_create(e, ns, dom, str(a, "collection"));
-    else if (!strcmp(call, "collections")) rc = tandem_collection_list(e, ns, dom, &out);
-    else if (!strcmp(call, "create_user")) {
-      char *u = to_text(a);
-      rc = tandem_user_create(e, ns, dom, u);
-      free(u);
-    } else if (!strcmp(call, "users")) {
-      rc = tandem_user_list(e, ns, dom, &out);
-      if (rc == TANDEM_OK) {
-        json *l = parse(out), *conv = new_json(J_ARR);
-        for (int k = 0; k < l->len; k++) {
-          json *n = new_json(J_STR);
-          n->str = strdup(str(l->items[k], "username"));
-          push(conv, NULL, n);
-        }
-        result_text = to_text(conv);
-        free_json(conv);
-        free_json(l);
-      }
-    } else if (!strcmp(call, "set_password"))
-      rc = tandem_user_set_password(e, ns, dom, str(a, "username"), str(a, "password"));
-    else if (!strcmp(call, "create_model")) {
-      char *data = to_text(get(a, "data"));
-      char *id = NULL;
-      rc = tandem_model_create(e, ns, dom, str(a, "collection"), str(a, "model_id"), data, &id);
-      free(data);
-      if (rc == TANDEM_OK) {
-        json *s = new_json(J_STR);
-        s->str = id;
-        result_text = to_text(s);
-        free_json(s);
-      }
-    } else if (!strcmp(call, "apply")) {
-      char *changes = to_text(get(a, "changes"));
-      uint64_t v = 0;
-      rc = tandem_model_apply(e, ns, dom, str(a, "model_id"), changes, &v);
-      free(changes);
-      if (rc == TANDEM_OK) {
-        char num[32];
-        snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-        result_text = strdup(num);
-      }
-    } else if (!strcmp(call, "model_json")) {
-      json *v = get(a, "version");
-      rc = tandem_model_json(e, ns, dom, str(a, "model_id"), v ? (int64_t)v->num : 0, &out);
-    } else if (!strcmp(call, "delete_model")) rc = tandem_model_delete(e, ns, dom, str(a, "model_id"));
-    else if (!strcmp(call, "shutdown")) rc = tandem_engine_shutdown(e);
-    else { fprintf(stderr, "unknown call %s\n", call); failures++; }
-    if (out && !result_text) result_text = strdup(out);
-    tandem_string_free(out);
+    int rc = run_step(e, call, a, &result_text);
+    const char *name = rc < 0 ? "unknown call" : tandem_error_name(rc);
+    if (!name) name = "no such code";
 
     json *want_error = get(expect, "error"), *want_result = get(expect, "result");
     if (want_error) {
-      if (rc == TANDEM_OK || strcmp(error_name(rc), want_error->str)) {
-        fprintf(stderr, "step %d %s: expected %s, got %s\n", i, call, want_error->str, error_name(rc));
+      if (rc == TANDEM_OK || strcmp(name, want_error->str)) {
+        fprintf(stderr, "step %d %s: expected %s, got %s\n", i, call, want_error->str, name);
         failures++;
       }
     } else if (rc != TANDEM_OK) {
-      fprintf(stderr, "step %d %s: unexpected error %s: %s\n", i, call, error_name(rc), tandem_last_error_message());
+      fprintf(stderr, "step %d %s: unexpected error %s: %s\n", i, call, name, tandem_last_error_message());
       failures++;
     } else if (want_result) {
       json *got = result_text ? parse(result_text) : new_json(J_NULL);
@@ -340,7 +372,8 @@ int main(int argc, char **argv) {
       }
       free_json(got);
     }
-    free(result_text);
+    if (from_library(call)) tandem_string_free(result_text);
+    else free(result_text);
   }
   tandem_engine_free(e);
   int n = steps ? steps->len : 0;
@@ -349,6 +382,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "scenario: %d failure(s)\n", failures);
     return 1;
   }
-  printf("C ABI: shared scenario passed (%d steps)\n", n);
+  printf("C ABI: shared scenario passed (%d steps, through the engine, domain and model handles)\n", n);
   return 0;
 }

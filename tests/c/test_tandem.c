@@ -1,10 +1,12 @@
-/* Exercises the Tandem C ABI: engine, listener, domains, users, models, changes, events, errors,
- * use after shutdown, and freeing everything (run under valgrind by run.sh). */
+/* Exercises the Tandem C ABI (version 2): engine, listener, domain and model handles, users,
+ * keys, changes, history, exact lone surrogates, events by blocking receive (woken by a close
+ * from another thread) and by callback, errors, use after shutdown, and freeing everything
+ * (run under valgrind by run.sh). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "tandem.h"
 
@@ -20,129 +22,271 @@ static int failures = 0;
     }                                                                     \
   } while (0)
 
-struct events {
+#define SHOW(s) ((s) ? (s) : "(null)")
+
+/* Checks that a returned string equals `want`, then frees it. */
+static void expect_text(char *got, const char *want, const char *what) {
+  CHECK(got && strcmp(got, want) == 0, "%s: got %s, want %s", what, SHOW(got), want);
+  tandem_string_free(got);
+}
+
+/* Checks that a returned string contains `part`, then frees it. */
+static void expect_part(char *got, const char *part, const char *what) {
+  CHECK(got && strstr(got, part) != NULL, "%s: %s lacks %s", what, SHOW(got), part);
+  tandem_string_free(got);
+}
+
+/* State shared with the model subscription's callback, which runs on the engine's thread. */
+struct seen {
   pthread_mutex_t lock;
+  pthread_cond_t changed;
   int applied;
-  int last_version;
-  char last_model[64];
+  pthread_t thread;
+  char last_event[512];
+  char data_in_callback[256];
+  tandem_model *model;
 };
 
 static void on_event(const char *json, void *user_data) {
-  struct events *ev = (struct events *)user_data;
-  pthread_mutex_lock(&ev->lock);
+  struct seen *s = (struct seen *)user_data;
+  /* Calls into the library from the callback thread work. */
+  char *data = NULL;
+  int rc = tandem_model_json(s->model, &data);
+  pthread_mutex_lock(&s->lock);
   if (strstr(json, "\"type\":\"operation_applied\"")) {
-    ev->applied++;
-    const char *v = strstr(json, "\"version\":");
-    if (v) ev->last_version = atoi(v + 10);
-    const char *m = strstr(json, "\"model\":\"");
-    if (m) {
-      m += 9;
-      size_t n = strcspn(m, "\"");
-      if (n >= sizeof ev->last_model) n = sizeof ev->last_model - 1;
-      memcpy(ev->last_model, m, n);
-      ev->last_model[n] = 0;
-    }
+    s->applied++;
+    s->thread = pthread_self();
+    snprintf(s->last_event, sizeof s->last_event, "%s", json);
+    snprintf(s->data_in_callback, sizeof s->data_in_callback, "%s", rc == TANDEM_OK ? data : "error");
+    pthread_cond_broadcast(&s->changed);
   }
-  pthread_mutex_unlock(&ev->lock);
+  pthread_mutex_unlock(&s->lock);
+  tandem_string_free(data);
+}
+
+/* Waits (on a condition variable, at most 10 s) until the callback saw `n` operations. */
+static int wait_applied(struct seen *s, int n) {
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 10;
+  pthread_mutex_lock(&s->lock);
+  while (s->applied < n && pthread_cond_timedwait(&s->changed, &s->lock, &until) == 0) {
+  }
+  int got = s->applied;
+  pthread_mutex_unlock(&s->lock);
+  return got;
+}
+
+/* A reader blocked in tandem_subscription_next until another thread closes the subscription. */
+struct reader {
+  tandem_subscription *sub;
+  int rc;
+  char *event;
+};
+
+static void *read_forever(void *arg) {
+  struct reader *r = (struct reader *)arg;
+  r->rc = tandem_subscription_next(r->sub, -1, &r->event);
+  return NULL;
 }
 
 int main(void) {
-  CHECK(tandem_abi_version() == TANDEM_ABI_VERSION, "abi version");
+  CHECK(tandem_abi_version() == TANDEM_ABI_VERSION && TANDEM_ABI_VERSION == 2, "abi version");
+  CHECK(strcmp(tandem_error_name(TANDEM_OK), "ok") == 0, "name of ok");
+  CHECK(strcmp(tandem_error_name(TANDEM_ERR_NOT_FOUND), "not_found") == 0, "name of not_found");
+  CHECK(strcmp(tandem_error_name(TANDEM_ERR_UNAUTHENTICATED), "unauthenticated") == 0, "name");
+  CHECK(tandem_error_name(999) == NULL, "no name for a number that is no code");
 
   /* Bad configuration: a clear error, no engine. */
-  TandemEngine *bad = tandem_engine_new("{\"data_dri\": \"/tmp/x\"}");
-  CHECK(bad == NULL, "bad config gives NULL");
-  CHECK(tandem_last_error_code() == TANDEM_CONFIG, "bad config code");
+  tandem_engine *bad = NULL;
+  CHECK(tandem_engine_open("{\"data_dri\": \"/tmp/x\"}", &bad) == TANDEM_ERR_CONFIG, "bad config");
+  CHECK(bad == NULL, "no engine for a bad config");
   CHECK(strstr(tandem_last_error_message(), "data_dri") != NULL, "message names the field");
+  CHECK(tandem_engine_open(NULL, NULL) == TANDEM_ERR_INVALID_ARGUMENT, "null out handle");
 
   char dir[] = "/tmp/tandem-c-XXXXXX";
   CHECK(mkdtemp(dir) != NULL, "mkdtemp");
   char config[256];
   /* A modest map size: valgrind limits the address space a process may reserve. */
   snprintf(config, sizeof config, "{\"data_dir\": \"%s\", \"store\": {\"max_size_mb\": 512}}", dir);
-  TandemEngine *engine = tandem_engine_new(config);
-  CHECK(engine != NULL, "engine");
+  tandem_engine *engine = NULL;
+  CHECK(tandem_engine_open(config, &engine) == TANDEM_OK, "engine");
   if (!engine) return 1;
 
-  char *addr = NULL;
-  CHECK(tandem_engine_listen(engine, "127.0.0.1:0", NULL, &addr) == TANDEM_OK, "listen");
-  CHECK(addr && strncmp(addr, "127.0.0.1:", 10) == 0, "bound address %s", addr ? addr : "(null)");
-  tandem_string_free(addr);
+  char *text = NULL;
+  CHECK(tandem_engine_listen(engine, "127.0.0.1:0", "{\"max_connections\": 8}", &text) == TANDEM_OK, "listen");
+  expect_part(text, "127.0.0.1:", "bound address");
+  text = NULL;
+  CHECK(tandem_engine_listen(engine, "127.0.0.1:0", NULL, NULL) == TANDEM_ERR_ALREADY_EXISTS, "listen twice");
+  CHECK(tandem_engine_listen(engine, "127.0.0.1:0", "{\"bogus\": 1}", &text) == TANDEM_ERR_CONFIG, "bad net config");
 
-  CHECK(tandem_domain_create(engine, "acme", "docs", "{\"anonymous_auth\": true}") == TANDEM_OK, "domain");
-  CHECK(tandem_domain_create(engine, "acme", "docs", NULL) == TANDEM_ALREADY_EXISTS, "duplicate domain");
-  char *list = NULL;
-  CHECK(tandem_domain_list(engine, &list) == TANDEM_OK, "domain list");
-  CHECK(list && strcmp(list, "[{\"domain\":\"docs\",\"namespace\":\"acme\"}]") == 0, "domains %s", list);
-  tandem_string_free(list);
+  /* Domains. */
+  tandem_domain *docs = NULL;
+  CHECK(tandem_engine_create_domain(engine, "acme", "docs", "{\"anonymous_auth\": true}", &docs) == TANDEM_OK, "domain");
+  CHECK(tandem_engine_create_domain(engine, "acme", "docs", NULL, NULL) == TANDEM_ERR_ALREADY_EXISTS, "dup domain");
+  CHECK(tandem_engine_create_domain(engine, "acme", "x", "{\"anonymus\": true}", NULL) == TANDEM_ERR_INVALID_ARGUMENT,
+        "unknown settings field");
+  CHECK(tandem_engine_domains(engine, &text) == TANDEM_OK, "domains");
+  expect_text(text, "[[\"acme\",\"docs\"]]", "domains");
+  CHECK(tandem_domain_settings(docs, &text) == TANDEM_OK, "settings");
+  expect_part(text, "\"anonymous_auth\":true", "settings");
+  CHECK(tandem_domain_set_anonymous_auth(docs, 0) == TANDEM_OK, "set anonymous");
+  CHECK(tandem_domain_settings(docs, &text) == TANDEM_OK, "settings");
+  expect_part(text, "\"anonymous_auth\":false", "settings after change");
+  tandem_domain *missing = NULL;
+  CHECK(tandem_engine_domain(engine, "acme", "nope", &missing) == TANDEM_ERR_NOT_FOUND && !missing, "no domain");
+  tandem_domain *again = NULL;
+  CHECK(tandem_engine_domain(engine, "acme", "docs", &again) == TANDEM_OK && again, "domain handle");
 
-  CHECK(tandem_user_create(engine, "acme", "docs", "{\"username\":\"bob\",\"password\":\"pw\"}") == TANDEM_OK, "user");
-  CHECK(tandem_user_set_password(engine, "acme", "docs", "bob", "pw2") == TANDEM_OK, "passwd");
-  CHECK(tandem_user_set_password(engine, "acme", "docs", "nobody", "x") == TANDEM_NOT_FOUND, "passwd unknown user");
-  CHECK(tandem_collection_create(engine, "acme", "docs", "notes") == TANDEM_OK, "collection");
+  /* Users and keys. */
+  CHECK(tandem_domain_create_user(docs, "{\"username\":\"bob\",\"password\":\"pw\"}", &text) == TANDEM_OK, "user");
+  expect_part(text, "\"has_password\":true", "created user");
+  CHECK(tandem_domain_create_user(docs, "{\"username\":\"bob\"}", NULL) == TANDEM_ERR_ALREADY_EXISTS, "dup user");
+  CHECK(tandem_domain_create_user(docs, "{\"usernme\":\"x\"}", NULL) == TANDEM_ERR_INVALID_ARGUMENT, "bad user json");
+  CHECK(tandem_domain_create_user(again, "{\"username\":\"eve\"}", NULL) == TANDEM_OK, "second user via second handle");
+  CHECK(tandem_domain_set_password(docs, "bob", "pw2") == TANDEM_OK, "passwd");
+  CHECK(tandem_domain_set_password(docs, "nobody", "x") == TANDEM_ERR_NOT_FOUND, "passwd unknown user");
+  CHECK(tandem_domain_delete_user(docs, "eve") == TANDEM_OK, "delete user");
+  CHECK(tandem_domain_users(docs, &text) == TANDEM_OK, "users");
+  CHECK(text && strstr(text, "\"username\":\"bob\"") && !strstr(text, "eve"), "users %s", SHOW(text));
+  tandem_string_free(text);
+  CHECK(tandem_domain_add_jwt_key(docs, "{\"id\":\"k1\",\"public_key_pem\":\"nope\"}", NULL) == TANDEM_ERR_INVALID_ARGUMENT,
+        "bad pem");
+  CHECK(tandem_domain_jwt_keys(docs, &text) == TANDEM_OK, "keys");
+  expect_text(text, "[]", "no keys");
+  CHECK(tandem_domain_remove_jwt_key(docs, "k1") == TANDEM_ERR_NOT_FOUND, "remove unknown key");
 
-  struct events ev = {PTHREAD_MUTEX_INITIALIZER, 0, 0, ""};
-  TandemSubscription *sub = NULL;
-  CHECK(tandem_subscribe(engine, "acme", "docs", NULL, on_event, &ev, &sub) == TANDEM_OK, "subscribe");
+  /* Collections and models. */
+  CHECK(tandem_domain_create_collection(docs, "notes") == TANDEM_OK, "collection");
+  CHECK(tandem_domain_collections(docs, &text) == TANDEM_OK, "collections");
+  expect_text(text, "[\"notes\"]", "collections");
 
-  char *id = NULL;
-  CHECK(tandem_model_create(engine, "acme", "docs", "notes", "n1", "{\"text\":\"hi\",\"n\":1}", &id) == TANDEM_OK, "model");
-  CHECK(id && strcmp(id, "n1") == 0, "model id");
-  tandem_string_free(id);
+  tandem_subscription *domain_events = NULL;
+  CHECK(tandem_domain_subscribe(docs, &domain_events) == TANDEM_OK, "domain subscription");
+
+  tandem_model *n1 = NULL;
+  CHECK(tandem_domain_create_model(docs, "notes", "n1", "{\"text\":\"hi\",\"n\":1}", &n1) == TANDEM_OK, "model");
+  if (!n1) return 1;
+  CHECK(tandem_model_id(n1, &text) == TANDEM_OK, "model id");
+  expect_text(text, "n1", "model id");
+  tandem_model *generated = NULL;
+  CHECK(tandem_domain_create_model(docs, "notes", NULL, "{}", &generated) == TANDEM_OK, "generated id");
+  CHECK(tandem_model_id(generated, &text) == TANDEM_OK && text && strlen(text) == 36, "uuid %s", SHOW(text));
+  tandem_string_free(text);
+  CHECK(tandem_domain_create_model(docs, "notes", "n0", "{}", NULL) == TANDEM_OK, "model without a handle");
+  CHECK(tandem_domain_models(docs, "notes", &text) == TANDEM_OK, "models");
+  expect_part(text, "\"id\":\"n1\"", "models");
+
+  struct seen seen = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, pthread_self(), "", "", n1};
+  tandem_subscription *model_events = NULL;
+  CHECK(tandem_model_subscribe(n1, &model_events) == TANDEM_OK, "model subscription");
+  CHECK(tandem_subscription_on_event(model_events, on_event, &seen) == TANDEM_OK, "callback");
+  CHECK(tandem_subscription_on_event(model_events, on_event, &seen) == TANDEM_ERR_ALREADY_EXISTS, "second callback");
+  CHECK(tandem_subscription_on_event(model_events, NULL, NULL) == TANDEM_ERR_INVALID_ARGUMENT, "null callback");
 
   uint64_t version = 0;
-  CHECK(tandem_model_apply(engine, "acme", "docs", "n1",
+  CHECK(tandem_model_apply(n1,
                            "[{\"op\":\"splice\",\"path\":[\"text\"],\"index\":2,\"insert\":\" there\"},"
                            "{\"op\":\"add\",\"path\":[\"n\"],\"delta\":41}]",
                            &version) == TANDEM_OK, "apply");
   CHECK(version == 2, "version %llu", (unsigned long long)version);
+  CHECK(tandem_model_json(n1, &text) == TANDEM_OK, "json");
+  expect_text(text, "{\"n\":42,\"text\":\"hi there\"}", "data");
+  CHECK(tandem_model_json_at(n1, 1, &text) == TANDEM_OK, "json at v1");
+  expect_text(text, "{\"n\":1,\"text\":\"hi\"}", "data at v1");
+  CHECK(tandem_model_json_at(n1, 9, &text) != TANDEM_OK, "no version 9");
 
-  char *json = NULL;
-  CHECK(tandem_model_json(engine, "acme", "docs", "n1", 0, &json) == TANDEM_OK, "json");
-  CHECK(json && strcmp(json, "{\"n\":42,\"text\":\"hi there\"}") == 0, "data %s", json);
-  tandem_string_free(json);
-  CHECK(tandem_model_json(engine, "acme", "docs", "n1", 1, &json) == TANDEM_OK, "json at v1");
-  CHECK(json && strcmp(json, "{\"n\":1,\"text\":\"hi\"}") == 0, "data at v1 %s", json);
-  tandem_string_free(json);
+  /* The callback runs on the engine's callback thread, never the caller's. */
+  CHECK(wait_applied(&seen, 1) == 1, "callback saw the operation");
+  pthread_mutex_lock(&seen.lock);
+  CHECK(!pthread_equal(seen.thread, pthread_self()), "callback on the engine's thread");
+  CHECK(strstr(seen.last_event, "\"version\":2") && strstr(seen.last_event, "\"model\":\"n1\""), "event %s",
+        seen.last_event);
+  CHECK(strcmp(seen.data_in_callback, "{\"n\":42,\"text\":\"hi there\"}") == 0, "data read in the callback %s",
+        seen.data_in_callback);
+  pthread_mutex_unlock(&seen.lock);
 
-  /* The event arrives on the engine's thread. */
-  for (int i = 0; i < 200; i++) {
-    pthread_mutex_lock(&ev.lock);
-    int seen = ev.applied;
-    pthread_mutex_unlock(&ev.lock);
-    if (seen >= 1) break;
-    usleep(10000);
-  }
-  pthread_mutex_lock(&ev.lock);
-  CHECK(ev.applied == 1 && ev.last_version == 2 && strcmp(ev.last_model, "n1") == 0,
-        "event applied=%d version=%d model=%s", ev.applied, ev.last_version, ev.last_model);
-  pthread_mutex_unlock(&ev.lock);
+  /* The domain subscription, read with a blocking receive: the creation, then the change. */
+  char *event = NULL;
+  CHECK(tandem_subscription_next(domain_events, 5000, &event) == TANDEM_OK, "next");
+  expect_part(event, "\"version\":2", "domain event");
+  CHECK(tandem_subscription_next(domain_events, 50, &event) == TANDEM_OK && event == NULL, "nothing more: timeout");
+
+  /* A lone surrogate survives the trip: changes in, data, history and events out. */
+  CHECK(tandem_model_apply_as(n1, "{\"op\":\"set\",\"path\":[\"s\\ud800\"],\"value\":\"a\\udc00b\"}",
+                              "{\"kind\":\"normal\",\"name\":\"bob\"}", &version) == TANDEM_OK && version == 3,
+        "apply as bob");
+  CHECK(tandem_model_json(n1, &text) == TANDEM_OK, "json with surrogate");
+  expect_text(text, "{\"n\":42,\"s\\ud800\":\"a\\udc00b\",\"text\":\"hi there\"}", "lone surrogates exact");
+  CHECK(tandem_subscription_next(domain_events, 5000, &event) == TANDEM_OK, "next");
+  expect_part(event, "\"a\\udc00b\"", "event keeps the surrogate");
+  CHECK(tandem_model_history(n1, 3, 3, &text) == TANDEM_OK, "history");
+  CHECK(text && strstr(text, "\"version\":3") && strstr(text, "\"user\":{\"kind\":\"normal\",\"name\":\"bob\"}") &&
+            strstr(text, "\\udc00"),
+        "history %s", SHOW(text));
+  tandem_string_free(text);
+  CHECK(tandem_model_apply_as(n1, "[]", "{\"kind\":\"robot\",\"name\":\"x\"}", NULL) == TANDEM_ERR_INVALID_ARGUMENT,
+        "bad user kind");
+  CHECK(wait_applied(&seen, 2) == 2, "callback saw the second operation");
+  CHECK(tandem_model_info(n1, &text) == TANDEM_OK, "info");
+  expect_part(text, "\"version\":3", "info");
+  CHECK(tandem_model_version_at(n1, (int64_t)time(NULL) * 1000 + 60000, &version) == TANDEM_OK && version == 3,
+        "version now %llu", (unsigned long long)version);
+  CHECK(tandem_model_version_at(n1, 0, &version) == TANDEM_ERR_INVALID_ARGUMENT, "no version before creation");
+
+  /* A reader blocked without timeout is woken by a close from another thread. */
+  struct reader r = {domain_events, -1, NULL};
+  pthread_t t;
+  pthread_create(&t, NULL, read_forever, &r);
+  struct timespec pause = {0, 100 * 1000 * 1000};
+  nanosleep(&pause, NULL); /* let the reader block (the test passes either way) */
+  CHECK(tandem_subscription_close(domain_events) == TANDEM_OK, "close");
+  pthread_join(t, NULL);
+  CHECK(r.rc == TANDEM_ERR_UNAVAILABLE && r.event == NULL, "woken reader rc=%d", r.rc);
+  CHECK(tandem_subscription_next(domain_events, 0, &event) == TANDEM_ERR_UNAVAILABLE, "closed stays closed");
+  tandem_subscription_free(domain_events);
 
   /* Bad input: clear errors, state intact. */
-  CHECK(tandem_model_apply(NULL, "acme", "docs", "n1", "[]", NULL) == TANDEM_INVALID_ARGUMENT, "null engine");
-  CHECK(tandem_model_apply(engine, "acme", "docs", "n1", "{not json", NULL) == TANDEM_INVALID_ARGUMENT, "bad json");
+  CHECK(tandem_model_apply(NULL, "[]", NULL) == TANDEM_ERR_INVALID_ARGUMENT, "null model");
+  CHECK(tandem_model_apply(n1, "{not json", NULL) == TANDEM_ERR_INVALID_ARGUMENT, "bad json");
   CHECK(strstr(tandem_last_error_message(), "JSON") != NULL, "json message");
-  CHECK(tandem_model_apply(engine, "acme", "docs", "n1",
-                           "{\"op\":\"splice\",\"path\":[\"text\"],\"index\":99,\"insert\":\"x\"}", NULL) == TANDEM_INVALID_OPERATION,
-        "out of range");
-  CHECK(tandem_model_apply(engine, "acme", "docs", "nope", "[]", NULL) == TANDEM_NOT_FOUND, "unknown model");
-  CHECK(tandem_model_create(engine, "acme", "docs", "notes", "n1", "{}", NULL) == TANDEM_ALREADY_EXISTS, "dup model");
-  CHECK(tandem_model_create(engine, "acme", "docs", "notes", NULL, "[1]", NULL) == TANDEM_INVALID_ARGUMENT, "array data");
-  CHECK(tandem_model_json(engine, "acme", "docs", "n1", 0, NULL) == TANDEM_INVALID_ARGUMENT, "null out");
-  CHECK(tandem_model_json(engine, "acme", "docs", "n1", 0, &json) == TANDEM_OK, "json again");
-  CHECK(json && strcmp(json, "{\"n\":42,\"text\":\"hi there\"}") == 0, "unchanged %s", json);
-  tandem_string_free(json);
+  CHECK(tandem_model_apply(n1, "{\"op\":\"splice\",\"path\":[\"text\"],\"index\":99,\"insert\":\"x\"}", NULL) ==
+            TANDEM_ERR_INVALID_OPERATION, "out of range");
+  tandem_model *nope = NULL;
+  CHECK(tandem_domain_model(docs, "nope", &nope) == TANDEM_ERR_NOT_FOUND && !nope, "unknown model");
+  CHECK(tandem_domain_create_model(docs, "notes", "n1", "{}", &nope) == TANDEM_ERR_ALREADY_EXISTS, "dup model");
+  CHECK(tandem_domain_create_model(docs, "notes", NULL, "[1]", &nope) == TANDEM_ERR_INVALID_ARGUMENT, "array data");
+  CHECK(tandem_model_json(n1, NULL) == TANDEM_ERR_INVALID_ARGUMENT, "null out");
+  CHECK(tandem_model_json(n1, &text) == TANDEM_OK, "json again");
+  expect_part(text, "\"hi there\"", "unchanged");
   CHECK(tandem_last_error_code() == TANDEM_OK && tandem_last_error_message()[0] == 0, "success clears the error");
 
-  CHECK(tandem_model_delete(engine, "acme", "docs", "n1") == TANDEM_OK, "delete");
-  CHECK(tandem_model_json(engine, "acme", "docs", "n1", 0, &json) == TANDEM_NOT_FOUND, "deleted");
+  tandem_model *same = NULL;
+  CHECK(tandem_domain_model(again, "n1", &same) == TANDEM_OK, "model handle");
+  CHECK(tandem_model_delete(same) == TANDEM_OK, "delete");
+  CHECK(tandem_model_json(n1, &text) == TANDEM_ERR_NOT_FOUND, "deleted model through the other handle");
+  tandem_model_free(same);
 
-  tandem_subscription_free(sub);
   CHECK(tandem_engine_stop_listening(engine) == TANDEM_OK, "stop listening");
+  CHECK(tandem_engine_stop_listening(engine) == TANDEM_ERR_NOT_FOUND, "not listening");
   CHECK(tandem_engine_shutdown(engine) == TANDEM_OK, "shutdown");
-  CHECK(tandem_domain_create(engine, "x", "y", NULL) == TANDEM_UNAVAILABLE, "use after shutdown");
+  CHECK(tandem_engine_shutdown(engine) == TANDEM_OK, "shutdown is idempotent");
+  CHECK(tandem_engine_create_domain(engine, "x", "y", NULL, NULL) == TANDEM_ERR_UNAVAILABLE, "engine after shutdown");
+  CHECK(tandem_domain_create_collection(docs, "late") == TANDEM_ERR_UNAVAILABLE, "domain after shutdown");
+  CHECK(tandem_model_json(generated, &text) == TANDEM_ERR_UNAVAILABLE, "model after shutdown");
+  tandem_subscription *late = NULL;
+  CHECK(tandem_engine_subscribe(engine, &late) == TANDEM_ERR_UNAVAILABLE && !late, "subscribe after shutdown");
+  CHECK(tandem_subscription_next(model_events, -1, &event) == TANDEM_ERR_UNAVAILABLE, "subscription ends");
+
+  tandem_subscription_free(model_events);
+  tandem_model_free(n1);
+  tandem_model_free(generated);
+  tandem_domain_free(docs);
+  tandem_domain_free(again);
   tandem_engine_free(engine);
   tandem_engine_free(NULL);
+  tandem_domain_free(NULL);
+  tandem_model_free(NULL);
   tandem_subscription_free(NULL);
   tandem_string_free(NULL);
 

@@ -1,0 +1,237 @@
+//! `tandem_model`: the facade's `Model` handle (data now and in the past, changes, history).
+
+use std::ffi::{c_char, c_int};
+
+use tandem::api::{changes_from_str, Error, ErrorCode, HistoryEntry, JsonValue, UserId};
+
+use crate::{
+    free_handle, from_json, guard, handle, put_handle, put_opt, put_string, text, to_json,
+    TandemSubscription,
+};
+
+/// A handle on one model. It keeps the engine's memory alive until freed; after the engine
+/// shuts down its calls fail with `TANDEM_ERR_UNAVAILABLE`.
+pub struct TandemModel {
+    model: tandem::api::Model,
+}
+
+impl TandemModel {
+    pub(crate) fn new(model: tandem::api::Model) -> Self {
+        TandemModel { model }
+    }
+}
+
+/// Frees a model handle (the model itself stays). NULL is ignored.
+///
+/// # Safety
+/// `model` must be NULL or a handle from this library, not freed before and not in use by
+/// another thread.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_free(model: *mut TandemModel) {
+    // SAFETY: forwarded contract.
+    unsafe { free_handle(model) }
+}
+
+/// Borrows the facade model of a handle.
+///
+/// # Safety
+/// As [`handle`].
+unsafe fn mdl<'a>(m: *const TandemModel) -> Result<&'a tandem::api::Model, Error> {
+    // SAFETY: forwarded contract.
+    Ok(&unsafe { handle(m, "model") }?.model)
+}
+
+/// Writes the model's id to `*out_id` (useful when it was generated).
+///
+/// # Safety
+/// `model` must be a live handle; `out_id` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_id(
+    model: *const TandemModel,
+    out_id: *mut *mut c_char,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { put_string(out_id, mdl(model)?.id().to_string()) })
+}
+
+/// Writes the model's metadata as JSON (`{"id", "collection", "version", "created_ms",
+/// "modified_ms"}`) to `*out_json`.
+///
+/// # Safety
+/// `model` must be a live handle; `out_json` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_info(
+    model: *const TandemModel,
+    out_json: *mut *mut c_char,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { put_string(out_json, to_json(&mdl(model)?.info()?)?) })
+}
+
+/// Writes the model's current data as compact JSON text to `*out_json`, exactly: an unpaired
+/// surrogate is written as a `\uXXXX` escape.
+///
+/// # Safety
+/// `model` must be a live handle; `out_json` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_json(
+    model: *const TandemModel,
+    out_json: *mut *mut c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let m = unsafe { mdl(model) }?;
+        let json = m.domain().engine().block(m.json_text())?;
+        // SAFETY: forwarded contract.
+        unsafe { put_string(out_json, json) }
+    })
+}
+
+/// Writes the model's data at a past `version` (1 ..= current) as exact JSON text to
+/// `*out_json`.
+///
+/// # Safety
+/// `model` must be a live handle; `out_json` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_json_at(
+    model: *const TandemModel,
+    version: u64,
+    out_json: *mut *mut c_char,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { put_string(out_json, mdl(model)?.json_text_at(version)?) })
+}
+
+/// Applies changes (one change object or an array of them, see the facade's change format:
+/// `set`, `insert`, `remove`, `move`, `splice`, `add`) as one operation and writes the version
+/// it produced, once durable, to `*out_version` (NULL if not wanted).
+///
+/// # Safety
+/// `model` must be a live handle; `changes_json` NUL-terminated; `out_version` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_apply(
+    model: *const TandemModel,
+    changes_json: *const c_char,
+    out_version: *mut u64,
+) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (m, t) = unsafe { (mdl(model)?, text(changes_json, "changes_json")?) };
+        let version = m.domain().engine().block(m.apply(changes_from_str(t)?))?;
+        // SAFETY: forwarded contract.
+        unsafe { put_opt(out_version, version) };
+        Ok(())
+    })
+}
+
+/// Like [`tandem_model_apply`], recording as the author the user given as JSON
+/// (`{"kind": "normal" | "anonymous" | "convergence", "name": "bob"}`).
+///
+/// # Safety
+/// `model` must be a live handle; strings NUL-terminated; `out_version` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_apply_as(
+    model: *const TandemModel,
+    changes_json: *const c_char,
+    user_json: *const c_char,
+    out_version: *mut u64,
+) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (m, t) = unsafe { (mdl(model)?, text(changes_json, "changes_json")?) };
+        // SAFETY: forwarded contract.
+        let user: UserId = from_json(unsafe { text(user_json, "user_json") }?, "user_json")?;
+        let changes = changes_from_str(t)?;
+        let version = m.domain().engine().block(m.apply_as(changes, &user))?;
+        // SAFETY: forwarded contract.
+        unsafe { put_opt(out_version, version) };
+        Ok(())
+    })
+}
+
+/// The history entry as exact JSON text: the operation keeps unpaired surrogates as
+/// `\uXXXX` escapes (serde forms would show U+FFFD).
+fn entry_json(entry: &HistoryEntry) -> Result<JsonValue, Error> {
+    let value = serde_json::to_value(entry)
+        .map_err(|e| Error::new(ErrorCode::Internal, format!("cannot write JSON: {e}")))?;
+    let mut json = JsonValue::from(value);
+    if let JsonValue::Object(fields) = &mut json {
+        fields.insert("operation".into(), entry.operation.clone());
+    }
+    Ok(json)
+}
+
+/// Writes the history entries with `first <= version <= last` to `*out_json`: a JSON array of
+/// `{"version", "timestamp_ms", "session", "user": {"kind", "name"}, "operation"}`.
+///
+/// # Safety
+/// `model` must be a live handle; `out_json` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_history(
+    model: *const TandemModel,
+    first: u64,
+    last: u64,
+    out_json: *mut *mut c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let entries = unsafe { mdl(model) }?.history(first, last)?;
+        let list = entries.iter().map(entry_json).collect::<Result<_, _>>()?;
+        // SAFETY: forwarded contract.
+        unsafe { put_string(out_json, JsonValue::Array(list).to_json_string()) }
+    })
+}
+
+/// Writes the version the model had at a wall-clock time (epoch ms) to `*out_version`.
+///
+/// # Safety
+/// `model` must be a live handle; `out_version` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_version_at(
+    model: *const TandemModel,
+    time_ms: i64,
+    out_version: *mut u64,
+) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let m = unsafe { mdl(model) }?;
+        if out_version.is_null() {
+            return Err(crate::invalid("out_version must not be NULL"));
+        }
+        // SAFETY: forwarded contract.
+        unsafe { put_opt(out_version, m.version_at(time_ms)?) };
+        Ok(())
+    })
+}
+
+/// Deletes the model; sessions that have it open are closed. The handle stays to be freed.
+///
+/// # Safety
+/// `model` must be a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_delete(model: *const TandemModel) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let m = unsafe { mdl(model) }?;
+        m.domain().engine().block(m.delete())
+    })
+}
+
+/// Subscribes to the model's events; stores the subscription in `*out_sub`.
+///
+/// # Safety
+/// `model` must be a live handle; `out_sub` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_subscribe(
+    model: *const TandemModel,
+    out_sub: *mut *mut TandemSubscription,
+) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let m = unsafe { mdl(model) }?;
+        let sub = TandemSubscription::new(m.subscribe(), m.domain().engine().clone());
+        // SAFETY: forwarded contract.
+        unsafe { put_handle(out_sub, sub) }
+    })
+}
