@@ -846,6 +846,37 @@ fn a_hosted_subscription_waits_wakes_on_close_and_feeds_a_callback_thread() {
             .collect::<Vec<_>>()
     );
 
+    // Cancelled, a callback gets nothing more and the events stay for other readers.
+    let sub = m.subscribe();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let cb = sub
+        .on_event(move |e| {
+            let _ = tx.send(e);
+        })
+        .unwrap();
+    engine
+        .block(m.apply(vec![Change::Add {
+            path: path(&["n"]),
+            delta: 1.0,
+        }]))
+        .unwrap();
+    assert!(rx.recv_timeout(Duration::from_secs(5)).is_ok());
+    cb.cancel();
+    cb.cancel();
+    engine
+        .block(m.apply(vec![Change::Add {
+            path: path(&["n"]),
+            delta: 1.0,
+        }]))
+        .unwrap();
+    assert!(matches!(
+        sub.next_blocking(Some(Duration::from_secs(5))).unwrap(),
+        Some(Event::OperationApplied { version: 7, .. })
+    ));
+    assert!(rx.try_recv().is_err(), "nothing after cancel");
+    let h = m.history(7, 7).unwrap();
+    assert!(h[0].to_json_text().contains("\"version\":7"));
+
     // Inside a runtime, blocking calls are refused rather than panicking.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let refused = rt.block_on(async { engine.block(m.delete()).unwrap_err().code });

@@ -54,7 +54,7 @@ pub use json::{
     changes_from_str,
 };
 pub use model::Model;
-pub use subscription::{Pending, Subscription};
+pub use subscription::{EventCallback, Pending, Subscription};
 pub use types::{Event, HistoryEntry, JwtKey, User};
 
 /// Builds a path from property names (use [`PathSegment::Index`] for array positions).

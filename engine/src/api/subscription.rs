@@ -102,20 +102,62 @@ impl Subscription {
 
     /// Delivers every event to `callback`, one at a time, on the engine's callback thread
     /// (never on the caller's thread, never while the engine holds a lock), until the
-    /// subscription ends. A callback that panics is dropped with a warning; the others go on.
-    pub fn on_event(&self, callback: impl FnMut(Event) + Send + 'static) -> Result<()> {
+    /// subscription ends or the returned [`EventCallback`] is cancelled. A callback that
+    /// panics is dropped with a warning; the others go on.
+    pub fn on_event(&self, callback: impl FnMut(Event) + Send + 'static) -> Result<EventCallback> {
         let id = self.shared.callbacks.register(Box::new(callback))?;
         let sub = self.clone();
         let callbacks = self.shared.callbacks.clone();
+        let cancelled = Arc::new(Notify::new());
+        let stop = cancelled.clone();
         self.shared.runtime.spawn(async move {
-            while let Some(event) = sub.next().await {
-                if !callbacks.send(Job::Deliver(id, event)) {
-                    return;
+            let stopped = stop.notified();
+            tokio::pin!(stopped);
+            stopped.as_mut().enable();
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    e = sub.next() => match e {
+                        Some(event) => {
+                            if !callbacks.send(Job::Deliver(id, event)) {
+                                break;
+                            }
+                        }
+                        None => break,
+                    },
                 }
             }
-            callbacks.send(Job::Remove(id));
+            callbacks.send(Job::Remove(id, None));
         });
-        Ok(())
+        Ok(EventCallback {
+            id,
+            callbacks: self.shared.callbacks.clone(),
+            cancelled,
+        })
+    }
+}
+
+/// A callback registered with [`Subscription::on_event`].
+pub struct EventCallback {
+    id: u64,
+    callbacks: Arc<Callbacks>,
+    cancelled: Arc<Notify>,
+}
+
+impl EventCallback {
+    /// Stops delivery: once this returns, the callback is not running and never runs again
+    /// (called from inside the callback, it takes effect when the callback returns). Events
+    /// not delivered stay in the subscription for its other readers. Idempotent.
+    pub fn cancel(&self) {
+        self.cancelled.notify_one();
+        if self.callbacks.on_callback_thread() {
+            self.callbacks.send(Job::Remove(self.id, None));
+            return;
+        }
+        let (tx, rx) = std_mpsc::channel();
+        if self.callbacks.send(Job::Remove(self.id, Some(tx))) {
+            let _ = rx.recv();
+        }
     }
 }
 
@@ -124,7 +166,7 @@ type Callback = Box<dyn FnMut(Event) + Send>;
 pub(super) enum Job {
     Register(u64, Callback),
     Deliver(u64, Event),
-    Remove(u64),
+    Remove(u64, Option<std_mpsc::Sender<()>>),
 }
 
 /// The engine's callback thread: started with the first callback, it owns every callback and
@@ -132,6 +174,7 @@ pub(super) enum Job {
 #[derive(Default)]
 pub(super) struct Callbacks {
     tx: OnceLock<Mutex<Option<std_mpsc::Sender<Job>>>>,
+    thread: OnceLock<std::thread::ThreadId>,
     next_id: AtomicU64,
 }
 
@@ -143,7 +186,10 @@ impl Callbacks {
             let started = std::thread::Builder::new()
                 .name("tandem-callbacks".into())
                 .spawn(move || run_callbacks(rx));
-            Mutex::new(started.ok().map(|_| tx))
+            let started = started.ok().map(|handle| {
+                let _ = self.thread.set(handle.thread().id());
+            });
+            Mutex::new(started.map(|_| tx))
         });
         let started = tx.lock().map(|t| t.is_some()).unwrap_or(false);
         if started && self.send(Job::Register(id, cb)) {
@@ -154,6 +200,10 @@ impl Callbacks {
                 "the engine's callback thread could not be started",
             ))
         }
+    }
+
+    fn on_callback_thread(&self) -> bool {
+        self.thread.get() == Some(&std::thread::current().id())
     }
 
     fn send(&self, job: Job) -> bool {
@@ -173,8 +223,11 @@ fn run_callbacks(rx: std_mpsc::Receiver<Job>) {
             Job::Register(id, cb) => {
                 callbacks.insert(id, cb);
             }
-            Job::Remove(id) => {
+            Job::Remove(id, ack) => {
                 callbacks.remove(&id);
+                if let Some(ack) = ack {
+                    let _ = ack.send(());
+                }
             }
             Job::Deliver(id, event) => {
                 let Some(cb) = callbacks.get_mut(&id) else {

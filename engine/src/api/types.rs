@@ -122,6 +122,22 @@ pub struct HistoryEntry {
     pub operation: JsonValue,
 }
 
+impl HistoryEntry {
+    /// The entry as compact JSON text, exactly (see [`Event::to_json_text`]).
+    pub fn to_json_text(&self) -> String {
+        exact_json(self, &self.operation)
+    }
+}
+
+/// `value` as JSON text with its `"operation"` written exactly.
+fn exact_json(value: &impl Serialize, operation: &JsonValue) -> String {
+    let mut v = JsonValue::from(serde_json::to_value(value).unwrap_or_default());
+    if let JsonValue::Object(m) = &mut v {
+        m.insert("operation".into(), operation.clone());
+    }
+    v.to_json_string()
+}
+
 /// Something that happened in the engine, as a host sees it. In JSON an event is an object
 /// with a `"type"` (`operation_applied`, `model_opened`, `model_closed`, `last_session_left`,
 /// `user_connected`, `user_disconnected`) beside its fields.
@@ -213,11 +229,10 @@ impl Event {
     /// The event as compact JSON text, exactly: an unpaired surrogate in the operation's text
     /// is written as a `\uXXXX` escape (serde forms show U+FFFD instead).
     pub fn to_json_text(&self) -> String {
-        let mut v = JsonValue::from(serde_json::to_value(self).unwrap_or_default());
-        if let (Event::OperationApplied { operation, .. }, JsonValue::Object(m)) = (self, &mut v) {
-            m.insert("operation".into(), operation.clone());
+        match self {
+            Event::OperationApplied { operation, .. } => exact_json(self, operation),
+            _ => JsonValue::from(serde_json::to_value(self).unwrap_or_default()).to_json_string(),
         }
-        v.to_json_string()
     }
 
     /// The model the event concerns, if any.

@@ -57,7 +57,10 @@ async fn main() -> Result<(), Error> {
             insert: ", world".into(),
         }])
         .await?;
-    if let Some(Event::OperationApplied { version: v, user, .. }) = events.next().await {
+    if let Some(Event::OperationApplied {
+        version: v, user, ..
+    }) = events.next().await
+    {
         println!("event: version {v} by {user}");
         assert_eq!(v, version);
     }
@@ -65,7 +68,10 @@ async fn main() -> Result<(), Error> {
     let health = get(addr, "/health").await?;
     println!("GET /health -> {health}");
     if !health.contains("\"ok\"") {
-        return Err(Error::new(ErrorCode::Unavailable, "the listener is not healthy"));
+        return Err(Error::new(
+            ErrorCode::Unavailable,
+            "the listener is not healthy",
+        ));
     }
     println!("model: {}", model.json_text().await?);
 
