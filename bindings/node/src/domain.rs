@@ -5,7 +5,9 @@ use std::future::Future;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
-use tandem::api::{parse_json, Domain, DomainSettings, Error as CoreError, ErrorCode, JwtKey, NewUser, Pending};
+use tandem::api::{
+    parse_json, Domain, DomainSettings, Error as CoreError, ErrorCode, JwtKey, NewUser, Pending,
+};
 
 use crate::{input, output, settle, NativeModel, NativeSubscription};
 
@@ -66,14 +68,24 @@ impl NativeDomain {
 
     /// Allows or refuses anonymous logins.
     #[napi]
-    pub fn set_anonymous_auth<'e>(&self, env: &'e Env, allowed: bool) -> Result<PromiseRaw<'e, ()>> {
-        settle(env, self.spawn(|d| async move { d.set_anonymous_auth(allowed).await }))
+    pub fn set_anonymous_auth<'e>(
+        &self,
+        env: &'e Env,
+        allowed: bool,
+    ) -> Result<PromiseRaw<'e, ()>> {
+        settle(
+            env,
+            self.spawn(|d| async move { d.set_anonymous_auth(allowed).await }),
+        )
     }
 
     /// Creates a collection (no-op if it exists).
     #[napi]
     pub fn create_collection<'e>(&self, env: &'e Env, id: String) -> Result<PromiseRaw<'e, ()>> {
-        settle(env, self.spawn(|d| async move { d.create_collection(&id).await }))
+        settle(
+            env,
+            self.spawn(|d| async move { d.create_collection(&id).await }),
+        )
     }
 
     /// Ids of the domain's collections.
@@ -85,7 +97,10 @@ impl NativeDomain {
     /// Deletes a collection and its models.
     #[napi]
     pub fn delete_collection<'e>(&self, env: &'e Env, id: String) -> Result<PromiseRaw<'e, ()>> {
-        settle(env, self.spawn(|d| async move { d.delete_collection(&id).await }))
+        settle(
+            env,
+            self.spawn(|d| async move { d.delete_collection(&id).await }),
+        )
     }
 
     /// Creates a model from JSON text (an object) in `collection`, with `id` or a new UUID.
@@ -103,7 +118,9 @@ impl NativeDomain {
                 let data = parse_json(&data_json).map_err(|e| {
                     CoreError::new(ErrorCode::InvalidArgument, format!("data is not JSON: {e}"))
                 })?;
-                let m = d.create_model_json(&collection, id.as_deref(), &data).await?;
+                let m = d
+                    .create_model_json(&collection, id.as_deref(), &data)
+                    .await?;
                 Ok(NativeModel::from(m))
             }),
         )
@@ -116,13 +133,19 @@ impl NativeDomain {
         env: &'e Env,
         collection: Option<String>,
     ) -> Result<PromiseRaw<'e, Value>> {
-        settle(env, self.spawn(|d| async move { output(&d.models(collection.as_deref())?) }))
+        settle(
+            env,
+            self.spawn(|d| async move { output(&d.models(collection.as_deref())?) }),
+        )
     }
 
     /// A handle on an existing model.
     #[napi]
     pub fn model<'e>(&self, env: &'e Env, id: String) -> Result<PromiseRaw<'e, NativeModel>> {
-        settle(env, self.spawn(|d| async move { d.model(&id).map(NativeModel::from) }))
+        settle(
+            env,
+            self.spawn(|d| async move { d.model(&id).map(NativeModel::from) }),
+        )
     }
 
     /// Creates a normal user (`NewUser`); resolves to the `User`.
@@ -160,7 +183,10 @@ impl NativeDomain {
     /// Deletes a normal user.
     #[napi]
     pub fn delete_user<'e>(&self, env: &'e Env, username: String) -> Result<PromiseRaw<'e, ()>> {
-        settle(env, self.spawn(|d| async move { d.delete_user(&username).await }))
+        settle(
+            env,
+            self.spawn(|d| async move { d.delete_user(&username).await }),
+        )
     }
 
     /// Adds a JWT verification key (`JwtKey`); resolves to the stored key.
@@ -184,7 +210,10 @@ impl NativeDomain {
     /// Removes a JWT key.
     #[napi]
     pub fn remove_jwt_key<'e>(&self, env: &'e Env, id: String) -> Result<PromiseRaw<'e, ()>> {
-        settle(env, self.spawn(|d| async move { d.remove_jwt_key(&id).await }))
+        settle(
+            env,
+            self.spawn(|d| async move { d.remove_jwt_key(&id).await }),
+        )
     }
 
     /// The events of this domain.

@@ -70,9 +70,7 @@ impl NativeEngine {
         settle(env, async move {
             let e = engine?;
             let work = e.clone();
-            let d = e
-                .spawn(async move { work.domain(&namespace, &id) })
-                .await?;
+            let d = e.spawn(async move { work.domain(&namespace, &id) }).await?;
             Ok(NativeDomain::from(d))
         })
     }
@@ -119,7 +117,11 @@ impl NativeEngine {
     pub fn listen(&self, address: String, config: Option<Value>) -> AsyncTask<Blocking<String>> {
         let hosted = self.hosted.clone();
         Blocking::new(move || {
-            let config = net_config_from_json(&config.unwrap_or_else(|| Value::Object(Default::default())).to_string())?;
+            let config = net_config_from_json(
+                &config
+                    .unwrap_or_else(|| Value::Object(Default::default()))
+                    .to_string(),
+            )?;
             Ok(hosted.listen(&address, config)?.to_string())
         })
     }

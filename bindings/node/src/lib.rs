@@ -105,7 +105,10 @@ impl<T: ToNapiValue + TypeName + Send + 'static> Task for Blocking<T> {
     type JsValue = T;
 
     fn compute(&mut self) -> Result<T> {
-        let work = self.work.take().ok_or_else(|| Error::from_reason("ran twice"))?;
+        let work = self
+            .work
+            .take()
+            .ok_or_else(|| Error::from_reason("ran twice"))?;
         work().map_err(|e| {
             let reason = e.message.clone();
             self.failed = Some(e);

@@ -84,7 +84,10 @@ impl NativeModel {
             self.spawn(|m| async move {
                 let changes = changes_from_str(&changes_json)?;
                 let version = match user {
-                    Some(u) => m.apply_as(changes, &input::<UserId>(Some(u), "user id")?).await?,
+                    Some(u) => {
+                        m.apply_as(changes, &input::<UserId>(Some(u), "user id")?)
+                            .await?
+                    }
                     None => m.apply(changes).await?,
                 };
                 Ok(number(version))
@@ -94,12 +97,20 @@ impl NativeModel {
 
     /// History entries with `first <= version <= last`, as exact JSON text (an array).
     #[napi]
-    pub fn history_json<'e>(&self, env: &'e Env, first: i64, last: i64) -> Result<PromiseRaw<'e, String>> {
+    pub fn history_json<'e>(
+        &self,
+        env: &'e Env,
+        first: i64,
+        last: i64,
+    ) -> Result<PromiseRaw<'e, String>> {
         settle(
             env,
             self.spawn(move |m| async move {
                 let entries = m.history(unsigned(first, "first")?, unsigned(last, "last")?)?;
-                let list = entries.iter().map(entry_json).collect::<tandem::api::Result<_>>()?;
+                let list = entries
+                    .iter()
+                    .map(entry_json)
+                    .collect::<tandem::api::Result<_>>()?;
                 Ok(JsonValue::Array(list).to_json_string())
             }),
         )
@@ -108,7 +119,10 @@ impl NativeModel {
     /// The version the model had at a wall-clock time (epoch ms).
     #[napi]
     pub fn version_at<'e>(&self, env: &'e Env, time_ms: i64) -> Result<PromiseRaw<'e, i64>> {
-        settle(env, self.spawn(move |m| async move { m.version_at(time_ms).map(number) }))
+        settle(
+            env,
+            self.spawn(move |m| async move { m.version_at(time_ms).map(number) }),
+        )
     }
 
     /// Deletes the model.

@@ -28,7 +28,9 @@ impl NativeSubscription {
     #[napi]
     pub fn next<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, Option<String>>> {
         let sub = self.inner.clone();
-        settle(env, async move { Ok(sub.next().await.map(|e| e.to_json_text())) })
+        settle(env, async move {
+            Ok(sub.next().await.map(|e| e.to_json_text()))
+        })
     }
 
     /// Ends the subscription; a pending `next()` resolves to `null`.
@@ -49,7 +51,10 @@ impl NativeSubscription {
     pub fn on_event(&self, env: &Env, callback: EventCallback) -> Result<()> {
         self.inner
             .on_event(move |event| {
-                callback.call(event.to_json_text(), ThreadsafeFunctionCallMode::NonBlocking);
+                callback.call(
+                    event.to_json_text(),
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                );
             })
             .map_err(|e| js_error(env, e))
     }
