@@ -135,7 +135,11 @@ test("the real Convergence client co-edits through the listener started from Nod
   const ma = await a.models().openAutoCreate({ id: "shared", collection: "c", data: { text: "hello" } });
   const mb = await b.models().open("shared");
   const committed = (mod, v) => new Promise((resolve) => {
-    const check = () => (mod.isCommitted() && mod.version() >= v ? resolve() : mod.once("version_changed", check) && undefined);
+    const check = () => {
+      if (mod.isCommitted() && mod.version() >= v) return resolve();
+      mod.once("version_changed", check);
+      mod.once("committed", check);
+    };
     check();
   });
   ma.elementAt("text").insert(5, " world");
