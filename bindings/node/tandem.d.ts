@@ -11,8 +11,11 @@ export interface EngineConfig {
     snapshot_every_ops?: number; snapshot_every_secs?: number; max_history?: number;
     passivate_after_secs?: number; max_history_range?: number; max_depth?: number; max_document_bytes?: number;
   };
-  auth?: Record<string, unknown>;
-  limits?: Record<string, unknown>;
+  auth?: {
+    reconnect_token_minutes?: number; jwt_leeway_secs?: number;
+    limits?: { failed_per_user?: number; failed_per_address?: number; anonymous_per_address?: number; window_secs?: number };
+  };
+  limits?: { max_connections_per_user?: number; max_models_per_connection?: number; max_references_per_model?: number };
 }
 
 /** Listener settings (every field optional). */
