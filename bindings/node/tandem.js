@@ -1,62 +1,220 @@
-// The package entry: the native engine with JS-style errors (`code` = the engine's stable
-// error name, `errno` = its number) and async iteration over event subscriptions.
+// The package entry: the public JS classes over the native handles (Engine → Domain → Model →
+// Subscription). Every engine call returns a Promise; model data, changes, history and events
+// cross the native boundary as JSON text, so unpaired surrogates survive; failures are
+// instances of the Error subclasses built below from the engine's own error-code table.
 "use strict";
-const native = require("./index.js");
+const { EventEmitter } = require("node:events");
+const native = require("./native.js");
 
-function convert(err) {
-  const m = /^TANDEM:(\d+):([a-z_]+):([\s\S]*)$/.exec(err && err.message);
-  if (!m) return err;
-  const e = new Error(m[3]);
-  e.code = m[2];
-  e.errno = Number(m[1]);
-  return e;
+/** Base class of every engine error: `code` is the stable name, `errno` the number. */
+class TandemError extends Error {}
+Object.defineProperty(TandemError.prototype, "name", { value: "TandemError", writable: true });
+
+const errors = {};
+const byErrno = new Map();
+for (const { errno, code, className } of native.errorCodes()) {
+  const name = `${className}Error`;
+  const cls = { [name]: class extends TandemError {} }[name];
+  for (const [k, v] of Object.entries({ name, code, errno })) {
+    Object.defineProperty(cls.prototype, k, { value: v, writable: true });
+    Object.defineProperty(cls, k, { value: v });
+  }
+  errors[name] = cls;
+  byErrno.set(errno, cls);
 }
 
-function wrap(fn) {
-  return function (...args) {
-    let result;
+// A native rejection carries `errno`: rethrow it as the matching subclass.
+function rethrow(err) {
+  const cls = err && byErrno.get(err.errno);
+  throw cls ? new cls(err.message) : err;
+}
+const call = (promise) => promise.catch(rethrow);
+const parse = (text) => (text == null ? null : JSON.parse(text));
+
+class Subscription extends EventEmitter {
+  #n;
+  #pushing = false;
+  /** @internal */
+  constructor(n) {
+    super();
+    this.#n = n;
+    this.on("newListener", (name) => {
+      if (name !== "event" || this.#pushing) return;
+      this.#pushing = true;
+      this.#n.onEvent((text) => this.emit("event", JSON.parse(text)));
+    });
+    this.on("removeListener", (name) => {
+      if (name === "event" && this.listenerCount("event") === 0) this.close();
+    });
+  }
+  async next() {
+    return parse(await call(this.#n.next()));
+  }
+  close() {
+    this.#n.close();
+  }
+  get closed() {
+    return this.#n.closed;
+  }
+  [Symbol.asyncIterator]() {
+    const it = {
+      next: async () => {
+        const value = await this.next();
+        return value === null ? { value: undefined, done: true } : { value, done: false };
+      },
+      return: async () => {
+        this.close();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
+  }
+}
+
+class Model {
+  #n;
+  /** @internal */
+  constructor(domain, n) {
+    this.domain = domain;
+    this.#n = n;
+  }
+  get id() {
+    return this.#n.id;
+  }
+  async info() {
+    return call(this.#n.info());
+  }
+  async json() {
+    return parse(await call(this.#n.jsonText()));
+  }
+  async jsonAt(version) {
+    return parse(await call(this.#n.jsonTextAt(version)));
+  }
+  async apply(changes, options) {
+    return call(this.#n.apply(JSON.stringify(changes), options?.user ?? null));
+  }
+  async history(first, last) {
+    return parse(await call(this.#n.historyJson(first, last)));
+  }
+  async versionAt(timeMs) {
+    return call(this.#n.versionAt(timeMs));
+  }
+  async delete() {
+    await call(this.#n.delete());
+  }
+  events() {
+    return new Subscription(this.#n.subscribe());
+  }
+}
+
+class Domain {
+  #n;
+  /** @internal */
+  constructor(engine, n) {
+    this.engine = engine;
+    this.#n = n;
+  }
+  get namespace() {
+    return this.#n.namespace;
+  }
+  get id() {
+    return this.#n.id;
+  }
+  async settings() {
+    return call(this.#n.settings());
+  }
+  async setSettings(settings) {
+    await call(this.#n.setSettings(settings));
+  }
+  async setAnonymousAuth(allowed) {
+    await call(this.#n.setAnonymousAuth(allowed));
+  }
+  async createCollection(id) {
+    await call(this.#n.createCollection(id));
+  }
+  async collections() {
+    return call(this.#n.collections());
+  }
+  async deleteCollection(id) {
+    await call(this.#n.deleteCollection(id));
+  }
+  async createModel(collection, data, id) {
+    return new Model(this, await call(this.#n.createModel(collection, JSON.stringify(data), id ?? null)));
+  }
+  async models(collection) {
+    return call(this.#n.models(collection ?? null));
+  }
+  async model(id) {
+    return new Model(this, await call(this.#n.model(id)));
+  }
+  async createUser(user) {
+    return call(this.#n.createUser(user));
+  }
+  async users() {
+    return call(this.#n.users());
+  }
+  async setPassword(username, password) {
+    await call(this.#n.setPassword(username, password));
+  }
+  async deleteUser(username) {
+    await call(this.#n.deleteUser(username));
+  }
+  async addJwtKey(key) {
+    return call(this.#n.addJwtKey(key));
+  }
+  async jwtKeys() {
+    return call(this.#n.jwtKeys());
+  }
+  async removeJwtKey(id) {
+    await call(this.#n.removeJwtKey(id));
+  }
+  events() {
+    return new Subscription(this.#n.subscribe());
+  }
+}
+
+class Engine {
+  #n;
+  /** @internal Use `Engine.open`. */
+  constructor(n) {
+    if (!(n instanceof native.NativeEngine)) throw new TypeError("use `await Engine.open(config)`");
+    this.#n = n;
+  }
+  static async open(config) {
+    return new Engine(await call(native.NativeEngine.open(config ?? null)));
+  }
+  async createDomain(namespace, id, settings) {
+    return new Domain(this, await call(this.#n.createDomain(namespace, id, settings ?? null)));
+  }
+  async domain(namespace, id) {
+    return new Domain(this, await call(this.#n.domain(namespace, id)));
+  }
+  async domains() {
+    return call(this.#n.domains());
+  }
+  async deleteDomain(namespace, id) {
+    await call(this.#n.deleteDomain(namespace, id));
+  }
+  events() {
     try {
-      result = fn.apply(this, args);
+      return new Subscription(this.#n.subscribe());
     } catch (err) {
-      throw convert(err);
+      return rethrow(err);
     }
-    if (result && typeof result.then === "function") return result.catch((err) => { throw convert(err); });
-    return result;
-  };
-}
-
-for (const Cls of [native.Engine, native.Subscription]) {
-  for (const name of Object.getOwnPropertyNames(Cls.prototype)) {
-    if (name === "constructor") continue;
-    const d = Object.getOwnPropertyDescriptor(Cls.prototype, name);
-    if (typeof d.value === "function") Cls.prototype[name] = wrap(d.value);
+  }
+  async listen(address, config) {
+    return call(this.#n.listen(address, config ?? null));
+  }
+  async stopListening() {
+    return call(this.#n.stopListening());
+  }
+  async shutdown() {
+    await call(this.#n.shutdown());
   }
 }
 
-native.Subscription.prototype[Symbol.asyncIterator] = async function* () {
-  for (;;) {
-    const event = await this.next(250);
-    if (event === null) {
-      if (this._closed) return;
-      continue;
-    }
-    yield event;
-  }
-};
-const close = native.Subscription.prototype.close;
-native.Subscription.prototype.close = function () {
-  this._closed = true;
-  return close.call(this);
-};
+/** The engine's error-code table: `{ errno, code, className }` per code, in numeric order. */
+const errorCodes = native.errorCodes();
 
-class Engine extends native.Engine {
-  constructor(config) {
-    try {
-      super(config === undefined ? null : config);
-    } catch (err) {
-      throw convert(err);
-    }
-  }
-}
-
-module.exports = { Engine, Subscription: native.Subscription };
+module.exports = { Engine, Domain, Model, Subscription, TandemError, errorCodes, ...errors };

@@ -1,5 +1,5 @@
-// Memory over many open/create/close cycles through the Node binding (its own process, so
-// other tests' engines do not disturb the measurement).
+// Memory over many create/apply/read/delete cycles through the Node handles (its own process,
+// so other tests' engines do not disturb the measurement).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -7,15 +7,14 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 const { Engine } = require("../tandem.js");
 
-test("memory stays flat over 10,000 create/apply/close cycles", async () => {
-  const e = new Engine();
-  await e.createDomain("a", "b");
+test("memory stays flat over 10,000 create/apply/delete cycles", async () => {
+  const e = await Engine.open();
+  const d = await e.createDomain("a", "b");
   const cycle = async (i) => {
-    const id = `m${i}`;
-    await e.createModel("a", "b", "c", { t: "x", list: [1, 2, 3] }, id);
-    await e.apply("a", "b", id, { op: "splice", path: ["t"], index: 1, insert: "y" });
-    await e.modelJson("a", "b", id);
-    await e.deleteModel("a", "b", id);
+    const m = await d.createModel("c", { t: "x", list: [1, 2, 3] }, `m${i}`);
+    await m.apply({ op: "splice", path: ["t"], index: 1, insert: "y" });
+    await m.json();
+    await m.delete();
   };
   for (let i = 0; i < 2000; i++) await cycle(i);
   global.gc?.();
