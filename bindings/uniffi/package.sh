@@ -2,7 +2,7 @@
 # Builds tandem.jar: the generated Kotlin bindings, the Flow extension (kotlin/package) and
 # the native library under linux-x86-64/ (where JNA finds it on the classpath), plus the
 # Swift sources (generated bindings, FFI header and modulemap, the AsyncSequence extension)
-# in a swift/ folder beside it.
+# in swift/ beside it, and the jar's Kotlin sources in kotlin/ (for reading, not needed).
 #
 #   bindings/uniffi/package.sh OUT_DIR     (TANDEM_PROFILE=release for an optimised library)
 #
@@ -37,9 +37,8 @@ mkdir -p "$WORK/classes/linux-x86-64"
 "$KOTLINC" -nowarn -cp "$JNA_JAR:$COROUTINES_JAR" -d "$WORK/classes" \
   $(find "$WORK/kotlin" -name '*.kt') bindings/uniffi/kotlin/package/*.kt
 cp "$LIB" "$WORK/classes/linux-x86-64/"
-mkdir -p "$WORK/classes/uniffi/tandem_uniffi/sources"
-cp $(find "$WORK/kotlin" -name '*.kt') bindings/uniffi/kotlin/package/*.kt \
-  "$WORK/classes/uniffi/tandem_uniffi/sources/"
+rm -rf "$OUT/kotlin" && mkdir -p "$OUT/kotlin"
+cp $(find "$WORK/kotlin" -name '*.kt') bindings/uniffi/kotlin/package/*.kt "$OUT/kotlin/"
 rm -f "$OUT/tandem.jar"
 (cd "$WORK/classes" && jar --create --file "$OUT/tandem.jar" .)
 echo "$OUT/tandem.jar"
