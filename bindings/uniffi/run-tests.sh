@@ -28,7 +28,7 @@ echo "== Kotlin compiler, JNA, kotlinx-coroutines"
 
 echo "== package: tandem.jar and the Swift sources"
 bash bindings/uniffi/package.sh "$PKG"
-JAR_FILES="$(unzip -Z1 "$PKG/tandem.jar")"
+JAR_FILES="$(jar tf "$PKG/tandem.jar")"
 grep -qx 'linux-x86-64/libtandem_uniffi.so' <<< "$JAR_FILES" \
   || { echo "tandem.jar lacks linux-x86-64/libtandem_uniffi.so" >&2; exit 1; }
 KT="$(find "$PKG/kotlin" -name 'tandem_uniffi.kt')"
@@ -108,6 +108,7 @@ CP="$PKG/tandem.jar:$JNA_JAR:$COROUTINES_JAR"
 env -u LD_LIBRARY_PATH java -cp "$WORK/test.jar:$CP" TandemTestKt
 
 echo "== examples/kotlin in a fresh directory, against a live engine"
+command -v curl >/dev/null || apt-get install -y curl || { apt-get update && apt-get install -y curl; }
 APP="$WORK/app"
 mkdir -p "$APP/libs"
 cp "$PKG/tandem.jar" "$APP/libs/"
