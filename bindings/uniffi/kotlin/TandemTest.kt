@@ -120,7 +120,9 @@ fun main() {
         expect<TandemException.InvalidArgument>("data not JSON") { d.createModel("c", "[1,") }
         expect<TandemException.Config>("misspelt config field") { Engine(configJson = """{"data_dri":"/tmp/x"}""") }
         check(m.json() == """{"t":"x"}""", "state intact: ${m.json()}")
+        val pending = m.subscribe()
         e.shutdown()
+        check(withTimeout(5_000) { pending.events().toList() }.isEmpty(), "shutdown completes a Flow of events")
         e.shutdown() // idempotent
         expect<TandemException.Unavailable>("create after shutdown") { e.createDomain("x", "y") }
         expect<TandemException.Unavailable>("domains after shutdown") { e.domains() }
