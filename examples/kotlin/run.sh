@@ -1,19 +1,16 @@
 #!/usr/bin/env bash
-# Builds the UniFFI binding, generates its Kotlin code, compiles this example with kotlinc
-# (from npm, cached) against JNA and runs it. bindings/uniffi/run-tests.sh installs the same
-# tools on first use.
+# Builds tandem.jar (bindings/uniffi/package.sh), compiles this example against it with
+# kotlinc (from npm, cached) and runs it with only tandem.jar, JNA and kotlinx-coroutines on
+# the classpath. bindings/uniffi/run-tests.sh runs it the same way against a live engine.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-target=${CARGO_TARGET_DIR:-$root/target}
-cache=${TANDEM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem}/kotlin-2.4.20
-(cd "$root" && cargo build -q -p tandem-uniffi)
-[ -x "$cache/node_modules/kotlin-compiler/bin/kotlinc" ] || npm install --prefix "$cache" --no-audit --no-fund kotlin-compiler@2.4.20
-[ -f /usr/share/java/jna.jar ] || apt-get install -y libjna-java
 work=$(mktemp -d)
-"$target/debug/uniffi-bindgen" generate --no-format --library "$target/debug/libtandem_uniffi.so" \
-  --language kotlin --out-dir "$work"
-"$cache/node_modules/kotlin-compiler/bin/kotlinc" $(find "$work" -name '*.kt') "$here/Main.kt" \
-  -include-runtime -d "$work/example.jar" -cp /usr/share/java/jna.jar
+trap 'rm -rf "$work"' EXIT
+cd "$root"
+. bindings/uniffi/tools.sh
+bash bindings/uniffi/package.sh "$work" >/dev/null
+"$KOTLINC" -nowarn "$here/Main.kt" -include-runtime -d "$work/example.jar" \
+  -cp "$work/tandem.jar:$COROUTINES_JAR"
 cd "$here"
-exec java -Djna.library.path="$target/debug" -cp "$work/example.jar:/usr/share/java/jna.jar" MainKt
+java -cp "$work/example.jar:$work/tandem.jar:$JNA_JAR:$COROUTINES_JAR" MainKt

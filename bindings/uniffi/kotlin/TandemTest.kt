@@ -1,14 +1,26 @@
-// The Kotlin side of the UniFFI binding: facade calls, typed errors, events through the
-// callback interface, use after shutdown, and the listener. Exits non-zero on any failure.
+// The Kotlin side of the UniFFI binding, through the handles Engine → Domain → Model →
+// Subscription: suspend calls, typed changes, events and errors, the Flow of events, exact
+// JSON text with unpaired surrogates, the listener, and the shared scenario. Runs against
+// tandem.jar only (plus JNA and kotlinx-coroutines). Exits non-zero on any failure.
 
+import java.io.File
 import java.net.Socket
+import java.nio.charset.CharacterCodingException
+import java.nio.file.Files
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import kotlin.system.exitProcess
-import uniffi.tandem_uniffi.Engine
-import uniffi.tandem_uniffi.EventListener
-import uniffi.tandem_uniffi.TandemException
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.take
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import kotlinx.coroutines.withTimeoutOrNull
+import uniffi.tandem_uniffi.*
 
 var passed = 0
 var failed = 0
@@ -17,7 +29,7 @@ fun check(cond: Boolean, what: String) {
     if (!cond) throw AssertionError(what)
 }
 
-inline fun <reified E : TandemException> expect(what: String, block: () -> Unit) {
+suspend inline fun <reified E : TandemException> expect(what: String, block: suspend () -> Unit) {
     try {
         block()
     } catch (e: TandemException) {
@@ -28,9 +40,9 @@ inline fun <reified E : TandemException> expect(what: String, block: () -> Unit)
     throw AssertionError("$what: expected ${E::class.simpleName}, nothing was thrown")
 }
 
-fun test(name: String, body: () -> Unit) {
+fun test(name: String, body: suspend () -> Unit) {
     try {
-        body()
+        runBlocking { withTimeout(60_000) { body() } }
         passed++
         println("ok   $name")
     } catch (t: Throwable) {
@@ -39,118 +51,251 @@ fun test(name: String, body: () -> Unit) {
     }
 }
 
+fun key(name: String) = PathSegment.Key(name)
+
+/** The calling thread's Linux thread id (JNA gives each callback a new Java Thread object). */
+fun nativeThread(): String = File("/proc/thread-self").canonicalPath
+
+/** Whether two JSON texts hold the same value (object key order aside). */
+fun sameJson(a: String, b: String) = same(JsonReader(a).value(), JsonReader(b).value())
+
 fun main() {
-    test("models, changes and history") {
+    test("models, typed changes, history") {
         Engine().use { e ->
-            e.createDomain("acme", "docs")
-            check(e.domains() == listOf(listOf("acme", "docs")), "domains: ${e.domains()}")
-            e.createCollection("acme", "docs", "notes")
-            check(e.collections("acme", "docs").contains("notes"), "collections")
-            val id = e.createModel("acme", "docs", "notes", """{"text":"hi","n":1,"tags":["a"]}""", modelId = "n1")
-            check(id == "n1", "model id $id")
-            val v = e.apply(
-                "acme", "docs", "n1",
-                """[{"op":"splice","path":["text"],"index":2,"insert":" 😀"},
-                    {"op":"add","path":["n"],"delta":41},
-                    {"op":"insert","path":["tags"],"index":1,"value":{"k":true}}]""",
-            )
+            val d = e.createDomain("acme", "docs")
+            check(d.namespace() == "acme" && d.id() == "docs", "domain handle")
+            check(e.domains() == listOf(DomainId("acme", "docs")), "domains: ${e.domains()}")
+            d.createCollection("notes")
+            check(d.collections() == listOf("notes"), "collections: ${d.collections()}")
+            val m = d.createModel("notes", """{"text":"hi","n":1,"tags":["a"]}""", id = "n1")
+            check(m.id() == "n1", "model id ${m.id()}")
+            val v = m.apply(listOf(
+                Change.Splice(listOf(key("text")), 2, 0, " 😀"),
+                Change.Add(listOf(key("n")), 41.0),
+                Change.Insert(listOf(key("tags")), 1, """{"k":true}"""),
+            ))
             check(v == 2UL, "version after apply: $v")
-            val now = e.modelJson("acme", "docs", "n1")
-            check(now.contains("\"text\":\"hi 😀\"") && now.contains("\"n\":42") &&
-                now.contains("\"tags\":[\"a\",{\"k\":true}]"), "current data: $now")
-            val then = e.modelJson("acme", "docs", "n1", version = 1UL)
-            check(then.contains("\"text\":\"hi\"") && then.contains("\"n\":1") &&
-                then.contains("\"tags\":[\"a\"]"), "data at version 1: $then")
-            val generated = e.createModel("acme", "docs", "notes", "{}")
-            check(generated.length == 36, "generated id $generated")
-            e.deleteModel("acme", "docs", generated)
-            expect<TandemException.NotFound>("deleted model") { e.modelJson("acme", "docs", generated) }
+            check(sameJson(m.json(), """{"text":"hi 😀","n":42,"tags":["a",{"k":true}]}"""), "current data: ${m.json()}")
+            check(sameJson(m.jsonAt(1UL), """{"text":"hi","n":1,"tags":["a"]}"""), "data at version 1: ${m.jsonAt(1UL)}")
+            val bob = UserId(UserKind.NORMAL, "bob")
+            m.applyAs(listOf(
+                Change.Remove(listOf(key("tags"), PathSegment.Index(0UL))),
+                Change.Set(listOf(key("title")), "\"T\""),
+            ), bob)
+            check(sameJson(m.json(), """{"text":"hi 😀","n":42,"tags":[{"k":true}],"title":"T"}"""), "after applyAs: ${m.json()}")
+            val info = m.info()
+            check(info.version == 3UL && info.collection == "notes" && info.id == "n1", "info: $info")
+            val h = m.history(2UL, 3UL)
+            check(h.map { it.version } == listOf(2UL, 3UL), "history versions: $h")
+            check(h[0].user == UserId(UserKind.CONVERGENCE, "tandem-host"), "host author: ${h[0].user}")
+            check(h[1].user == bob, "applyAs author: ${h[1].user}")
+            check(h[0].operationJson.contains("\"StringSplice\"") || h[0].operationJson.contains("Splice"), "operation: ${h[0].operationJson}")
+            check(m.versionAt(h[1].timestampMs) == 3UL, "version at the last change's time")
+            check(d.model("n1").id() == "n1", "model handle by id")
+            check(d.models().map { it.id } == listOf("n1") && d.models("other").isEmpty(), "models: ${d.models()}")
+            val generated = d.createModel("notes", "{}")
+            check(generated.id().length == 36, "generated id ${generated.id()}")
+            generated.delete()
+            expect<TandemException.NotFound>("deleted model") { generated.json() }
+            expect<TandemException.NotFound>("deleted model by id") { d.model(generated.id()) }
+            e.deleteDomain("acme", "docs")
+            check(e.domains().isEmpty(), "domain deleted")
         }
     }
 
     test("typed errors leave state intact; use after shutdown") {
         val e = Engine()
-        e.createDomain("a", "b")
-        e.createModel("a", "b", "c", """{"t":"x"}""", modelId = "m")
+        val d = e.createDomain("a", "b")
+        val m = d.createModel("c", """{"t":"x"}""", id = "m")
         expect<TandemException.AlreadyExists>("domain twice") { e.createDomain("a", "b") }
+        expect<TandemException.InvalidArgument>("bad namespace") { e.createDomain("bad/ns", "x") }
+        expect<TandemException.NotFound>("missing domain") { e.domain("no", "pe") }
+        expect<TandemException.NotFound>("missing model") { d.model("nope") }
         expect<TandemException.InvalidOperation>("splice past the end") {
-            e.apply("a", "b", "m", """{"op":"splice","path":["t"],"index":9,"insert":"y"}""")
+            m.apply(listOf(Change.Splice(listOf(key("t")), 9, 0, "y")))
         }
-        expect<TandemException.InvalidArgument>("unknown op") { e.apply("a", "b", "m", """{"op":"fly"}""") }
-        expect<TandemException.InvalidArgument>("changes not JSON") { e.apply("a", "b", "m", "{nope") }
-        expect<TandemException.InvalidArgument>("data not JSON") { e.createModel("a", "b", "c", "[1,") }
-        expect<TandemException.NotFound>("missing model") { e.apply("a", "b", "nope", "[]") }
-        expect<TandemException.Config>("misspelt config field") { Engine("""{"data_dri":"/tmp/x"}""") }
-        val data = e.modelJson("a", "b", "m")
-        check(data == """{"t":"x"}""", "state intact: $data")
+        expect<TandemException.InvalidArgument>("value not JSON") { m.apply(listOf(Change.Set(listOf(key("t")), "{nope"))) }
+        expect<TandemException.InvalidArgument>("unknown op") { m.applyJson("""{"op":"fly"}""") }
+        expect<TandemException.InvalidArgument>("changes not JSON") { m.applyJson("{nope") }
+        expect<TandemException.InvalidArgument>("data not JSON") { d.createModel("c", "[1,") }
+        expect<TandemException.Config>("misspelt config field") { Engine(configJson = """{"data_dri":"/tmp/x"}""") }
+        check(m.json() == """{"t":"x"}""", "state intact: ${m.json()}")
+        val pending = m.subscribe()
         e.shutdown()
+        check(withTimeout(5_000) { pending.events().toList() }.isEmpty(), "shutdown completes a Flow of events")
         e.shutdown() // idempotent
-        expect<TandemException.Unavailable>("after shutdown") { e.createDomain("x", "y") }
+        expect<TandemException.Unavailable>("create after shutdown") { e.createDomain("x", "y") }
         expect<TandemException.Unavailable>("domains after shutdown") { e.domains() }
+        expect<TandemException.Unavailable>("old model handle after shutdown") { m.json() }
         e.close()
+    }
+
+    test("TandemException has exactly one subclass per engine error code") {
+        val codes = errorCodes()
+        check(codes.map { it.number } == (1..codes.size).toList(), "numbered in order: $codes")
+        val subclasses = TandemException::class.java.declaredClasses
+            .filter { TandemException::class.java.isAssignableFrom(it) }
+            .map { it.simpleName }.sorted()
+        check(subclasses == codes.map { it.className }.sorted(), "subclasses $subclasses vs codes $codes")
+        for (c in codes) {
+            val snake = c.className.replace(Regex("([a-z])([A-Z])"), "$1_$2").lowercase()
+            check(snake == c.name, "${c.className} is ${c.name}")
+        }
     }
 
     test("users and keys") {
         Engine().use { e ->
-            e.createDomain("a", "b")
-            e.createUser("a", "b", "bob", password = "pw", displayName = "Bob")
-            e.setPassword("a", "b", "bob", "pw2")
-            check(e.users("a", "b") == listOf("bob"), "users")
-            expect<TandemException.NotFound>("password of nobody") { e.setPassword("a", "b", "nobody", "x") }
-            expect<TandemException.InvalidArgument>("bad pem") { e.addJwtKey("a", "b", "k1", "not a pem") }
-            e.setAnonymous("a", "b", true)
+            val d = e.createDomain("a", "b")
+            val bob = d.createUser(NewUser("bob", password = "pw", displayName = "Bob"))
+            check(bob.username == "bob" && bob.displayName == "Bob" && bob.hasPassword && !bob.disabled, "user: $bob")
+            d.createUser(NewUser("carol"))
+            d.setPassword("bob", "pw2")
+            check(d.users().map { it.username } == listOf("bob", "carol"), "users: ${d.users()}")
+            check(!d.users()[1].hasPassword, "carol has no password")
+            expect<TandemException.AlreadyExists>("user twice") { d.createUser(NewUser("bob")) }
+            expect<TandemException.NotFound>("password of nobody") { d.setPassword("nobody", "x") }
+            d.deleteUser("carol")
+            check(d.users().map { it.username } == listOf("bob"), "after delete: ${d.users()}")
+            expect<TandemException.InvalidArgument>("bad pem") { d.addJwtKey(JwtKey("k1", "not a pem")) }
+            check(d.jwtKeys().isEmpty(), "no keys")
+            expect<TandemException.NotFound>("remove a missing key") { d.removeJwtKey("k1") }
+            check(!d.settings().anonymousAuth && d.settings().collectionAutoCreate, "default settings: ${d.settings()}")
+            d.setAnonymousAuth(true)
+            check(d.settings().anonymousAuth, "anonymous allowed")
+            d.setSettings(DomainSettings(displayName = "Docs", collectionAutoCreate = false))
+            check(d.settings() == DomainSettings("Docs", false, false), "settings: ${d.settings()}")
+            expect<TandemException.NotFound>("no auto-created collection") { d.createModel("fresh", "{}") }
         }
     }
 
-    test("events through the callback interface") {
+    test("events: a Flow of typed events, domain and model subscriptions") {
         Engine().use { e ->
-            e.createDomain("a", "b")
-            e.createModel("a", "b", "c", """{"n":0}""", modelId = "m")
-            val got = CopyOnWriteArrayList<String>()
+            val d = e.createDomain("a", "b")
+            val m = d.createModel("c", """{"n":0}""", id = "m")
+            val domainSub = d.subscribe()
+            val modelSub = m.subscribe()
+            val got = coroutineScope {
+                launch {
+                    delay(100)
+                    m.apply(listOf(Change.Add(listOf(key("n")), 1.0)))
+                    m.apply(listOf(Change.Add(listOf(key("n")), 1.0)))
+                }
+                withTimeout(10_000) { modelSub.events().take(2).toList() }
+            }
+            check(modelSub.isUnsubscribed(), "the flow ended its subscription when take(2) stopped")
+            val first = got[0] as Event.OperationApplied
+            val second = got[1] as Event.OperationApplied
+            check(first.version == 2UL && second.version == 3UL, "versions: $got")
+            check(first.namespace == "a" && first.domain == "b" && first.model == "m", "event: $first")
+            check(first.user == UserId(UserKind.CONVERGENCE, "tandem-host") && first.session.isNotEmpty(), "who: $first")
+            check(first.operationJson.contains("\"NumberAdd\""), "operation: ${first.operationJson}")
+            val fromDomain = withTimeout(10_000) { domainSub.events().take(2).toList() }
+            check(fromDomain == got, "the domain subscription saw the same events: $fromDomain")
+        }
+    }
+
+    test("subscription: unsubscribe wakes a waiting next(); cancelling a wait loses no event") {
+        Engine().use { e ->
+            val d = e.createDomain("a", "b")
+            val m = d.createModel("c", """{"n":0}""", id = "m")
+            coroutineScope {
+                val sub = m.subscribe()
+                check(withTimeoutOrNull(200) { sub.next() } == null, "nothing yet")
+                m.apply(listOf(Change.Add(listOf(key("n")), 1.0)))
+                val ev = withTimeout(10_000) { sub.next() }
+                check((ev as Event.OperationApplied).version == 2UL, "the event after a cancelled wait: $ev")
+                check(sub.tryNext() == null, "no more waiting")
+                check(sub.nextBlocking(50UL) == null, "nextBlocking times out")
+                val waiting = async { sub.next() }
+                delay(100)
+                sub.unsubscribe()
+                check(withTimeout(5_000) { waiting.await() } == null, "unsubscribe woke the waiting next()")
+                check(sub.next() == null, "ended for good")
+                m.apply(listOf(Change.Add(listOf(key("n")), 1.0)))
+                check(sub.tryNext() == null, "no event after unsubscribe")
+            }
+            val sub2 = m.subscribe()
+            val woken = CountDownLatch(1)
+            val blocked = Thread {
+                if (sub2.nextBlocking(null) == null) woken.countDown()
+            }.apply { start() }
+            Thread.sleep(100)
+            sub2.unsubscribe()
+            check(woken.await(5, TimeUnit.SECONDS), "unsubscribe from another thread woke nextBlocking")
+            blocked.join()
+        }
+    }
+
+    test("onEvent delivers typed events on the engine's callback thread") {
+        Engine().use { e ->
+            val m = e.createDomain("a", "b").createModel("c", """{"n":0}""", id = "m")
+            val sub = m.subscribe()
+            val got = CopyOnWriteArrayList<Pair<Event, String>>()
             val two = CountDownLatch(2)
-            val listener = object : EventListener {
-                override fun onEvent(eventJson: String) {
-                    got.add(eventJson)
+            sub.onEvent(object : EventListener {
+                override fun onEvent(event: Event) {
+                    got.add(event to nativeThread())
                     two.countDown()
                 }
-            }
-            val sub = e.subscribe(namespace = "a", domain = "b", listener = listener)
-            e.apply("a", "b", "m", """{"op":"add","path":["n"],"delta":1}""")
-            e.apply("a", "b", "m", """{"op":"add","path":["n"],"delta":1}""")
-            check(two.await(5, TimeUnit.SECONDS), "two events within 5 s, got ${got.size}")
-            sub.unsubscribe()
-            check(got.all { it.contains("\"type\":\"operation_applied\"") }, "types: $got")
-            check(got[0].contains("\"version\":2") && got[1].contains("\"version\":3"), "versions: $got")
-            check(got[0].contains("\"model\":\"m\"") && got[0].contains("\"namespace\":\"a\""), "event: ${got[0]}")
-            e.apply("a", "b", "m", """{"op":"add","path":["n"],"delta":1}""")
-            Thread.sleep(200)
-            check(got.size == 2, "no event after unsubscribe: $got")
-
-            // One model's events; Kotlin's close() (AutoCloseable) also ends a subscription.
-            val one = CountDownLatch(1)
-            val last = CopyOnWriteArrayList<String>()
-            val sub2 = e.subscribe(modelId = "m", listener = object : EventListener {
-                override fun onEvent(eventJson: String) {
-                    last.add(eventJson)
-                    one.countDown()
-                }
             })
-            e.apply("a", "b", "m", """{"op":"add","path":["n"],"delta":5}""")
-            check(one.await(5, TimeUnit.SECONDS), "model event within 5 s")
-            sub2.close()
-            check(last[0].contains("\"version\":5") && last[0].contains("\"NumberAdd\""), "event: ${last[0]}")
-            e.apply("a", "b", "m", """{"op":"add","path":["n"],"delta":1}""")
-            Thread.sleep(200)
-            check(last.size == 1, "no event after close: $last")
-            expect<TandemException.InvalidArgument>("namespace without domain") {
-                e.subscribe(namespace = "a", listener = listener)
+            m.apply(listOf(Change.Add(listOf(key("n")), 1.0)))
+            m.apply(listOf(Change.Add(listOf(key("n")), 1.0)))
+            check(two.await(5, TimeUnit.SECONDS), "two events within 5 s, got ${got.size}")
+            check(got.map { (it.first as Event.OperationApplied).version } == listOf(2UL, 3UL), "in order: $got")
+            val threads = got.map { it.second }.toSet()
+            check(threads.size == 1 && nativeThread() !in threads, "one engine-owned thread, not the caller's: $threads")
+            sub.unsubscribe()
+        }
+    }
+
+    test("unpaired surrogates survive exact JSON text both ways") {
+        Engine().use { e ->
+            val d = e.createDomain("a", "b")
+            val sub = d.subscribe()
+            val m = d.createModel("c", """{"t":"a\ud800b","\udc00":1}""", id = "s")
+            val text = m.json()
+            check(text.contains("\"a\\ud800b\"") && text.contains("\"\\udc00\":1"), "escapes kept: $text")
+            @Suppress("UNCHECKED_CAST")
+            val parsed = JsonReader(text).value() as Map<String, Any?>
+            check(parsed["t"] == "a\uD800b" && parsed.containsKey("\uDC00"), "a Kotlin string holds the lone surrogate")
+            m.applyJson("""{"op":"splice","path":["t"],"index":3,"insert":"\ude01"}""")
+            check(m.json().contains("\"a\\ud800b\\ude01\""), "after splice: ${m.json()}")
+            val ev = withTimeout(10_000) { sub.next() } as Event.OperationApplied
+            check(ev.operationJson.contains("\\ude01"), "the event's operation is exact: ${ev.operationJson}")
+            check(m.history(2UL, 2UL)[0].operationJson.contains("\\ude01"), "history is exact")
+            val original = mapOf("x" to "lone \uDBFF end", "\uDC01k" to listOf("\uD83D\uDE00", "\uDE00"))
+            val rt = d.createModel("c", toJson(original))
+            check(same(JsonReader(rt.json()).value(), original), "Kotlin strings round-trip: ${rt.json()}")
+            // A typed change cannot carry one: Kotlin's UTF-8 encoder refuses it instead of
+            // changing it, and nothing is applied.
+            try {
+                m.apply(listOf(Change.Splice(listOf(key("t")), 0, 0, "\uD800")))
+                throw AssertionError("a lone surrogate in a typed change was accepted")
+            } catch (x: CharacterCodingException) {
             }
+            check(m.info().version == 2UL, "nothing applied")
+        }
+    }
+
+    test("a durable engine releases its data directory on close() and reopens it") {
+        val dir = Files.createTempDirectory("tandem-kt").toFile()
+        try {
+            // Domain and model handles share the engine: close them too (or let them be
+            // collected) before the directory is opened again.
+            Engine(dataDir = dir.path).use { e ->
+                e.createDomain("a", "b").use { d -> d.createModel("c", """{"k":"v"}""", id = "m").close() }
+            }
+            Engine(dataDir = dir.path).use { e ->
+                e.domain("a", "b").use { d -> d.model("m").use { m -> check(m.json() == """{"k":"v"}""", "data survived") } }
+            }
+        } finally {
+            dir.deleteRecursively()
         }
     }
 
     test("listener returns its address and serves /health") {
         Engine().use { e ->
-            e.createDomain("demo", "default", anonymousAuth = true)
+            e.createDomain("demo", "default", DomainSettings(anonymousAuth = true))
             val addr = e.listen("127.0.0.1:0")
             val (host, port) = addr.split(":")
             check(port.toInt() > 0, "bound port in $addr")
@@ -158,18 +303,19 @@ fun main() {
             expect<TandemException.InvalidArgument>("bad address") {
                 Engine().use { other -> other.listen("not an address") }
             }
+            expect<TandemException.Config>("bad net config") { Engine().use { it.listen("127.0.0.1:0", "{\"nope\":1}") } }
             Socket(host, port.toInt()).use { s ->
                 s.soTimeout = 5000
                 s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".toByteArray())
                 val reply = s.getInputStream().readBytes().decodeToString()
                 check(reply.startsWith("HTTP/1.1 200"), "health reply: ${reply.take(80)}")
             }
-            e.stopListening()
-            e.shutdown()
+            check(e.stopListening(), "stopped")
+            check(!e.stopListening(), "nothing left to stop")
         }
     }
 
-    test("the shared facade scenario (tests/conformance/scenario.json)") {
+    test("the shared facade scenario (tests/conformance/scenario.json) through the handles") {
         val n = runScenario("tests/conformance/scenario.json")
         check(n > 20, "scenario steps: $n")
     }
