@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int};
 
-use tandem::api::{changes_from_str, Error, ErrorCode, HistoryEntry, JsonValue, UserId};
+use tandem::api::{changes_from_str, Error, HistoryEntry, UserId};
 
 use crate::{
     free_handle, from_json, guard, handle, put_handle, put_opt, put_string, text, to_json,
@@ -150,18 +150,6 @@ pub unsafe extern "C" fn tandem_model_apply_as(
     })
 }
 
-/// The history entry as exact JSON text: the operation keeps unpaired surrogates as
-/// `\uXXXX` escapes (serde forms would show U+FFFD).
-fn entry_json(entry: &HistoryEntry) -> Result<JsonValue, Error> {
-    let value = serde_json::to_value(entry)
-        .map_err(|e| Error::new(ErrorCode::Internal, format!("cannot write JSON: {e}")))?;
-    let mut json = JsonValue::from(value);
-    if let JsonValue::Object(fields) = &mut json {
-        fields.insert("operation".into(), entry.operation.clone());
-    }
-    Ok(json)
-}
-
 /// Writes the history entries with `first <= version <= last` to `*out_json`: a JSON array of
 /// `{"version", "timestamp_ms", "session", "user": {"kind", "name"}, "operation"}`.
 ///
@@ -177,9 +165,9 @@ pub unsafe extern "C" fn tandem_model_history(
     guard(|| {
         // SAFETY: forwarded contract.
         let entries = unsafe { mdl(model) }?.history(first, last)?;
-        let list = entries.iter().map(entry_json).collect::<Result<_, _>>()?;
+        let list: Vec<String> = entries.iter().map(HistoryEntry::to_json_text).collect();
         // SAFETY: forwarded contract.
-        unsafe { put_string(out_json, JsonValue::Array(list).to_json_string()) }
+        unsafe { put_string(out_json, format!("[{}]", list.join(","))) }
     })
 }
 

@@ -5,7 +5,7 @@ use std::future::Future;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
-use tandem::api::{changes_from_str, HistoryEntry, JsonValue, Model, Pending, UserId};
+use tandem::api::{changes_from_str, HistoryEntry, Model, Pending, UserId};
 
 use crate::{input, number, output, settle, unsigned, NativeSubscription};
 
@@ -30,15 +30,6 @@ impl NativeModel {
     {
         self.inner.domain().engine().spawn(work(self.inner.clone()))
     }
-}
-
-/// A history entry as exact JSON text (its operation keeps unpaired surrogates).
-fn entry_json(h: &HistoryEntry) -> tandem::api::Result<JsonValue> {
-    let mut v = JsonValue::from(&output(h)?);
-    if let JsonValue::Object(m) = &mut v {
-        m.insert("operation".into(), h.operation.clone());
-    }
-    Ok(v)
 }
 
 #[napi]
@@ -107,11 +98,8 @@ impl NativeModel {
             env,
             self.spawn(move |m| async move {
                 let entries = m.history(unsigned(first, "first")?, unsigned(last, "last")?)?;
-                let list = entries
-                    .iter()
-                    .map(entry_json)
-                    .collect::<tandem::api::Result<_>>()?;
-                Ok(JsonValue::Array(list).to_json_string())
+                let list: Vec<String> = entries.iter().map(HistoryEntry::to_json_text).collect();
+                Ok(format!("[{}]", list.join(",")))
             }),
         )
     }

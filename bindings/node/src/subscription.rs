@@ -56,6 +56,7 @@ impl NativeSubscription {
                     ThreadsafeFunctionCallMode::NonBlocking,
                 );
             })
+            .map(|_| ())
             .map_err(|e| js_error(env, e))
     }
 }

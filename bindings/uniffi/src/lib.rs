@@ -513,9 +513,9 @@ impl Subscription {
     /// Delivers every event to `listener`, one at a time, on the engine's callback thread,
     /// until the subscription ends.
     pub fn on_event(&self, listener: Arc<dyn EventListener>) -> Result<()> {
-        Ok(self
-            .inner
-            .on_event(move |e| listener.on_event(Event::from(e)))?)
+        self.inner
+            .on_event(move |e| listener.on_event(Event::from(e)))?;
+        Ok(())
     }
 }
 
