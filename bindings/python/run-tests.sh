@@ -10,9 +10,10 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d "${TMPDIR:-/tmp}/tandem-py.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-python3 -m venv --help >/dev/null 2>&1 || {
-  [ "$(id -u)" = 0 ] && apt-get update -q && apt-get install -y -q python3-venv
-}
+# A bare Debian python3 lacks venv/ensurepip: install it when root.
+if ! python3 -m venv "$work/probe" >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -q && apt-get install -y -q python3-venv python3-pip
+fi
 
 # 1. Development venv: build in place, run the tests, type-check.
 dev=${TANDEM_PY_VENV:-$work/dev}
