@@ -274,3 +274,27 @@ def test_memory_stays_flat_over_many_cycles(engine):
         cycle(i)
     after = rss_kib()
     assert after < before * 1.10, f"RSS grew from {before} to {after} KiB"
+
+
+def test_a_failing_callback_is_reported_and_delivery_goes_on(engine, monkeypatch):
+    d = engine.create_domain("a", "b")
+    m = d.create_model("c", {"n": 0}, id="m")
+    reported = []
+    monkeypatch.setattr("sys.unraisablehook", lambda u: reported.append(u.exc_value))
+    seen = []
+    done = threading.Event()
+
+    def callback(ev):
+        seen.append(ev["version"])
+        if len(seen) == 2:
+            done.set()
+        if len(seen) == 1:
+            raise RuntimeError("boom")
+
+    with d.subscribe() as sub:
+        sub.on_event(callback)
+        m.apply({"op": "add", "path": ["n"], "delta": 1})
+        m.apply({"op": "add", "path": ["n"], "delta": 1})
+        assert done.wait(5)
+    assert seen == [2, 3]
+    assert len(reported) == 1 and isinstance(reported[0], RuntimeError)
