@@ -18,8 +18,10 @@ def test_typed_round_trip() -> None:
         async def main() -> int:
             with model.subscribe() as sub:
                 v = await model.apply_async({"op": "splice", "path": ["text"], "index": 0, "insert": ">"})
-                event = await sub.__anext__()
-                assert event["version"] == v
+                async for event in sub:
+                    assert event["version"] == v
+                    break
+                assert sub.try_next() is None
                 return v
 
         assert asyncio.run(main()) == 3
