@@ -1,61 +1,99 @@
-"""A FastAPI backend hosting Tandem in-process.
+"""A FastAPI backend hosting Tandem in-process, without blocking its event loop.
 
-The Convergence client connects to the engine's listener; the app creates models from its API
-and saves a model to its own store when the last session leaves (an asyncio task reads the
-engine's events). Run: pip install -r requirements.txt, build the binding
-(../../bindings/python/run-tests.sh installs it into a venv), then: uvicorn app:app
+The Convergence client connects to the engine's listener; the app creates and edits models
+from its API (awaiting the engine) and saves a model to its own store when the last session
+leaves (a task reads the engine's events with ``async for``).
+
+Run: pip install tandem-*.whl -r requirements.txt, then: uvicorn app:app
 """
 
 import asyncio
 import json
+import os
 import pathlib
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Dict, List, Optional, Union
 
 from fastapi import FastAPI, HTTPException
 
 import tandem
 
-STORE = pathlib.Path(__file__).parent / "saved"
-engine = tandem.Engine({"data_dir": str(pathlib.Path(__file__).parent / "tandem-data")})
-app = FastAPI()
+HERE = pathlib.Path(__file__).parent
+DATA_DIR = pathlib.Path(os.environ.get("TANDEM_DATA_DIR", HERE / "tandem-data"))
+SAVED_DIR = pathlib.Path(os.environ.get("TANDEM_SAVED_DIR", DATA_DIR.parent / "saved"))
+LISTEN = os.environ.get("TANDEM_LISTEN", "127.0.0.1:8002")
 
 
-@app.on_event("startup")
-async def start() -> None:
-    STORE.mkdir(exist_ok=True)
-    try:
-        engine.create_domain("demo", "default", anonymous_auth=True)
-    except tandem.AlreadyExists:
-        pass
-    address = engine.listen("127.0.0.1:8002")
-    print(f"Convergence clients connect to ws://{address}/realtime/demo/default")
-    asyncio.get_running_loop().create_task(save_when_last_session_leaves())
+class Host:
+    """The engine and the app's domain, set while the app runs."""
+
+    engine: Optional[tandem.Engine] = None
+    domain: Optional[tandem.Domain] = None
+    address: str = ""
 
 
-async def save_when_last_session_leaves() -> None:
-    async for event in engine.subscribe(namespace="demo", domain="default"):
+def domain() -> tandem.Domain:
+    if Host.domain is None:
+        raise HTTPException(503, "the engine is not running")
+    return Host.domain
+
+
+async def save_when_last_session_leaves(events: tandem.Subscription) -> None:
+    async for event in events:
         if event["type"] == "last_session_left":
-            data = engine.model_json("demo", "default", event["model"])
-            (STORE / f"{event['model']}.json").write_text(json.dumps(data, indent=2))
+            data = await domain().model(event["model"]).json_async()
+            text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+            await asyncio.to_thread((SAVED_DIR / f"{event['model']}.json").write_text, text)
 
 
-@app.on_event("shutdown")
-def stop() -> None:
-    engine.shutdown()
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    SAVED_DIR.mkdir(parents=True, exist_ok=True)
+    engine = await asyncio.to_thread(tandem.Engine.open, {"data_dir": str(DATA_DIR)})
+    try:
+        Host.domain = await engine.create_domain_async("demo", "default", {"anonymous_auth": True})
+    except tandem.AlreadyExistsError:
+        Host.domain = engine.domain("demo", "default")
+    Host.engine = engine
+    Host.address = await asyncio.to_thread(engine.listen, LISTEN)
+    print(f"Convergence clients connect to ws://{Host.address}/realtime/demo/default")
+    saver = asyncio.create_task(save_when_last_session_leaves(Host.domain.subscribe()))
+    try:
+        yield
+    finally:
+        Host.domain = None
+        await asyncio.to_thread(engine.shutdown)  # ends the subscription, so the saver ends
+        await saver
+
+
+app = FastAPI(lifespan=lifespan)
 
 
 @app.post("/docs/{doc_id}", status_code=201)
-def create(doc_id: str, body: dict) -> dict:
+async def create(doc_id: str, body: Dict[str, Any]) -> Dict[str, str]:
     try:
-        return {"id": engine.create_model("demo", "default", "docs", body, model_id=doc_id)}
-    except tandem.AlreadyExists:
+        model = await domain().create_model_async("docs", body, id=doc_id)
+    except tandem.AlreadyExistsError:
         raise HTTPException(409, "exists")
-    except tandem.InvalidArgument as e:
+    except tandem.InvalidArgumentError as e:
         raise HTTPException(400, e.message)
+    return {"id": model.id}
+
+
+@app.post("/docs/{doc_id}/changes")
+async def change(doc_id: str, changes: Union[Dict[str, Any], List[Dict[str, Any]]]) -> Dict[str, int]:
+    try:
+        version = await domain().model(doc_id).apply_async(changes)
+    except tandem.NotFoundError:
+        raise HTTPException(404, "no such document")
+    except (tandem.InvalidArgumentError, tandem.InvalidOperationError) as e:
+        raise HTTPException(400, e.message)
+    return {"version": version}
 
 
 @app.get("/docs/{doc_id}")
-def read(doc_id: str) -> dict:
+async def read(doc_id: str) -> Any:
     try:
-        return engine.model_json("demo", "default", doc_id)
-    except tandem.NotFound:
+        return await domain().model(doc_id).json_async()
+    except tandem.NotFoundError:
         raise HTTPException(404, "no such document")

@@ -1,4 +1,4 @@
-"""The shared facade scenario (tests/conformance/scenario.json) through the Python binding."""
+"""The shared facade scenario (tests/conformance/scenario.json) through the Python handles."""
 
 import json
 import os
@@ -10,28 +10,32 @@ SCENARIO = os.path.join(HERE, "..", "..", "..", "tests", "conformance", "scenari
 
 
 def call(e, name, a):
+    def d():
+        return e.domain(a["namespace"], a["domain"])
+
     if name == "create_domain":
         return e.create_domain(a["namespace"], a["domain"])
     if name == "domains":
-        return [list(d) for d in e.domains()]
+        return [list(x) for x in e.domains()]
     if name == "create_collection":
-        return e.create_collection(a["namespace"], a["domain"], a["collection"])
+        return d().create_collection(a["collection"])
     if name == "collections":
-        return e.collections(a["namespace"], a["domain"])
+        return d().collections()
     if name == "create_user":
-        return e.create_user(a["namespace"], a["domain"], a["username"], a.get("password"))
+        return d().create_user({"username": a["username"], "password": a.get("password")})
     if name == "users":
-        return e.users(a["namespace"], a["domain"])
+        return [u["username"] for u in d().users()]
     if name == "set_password":
-        return e.set_password(a["namespace"], a["domain"], a["username"], a["password"])
+        return d().set_password(a["username"], a["password"])
     if name == "create_model":
-        return e.create_model(a["namespace"], a["domain"], a["collection"], a["data"], a.get("model_id"))
+        return d().create_model(a["collection"], a["data"], a.get("model_id")).id
     if name == "apply":
-        return e.apply(a["namespace"], a["domain"], a["model_id"], a["changes"])
+        return d().model(a["model_id"]).apply(a["changes"])
     if name == "model_json":
-        return e.model_json(a["namespace"], a["domain"], a["model_id"], a.get("version"))
+        m = d().model(a["model_id"])
+        return m.json() if a.get("version") is None else m.json_at(a["version"])
     if name == "delete_model":
-        return e.delete_model(a["namespace"], a["domain"], a["model_id"])
+        return d().model(a["model_id"]).delete()
     if name == "shutdown":
         return e.shutdown()
     raise AssertionError(f"unknown call {name}")
@@ -40,7 +44,7 @@ def call(e, name, a):
 def test_shared_scenario():
     with open(SCENARIO) as f:
         steps = json.load(f)["steps"]
-    e = tandem.Engine()
+    e = tandem.Engine.open()
     for i, step in enumerate(steps):
         expect = step["expect"]
         try:
@@ -48,6 +52,7 @@ def test_shared_scenario():
         except tandem.TandemError as err:
             assert isinstance(expect, dict) and "error" in expect, f"step {i} {step['call']}: unexpected {err!r}"
             assert err.name == expect["error"], f"step {i} {step['call']}: {err.name} != {expect['error']}"
+            assert isinstance(err, tandem.ERRORS[err.code])
             continue
         assert not (isinstance(expect, dict) and "error" in expect), f"step {i} {step['call']}: expected an error"
         if isinstance(expect, dict) and "result" in expect:

@@ -1,137 +1,253 @@
-"""The Python binding: facade calls, errors as exceptions, events, the listener with the real
-client's protocol reachable, and memory staying flat over many cycles."""
+"""The Python binding as a user sees it: handles, native values (lone surrogates exact), typed
+errors, sync and asyncio calls, subscriptions (iterator, async iterator, callback, close from
+another thread), the listener, durability, and memory staying flat."""
 
 import asyncio
-import json
-import os
 import socket
-import tempfile
 import threading
-import time
 
 import pytest
 
 import tandem
 
 
-def make_engine(**extra):
-    return tandem.Engine(extra or None)
+@pytest.fixture
+def engine():
+    with tandem.Engine.open() as e:
+        yield e
 
 
-def test_models_changes_and_history():
-    with make_engine() as e:
-        e.create_domain("acme", "docs")
-        assert e.domains() == [("acme", "docs")]
-        e.create_collection("acme", "docs", "notes")
-        mid = e.create_model("acme", "docs", "notes", {"text": "hi", "n": 1, "tags": ["a"]}, model_id="n1")
-        assert mid == "n1"
-        v = e.apply("acme", "docs", "n1", [
-            {"op": "splice", "path": ["text"], "index": 2, "insert": " 😀"},
-            {"op": "add", "path": ["n"], "delta": 41},
-            {"op": "insert", "path": ["tags"], "index": 1, "value": {"k": True}},
-        ])
-        assert v == 2
-        assert e.model_json("acme", "docs", "n1") == {"text": "hi 😀", "n": 42, "tags": ["a", {"k": True}]}
-        assert e.model_json("acme", "docs", "n1", version=1) == {"text": "hi", "n": 1, "tags": ["a"]}
-        generated = e.create_model("acme", "docs", "notes", {})
-        assert len(generated) == 36
-        e.delete_model("acme", "docs", generated)
-        with pytest.raises(tandem.NotFound):
-            e.model_json("acme", "docs", generated)
+def test_models_changes_and_history(engine):
+    d = engine.create_domain("acme", "docs")
+    assert engine.domains() == [("acme", "docs")]
+    d.create_collection("notes")
+    m = d.create_model("notes", {"text": "hi", "n": 1, "tags": ["a"], "f": 1.5, "z": None}, id="n1")
+    assert m.id == "n1" and m.domain.namespace == "acme"
+    v = m.apply([
+        {"op": "splice", "path": ["text"], "index": 2, "insert": " 😀"},
+        {"op": "add", "path": ["n"], "delta": 41},
+        {"op": "insert", "path": ["tags"], "index": 1, "value": {"k": True}},
+    ])
+    assert v == 2
+    assert m.json() == {"text": "hi 😀", "n": 42, "tags": ["a", {"k": True}], "f": 1.5, "z": None}
+    assert m.json_at(1)["n"] == 1
+    assert m.info()["version"] == 2 and m.info()["collection"] == "notes"
+    h = m.history(2, 2)
+    assert h[0]["version"] == 2 and h[0]["user"] == {"kind": "convergence", "name": h[0]["user"]["name"]}
+    assert [i["id"] for i in d.models("notes")] == ["n1"]
+    generated = d.create_model("notes", {})
+    assert len(generated.id) == 36
+    generated.delete()
+    with pytest.raises(tandem.NotFoundError):
+        generated.json()
+    with pytest.raises(tandem.NotFoundError):
+        d.model(generated.id)
 
 
-def test_errors_are_typed_and_leave_state_intact():
-    with make_engine() as e:
-        e.create_domain("a", "b")
-        e.create_model("a", "b", "c", {"t": "x"}, model_id="m")
-        with pytest.raises(tandem.AlreadyExists) as info:
-            e.create_domain("a", "b")
-        assert info.value.code == 3
-        with pytest.raises(tandem.InvalidOperation):
-            e.apply("a", "b", "m", {"op": "splice", "path": ["t"], "index": 9, "insert": "y"})
-        with pytest.raises(tandem.InvalidArgument):
-            e.apply("a", "b", "m", {"op": "fly"})
-        with pytest.raises(tandem.InvalidArgument):
-            e.create_model("a", "b", "c", [1, 2])  # type: ignore[arg-type]
-        with pytest.raises(tandem.InvalidArgument):
-            e.create_domain(3, "x")  # type: ignore[arg-type]
-        with pytest.raises(tandem.NotFound):
-            e.apply("a", "b", "nope", [])
-        with pytest.raises(tandem.ConfigError):
-            tandem.Engine({"data_dri": "/tmp/x"})
-        assert e.model_json("a", "b", "m") == {"t": "x"}
-    with pytest.raises(tandem.Unavailable):
-        e.create_domain("x", "y")
-    assert issubclass(tandem.NotFound, tandem.TandemError)
+def test_lone_surrogates_survive_exactly(engine):
+    d = engine.create_domain("s", "d")
+    lone = "a\ud800b"
+    m = d.create_model("c", {lone: lone, "t": "x"}, id="m")
+    assert m.json() == {lone: lone, "t": "x"}
+    m.apply({"op": "splice", "path": ["t"], "index": 1, "insert": "\udc01"})
+    assert m.json()["t"] == "x\udc01"
+    with m.subscribe() as sub:
+        m.apply({"op": "set", "path": ["t"], "value": "\ud83d"})
+        ev = sub.next(5)
+    assert ev is not None and ev["operation"]["value"] == "\ud83d"
+    assert m.json()["t"] == "\ud83d"
 
 
-def test_users_and_keys():
-    with make_engine() as e:
-        e.create_domain("a", "b")
-        e.create_user("a", "b", "bob", password="pw", display_name="Bob")
-        e.set_password("a", "b", "bob", "pw2")
-        assert e.users("a", "b") == ["bob"]
-        with pytest.raises(tandem.NotFound):
-            e.set_password("a", "b", "nobody", "x")
-        with pytest.raises(tandem.InvalidArgument):
-            e.add_jwt_key("a", "b", "k1", "not a pem")
-        e.set_anonymous("a", "b", True)
+def test_errors_are_typed_with_code_and_name(engine):
+    d = engine.create_domain("a", "b")
+    m = d.create_model("c", {"t": "x"}, id="m")
+    with pytest.raises(tandem.AlreadyExistsError) as info:
+        engine.create_domain("a", "b")
+    assert info.value.code == 3 and info.value.name == "already_exists" and info.value.message
+    with pytest.raises(tandem.InvalidOperationError):
+        m.apply({"op": "splice", "path": ["t"], "index": 9, "insert": "y"})
+    with pytest.raises(tandem.InvalidArgumentError):
+        m.apply({"op": "fly"})
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.create_model("c", {"bad": object()})
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.create_model("c", {"nan": float("nan")})
+    with pytest.raises(tandem.NotFoundError):
+        engine.domain("a", "nope")
+    with pytest.raises(tandem.ConfigError):
+        tandem.Engine.open({"data_dri": "/tmp/x"})
+    with pytest.raises(tandem.ConfigError):
+        engine.listen("127.0.0.1:0", {"max_frame_byte": 1})
+    assert m.json() == {"t": "x"}
+    engine.shutdown()
+    assert engine.is_shut_down
+    with pytest.raises(tandem.UnavailableError):
+        engine.create_domain("x", "y")
+    with pytest.raises(tandem.UnavailableError):
+        m.json()
+    assert issubclass(tandem.UnavailableError, tandem.TandemError)
 
 
-def test_events_by_callback_and_async_iterator():
-    with make_engine() as e:
-        e.create_domain("a", "b")
-        e.create_model("a", "b", "c", {"n": 0}, model_id="m")
-        got = []
-        done = threading.Event()
+def test_users_keys_and_settings(engine):
+    d = engine.create_domain("a", "b", {"display_name": "B"})
+    assert d.settings() == {"display_name": "B", "anonymous_auth": False, "collection_auto_create": True}
+    d.set_anonymous_auth(True)
+    assert d.settings()["anonymous_auth"] is True
+    u = d.create_user({"username": "bob", "password": "pw", "display_name": "Bob"})
+    assert u["username"] == "bob" and u["display_name"] == "Bob" and u["has_password"]
+    d.set_password("bob", "pw2")
+    assert [x["username"] for x in d.users()] == ["bob"]
+    with pytest.raises(tandem.NotFoundError):
+        d.set_password("nobody", "x")
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.create_user({"name": "no username"})
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.add_jwt_key({"id": "k1", "public_key_pem": "not a pem"})
+    assert d.jwt_keys() == []
+    d.delete_user("bob")
+    assert d.users() == []
 
-        def on_event(ev):
-            got.append(ev)
-            if len(got) == 2:
-                done.set()
 
-        sub = e.subscribe(on_event, namespace="a", domain="b")
-        e.apply("a", "b", "m", {"op": "add", "path": ["n"], "delta": 1})
-        e.apply("a", "b", "m", {"op": "add", "path": ["n"], "delta": 1})
-        assert done.wait(5)
+def test_apply_as_records_the_user(engine):
+    d = engine.create_domain("a", "b")
+    d.create_user({"username": "bob"})
+    m = d.create_model("c", {"n": 0}, id="m")
+    m.apply({"op": "add", "path": ["n"], "delta": 1}, user={"kind": "normal", "name": "bob"})
+    assert m.history(2, 2)[0]["user"] == {"kind": "normal", "name": "bob"}
+
+
+def test_async_calls_do_not_block_the_loop(engine):
+    async def main():
+        d = await engine.create_domain_async("a", "b")
+        m = await d.create_model_async("c", {"n": 0}, id="m")
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        t = asyncio.create_task(ticker())
+        versions = await asyncio.gather(*(m.apply_async({"op": "add", "path": ["n"], "delta": 1}) for _ in range(20)))
+        t.cancel()
+        assert sorted(versions) == list(range(2, 22))
+        assert (await m.json_async())["n"] == 20
+        assert ticks > 0
+        await m.delete_async()
+        await engine.delete_domain_async("a", "b")
+        return engine.domains()
+
+    assert asyncio.run(main()) == []
+
+
+def test_async_error_is_the_typed_exception(engine):
+    async def main():
+        d = await engine.create_domain_async("a", "b")
+        await d.create_model_async("c", {}, id="m")
+        with pytest.raises(tandem.AlreadyExistsError):
+            await d.create_model_async("c", {}, id="m")
+
+    asyncio.run(main())
+
+
+def test_events_by_iterator_callback_and_async_iterator(engine):
+    d = engine.create_domain("a", "b")
+    m = d.create_model("c", {"n": 0}, id="m")
+    got = []
+    done = threading.Event()
+    threads = set()
+
+    def on_event(ev):
+        got.append(ev)
+        threads.add(threading.current_thread().ident)
+        if len(got) == 2:
+            done.set()
+
+    cb_sub = d.subscribe()
+    cb_sub.on_event(on_event)
+    with m.subscribe() as sub:
+        m.apply({"op": "add", "path": ["n"], "delta": 1})
+        m.apply({"op": "add", "path": ["n"], "delta": 1})
+        first = next(iter(sub))
+        assert first["type"] == "operation_applied" and first["version"] == 2
+        assert sub.next(5)["version"] == 3
+        assert sub.try_next() is None
+        assert sub.next(0.01) is None
+    assert sub.closed and sub.next() is None
+    assert done.wait(5)
+    cb_sub.close()
+    assert [g["version"] for g in got] == [2, 3] and got[0]["namespace"] == "a"
+    assert threading.main_thread().ident not in threads
+
+    async def consume():
+        sub2 = m.subscribe()
+        await m.apply_async({"op": "add", "path": ["n"], "delta": 5})
+        async for ev in sub2:
+            sub2.close()
+            return ev
+
+    ev = asyncio.run(asyncio.wait_for(consume(), 10))
+    assert ev["version"] == 4 and ev["operation"]["type"] == "NumberAdd"
+
+
+def test_close_from_another_thread_wakes_a_blocked_reader(engine):
+    d = engine.create_domain("a", "b")
+    sub = d.subscribe()
+    out = []
+    reader = threading.Thread(target=lambda: out.extend(list(sub)))
+    reader.start()
+    threading.Timer(0.2, sub.close).start()
+    reader.join(5)
+    assert not reader.is_alive() and out == []
+
+
+def test_cancelled_async_read_loses_no_event(engine):
+    d = engine.create_domain("a", "b")
+    m = d.create_model("c", {"n": 0}, id="m")
+
+    async def main():
+        sub = m.subscribe()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(sub.next_async(), 0.05)
+        await m.apply_async({"op": "add", "path": ["n"], "delta": 1})
+        ev = await asyncio.wait_for(sub.next_async(), 5)
         sub.close()
-        assert [g["type"] for g in got] == ["operation_applied", "operation_applied"]
-        assert [g["version"] for g in got] == [2, 3]
-        assert got[0]["model"] == "m" and got[0]["namespace"] == "a"
+        assert await sub.next_async() is None
+        return ev
 
-        async def consume():
-            sub2 = e.subscribe(model_id="m")
-            e.apply("a", "b", "m", {"op": "add", "path": ["n"], "delta": 5})
-            async for ev in sub2:
-                sub2.close()
-                return ev
-
-        ev = asyncio.run(asyncio.wait_for(consume(), 10))
-        assert ev["version"] == 4 and ev["operation"]["type"] == "NumberAdd"
+    assert asyncio.run(main())["version"] == 2
 
 
-def test_listener_serves_health_and_realtime_endpoint():
-    with make_engine() as e:
-        e.create_domain("demo", "default", anonymous_auth=True)
-        addr = e.listen("127.0.0.1:0")
-        host, port = addr.split(":")
-        with socket.create_connection((host, int(port)), timeout=5) as s:
-            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            reply = s.recv(4096).decode()
-        assert "200" in reply.split("\r\n")[0] and '{"status":"ok"}' in reply
-        with pytest.raises(tandem.AlreadyExists):
-            e.listen("127.0.0.1:0")
-        e.stop_listening()
+def test_shutdown_ends_subscriptions(engine):
+    sub = engine.subscribe()
+    threading.Timer(0.2, engine.shutdown).start()
+    assert sub.next() is None
 
 
-def test_durable_engine_reopens_with_data(tmp_path):
-    config = {"data_dir": str(tmp_path / "data")}
-    with tandem.Engine(config) as e:
-        e.create_domain("a", "b")
-        e.create_model("a", "b", "c", {"t": "x"}, model_id="m")
-        e.apply("a", "b", "m", {"op": "splice", "path": ["t"], "index": 1, "insert": "y"})
-    with tandem.Engine(config) as e:
-        assert e.model_json("a", "b", "m") == {"t": "xy"}
+def test_listener_serves_health(engine):
+    engine.create_domain("demo", "default", {"anonymous_auth": True})
+    addr = engine.listen("127.0.0.1:0")
+    host, port = addr.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        reply = s.recv(4096).decode()
+    assert "200" in reply.split("\r\n")[0] and '{"status":"ok"}' in reply
+    with pytest.raises(tandem.AlreadyExistsError):
+        engine.listen("127.0.0.1:0")
+    assert engine.stop_listening() is True
+    assert engine.stop_listening() is False
+
+
+def test_durable_engine_reopens_with_data_while_handles_live(tmp_path):
+    config = {"data_dir": tmp_path / "data"}
+    with tandem.Engine.open(config) as e:
+        m = e.create_domain("a", "b").create_model("c", {"t": "x"}, id="m")
+        m.apply({"op": "splice", "path": ["t"], "index": 1, "insert": "y"})
+    with tandem.Engine.open(config) as e:
+        assert e.domain("a", "b").model("m").json() == {"t": "xy"}
+    with pytest.raises(tandem.UnavailableError):
+        m.json()
 
 
 def rss_kib():
@@ -142,23 +258,43 @@ def rss_kib():
     return 0
 
 
-def test_memory_stays_flat_over_many_cycles():
-    e = make_engine()
-    e.create_domain("a", "b")
+def test_memory_stays_flat_over_many_cycles(engine):
+    d = engine.create_domain("a", "b")
 
     def cycle(i):
-        mid = f"m{i}"
-        e.create_model("a", "b", "c", {"t": "x", "list": [1, 2, 3]}, model_id=mid)
-        e.apply("a", "b", mid, {"op": "splice", "path": ["t"], "index": 1, "insert": "y"})
-        assert e.model_json("a", "b", mid)["t"] == "xy"
-        e.delete_model("a", "b", mid)
+        m = d.create_model("c", {"t": "x", "list": [1, 2, 3]}, id=f"m{i}")
+        m.apply({"op": "splice", "path": ["t"], "index": 1, "insert": "y"})
+        assert m.json()["t"] == "xy"
+        m.delete()
 
-    for i in range(1000):  # warm-up: allocator pools, runtime threads
+    for i in range(1000):
         cycle(i)
     before = rss_kib()
-    for i in range(1000, 11000):
+    for i in range(1000, 6000):
         cycle(i)
     after = rss_kib()
-    print(f"RSS before {before} KiB, after {after} KiB over 10,000 open/create/close cycles")
-    e.shutdown()
     assert after < before * 1.10, f"RSS grew from {before} to {after} KiB"
+
+
+def test_a_failing_callback_is_reported_and_delivery_goes_on(engine, monkeypatch):
+    d = engine.create_domain("a", "b")
+    m = d.create_model("c", {"n": 0}, id="m")
+    reported = []
+    monkeypatch.setattr("sys.unraisablehook", lambda u: reported.append(u.exc_value))
+    seen = []
+    done = threading.Event()
+
+    def callback(ev):
+        seen.append(ev["version"])
+        if len(seen) == 2:
+            done.set()
+        if len(seen) == 1:
+            raise RuntimeError("boom")
+
+    with d.subscribe() as sub:
+        sub.on_event(callback)
+        m.apply({"op": "add", "path": ["n"], "delta": 1})
+        m.apply({"op": "add", "path": ["n"], "delta": 1})
+        assert done.wait(5)
+    assert seen == [2, 3]
+    assert len(reported) == 1 and isinstance(reported[0], RuntimeError)

@@ -1,0 +1,33 @@
+"""A typed use of the package, checked by `mypy --strict` and run by pytest."""
+
+import asyncio
+
+import tandem
+
+
+def test_typed_round_trip() -> None:
+    with tandem.Engine.open() as engine:
+        domain = engine.create_domain("typed", "d", {"anonymous_auth": True})
+        model = domain.create_model("notes", {"text": "hi"}, id="t1")
+        version: int = model.apply({"op": "splice", "path": ["text"], "index": 2, "insert": "!"})
+        assert version == 2
+        user: tandem.User = domain.create_user({"username": "ann", "password": "pw"})
+        assert user["has_password"]
+        assert model.json() == {"text": "hi!"}
+
+        async def main() -> int:
+            with model.subscribe() as sub:
+                v = await model.apply_async({"op": "splice", "path": ["text"], "index": 0, "insert": ">"})
+                async for event in sub:
+                    assert event["version"] == v
+                    break
+                assert sub.try_next() is None
+                return v
+
+        assert asyncio.run(main()) == 3
+        try:
+            domain.model("missing")
+        except tandem.NotFoundError as e:
+            assert e.code == 2 and e.name == "not_found"
+        else:
+            raise AssertionError("expected NotFoundError")
