@@ -120,6 +120,7 @@ impl Subscription {
                     }
                 })
             })
+            .map(|_| ())
             .or_raise()
     }
 
