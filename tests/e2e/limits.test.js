@@ -151,6 +151,14 @@ test("a history request may cover at most max_history_range operations", async (
 });
 
 test("connections in all are limited: the next upgrade is answered 503", async () => {
+  // Earlier tests' sockets may still be closing (their disposal is bounded, not awaited to the
+  // end): start from a server with none open, or the count below would drift while it runs.
+  const openNow = async () => {
+    const m = await fetch(`http://127.0.0.1:${server.port}/metrics`).then((r) => r.text());
+    return Number(/^tandem_connections_open (\d+)$/m.exec(m)?.[1] ?? NaN);
+  };
+  for (let i = 0; i < 200 && (await openNow()) !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await openNow(), 0, "earlier tests' connections did not close");
   const open = [];
   try {
     for (;;) {
