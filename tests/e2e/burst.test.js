@@ -1,7 +1,8 @@
 // A burst: one client submits E2E_BURST (200,000) single-character inserts in one synchronous
 // loop, all made at one context version, while a second client keeps editing. With the default
 // limits the burst is throttled, not refused: every operation is acknowledged, no model is
-// closed, and both replicas, a late reader and the stored model end equal.
+// closed, neither client is disconnected, and both replicas, a late reader and the stored model
+// end equal.
 
 "use strict";
 
@@ -32,7 +33,15 @@ async function open(name, modelId, srv = server) {
   return m;
 }
 
+async function connectionsTotal(srv) {
+  const text = await fetch(`http://127.0.0.1:${srv.port}/metrics`).then((r) => r.text());
+  const m = /^tandem_connections_total (\d+)$/m.exec(text);
+  assert.ok(m, "tandem_connections_total on /metrics");
+  return Number(m[1]);
+}
+
 async function burst(srv, modelId, count) {
+  const before = await connectionsTotal(srv);
   const a = await open("Burst", modelId, srv);
   const b = await open("Typist", modelId, srv);
   const closed = [];
@@ -64,6 +73,9 @@ async function burst(srv, modelId, count) {
   await typist;
   const version = await h.waitConverged([a, b], { timeoutMs: 120000 });
   assert.deepEqual(closed, [], "no replica may be closed");
+  // Neither client was disconnected and reconnected on the way (a busy client is slowed, not
+  // dropped).
+  assert.equal(await connectionsTotal(srv), before + 2, "connections opened during the burst");
 
   const expected = "b".repeat(typed) + "0123456789" + "a".repeat(count);
   assert.equal(textA.value(), expected);

@@ -104,3 +104,68 @@ test("a socket that stops reading is closed within the bound while the others ke
   assert.equal(da.session().isConnected(), true);
   assert.equal(a.isOpen(), true);
 });
+
+// The other side of the bound: a reader that keeps taking its output, only slowly (its socket
+// is paused for less than `write_timeout_ms` at a time, then read briefly), falls behind but
+// keeps its connection and, once it reads at full speed again, has every operation.
+test("a slow but steady reader falls behind without being closed and receives every operation", async () => {
+  const da = await h.connectAnonymously(server.url, "Steady A");
+  const db = await h.connectAnonymously(server.url, "Steady B");
+  domains.push(da, db);
+  const opts = { collection: "stuck", id: "steady", data: { log: [] } };
+  const a = await da.models().openAutoCreate(opts);
+  const b = await db.models().openAutoCreate(opts);
+  models.push(a, b);
+
+  const open = await metric("tandem_connections_open");
+  const raw = new h.WebSocket(server.url);
+  let received = 0;
+  let closed = null;
+  raw.on("message", () => (received += 1));
+  raw.on("close", (code) => (closed = code));
+  raw.on("error", () => {});
+  await new Promise((resolve) => raw.on("open", resolve));
+  raw.send(ANONYMOUS_LOGIN);
+  raw.send(Buffer.from([0x0a, 0x02, 0x08, 0x01, 0xa2, 0x06, 0x0a, 0x0a, 0x08, 0x0a, 0x06, ...Buffer.from("steady")]));
+  await h.waitFor(() => received >= 2, { what: "the raw socket's login and open replies" });
+  const replies = received;
+
+  // Paused 60% of each 1.5 s period: never as long as the write timeout in one stretch.
+  let reading = true;
+  const rhythm = (async () => {
+    while (reading) {
+      raw._socket.pause();
+      await h.sleep(WRITE_TIMEOUT_MS * 0.45);
+      raw._socket.resume();
+      await h.sleep(WRITE_TIMEOUT_MS * 0.3);
+    }
+  })();
+  const chunk = "y".repeat(16 * 1024);
+  let ops = 0;
+  let behind = 0;
+  const started = Date.now();
+  while (Date.now() - started < 4 * WRITE_TIMEOUT_MS) {
+    for (const m of [a, b]) m.root().get("log").push(chunk);
+    ops += 2;
+    if (a.root().get("log").length() > 100) {
+      a.root().get("log").remove(0);
+      ops += 1;
+    }
+    await Promise.all([h.whenCommitted(a), h.whenCommitted(b)]);
+    behind = Math.max(behind, ops - (received - replies));
+  }
+  reading = false;
+  await rhythm;
+  raw._socket.resume();
+  await h.waitFor(() => received - replies >= ops || closed !== null, {
+    timeoutMs: 30000,
+    what: "the slow reader to receive every operation",
+    describe: () => `  received ${received - replies} of ${ops}, closed ${closed}`,
+  });
+  console.log(`slow reader: ${ops} operations, at most ${behind} behind, never closed`);
+  assert.ok(behind > 20, `the reader fell only ${behind} operations behind`);
+  assert.equal(closed, null, "the slow reader's connection was closed");
+  assert.equal(received - replies, ops, "one remote operation per edit");
+  assert.equal(await metric("tandem_connections_open"), open + 1);
+  raw.terminate();
+});

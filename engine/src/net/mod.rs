@@ -58,8 +58,9 @@ pub struct NetConfig {
     /// How long a connection may keep sending faster than its rate, slowed down, before it
     /// is closed with 1008, in milliseconds.
     pub rate_limit_max_throttle_ms: u64,
-    /// How long writing a connection's output may take before the peer is taken as not
-    /// reading and the connection is closed (1008), in milliseconds.
+    /// How long the peer may take none of its output (no batch of frames written) before it
+    /// is taken as not reading and the connection is closed (1008), in milliseconds. A slow but
+    /// steady reader is bounded by `max_queued_messages` instead.
     pub write_timeout_ms: u64,
     /// Messages waiting for a connection (model events and frames) before it is closed as too
     /// slow to keep up (1008).
@@ -77,8 +78,8 @@ impl Default for NetConfig {
             rate_limit_per_sec: 20_000,
             rate_burst: 40_000,
             rate_limit_max_throttle_ms: 30_000,
-            write_timeout_ms: 10_000,
-            max_queued_messages: 100_000,
+            write_timeout_ms: 30_000,
+            max_queued_messages: 250_000,
             max_connections: 10_000,
             static_dir: None,
         }
@@ -435,36 +436,47 @@ enum Written {
     Close(u16, String),
     /// The socket failed.
     Failed,
+    /// One batch could not be written within the write timeout: the peer takes nothing.
+    Stalled,
 }
 
 /// Writes every frame queued in `out` and flushes, one flush (one write syscall) per batch of
-/// up to 256 frames.
+/// up to 256 frames. `stall` bounds each batch, not the whole backlog: a peer that reads
+/// slowly but steadily keeps its connection (the backlog limit bounds how far it may fall
+/// behind); one that takes nothing for `stall` is [`Written::Stalled`].
 async fn write_queued(
     ws_tx: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     out: &mut mpsc::UnboundedReceiver<Outgoing>,
     metrics: &Metrics,
+    stall: Duration,
 ) -> Written {
     loop {
         let mut fed = 0;
         let mut close = None;
-        while fed < 256 {
-            match out.try_recv() {
-                Ok(Outgoing::Frame(bytes)) => {
-                    metrics.frames_out.fetch_add(1, Ordering::Relaxed);
-                    if ws_tx.feed(Message::Binary(bytes.into())).await.is_err() {
-                        return Written::Failed;
+        let batch = async {
+            while fed < 256 {
+                match out.try_recv() {
+                    Ok(Outgoing::Frame(bytes)) => {
+                        metrics.frames_out.fetch_add(1, Ordering::Relaxed);
+                        ws_tx.feed(Message::Binary(bytes.into())).await?;
+                        fed += 1;
                     }
-                    fed += 1;
+                    Ok(Outgoing::Close { code, reason }) => {
+                        close = Some((code, reason));
+                        break;
+                    }
+                    Err(_) => break,
                 }
-                Ok(Outgoing::Close { code, reason }) => {
-                    close = Some((code, reason));
-                    break;
-                }
-                Err(_) => break,
             }
-        }
-        if fed > 0 && ws_tx.flush().await.is_err() {
-            return Written::Failed;
+            if fed > 0 {
+                ws_tx.flush().await?;
+            }
+            Ok::<(), axum::Error>(())
+        };
+        match tokio::time::timeout(stall, batch).await {
+            Err(_) => return Written::Stalled,
+            Ok(Err(_)) => return Written::Failed,
+            Ok(Ok(())) => {}
         }
         if let Some((code, reason)) = close {
             return Written::Close(code, reason);
@@ -564,7 +576,7 @@ async fn drive(state: &NetState, conn: &mut Connection, sock: &mut Socket, end: 
             tokio::time::sleep(CLOSE_DRAIN).await;
         };
         let written = tokio::select! {
-            w = tokio::time::timeout(write_timeout, write_queued(&mut sock.tx, &mut sock.out, metrics)) => w,
+            w = write_queued(&mut sock.tx, &mut sock.out, metrics, write_timeout) => w,
             _ = abandon => {
                 end.write_broken = true;
                 end.close = Some((close_code::GOING_AWAY, "server shutting down".into()));
@@ -572,16 +584,16 @@ async fn drive(state: &NetState, conn: &mut Connection, sock: &mut Socket, end: 
             }
         };
         match written {
-            Ok(Written::Done) => {}
-            Ok(Written::Close(code, reason)) => {
+            Written::Done => {}
+            Written::Close(code, reason) => {
                 end.close = Some((code, reason));
                 return;
             }
-            Ok(Written::Failed) => {
+            Written::Failed => {
                 end.write_broken = true;
                 return;
             }
-            Err(_) => {
+            Written::Stalled => {
                 warn!(
                     session = conn.session_id().unwrap_or("-"),
                     timeout_ms = state.config.write_timeout_ms,
