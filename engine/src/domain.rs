@@ -5,7 +5,10 @@ use std::sync::Arc;
 use crate::ident::{check, IdKind};
 use crate::model::{ModelError, ModelResult};
 use crate::sources::Clock;
-use crate::store::{DomainKey, DomainRecord, Store, WriteOp};
+use crate::store::{DomainKey, DomainRecord, DomainState, Store, WriteOp};
+
+/// The collection permissions, in the order the wire and the docs list them.
+pub const COLLECTION_PERMISSIONS: [&str; 5] = ["create", "read", "write", "remove", "manage"];
 
 /// Settings of a domain.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -17,6 +20,13 @@ pub struct DomainSettings {
     pub anonymous_auth: bool,
     /// Whether creating a model in a missing collection creates the collection.
     pub collection_auto_create: bool,
+    /// Whether the domain accepts logins (`online`, `maintenance`, `offline`).
+    pub state: DomainState,
+    /// How long a reconnect token stays valid after its last use, in minutes (at least 1).
+    pub reconnect_token_minutes: u32,
+    /// The collection permissions everyone gets on a collection created on demand: any of
+    /// `create`, `read`, `write`, `remove`, `manage`.
+    pub default_collection_world: Vec<String>,
 }
 
 impl Default for DomainSettings {
@@ -25,8 +35,58 @@ impl Default for DomainSettings {
             display_name: String::new(),
             anonymous_auth: false,
             collection_auto_create: true,
+            state: DomainState::Online,
+            reconnect_token_minutes: 24 * 60,
+            default_collection_world: COLLECTION_PERMISSIONS.map(String::from).to_vec(),
         }
     }
+}
+
+impl DomainSettings {
+    /// The settings a domain record holds.
+    pub fn of(record: &DomainRecord) -> Self {
+        DomainSettings {
+            display_name: record.display_name.clone(),
+            anonymous_auth: record.anonymous_auth,
+            collection_auto_create: record.collection_auto_create,
+            state: record.state,
+            reconnect_token_minutes: record.reconnect_token_minutes,
+            default_collection_world: record.default_collection_world.clone(),
+        }
+    }
+
+    fn check(&self) -> ModelResult<()> {
+        if self.reconnect_token_minutes == 0 {
+            return Err(ModelError::Invalid(
+                "reconnect_token_minutes must be at least 1".into(),
+            ));
+        }
+        if let Some(bad) = self
+            .default_collection_world
+            .iter()
+            .find(|p| !COLLECTION_PERMISSIONS.contains(&p.as_str()))
+        {
+            return Err(ModelError::Invalid(format!(
+                "unknown collection permission {bad:?} (expected one of {})",
+                COLLECTION_PERMISSIONS.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A fresh domain admin key pair: (PKCS#8 private PEM, SubjectPublicKeyInfo public PEM).
+pub fn generate_admin_key() -> ModelResult<(String, String)> {
+    use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey, EncodePublicKey};
+    let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+    let private = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| ModelError::Invalid(format!("admin key: {e}")))?;
+    let public = key
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| ModelError::Invalid(format!("admin key: {e}")))?;
+    Ok((private.to_string(), public))
 }
 
 /// Creates, lists and deletes domains.
@@ -55,9 +115,11 @@ impl DomainService {
         check(IdKind::Namespace, &key.namespace)
             .and_then(|()| check(IdKind::Domain, &key.id))
             .map_err(|e| ModelError::Invalid(format!("invalid domain {key}: {e}")))?;
+        settings.check()?;
         if self.store.domain(key).map_err(ModelError::Store)?.is_some() {
             return Err(ModelError::AlreadyExists(format!("domain {key}")));
         }
+        let (admin_private_key_pem, admin_public_key_pem) = generate_admin_key()?;
         let record = DomainRecord {
             key: key.clone(),
             display_name: if settings.display_name.is_empty() {
@@ -68,6 +130,11 @@ impl DomainService {
             created_ms: self.clock.now_ms(),
             anonymous_auth: settings.anonymous_auth,
             collection_auto_create: settings.collection_auto_create,
+            state: settings.state,
+            reconnect_token_minutes: settings.reconnect_token_minutes,
+            default_collection_world: settings.default_collection_world,
+            admin_private_key_pem,
+            admin_public_key_pem,
         };
         self.write(vec![WriteOp::PutDomain(record.clone())]).await?;
         Ok(record)
@@ -79,13 +146,30 @@ impl DomainService {
         key: &DomainKey,
         settings: DomainSettings,
     ) -> ModelResult<DomainRecord> {
+        settings.check()?;
         let mut record = self.get(key)?;
         if !settings.display_name.is_empty() {
             record.display_name = settings.display_name;
         }
         record.anonymous_auth = settings.anonymous_auth;
         record.collection_auto_create = settings.collection_auto_create;
+        record.state = settings.state;
+        record.reconnect_token_minutes = settings.reconnect_token_minutes;
+        record.default_collection_world = settings.default_collection_world;
         self.write(vec![WriteOp::PutDomain(record.clone())]).await?;
+        Ok(record)
+    }
+
+    /// A domain's record, with its admin key pair generated (and stored) if it has none yet
+    /// (domains created by builds before the admin key).
+    pub async fn with_admin_key(&self, key: &DomainKey) -> ModelResult<DomainRecord> {
+        let mut record = self.get(key)?;
+        if record.admin_private_key_pem.is_empty() {
+            let (private, public) = generate_admin_key()?;
+            record.admin_private_key_pem = private;
+            record.admin_public_key_pem = public;
+            self.write(vec![WriteOp::PutDomain(record.clone())]).await?;
+        }
         Ok(record)
     }
 

@@ -373,6 +373,7 @@ async fn serve(args: ServeArgs, mut file: FileConfig) -> ExitCode {
                     display_name: String::new(),
                     anonymous_auth: b.anonymous,
                     collection_auto_create: true,
+                    ..DomainSettings::default()
                 },
             )
             .await
@@ -579,6 +580,7 @@ async fn domain(cmd: DomainCommand) -> ExitCode {
                         display_name: String::new(),
                         anonymous_auth: anonymous,
                         collection_auto_create: true,
+                        ..DomainSettings::default()
                     },
                 )
                 .await;

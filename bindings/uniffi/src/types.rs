@@ -57,6 +57,7 @@ impl From<DomainSettings> for api::DomainSettings {
             display_name: s.display_name,
             anonymous_auth: s.anonymous_auth,
             collection_auto_create: s.collection_auto_create,
+            ..api::DomainSettings::default()
         }
     }
 }

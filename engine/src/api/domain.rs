@@ -44,11 +44,7 @@ impl Domain {
     pub fn settings(&self) -> Result<DomainSettings> {
         self.engine.check()?;
         let r = self.engine.inner.domains.get(&self.key)?;
-        Ok(DomainSettings {
-            display_name: r.display_name,
-            anonymous_auth: r.anonymous_auth,
-            collection_auto_create: r.collection_auto_create,
-        })
+        Ok(DomainSettings::of(&r))
     }
 
     /// Replaces the domain's settings.

@@ -84,6 +84,12 @@ fn write_in(kind: u32, domain: &DomainKey) -> PWrite {
 
 fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
     Ok(match op {
+        WriteOp::SetPermissions { .. }
+        | WriteOp::ClearPermissions { .. }
+        | WriteOp::PutGroup { .. }
+        | WriteOp::DeleteGroup { .. }
+        | WriteOp::AddGroupMember { .. }
+        | WriteOp::RemoveGroupMember { .. } => return Err(StoreError::Invalid("STUB(acl)".into())),
         WriteOp::PutDomain(r) => PWrite {
             records: vec![record(|b| encode_domain(r, b))],
             ..write_in(K_PUT_DOMAIN, &r.key)

@@ -724,6 +724,12 @@ pub fn decode_domain(bytes: &[u8]) -> StoreResult<DomainRecord> {
         created_ms: p.created_ms,
         anonymous_auth: p.anonymous_auth,
         collection_auto_create: p.collection_auto_create,
+        // STUB(acl): the new domain fields are not stored yet.
+        state: super::DomainState::Online,
+        reconnect_token_minutes: 1440,
+        default_collection_world: Vec::new(),
+        admin_private_key_pem: String::new(),
+        admin_public_key_pem: String::new(),
     })
 }
 

@@ -658,6 +658,7 @@ fn check_keys(batch: &[WriteOp]) -> StoreResult<()> {
             WriteOp::AppendOps { .. }
             | WriteOp::AppendEncoded { .. }
             | WriteOp::PutSnapshot { .. } => continue,
+            _ => continue, // STUB(acl): keys of the permission and group writes
         };
         if key.len() > MAX_KEY_BYTES {
             return Err(StoreError::Invalid(format!(
@@ -933,6 +934,48 @@ impl Store for LmdbStore {
             .map_err(db_err)?
             .map(codec::decode_reconnect_token)
             .transpose()
+    }
+
+    fn permissions(
+        &self,
+        _domain: &DomainKey,
+        _target: &super::PermissionTarget,
+    ) -> StoreResult<Vec<super::PermissionRow>> {
+        Ok(Vec::new()) // STUB(acl)
+    }
+
+    fn permission(
+        &self,
+        _domain: &DomainKey,
+        _target: &super::PermissionTarget,
+        _grantee: &super::Grantee,
+    ) -> StoreResult<Vec<String>> {
+        Ok(Vec::new()) // STUB(acl)
+    }
+
+    fn group(&self, _domain: &DomainKey, _id: &str) -> StoreResult<Option<super::GroupRecord>> {
+        Ok(None) // STUB(acl)
+    }
+
+    fn groups(&self, _domain: &DomainKey) -> StoreResult<Vec<super::GroupRecord>> {
+        Ok(Vec::new()) // STUB(acl)
+    }
+
+    fn group_members(
+        &self,
+        _domain: &DomainKey,
+        _id: &str,
+    ) -> StoreResult<Vec<(UserType, String)>> {
+        Ok(Vec::new()) // STUB(acl)
+    }
+
+    fn user_groups(
+        &self,
+        _domain: &DomainKey,
+        _user_type: UserType,
+        _username: &str,
+    ) -> StoreResult<Vec<String>> {
+        Ok(Vec::new()) // STUB(acl)
     }
 
     fn allocate_model_number(&self) -> u64 {
@@ -1638,6 +1681,7 @@ impl DbWriter {
                     .delete(txn, &child_key(domain, token))
                     .map_err(db_err)?;
             }
+            _ => return Err(StoreError::Invalid("STUB(acl)".into())),
         }
         Ok(())
     }

@@ -1,13 +1,13 @@
 //! An in-memory store: same semantics as the durable one, nothing survives the process.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::{
-    CollectionRecord, CommitCallback, DomainKey, DomainRecord, JwtKeyRecord, ModelMeta, OpRecord,
-    ReconnectTokenRecord, Snapshot, Store, StoreError, StoreResult, StoreStats, UserRecord,
-    UserType, WriteOp,
+    CollectionRecord, CommitCallback, DomainKey, DomainRecord, Grantee, GroupRecord, JwtKeyRecord,
+    ModelMeta, OpRecord, PermissionRow, PermissionTarget, ReconnectTokenRecord, Snapshot, Store,
+    StoreError, StoreResult, StoreStats, UserRecord, UserType, WriteOp,
 };
 
 #[derive(Default)]
@@ -20,6 +20,17 @@ struct Data {
     users: BTreeMap<(DomainKey, UserType, String), UserRecord>,
     jwt_keys: BTreeMap<(DomainKey, String), JwtKeyRecord>,
     tokens: BTreeMap<(DomainKey, String), ReconnectTokenRecord>,
+    permissions: BTreeMap<(DomainKey, PermissionTarget, Grantee), Vec<String>>,
+    groups: BTreeMap<(DomainKey, String), GroupRecord>,
+    /// (domain, group, member type, member name).
+    members: BTreeSet<(DomainKey, String, UserType, String)>,
+}
+
+/// Sorted, without duplicates.
+fn normalized(mut permissions: Vec<String>) -> Vec<String> {
+    permissions.sort();
+    permissions.dedup();
+    permissions
 }
 
 /// A store that keeps everything in memory. Writes are "durable" as soon as they are applied.
@@ -64,6 +75,11 @@ fn check(data: &Data, op: &WriteOp) -> StoreResult<()> {
     Ok(())
 }
 
+fn drop_rows(data: &mut Data, domain: &DomainKey, target: &PermissionTarget) {
+    data.permissions
+        .retain(|(d, t, _), _| !(d == domain && t == target));
+}
+
 fn delete_model_data(data: &mut Data, number: u64) {
     data.ops.retain(|(n, _), _| *n != number);
     data.snapshots.retain(|(n, _), _| *n != number);
@@ -90,18 +106,27 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
             data.users.retain(|(d, _, _), _| *d != key);
             data.jwt_keys.retain(|(d, _), _| *d != key);
             data.tokens.retain(|(d, _), _| *d != key);
+            data.permissions.retain(|(d, _, _), _| *d != key);
+            data.groups.retain(|(d, _), _| *d != key);
+            data.members.retain(|(d, ..)| *d != key);
         }
         WriteOp::PutCollection { domain, record } => {
             data.collections.insert((domain, record.id.clone()), record);
         }
         WriteOp::DeleteCollection { domain, id } => {
             data.collections.remove(&(domain.clone(), id.clone()));
-            let numbers: Vec<u64> = data
+            drop_rows(data, &domain, &PermissionTarget::Collection(id.clone()));
+            let doomed: Vec<(u64, String)> = data
                 .models
                 .iter()
                 .filter(|((d, _), m)| *d == domain && m.collection == id)
-                .map(|(_, m)| m.number)
+                .map(|(_, m)| (m.number, m.id.clone()))
                 .collect();
+            let mut numbers = Vec::new();
+            for (number, model) in doomed {
+                drop_rows(data, &domain, &PermissionTarget::Model(model));
+                numbers.push(number);
+            }
             data.models
                 .retain(|(d, _), m| !(*d == domain && m.collection == id));
             for n in numbers {
@@ -142,6 +167,7 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
             }
         }
         WriteOp::DeleteModel { domain, id } => {
+            drop_rows(data, &domain, &PermissionTarget::Model(id.clone()));
             if let Some(meta) = data.models.remove(&(domain, id)) {
                 delete_model_data(data, meta.number);
             }
@@ -158,6 +184,11 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
             data.tokens.retain(|(d, _), t| {
                 !(*d == domain && t.user_type == user_type && t.username == username)
             });
+            data.members
+                .retain(|(d, _, t, n)| !(*d == domain && *t == user_type && *n == username));
+            let grantee = Grantee::User(user_type, username.clone());
+            data.permissions
+                .retain(|(d, _, g), _| !(*d == domain && *g == grantee));
             data.users.remove(&(domain, user_type, username));
         }
         WriteOp::PutJwtKey { domain, record } => {
@@ -171,6 +202,54 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
         }
         WriteOp::DeleteReconnectToken { domain, token } => {
             data.tokens.remove(&(domain, token));
+        }
+        WriteOp::SetPermissions {
+            domain,
+            target,
+            grantee,
+            permissions,
+        } => {
+            let key = (domain, target, grantee);
+            if permissions.is_empty() {
+                data.permissions.remove(&key);
+            } else {
+                data.permissions.insert(key, normalized(permissions));
+            }
+        }
+        WriteOp::ClearPermissions {
+            domain,
+            target,
+            kind,
+        } => {
+            data.permissions
+                .retain(|(d, t, g), _| !(*d == domain && *t == target && kind.matches(g)));
+        }
+        WriteOp::PutGroup { domain, record } => {
+            data.groups.insert((domain, record.id.clone()), record);
+        }
+        WriteOp::DeleteGroup { domain, id } => {
+            data.members
+                .retain(|(d, g, ..)| !(*d == domain && *g == id));
+            let grantee = Grantee::Group(id.clone());
+            data.permissions
+                .retain(|(d, _, g), _| !(*d == domain && *g == grantee));
+            data.groups.remove(&(domain, id));
+        }
+        WriteOp::AddGroupMember {
+            domain,
+            group,
+            user_type,
+            username,
+        } => {
+            data.members.insert((domain, group, user_type, username));
+        }
+        WriteOp::RemoveGroupMember {
+            domain,
+            group,
+            user_type,
+            username,
+        } => {
+            data.members.remove(&(domain, group, user_type, username));
         }
     }
 }
@@ -326,6 +405,81 @@ impl Store for MemoryStore {
             .tokens
             .get(&(domain.clone(), token.to_string()))
             .cloned())
+    }
+
+    fn permissions(
+        &self,
+        domain: &DomainKey,
+        target: &PermissionTarget,
+    ) -> StoreResult<Vec<PermissionRow>> {
+        Ok(self
+            .lock()?
+            .permissions
+            .iter()
+            .filter(|((d, t, _), _)| d == domain && t == target)
+            .map(|((_, _, g), p)| PermissionRow {
+                grantee: g.clone(),
+                permissions: p.clone(),
+            })
+            .collect())
+    }
+
+    fn permission(
+        &self,
+        domain: &DomainKey,
+        target: &PermissionTarget,
+        grantee: &Grantee,
+    ) -> StoreResult<Vec<String>> {
+        let key = (domain.clone(), target.clone(), grantee.clone());
+        Ok(self
+            .lock()?
+            .permissions
+            .get(&key)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    fn group(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<GroupRecord>> {
+        Ok(self
+            .lock()?
+            .groups
+            .get(&(domain.clone(), id.to_string()))
+            .cloned())
+    }
+
+    fn groups(&self, domain: &DomainKey) -> StoreResult<Vec<GroupRecord>> {
+        Ok(self
+            .lock()?
+            .groups
+            .iter()
+            .filter(|((d, _), _)| d == domain)
+            .map(|(_, g)| g.clone())
+            .collect())
+    }
+
+    fn group_members(&self, domain: &DomainKey, id: &str) -> StoreResult<Vec<(UserType, String)>> {
+        Ok(self
+            .lock()?
+            .members
+            .iter()
+            .filter(|(d, g, ..)| d == domain && g == id)
+            .map(|(_, _, t, n)| (*t, n.clone()))
+            .collect())
+    }
+
+    fn user_groups(
+        &self,
+        domain: &DomainKey,
+        user_type: UserType,
+        username: &str,
+    ) -> StoreResult<Vec<String>> {
+        Ok(self
+            .lock()?
+            .members
+            .iter()
+            .filter(|(d, _, t, n)| d == domain && *t == user_type && n == username)
+            .map(|(_, g, ..)| g.clone())
+            .collect())
     }
 
     fn allocate_model_number(&self) -> u64 {

@@ -8,6 +8,7 @@
 //! LMDB store logs each batch to a write-ahead log (one sync) and applies it to the database in
 //! the background; reads run concurrently and always see every acknowledged write.
 
+mod acl;
 pub(crate) mod batch;
 pub mod codec;
 mod encoded;
@@ -24,6 +25,10 @@ use thiserror::Error;
 
 use crate::ot::{AppliedOperation, Value};
 
+pub use acl::{
+    DomainState, Grantee, GranteeKind, GroupRecord, PermissionRow, PermissionTarget,
+    OVERRIDE_MARKER,
+};
 pub use encoded::EncodedOps;
 pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
@@ -113,6 +118,17 @@ pub struct DomainRecord {
     pub anonymous_auth: bool,
     /// Whether creating a model in a missing collection creates the collection.
     pub collection_auto_create: bool,
+    /// Whether the domain accepts logins.
+    pub state: DomainState,
+    /// How long a reconnect token stays valid after its last use, in minutes.
+    pub reconnect_token_minutes: u32,
+    /// The collection permissions (`create`, `read`, `write`, `remove`, `manage`) everyone gets
+    /// on a collection created on demand.
+    pub default_collection_world: Vec<String>,
+    /// The domain admin key's private half (PKCS#8 PEM, Ed25519); empty until generated.
+    pub admin_private_key_pem: String,
+    /// The domain admin key's public half (SubjectPublicKeyInfo PEM); empty until generated.
+    pub admin_public_key_pem: String,
 }
 
 /// A collection of models within a domain.
@@ -329,8 +345,8 @@ impl std::fmt::Debug for ReconnectTokenRecord {
 pub enum WriteOp {
     /// Create or replace a domain record.
     PutDomain(DomainRecord),
-    /// Delete a domain with all its collections, models, logs, snapshots, users, JWT keys and
-    /// reconnect tokens.
+    /// Delete a domain with all its collections, models, logs, snapshots, users, JWT keys,
+    /// reconnect tokens, groups and permission rows.
     DeleteDomain(DomainKey),
     /// Create or replace a collection.
     PutCollection {
@@ -339,7 +355,7 @@ pub enum WriteOp {
         /// The record.
         record: CollectionRecord,
     },
-    /// Delete a collection and every model in it.
+    /// Delete a collection and every model in it, with their permission rows.
     DeleteCollection {
         /// Its domain.
         domain: DomainKey,
@@ -378,7 +394,7 @@ pub enum WriteOp {
         /// The snapshot.
         snapshot: Snapshot,
     },
-    /// Delete a model with its log and snapshots.
+    /// Delete a model with its log, snapshots and permission rows.
     DeleteModel {
         /// Its domain.
         domain: DomainKey,
@@ -392,7 +408,8 @@ pub enum WriteOp {
         /// The record.
         record: UserRecord,
     },
-    /// Delete a user and every reconnect token that logs it in.
+    /// Delete a user with every reconnect token that logs it in, its group memberships and
+    /// the permission rows granted to it.
     DeleteUser {
         /// Its domain.
         domain: DomainKey,
@@ -428,6 +445,62 @@ pub enum WriteOp {
         domain: DomainKey,
         /// The token.
         token: String,
+    },
+    /// Replace what `grantee` holds on `target`; an empty list deletes the row.
+    SetPermissions {
+        /// Its domain.
+        domain: DomainKey,
+        /// What the row applies to.
+        target: PermissionTarget,
+        /// Who holds the permissions.
+        grantee: Grantee,
+        /// The permission strings (the store sorts and deduplicates them).
+        permissions: Vec<String>,
+    },
+    /// Delete the rows of `target` whose grantee is of kind `kind`.
+    ClearPermissions {
+        /// Its domain.
+        domain: DomainKey,
+        /// What the rows apply to.
+        target: PermissionTarget,
+        /// Which rows.
+        kind: GranteeKind,
+    },
+    /// Create or replace a group (its members are kept).
+    PutGroup {
+        /// Its domain.
+        domain: DomainKey,
+        /// The record.
+        record: GroupRecord,
+    },
+    /// Delete a group with its memberships and the permission rows granted to it.
+    DeleteGroup {
+        /// Its domain.
+        domain: DomainKey,
+        /// Group id.
+        id: String,
+    },
+    /// Make a user a member of a group (nothing if it is one already).
+    AddGroupMember {
+        /// Its domain.
+        domain: DomainKey,
+        /// Group id.
+        group: String,
+        /// The member's type.
+        user_type: UserType,
+        /// The member's username.
+        username: String,
+    },
+    /// Remove a user from a group (nothing if it is not a member).
+    RemoveGroupMember {
+        /// Its domain.
+        domain: DomainKey,
+        /// Group id.
+        group: String,
+        /// The member's type.
+        user_type: UserType,
+        /// The member's username.
+        username: String,
     },
 }
 
@@ -503,6 +576,33 @@ pub trait Store: Send + Sync + 'static {
         domain: &DomainKey,
         token: &str,
     ) -> StoreResult<Option<ReconnectTokenRecord>>;
+    /// The permission rows of `target`: the world row first, then user rows by type and
+    /// username, then group rows by id.
+    fn permissions(
+        &self,
+        domain: &DomainKey,
+        target: &PermissionTarget,
+    ) -> StoreResult<Vec<PermissionRow>>;
+    /// What `grantee` holds on `target` (empty when it has no row).
+    fn permission(
+        &self,
+        domain: &DomainKey,
+        target: &PermissionTarget,
+        grantee: &Grantee,
+    ) -> StoreResult<Vec<String>>;
+    /// A group by id.
+    fn group(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<GroupRecord>>;
+    /// Every group of a domain, ordered by id.
+    fn groups(&self, domain: &DomainKey) -> StoreResult<Vec<GroupRecord>>;
+    /// The members of a group, ordered by type then username.
+    fn group_members(&self, domain: &DomainKey, id: &str) -> StoreResult<Vec<(UserType, String)>>;
+    /// The ids of the groups a user is a member of, ordered.
+    fn user_groups(
+        &self,
+        domain: &DomainKey,
+        user_type: UserType,
+        username: &str,
+    ) -> StoreResult<Vec<String>>;
     /// A store number no model has used.
     fn allocate_model_number(&self) -> u64;
     /// Blocks until every batch queued so far is durable.
