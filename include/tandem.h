@@ -77,6 +77,11 @@
 #define TANDEM_ERR_UNAUTHENTICATED 11
 
 /*
+ The caller may see the thing but not do this with it.
+ */
+#define TANDEM_ERR_PERMISSION_DENIED 12
+
+/*
  A handle on one domain. It keeps the engine's memory alive until freed; after the engine
  shuts down its calls fail with `TANDEM_ERR_UNAVAILABLE`.
  */

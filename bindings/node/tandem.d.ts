@@ -131,7 +131,8 @@ export declare class TandemError extends Error {
 }
 export type ErrorCodeName =
   | "invalid_argument" | "not_found" | "already_exists" | "invalid_operation" | "conflict" | "storage"
-  | "format_version" | "unavailable" | "config" | "internal" | "unauthenticated";
+  | "format_version" | "unavailable" | "config" | "internal" | "unauthenticated"
+  | "permission_denied";
 // One class per row of the engine's table; __test__/errors.test.mjs checks this list against it.
 export declare class InvalidArgumentError extends TandemError { readonly code: "invalid_argument" }
 export declare class NotFoundError extends TandemError { readonly code: "not_found" }
@@ -144,6 +145,7 @@ export declare class UnavailableError extends TandemError { readonly code: "unav
 export declare class ConfigError extends TandemError { readonly code: "config" }
 export declare class InternalError extends TandemError { readonly code: "internal" }
 export declare class UnauthenticatedError extends TandemError { readonly code: "unauthenticated" }
+export declare class PermissionDeniedError extends TandemError { readonly code: "permission_denied" }
 
 /** The engine's error-code table, in numeric order. */
 export declare const errorCodes: ReadonlyArray<{ errno: number; code: ErrorCodeName; className: string }>;

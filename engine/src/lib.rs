@@ -24,6 +24,8 @@ pub(crate) mod ident;
 pub mod model;
 pub(crate) mod net;
 #[doc(hidden)]
+pub mod perm;
+#[doc(hidden)]
 pub mod protocol;
 pub(crate) mod session;
 #[doc(hidden)]

@@ -55,6 +55,11 @@ fn domain(ns: &str, id: &str) -> DomainRecord {
         created_ms: 1_700_000_000_000,
         anonymous_auth: true,
         collection_auto_create: id.len() % 2 == 0,
+        state: tandem::store::DomainState::Online,
+        reconnect_token_minutes: 1440,
+        default_collection_world: Vec::new(),
+        admin_private_key_pem: String::new(),
+        admin_public_key_pem: String::new(),
     }
 }
 

@@ -60,6 +60,8 @@ pub const TANDEM_ERR_CONFIG: c_int = 9;
 pub const TANDEM_ERR_INTERNAL: c_int = 10;
 /// Credentials were refused.
 pub const TANDEM_ERR_UNAUTHENTICATED: c_int = 11;
+/// The caller may see the thing but not do this with it.
+pub const TANDEM_ERR_PERMISSION_DENIED: c_int = 12;
 
 thread_local! {
     static LAST_ERROR: RefCell<(c_int, CString)> = RefCell::new((TANDEM_OK, CString::default()));

@@ -58,6 +58,9 @@ pub enum TandemError {
     /// Credentials were refused.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The caller may see the thing but not do this with it.
+    #[error("{0}")]
+    PermissionDenied(String),
 }
 
 impl From<api::Error> for TandemError {
@@ -76,6 +79,7 @@ impl From<api::Error> for TandemError {
             api::ErrorCode::Config => TandemError::Config(m),
             api::ErrorCode::Internal => TandemError::Internal(m),
             api::ErrorCode::Unauthenticated => TandemError::Unauthenticated(m),
+            api::ErrorCode::PermissionDenied => TandemError::PermissionDenied(m),
         }
     }
 }
@@ -95,6 +99,7 @@ impl TandemError {
             TandemError::Config(_) => api::ErrorCode::Config,
             TandemError::Internal(_) => api::ErrorCode::Internal,
             TandemError::Unauthenticated(_) => api::ErrorCode::Unauthenticated,
+            TandemError::PermissionDenied(_) => api::ErrorCode::PermissionDenied,
         }
     }
 }

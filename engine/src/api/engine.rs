@@ -305,7 +305,10 @@ impl Engine {
         let key = DomainKey::new(namespace, id);
         self.inner.domains.get(&key)?;
         for m in self.inner.models.list_models(&key, None)? {
-            self.inner.models.delete_model(&key, &m.id).await?;
+            self.inner
+                .models
+                .delete_model(&key, &m.id, &crate::perm::Actor::Host)
+                .await?;
         }
         Ok(self.inner.domains.delete(&key).await?)
     }

@@ -32,12 +32,14 @@ pub enum ErrorCode {
     Internal = 10,
     /// Credentials were refused (wrong password, bad token, anonymous login disabled, ...).
     Unauthenticated = 11,
+    /// The caller may see the thing but not do this with it.
+    PermissionDenied = 12,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order: the one table each binding's error types follow (the C
     /// constants, the JS `code`, the Python exception classes, the Kotlin/Swift variants).
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::InvalidArgument,
         ErrorCode::NotFound,
         ErrorCode::AlreadyExists,
@@ -49,6 +51,7 @@ impl ErrorCode {
         ErrorCode::Config,
         ErrorCode::Internal,
         ErrorCode::Unauthenticated,
+        ErrorCode::PermissionDenied,
     ];
 
     /// The code with number `n`, if any.
@@ -72,6 +75,7 @@ impl ErrorCode {
             ErrorCode::Config => "Config",
             ErrorCode::Internal => "Internal",
             ErrorCode::Unauthenticated => "Unauthenticated",
+            ErrorCode::PermissionDenied => "PermissionDenied",
         }
     }
 
@@ -89,6 +93,7 @@ impl ErrorCode {
             ErrorCode::Config => "config",
             ErrorCode::Internal => "internal",
             ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::PermissionDenied => "permission_denied",
         }
     }
 
@@ -149,6 +154,7 @@ impl From<ModelError> for Error {
             | ModelError::DomainNotFound(_)
             | ModelError::NotOpen(_) => ErrorCode::NotFound,
             ModelError::AlreadyExists(_) | ModelError::AlreadyOpen(_) => ErrorCode::AlreadyExists,
+            ModelError::Unauthorized(_) => ErrorCode::PermissionDenied,
             ModelError::Apply(_) => ErrorCode::InvalidOperation,
             ModelError::Concurrency(ConcurrencyError::Transform(_)) => ErrorCode::Conflict,
             ModelError::Concurrency(_) => ErrorCode::Conflict,

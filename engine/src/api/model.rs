@@ -1,5 +1,6 @@
 //! [`Model`]: a handle on one model: its data now and in the past, changes, history, events.
 
+use crate::perm::Actor;
 use serde_json::Value as Json;
 
 use super::{
@@ -70,7 +71,7 @@ impl Model {
 
     /// The data with ids at a past version.
     pub fn data_at(&self, version: u64) -> Result<ModelData> {
-        Ok(self.svc()?.data_at(&self.domain.key, &self.id, version)?)
+        Ok(self.svc()?.data_at(&self.domain.key, &self.id, version, &Actor::Host)?)
     }
 
     /// Applies changes as one operation (one version); returns the version it produced once
@@ -91,7 +92,7 @@ impl Model {
     pub fn history(&self, first: u64, last: u64) -> Result<Vec<HistoryEntry>> {
         let ops = self
             .svc()?
-            .operations(&self.domain.key, &self.id, first, last)?;
+            .operations(&self.domain.key, &self.id, first, last, &Actor::Host)?;
         Ok(ops
             .into_iter()
             .map(|r| HistoryEntry {
@@ -107,12 +108,12 @@ impl Model {
     /// The version the model had at a wall-clock time (epoch ms).
     pub fn version_at(&self, time_ms: i64) -> Result<u64> {
         let svc = self.svc()?;
-        Ok(svc.version_at_time(&self.domain.key, &self.id, time_ms)?)
+        Ok(svc.version_at_time(&self.domain.key, &self.id, time_ms, &Actor::Host)?)
     }
 
     /// Deletes the model; sessions that have it open are closed.
     pub async fn delete(&self) -> Result<()> {
-        Ok(self.svc()?.delete_model(&self.domain.key, &self.id).await?)
+        Ok(self.svc()?.delete_model(&self.domain.key, &self.id, &Actor::Host).await?)
     }
 
     /// The model's events.

@@ -28,9 +28,12 @@ pub use service::{ModelInfo, ModelService, OpenedModel, SessionModel};
 /// Errors of the model services.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ModelError {
-    /// No model with this id.
+    /// No model with this id (or one the actor may not read: the answer is the same).
     #[error("model {0:?} not found")]
     NotFound(String),
+    /// The actor may read the model (or collection) but not do this.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
     /// Something with this name exists already (a model, a domain).
     #[error("{0} already exists")]
     AlreadyExists(String),
@@ -188,6 +191,13 @@ pub enum ModelEvent {
         key: String,
         /// What happened.
         change: ReferenceChange,
+    },
+    /// The session's rights on the model changed (it can still read it).
+    PermissionsChanged {
+        /// Model id.
+        model: Arc<str>,
+        /// The new rights.
+        rights: crate::perm::ModelRights,
     },
     /// The engine closed the model for this session.
     ForceClosed {

@@ -12,6 +12,7 @@ use tracing::{debug, warn};
 
 mod delivery;
 mod host;
+mod perms;
 mod refs;
 
 use delivery::{AckRun, Delivery};
@@ -136,6 +137,8 @@ pub(crate) enum Command {
     Delete {
         reply: oneshot::Sender<ModelResult<()>>,
     },
+    /// The model's or its collection's permissions changed: resolve every session's again.
+    Reauthorize,
     Shutdown {
         reply: oneshot::Sender<()>,
     },
@@ -178,6 +181,8 @@ struct Slot {
     resends: VecDeque<(u64, u64)>,
     /// The others' references it may hold wrongly (see [`refs`]).
     stale: refs::StaleRefs,
+    /// What the session's user may do with the model.
+    rights: crate::perm::ModelRights,
 }
 
 impl Slot {
@@ -456,6 +461,7 @@ impl Sequencer {
                 self.awaiting
                     .push_back((self.batch_id, Awaiting::Read { reply, data }));
             }
+            Command::Reauthorize => self.reauthorize(),
             Command::Delete { reply } => {
                 self.fail_all(ForceCloseReason::Deleted, "the model was deleted");
                 self.exit_replies.push(Box::new(move || {
@@ -531,6 +537,19 @@ impl Sequencer {
             let _ = reply.send(Err(ModelError::AlreadyOpen(session.session)));
             return;
         }
+        // Resolved here, in the model's own order of events, so that a permission change
+        // committed before this open is seen and one after it re-resolves this session too.
+        let rights = match self.rights_of(&session.user) {
+            Ok(r) if r.read => r,
+            Ok(_) => {
+                let _ = reply.send(Err(ModelError::NotFound(self.meta.id.clone())));
+                return;
+            }
+            Err(e) => {
+                let _ = reply.send(Err(ModelError::Store(e)));
+                return;
+            }
+        };
         let mut replay = Vec::new();
         let mut resync_version = self.cc.version();
         if let Some(from) = &resync {
@@ -593,6 +612,7 @@ impl Sequencer {
             value_prefix: base36(self.meta.value_prefix),
             sessions,
             references: self.references.iter().map(|(_, r)| r.clone()).collect(),
+            rights,
         };
         self.sessions.insert(
             session.session.clone(),
@@ -605,6 +625,7 @@ impl Sequencer {
                 announced: false,
                 resends,
                 stale: refs::StaleRefs::default(),
+                rights,
             },
         );
         if resync.is_some() {
@@ -805,6 +826,14 @@ impl Sequencer {
             return;
         };
         if slot.state != SlotState::Open {
+            return;
+        }
+        if !slot.rights.write {
+            self.force_close(
+                session,
+                ForceCloseReason::Unauthorized,
+                format!("operation seq {seq} refused: no write permission on the model"),
+            );
             return;
         }
         let (key, user, name) = (slot.key, slot.user.clone(), slot.name.clone());

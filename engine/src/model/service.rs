@@ -17,6 +17,7 @@ use super::{
     SessionInfo, SharedReference,
 };
 use crate::ident::IdKind;
+use crate::perm::{Actor, ModelPermissions, ModelPermissionsChange, ModelRights, Permissions};
 use crate::ot::json::{root_from_json_value, IdGenerator, JsonValue};
 use crate::ot::{Data, Document, Operation, Value, ValueId};
 use crate::sources::{Clock, IdSource};
@@ -123,6 +124,8 @@ pub struct OpenedModel {
     pub sessions: Vec<String>,
     /// References currently shared.
     pub references: Vec<SharedReference>,
+    /// What the session's user may do with the model.
+    pub rights: crate::perm::ModelRights,
 }
 
 impl SessionModel {
@@ -200,6 +203,13 @@ impl SessionModel {
 
 fn store_err(e: StoreError) -> ModelError {
     ModelError::Store(e)
+}
+
+fn perm_err(e: crate::perm::PermissionError) -> ModelError {
+    match e {
+        crate::perm::PermissionError::Store(s) => ModelError::Store(s),
+        other => ModelError::Invalid(other.to_string()),
+    }
 }
 
 impl ModelService {
@@ -329,7 +339,8 @@ impl ModelService {
         .await
     }
 
-    /// Creates a model from plain JSON data (an object). Values get ids `0:1`, `0:2`, ….
+    /// Creates a model from plain JSON data (an object) for the host. Values get ids `0:1`,
+    /// `0:2`, ….
     pub async fn create_model(
         &self,
         domain: &DomainKey,
@@ -339,11 +350,24 @@ impl ModelService {
         auto_create_collection: bool,
     ) -> ModelResult<ModelInfo> {
         let root = root_from_json_value(data, &mut IdGenerator::new("0", 1))?;
-        self.create_model_from_value(domain, collection, id, root, auto_create_collection)
-            .await
+        let initial = ModelPermissionsChange::default();
+        self.create_model_from_value(
+            domain,
+            collection,
+            id,
+            root,
+            auto_create_collection,
+            &Actor::Host,
+            &initial,
+        )
+        .await
     }
 
     /// Creates a model from data that already carries value ids (e.g. a client's `@:n` ids).
+    /// In an existing collection the creator needs `create` on it; a missing one is created
+    /// (with the domain's default world permissions) only if `auto_create_collection`. The
+    /// creator gets every right on the model; `initial` sets its first world and user entries.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_model_from_value(
         &self,
         domain: &DomainKey,
@@ -351,9 +375,16 @@ impl ModelService {
         id: Option<&str>,
         root: Value,
         auto_create_collection: bool,
+        creator: &Actor,
+        initial: &ModelPermissionsChange,
     ) -> ModelResult<ModelInfo> {
         self.check_open()?;
-        self.require_domain(domain)?;
+        let domain_record = self
+            .inner
+            .store
+            .domain(domain)
+            .map_err(store_err)?
+            .ok_or_else(|| ModelError::DomainNotFound(domain.to_string()))?;
         check_id(IdKind::Collection, collection)?;
         if let Some(id) = id.filter(|id| !id.is_empty()) {
             check_id(IdKind::Model, id)?;
@@ -370,6 +401,7 @@ impl ModelService {
         };
         let now = self.inner.clock.now_ms();
         let mut batch = Vec::new();
+        let perms = Permissions::new(self.inner.store.clone());
         if self
             .inner
             .store
@@ -388,6 +420,15 @@ impl ModelService {
                     created_ms: now,
                 },
             });
+            batch.push(Permissions::collection_creation_row(
+                domain,
+                collection,
+                &domain_record.default_collection_world,
+            ));
+        } else if !perms.may_create(domain, collection, creator).map_err(store_err)? {
+            return Err(ModelError::Unauthorized(format!(
+                "no permission to create models in collection {collection:?}"
+            )));
         }
         let meta = ModelMeta {
             domain: domain.clone(),
@@ -407,6 +448,7 @@ impl ModelService {
                 data: root,
             },
         });
+        batch.extend(Permissions::creation_rows(domain, &id, creator, initial));
         match self.write(batch).await {
             Ok(()) => Ok(ModelInfo::from(&meta)),
             Err(ModelError::Store(StoreError::AlreadyExists(_))) => {
@@ -437,10 +479,106 @@ impl ModelService {
             .collect())
     }
 
-    /// Deletes a model: sessions that have it open are closed (reason "deleted").
-    pub async fn delete_model(&self, domain: &DomainKey, id: &str) -> ModelResult<()> {
+    /// `actor`'s rights on a model; a model it may not read is [`ModelError::NotFound`].
+    pub fn readable(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        actor: &Actor,
+    ) -> ModelResult<(ModelMeta, ModelRights)> {
+        let meta = self.meta(domain, id)?;
+        let rights = Permissions::new(self.inner.store.clone())
+            .model_rights(domain, id, &meta.collection, actor)
+            .map_err(store_err)?;
+        if !rights.read {
+            return Err(ModelError::NotFound(id.to_string()));
+        }
+        Ok((meta, rights))
+    }
+
+    /// A model's stored permissions as `actor` may see them (it needs read): the world
+    /// permissions that apply (the model's if it overrides its collection's, else the
+    /// collection's), and the explicit user entries with the actor's own resolved rights.
+    pub fn permissions(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        actor: &Actor,
+    ) -> ModelResult<ModelPermissions> {
+        let (meta, rights) = self.readable(domain, id, actor)?;
+        let perms = Permissions::new(self.inner.store.clone());
+        let mut out = perms.model_permissions(domain, id).map_err(store_err)?;
+        if !out.override_world {
+            out.world = perms
+                .collection_world(domain, &meta.collection)
+                .map_err(store_err)?
+                .model();
+        }
+        if let Some(user) = actor.user() {
+            out.users.retain(|(u, _)| u != user);
+            out.users.push((user.clone(), rights));
+            out.users.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        Ok(out)
+    }
+
+    /// Changes a model's permissions (`actor` needs manage); sessions that have it open are
+    /// resolved again: told their new rights, or closed if they lost read.
+    pub async fn set_permissions(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        actor: &Actor,
+        change: &ModelPermissionsChange,
+    ) -> ModelResult<()> {
         self.check_open()?;
-        self.meta(domain, id)?;
+        let (_, rights) = self.readable(domain, id, actor)?;
+        if !rights.manage {
+            return Err(ModelError::Unauthorized(format!(
+                "no permission to manage the permissions of model {id:?}"
+            )));
+        }
+        Permissions::new(self.inner.store.clone())
+            .change_model(domain, id, change)
+            .await
+            .map_err(perm_err)?;
+        self.reauthorize(domain, |model| model == id);
+        Ok(())
+    }
+
+    /// Tells the open models of `domain` accepted by `which` that permissions changed.
+    pub fn reauthorize(&self, domain: &DomainKey, which: impl Fn(&str) -> bool) {
+        let Ok(models) = self.inner.models.lock() else {
+            return;
+        };
+        for ((d, model), tx) in models.iter() {
+            if d == domain && which(model) {
+                let _ = tx.send(Command::Reauthorize);
+            }
+        }
+    }
+
+    /// Tells the open models of a collection that permissions changed.
+    pub fn reauthorize_collection(&self, domain: &DomainKey, collection: &str) {
+        let models: std::collections::HashSet<String> = self
+            .inner
+            .store
+            .models(domain, Some(collection))
+            .map(|ms| ms.into_iter().map(|m| m.id).collect())
+            .unwrap_or_default();
+        self.reauthorize(domain, |m| models.contains(m));
+    }
+
+    /// Deletes a model (`actor` needs remove): sessions that have it open are closed (reason
+    /// "deleted").
+    pub async fn delete_model(&self, domain: &DomainKey, id: &str, actor: &Actor) -> ModelResult<()> {
+        self.check_open()?;
+        let (_, rights) = self.readable(domain, id, actor)?;
+        if !rights.remove {
+            return Err(ModelError::Unauthorized(format!(
+                "no permission to delete model {id:?}"
+            )));
+        }
         self.stop_sequencer(domain, id).await;
         self.write(vec![WriteOp::DeleteModel {
             domain: domain.clone(),
@@ -639,9 +777,16 @@ impl ModelService {
         )))
     }
 
-    /// The model's data at `version` (1 ..= current), rebuilt from snapshots and the log.
-    pub fn data_at(&self, domain: &DomainKey, id: &str, version: u64) -> ModelResult<ModelData> {
-        let meta = self.meta(domain, id)?;
+    /// The model's data at `version` (1 ..= current), rebuilt from snapshots and the log
+    /// (`actor` needs read).
+    pub fn data_at(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        version: u64,
+        actor: &Actor,
+    ) -> ModelResult<ModelData> {
+        let (meta, _) = self.readable(domain, id, actor)?;
         if version == 0 || version > meta.version {
             return Err(ModelError::Invalid(format!(
                 "version {version} is outside 1..={}",
@@ -673,15 +818,17 @@ impl ModelService {
         })
     }
 
-    /// Log records with `first <= version <= last` (versions are the ones each produced).
+    /// Log records with `first <= version <= last` (versions are the ones each produced;
+    /// `actor` needs read).
     pub fn operations(
         &self,
         domain: &DomainKey,
         id: &str,
         first: u64,
         last: u64,
+        actor: &Actor,
     ) -> ModelResult<Vec<OpRecord>> {
-        let meta = self.meta(domain, id)?;
+        let (meta, _) = self.readable(domain, id, actor)?;
         let max = self.inner.config.max_history_range;
         let wanted = last
             .min(meta.version)
@@ -699,9 +846,15 @@ impl ModelService {
     }
 
     /// The model's version at a wall-clock time: that of the last operation at or before it,
-    /// or 1 if none but the model existed. Before creation is an error.
-    pub fn version_at_time(&self, domain: &DomainKey, id: &str, time_ms: i64) -> ModelResult<u64> {
-        let meta = self.meta(domain, id)?;
+    /// or 1 if none but the model existed. Before creation is an error (`actor` needs read).
+    pub fn version_at_time(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        time_ms: i64,
+        actor: &Actor,
+    ) -> ModelResult<u64> {
+        let (meta, _) = self.readable(domain, id, actor)?;
         if time_ms < meta.created_ms {
             return Err(ModelError::Invalid(format!(
                 "model {id} did not exist at {time_ms}"

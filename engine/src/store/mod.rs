@@ -15,6 +15,7 @@ mod encoded;
 mod lmdb;
 mod memory;
 mod splice_codec;
+mod user_id;
 mod wal;
 
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ pub use acl::{
     OVERRIDE_MARKER,
 };
 pub use encoded::EncodedOps;
+pub use user_id::UserId;
 pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
 

@@ -8,6 +8,10 @@ impl Conn {
         let domain = self.domain();
         let models = self.services.models.clone();
         let tx = self.internal_tx.clone();
+        if let Err(e) = models.readable(&domain, &r.model_id, &self.actor()) {
+            self.reply(id, error_body(model_error_code(&e), e.to_string()));
+            return;
+        }
         tokio::spawn(async move {
             let body = match models.read(&domain, &r.model_id).await {
                 Ok(d) => Body::HistoricalDataResponse(pm::HistoricalDataResponseMessage {
@@ -34,7 +38,7 @@ impl Conn {
         match self
             .services
             .models
-            .operations(&self.domain(), &r.model_id, first, last)
+            .operations(&self.domain(), &r.model_id, first, last, &self.actor())
         {
             Ok(ops) => {
                 let pairs: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)> = ops
@@ -71,7 +75,7 @@ impl Conn {
         match self
             .services
             .models
-            .version_at_time(&self.domain(), &r.model_id, time)
+            .version_at_time(&self.domain(), &r.model_id, time, &self.actor())
         {
             Ok(v) => self.reply(
                 id,

@@ -66,6 +66,28 @@ impl Conn {
         }
     }
 
+    /// Sends an identity update for users the client has not been told about yet.
+    pub(super) fn ensure_users(&mut self, users: &[UserId]) {
+        let mut update = pi::IdentityCacheUpdateMessage::default();
+        let domain = self.domain();
+        for u in users {
+            if !self.known_users.insert((u.kind, u.name.clone())) {
+                continue;
+            }
+            let record = self
+                .services
+                .auth
+                .user(&domain, u.kind, &u.name)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| UserRecord::placeholder(u.kind, &u.name));
+            update.users.push(user_data(&record));
+        }
+        if !update.users.is_empty() {
+            self.send(codec::normal(Body::IdentityCacheUpdate(update)));
+        }
+    }
+
     /// Session ids with their users, for identity updates.
     pub(super) fn session_users(&self, sessions: &[String]) -> Vec<(String, String)> {
         sessions

@@ -5,13 +5,14 @@
 //!
 //! This module holds the connection's own state machine (frames in, requests dispatched,
 //! internal wake-ups); each area's requests are handled in a file of its own beside it:
-//! `handshake`, `identity`, `models`, `references` and `history`. A new area adds a
+//! `handshake`, `identity`, `models`, `permissions`, `references` and `history`. A new area adds a
 //! file there, not lines here.
 
 mod handshake;
 mod history;
 mod identity;
 mod models;
+mod permissions;
 mod references;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -36,6 +37,7 @@ use crate::model::{
     ReplayedOp, SessionInfo, SessionModel, SharedReference,
 };
 use crate::ot::ValueId;
+use crate::perm::{Actor, ModelRights};
 use crate::session::{Services, SessionLink, SessionUser, UserId};
 use crate::store::DomainKey;
 use crate::store::{UserRecord, UserType};
@@ -161,12 +163,21 @@ fn user_data(u: &UserRecord) -> pc::DomainUserData {
     )
 }
 
-fn all_permissions() -> pm::ModelPermissionsData {
+fn rights_to_wire(r: ModelRights) -> pm::ModelPermissionsData {
     pm::ModelPermissionsData {
-        read: true,
-        write: true,
-        remove: true,
-        manage: true,
+        read: r.read,
+        write: r.write,
+        remove: r.remove,
+        manage: r.manage,
+    }
+}
+
+fn rights_from_wire(r: &pm::ModelPermissionsData) -> ModelRights {
+    ModelRights {
+        read: r.read,
+        write: r.write,
+        remove: r.remove,
+        manage: r.manage,
     }
 }
 
@@ -185,6 +196,7 @@ fn model_error_code(e: &ModelError) -> &'static str {
         ModelError::CollectionNotFound(_) => "collection_does_not_exist",
         ModelError::AlreadyOpen(_) => "model_already_open",
         ModelError::NotOpen(_) => "model_not_open",
+        ModelError::Unauthorized(_) => "unauthorized",
         ModelError::Json(_) | ModelError::Invalid(_) | ModelError::Apply(_) => {
             "invalid_model_creation_data"
         }
@@ -572,6 +584,11 @@ impl Conn {
             .unwrap_or_else(|| DomainKey::new("", ""))
     }
 
+    /// Who the connection acts as (its logged-in user).
+    fn actor(&self) -> Actor {
+        Actor::User(UserId::from_key(&self.session().user))
+    }
+
     fn session(&self) -> SessionInfo {
         self.auth
             .as_ref()
@@ -615,6 +632,7 @@ impl Conn {
             Body::CreateRealTimeModelRequest(r) => self.create(id, r).await,
             Body::DeleteRealtimeModelRequest(r) => self.delete_model(id, r),
             Body::GetModelPermissionsRequest(r) => self.model_permissions(id, r),
+            Body::SetModelPermissionsRequest(r) => self.set_model_permissions(id, r),
             Body::HistoricalDataRequest(r) => self.historical_data(id, r),
             Body::HistoricalOperationsRequest(r) => self.historical_operations(id, r),
             Body::ModelGetVersionAtTimeRequest(r) => self.version_at_time(id, r),
@@ -703,7 +721,7 @@ impl Conn {
                         Body::ModelResyncResponse(pm::ModelResyncResponseMessage {
                             resource_id: resource,
                             current_version: caught_up as i64,
-                            permissions: Some(all_permissions()),
+                            permissions: Some(rights_to_wire(opened.rights)),
                         }),
                     );
                     let mut later = VecDeque::new();
@@ -734,7 +752,7 @@ impl Conn {
                             connected_clients: sessions.clone(),
                             resyncing_clients: Vec::new(),
                             references,
-                            permissions: Some(all_permissions()),
+                            permissions: Some(rights_to_wire(opened.rights)),
                         }),
                     );
                 }

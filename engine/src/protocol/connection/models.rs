@@ -30,8 +30,9 @@ impl Conn {
         let domain = self.domain();
         let models = self.services.models.clone();
         let tx = self.internal_tx.clone();
+        let actor = self.actor();
         tokio::spawn(async move {
-            let body = match models.delete_model(&domain, &r.model_id).await {
+            let body = match models.delete_model(&domain, &r.model_id, &actor).await {
                 Ok(()) => {
                     Body::DeleteRealtimeModelResponse(pm::DeleteRealtimeModelResponseMessage {})
                 }
@@ -39,21 +40,6 @@ impl Conn {
             };
             let _ = tx.send(Internal::Reply(codec::response(id, body)));
         });
-    }
-
-    /// Answers with a model's permissions.
-    pub(super) fn model_permissions(&mut self, id: i32, r: pm::GetModelPermissionsRequestMessage) {
-        match self.services.models.model_info(&self.domain(), &r.model_id) {
-            Ok(_) => self.reply(
-                id,
-                Body::GetModelPermissionsResponse(pm::GetModelPermissionsResponseMessage {
-                    overrides_collection: false,
-                    world_permissions: Some(all_permissions()),
-                    user_permissions: Vec::new(),
-                }),
-            ),
-            Err(e) => self.reply(id, error_body(model_error_code(&e), e.to_string())),
-        }
     }
 
     /// Answers an open or resync of `model` that cannot be taken (already open or opening, or
@@ -103,6 +89,7 @@ impl Conn {
         let next_request = self.next_request.clone();
         let answer_timeout = self.config.client_request_timeout;
         let auto_create = r.auto_create_id;
+        let actor = self.actor();
         tokio::spawn(async move {
             let models = &services.models;
             let mut result = models
@@ -133,6 +120,11 @@ impl Conn {
                                 crate::ot::Data::Object(BTreeMap::new()),
                             )),
                         };
+                        let initial = super::permissions::initial_permissions(
+                            data.override_permissions,
+                            data.world_permissions.as_ref(),
+                            &data.user_permissions,
+                        );
                         match root {
                             Err(e) => Err(e),
                             Ok(root) => match models
@@ -142,6 +134,8 @@ impl Conn {
                                     Some(&model),
                                     root,
                                     auto,
+                                    &actor,
+                                    &initial,
                                 )
                                 .await
                             {
@@ -236,6 +230,12 @@ impl Conn {
             .unwrap_or(false);
         let models = self.services.models.clone();
         let tx = self.internal_tx.clone();
+        let actor = self.actor();
+        let initial = super::permissions::initial_permissions(
+            r.override_world_permissions,
+            r.world_permissions.as_ref(),
+            &r.user_permissions,
+        );
         tokio::spawn(async move {
             let body = match models
                 .create_model_from_value(
@@ -244,6 +244,8 @@ impl Conn {
                     r.model_id.as_deref(),
                     root,
                     auto,
+                    &actor,
+                    &initial,
                 )
                 .await
             {
@@ -354,6 +356,7 @@ impl Conn {
             | ModelEvent::RemoteOpened { model, .. }
             | ModelEvent::RemoteClosed { model, .. }
             | ModelEvent::Reference { model, .. }
+            | ModelEvent::PermissionsChanged { model, .. }
             | ModelEvent::ForceClosed { model, .. } => model.clone(),
         };
         if let Some(buffer) = self.opening.get_mut(&*model) {
@@ -486,6 +489,14 @@ impl Conn {
                     }
                 };
                 self.send(codec::normal(body));
+            }
+            ModelEvent::PermissionsChanged { rights, .. } => {
+                self.send(codec::normal(Body::ModelPermissionsChanged(
+                    pm::ModelPermissionsChangedMessage {
+                        resource_id: resource,
+                        permissions: Some(rights_to_wire(rights)),
+                    },
+                )));
             }
             ModelEvent::ForceClosed {
                 reason, message, ..

@@ -1,0 +1,63 @@
+//! The rights of each session on the model: resolved when it opens, checked on every
+//! submission, and resolved again whenever the model's (or its collection's) permissions
+//! change — a session whose rights changed is told, one that lost read is closed.
+
+use std::sync::Arc;
+
+use super::Sequencer;
+use crate::model::{ForceCloseReason, ModelEvent};
+use crate::perm::{Actor, ModelRights, Permissions};
+use crate::store::{StoreError, UserId};
+
+impl Sequencer {
+    /// The rights of the user recorded as `user` on this model.
+    pub(super) fn rights_of(&self, user: &str) -> Result<ModelRights, StoreError> {
+        let actor = Actor::User(UserId::from_key(user));
+        Permissions::new(self.store.clone()).model_rights(
+            &self.domain,
+            &self.meta.id,
+            &self.meta.collection,
+            &actor,
+        )
+    }
+
+    /// Resolves every session's rights again, after a permission change.
+    pub(super) fn reauthorize(&mut self) {
+        let sessions: Vec<(String, Arc<str>, ModelRights)> = self
+            .sessions
+            .iter()
+            .map(|(id, s)| (id.clone(), s.user.clone(), s.rights))
+            .collect();
+        for (session, user, before) in sessions {
+            let rights = match self.rights_of(&user) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.force_close(
+                        &session,
+                        ForceCloseReason::PermissionError,
+                        format!("permissions could not be read: {e}"),
+                    );
+                    continue;
+                }
+            };
+            if rights == before {
+                continue;
+            }
+            if !rights.read {
+                self.force_close(
+                    &session,
+                    ForceCloseReason::PermissionsChanged,
+                    "permissions changed: read access was revoked".into(),
+                );
+                continue;
+            }
+            if let Some(slot) = self.sessions.get_mut(&session) {
+                slot.rights = rights;
+                let _ = slot.sink.send(ModelEvent::PermissionsChanged {
+                    model: self.model_id.clone(),
+                    rights,
+                });
+            }
+        }
+    }
+}
