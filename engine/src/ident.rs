@@ -23,6 +23,8 @@ pub enum IdKind {
     User,
     /// A JWT key id (`kid`).
     JwtKey,
+    /// A user group id.
+    Group,
 }
 
 impl IdKind {
@@ -42,6 +44,7 @@ impl IdKind {
             IdKind::Model => "model id",
             IdKind::User => "username",
             IdKind::JwtKey => "JWT key id",
+            IdKind::Group => "group id",
         }
     }
 }

@@ -207,10 +207,18 @@ fn acknowledged_operations_survive_sigkill() {
         }
         // The model equals a replay of its whole log from creation.
         let svc = engine.model_service();
-        let first = svc.data_at(domain.key(), "m", 1, &tandem::perm::Actor::Host).expect("initial state");
+        let first = svc
+            .data_at(domain.key(), "m", 1, &tandem::perm::Actor::Host)
+            .expect("initial state");
         let mut replay = Document::new(first.data).expect("doc");
         for r in svc
-            .operations(domain.key(), "m", 2, data.version, &tandem::perm::Actor::Host)
+            .operations(
+                domain.key(),
+                "m",
+                2,
+                data.version,
+                &tandem::perm::Actor::Host,
+            )
             .expect("ops")
         {
             replay.apply(r.op.operation()).expect("replay applies");

@@ -377,7 +377,12 @@ async fn simulate(seed: u64, sites: usize, edits_per_site: usize) {
     // The durable log replays to the same state.
     assert_eq!(model.info().expect("info").version, server.version);
     let replayed = svc
-        .data_at(domain.key(), "m", server.version, &tandem::perm::Actor::Host)
+        .data_at(
+            domain.key(),
+            "m",
+            server.version,
+            &tandem::perm::Actor::Host,
+        )
         .expect("history");
     assert_eq!(
         replayed.data, server.data,

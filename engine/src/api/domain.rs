@@ -165,7 +165,10 @@ impl Domain {
     pub async fn delete_user(&self, username: &str) -> Result<()> {
         self.engine.check()?;
         let auth = &self.engine.inner.auth;
-        Ok(auth.delete_user(&self.key, username).await?)
+        auth.delete_user(&self.key, username).await?;
+        // Its model and collection entries went with it: sessions are resolved again.
+        self.engine.inner.models.reauthorize(&self.key, |_| true);
+        Ok(())
     }
 
     /// Adds a key that verifies JWT logins (an RSA public key in PEM, selected by the

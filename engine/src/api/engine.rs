@@ -59,7 +59,7 @@ impl Drop for RuntimeHolder {
 
 pub(super) struct EngineInner {
     config: EngineConfig,
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     pub(super) domains: DomainService,
     pub(super) models: ModelService,
     pub(super) auth: AuthService,

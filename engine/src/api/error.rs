@@ -174,10 +174,14 @@ impl From<AuthError> for Error {
             | AuthError::InvalidAuthMethod(_)
             | AuthError::TooManyFailures { .. }
             | AuthError::TooManyAnonymous { .. } => ErrorCode::Unauthenticated,
+            AuthError::DomainUnavailable(_) => ErrorCode::Unavailable,
             AuthError::DomainNotFound(_)
             | AuthError::UserNotFound(_)
+            | AuthError::GroupNotFound(_)
             | AuthError::KeyNotFound(_) => ErrorCode::NotFound,
-            AuthError::UserExists(_) | AuthError::KeyExists(_) => ErrorCode::AlreadyExists,
+            AuthError::UserExists(_) | AuthError::KeyExists(_) | AuthError::GroupExists(_) => {
+                ErrorCode::AlreadyExists
+            }
             AuthError::InvalidKey(_) | AuthError::Invalid(_) => ErrorCode::InvalidArgument,
             AuthError::Internal(_) => ErrorCode::Internal,
             AuthError::Store(s) => return Error::from(s.clone()),

@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+mod access;
 mod config;
 mod domain;
 mod engine;
@@ -31,7 +32,7 @@ mod types;
 
 use serde_json::Value as Json;
 
-pub use crate::auth::{AuthConfig, NewUser};
+pub use crate::auth::{AuthConfig, NewUser, UserProfile, ADMIN_KEY_ID};
 pub use crate::domain::DomainSettings;
 pub use crate::model::{Change, ModelData, ModelInfo};
 pub use crate::net::{Listener, NetConfig};
@@ -40,8 +41,14 @@ pub use crate::ot::json::{
     value_to_json_text, value_to_json_value, JsonValue, ParseError as JsonParseError,
 };
 pub use crate::ot::{JsString, PathSegment};
+pub use crate::perm::{
+    CollectionPermissions, CollectionRights, ModelPermissions, ModelPermissionsChange, ModelRights,
+    PermissionChange, Target, TargetPermissions, ACTIVITY_PERMISSIONS, CHAT_PERMISSIONS,
+};
 pub use crate::session::{SessionId, UserId};
+pub use crate::store::DomainState;
 pub use crate::store::UserType;
+pub use access::Group;
 pub use config::{
     net_config_from_json, EngineConfig, LoginLimits, ModelsConfig, SessionLimits, StoreConfig,
 };

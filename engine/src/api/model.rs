@@ -13,8 +13,8 @@ use crate::session::{SessionId, UserId};
 /// A handle on one model.
 #[derive(Clone)]
 pub struct Model {
-    domain: Domain,
-    id: String,
+    pub(super) domain: Domain,
+    pub(super) id: String,
 }
 
 impl Model {
@@ -71,7 +71,9 @@ impl Model {
 
     /// The data with ids at a past version.
     pub fn data_at(&self, version: u64) -> Result<ModelData> {
-        Ok(self.svc()?.data_at(&self.domain.key, &self.id, version, &Actor::Host)?)
+        Ok(self
+            .svc()?
+            .data_at(&self.domain.key, &self.id, version, &Actor::Host)?)
     }
 
     /// Applies changes as one operation (one version); returns the version it produced once
@@ -113,7 +115,10 @@ impl Model {
 
     /// Deletes the model; sessions that have it open are closed.
     pub async fn delete(&self) -> Result<()> {
-        Ok(self.svc()?.delete_model(&self.domain.key, &self.id, &Actor::Host).await?)
+        Ok(self
+            .svc()?
+            .delete_model(&self.domain.key, &self.id, &Actor::Host)
+            .await?)
     }
 
     /// The model's events.

@@ -28,12 +28,16 @@ use tokio::sync::Mutex;
 
 use crate::ident::{self, IdKind};
 
+mod admin_key;
+mod groups;
 mod throttle;
 use crate::sources::{Clock, IdSource};
 use crate::store::{
-    DomainKey, DomainRecord, JwtKeyRecord, ReconnectTokenRecord, Store, StoreError, UserRecord,
-    UserType, WriteOp,
+    DomainKey, DomainRecord, DomainState, JwtKeyRecord, ReconnectTokenRecord, Store, StoreError,
+    UserRecord, UserType, WriteOp,
 };
+pub use admin_key::ADMIN_KEY_ID;
+pub use groups::{UserField, UserSearch};
 use throttle::LoginThrottle;
 pub use throttle::{LoginLimits, Throttled};
 
@@ -186,6 +190,20 @@ pub struct NewUser {
     pub password: Option<String>,
 }
 
+/// A change to a user's profile; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserProfile {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New first name.
+    pub first_name: Option<String>,
+    /// New last name.
+    pub last_name: Option<String>,
+    /// New e-mail address.
+    pub email: Option<String>,
+}
+
 impl std::fmt::Debug for NewUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NewUser")
@@ -211,9 +229,18 @@ pub enum AuthError {
     /// The request carries no usable authentication method.
     #[error("invalid authentication method: {0}")]
     InvalidAuthMethod(String),
-    /// No domain with this key.
+    /// No domain with this key (or an offline one).
     #[error("domain {0} not found")]
     DomainNotFound(String),
+    /// The domain is in maintenance: only admin logins are taken.
+    #[error("domain {0} is in maintenance")]
+    DomainUnavailable(String),
+    /// No group with this id.
+    #[error("group {0:?} not found")]
+    GroupNotFound(String),
+    /// A group with this id exists already.
+    #[error("group {0:?} already exists")]
+    GroupExists(String),
     /// No such user.
     #[error("user {0:?} not found")]
     UserNotFound(String),
@@ -273,10 +300,13 @@ impl AuthError {
             AuthError::AnonymousAuthDisabled => "anonymous_auth_disabled",
             AuthError::InvalidAuthMethod(_) => "invalid_auth_method",
             AuthError::DomainNotFound(_) => "domain_not_found",
+            AuthError::DomainUnavailable(_) => "domain_unavailable",
             AuthError::UserNotFound(_)
             | AuthError::UserExists(_)
             | AuthError::KeyNotFound(_)
             | AuthError::KeyExists(_)
+            | AuthError::GroupNotFound(_)
+            | AuthError::GroupExists(_)
             | AuthError::InvalidKey(_)
             | AuthError::Invalid(_) => "authentication_error",
             AuthError::Internal(_) | AuthError::Store(_) => "server_error",
@@ -377,6 +407,8 @@ pub(crate) struct JwtClaims {
     last_name: Option<String>,
     display_name: Option<String>,
     email: Option<String>,
+    /// The `groups` claim: the user's exact group memberships (unknown ids are ignored).
+    groups: Option<Vec<String>>,
 }
 
 impl JwtClaims {
@@ -388,6 +420,12 @@ impl JwtClaims {
             last_name: text("lastName"),
             display_name: text("displayName"),
             email: text("email"),
+            groups: claims.get("groups").and_then(Json::as_array).map(|a| {
+                a.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_string)
+                    .collect()
+            }),
         })
     }
 
@@ -515,7 +553,7 @@ impl AuthService {
             token: token.clone(),
             user_type: user.user_type,
             username: user.username.clone(),
-            expires_ms: now.saturating_add(self.config.reconnect_token_ms()),
+            expires_ms: now.saturating_add(self.token_lifetime_ms(domain)),
             sessions: vec![session.to_string()],
         };
         self.write(vec![
@@ -565,6 +603,7 @@ impl AuthService {
         address: Option<IpAddr>,
     ) -> AuthResult<Authenticated> {
         let record = self.domain(domain)?;
+        self.admit(&record, &credentials)?;
         let now = self.clock.now_ms();
         // Only names that could be a user's are counted (the rest fail at the address).
         let username = match &credentials {
@@ -606,6 +645,46 @@ impl AuthService {
                 .failed(domain, username.as_deref(), address, now);
         }
         result
+    }
+
+    /// Refuses logins the domain's state does not take: an offline domain answers as if it
+    /// did not exist; one in maintenance takes only admin-key tokens and reconnects of
+    /// convergence users.
+    fn admit(&self, record: &DomainRecord, credentials: &Credentials) -> AuthResult<()> {
+        match record.state {
+            DomainState::Online => Ok(()),
+            DomainState::Offline => Err(AuthError::DomainNotFound(record.key.to_string())),
+            DomainState::Maintenance => {
+                let allowed = match credentials {
+                    Credentials::Jwt(token) => jsonwebtoken::decode_header(token)
+                        .ok()
+                        .and_then(|h| h.kid)
+                        .is_some_and(|k| k == ADMIN_KEY_ID),
+                    Credentials::Reconnect(token) => self
+                        .store
+                        .reconnect_token(&record.key, token)?
+                        .is_some_and(|t| t.user_type == UserType::Convergence),
+                    _ => false,
+                };
+                if allowed {
+                    Ok(())
+                } else {
+                    Err(AuthError::DomainUnavailable(record.key.to_string()))
+                }
+            }
+        }
+    }
+
+    /// How long a reconnect token of `domain` lives: the domain's own setting, at most the
+    /// engine's.
+    fn token_lifetime_ms(&self, domain: &DomainKey) -> i64 {
+        let engine = self.config.reconnect_token_ms();
+        self.store
+            .domain(domain)
+            .ok()
+            .flatten()
+            .map(|d| engine.min(i64::from(d.reconnect_token_minutes).saturating_mul(60_000)))
+            .unwrap_or(engine)
     }
 
     async fn login_password(
@@ -655,13 +734,22 @@ impl AuthService {
         }
         let decoding = DecodingKey::from_rsa_pem(key.public_key_pem.as_bytes())
             .map_err(|_| failed("stored JWT key does not parse"))?;
-        let mut validation = Validation::new(Algorithm::RS256);
+        self.validate_jwt(token, &decoding, Validation::new(Algorithm::RS256))
+    }
+
+    /// Checks a token's signature with `decoding`, its audience, `sub` and time claims.
+    fn validate_jwt(
+        &self,
+        token: &str,
+        decoding: &DecodingKey,
+        mut validation: Validation,
+    ) -> AuthResult<JwtClaims> {
         // Time claims are checked below against the engine's clock.
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.set_required_spec_claims(&["exp", "sub", "aud"]);
         validation.set_audience(&[JWT_AUDIENCE]);
-        let data = jsonwebtoken::decode::<Map<String, Json>>(token, &decoding, &validation)
+        let data = jsonwebtoken::decode::<Map<String, Json>>(token, decoding, &validation)
             .map_err(|e| failed(&format!("JWT rejected: {e}")))?;
         let claims = data.claims;
         let now = self.clock.now_ms().div_euclid(1000);
@@ -688,7 +776,20 @@ impl AuthService {
         token: &str,
         session: &str,
     ) -> AuthResult<Authenticated> {
-        let claims = self.verify_jwt(domain, token)?;
+        let admin = jsonwebtoken::decode_header(token)
+            .ok()
+            .and_then(|h| h.kid)
+            .is_some_and(|k| k == ADMIN_KEY_ID);
+        let claims = if admin {
+            self.verify_admin_jwt(&self.domain(domain)?, token)?
+        } else {
+            self.verify_jwt(domain, token)?
+        };
+        let user_type = if admin {
+            UserType::Convergence
+        } else {
+            UserType::Normal
+        };
         if let Err(e) = ident::check(IdKind::User, &claims.sub) {
             // A validly signed token the engine cannot take: the issuer is misconfigured.
             tracing::warn!(domain = %domain, "JWT login refused: its sub is not a valid username: {e}");
@@ -696,13 +797,17 @@ impl AuthService {
         }
         let _guard = self.lock.lock().await;
         let now = self.clock.now_ms();
-        let mut user = match self.store.user(domain, UserType::Normal, &claims.sub)? {
+        let mut user = match self.store.user(domain, user_type, &claims.sub)? {
             Some(user) if user.disabled => return Err(failed("disabled user")),
             Some(user) => user,
             None => UserRecord {
-                user_type: UserType::Normal,
+                user_type,
                 username: claims.sub.clone(),
-                display_name: String::new(),
+                display_name: if admin {
+                    claims.sub.clone()
+                } else {
+                    String::new()
+                },
                 first_name: String::new(),
                 last_name: String::new(),
                 email: String::new(),
@@ -713,8 +818,17 @@ impl AuthService {
             },
         };
         claims.apply(&mut user);
-        self.complete_login(domain, user, AuthMethod::Jwt, now, session)
-            .await
+        let memberships = match &claims.groups {
+            Some(groups) if !admin => self.membership_writes(domain, &user, groups)?,
+            _ => Vec::new(),
+        };
+        let done = self
+            .complete_login(domain, user, AuthMethod::Jwt, now, session)
+            .await?;
+        if !memberships.is_empty() {
+            self.write(memberships).await?;
+        }
+        Ok(done)
     }
 
     async fn login_anonymous(
@@ -785,7 +899,7 @@ impl AuthService {
             Some(user) if !user.disabled => user,
             _ => return Err(failed("the token's user is gone or disabled")),
         };
-        record.expires_ms = now.saturating_add(self.config.reconnect_token_ms());
+        record.expires_ms = now.saturating_add(self.token_lifetime_ms(domain));
         let earlier_sessions = record.sessions.clone();
         record.sessions.push(session.to_string());
         let excess = record.sessions.len().saturating_sub(TOKEN_SESSIONS_KEPT);
@@ -895,6 +1009,30 @@ impl AuthService {
         self.store
             .user(domain, UserType::Normal, username)?
             .ok_or_else(|| AuthError::UserNotFound(username.to_string()))
+    }
+
+    /// Changes a normal user's profile: each field given replaces the stored one.
+    pub async fn update_profile(
+        &self,
+        domain: &DomainKey,
+        username: &str,
+        profile: UserProfile,
+    ) -> AuthResult<UserRecord> {
+        self.domain(domain)?;
+        self.update_user(domain, username, move |u| {
+            let fields = [
+                (profile.display_name, &mut u.display_name),
+                (profile.first_name, &mut u.first_name),
+                (profile.last_name, &mut u.last_name),
+                (profile.email, &mut u.email),
+            ];
+            for (new, field) in fields {
+                if let Some(v) = new {
+                    *field = v;
+                }
+            }
+        })
+        .await
     }
 
     async fn update_user(

@@ -17,9 +17,9 @@ use super::{
     SessionInfo, SharedReference,
 };
 use crate::ident::IdKind;
-use crate::perm::{Actor, ModelPermissions, ModelPermissionsChange, ModelRights, Permissions};
 use crate::ot::json::{root_from_json_value, IdGenerator, JsonValue};
 use crate::ot::{Data, Document, Operation, Value, ValueId};
+use crate::perm::{Actor, ModelPermissions, ModelPermissionsChange, ModelRights, Permissions};
 use crate::sources::{Clock, IdSource};
 use crate::store::{
     CollectionRecord, DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreError, WriteOp,
@@ -425,7 +425,10 @@ impl ModelService {
                 collection,
                 &domain_record.default_collection_world,
             ));
-        } else if !perms.may_create(domain, collection, creator).map_err(store_err)? {
+        } else if !perms
+            .may_create(domain, collection, creator)
+            .map_err(store_err)?
+        {
             return Err(ModelError::Unauthorized(format!(
                 "no permission to create models in collection {collection:?}"
             )));
@@ -571,7 +574,12 @@ impl ModelService {
 
     /// Deletes a model (`actor` needs remove): sessions that have it open are closed (reason
     /// "deleted").
-    pub async fn delete_model(&self, domain: &DomainKey, id: &str, actor: &Actor) -> ModelResult<()> {
+    pub async fn delete_model(
+        &self,
+        domain: &DomainKey,
+        id: &str,
+        actor: &Actor,
+    ) -> ModelResult<()> {
         self.check_open()?;
         let (_, rights) = self.readable(domain, id, actor)?;
         if !rights.remove {

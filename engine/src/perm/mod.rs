@@ -43,3 +43,75 @@ impl Actor {
         }
     }
 }
+
+/// The permission strings of chats (`create_chat` applies globally).
+pub const CHAT_PERMISSIONS: [&str; 9] = [
+    "create_chat",
+    "remove_chat",
+    "join_chat",
+    "leave_chat",
+    "add_chat_user",
+    "remove_chat_user",
+    "set_chat_name",
+    "set_topic",
+    "manage_chat_permissions",
+];
+
+/// The permission strings of activities.
+pub const ACTIVITY_PERMISSIONS: [&str; 6] = [
+    "join",
+    "lurk",
+    "view_state",
+    "set_state",
+    "remove",
+    "manage",
+];
+
+/// What generic permission rows apply to, as hosts name it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Target {
+    /// Every chat and activity of the domain.
+    Global,
+    /// One chat.
+    Chat {
+        /// Chat id.
+        id: String,
+    },
+    /// One activity.
+    Activity {
+        /// Activity type.
+        #[serde(rename = "type")]
+        activity_type: String,
+        /// Activity id.
+        id: String,
+    },
+}
+
+impl Target {
+    /// The store's name for it.
+    pub fn to_store(&self) -> crate::store::PermissionTarget {
+        use crate::store::PermissionTarget as P;
+        match self {
+            Target::Global => P::Global,
+            Target::Chat { id } => P::Chat(id.clone()),
+            Target::Activity { activity_type, id } => P::Activity {
+                kind: activity_type.clone(),
+                id: id.clone(),
+            },
+        }
+    }
+
+    /// The permission strings its rows may hold.
+    pub fn allowed(&self) -> Vec<&'static str> {
+        match self {
+            Target::Global => CHAT_PERMISSIONS
+                .iter()
+                .chain(ACTIVITY_PERMISSIONS.iter())
+                .copied()
+                .collect(),
+            Target::Chat { .. } => CHAT_PERMISSIONS.to_vec(),
+            Target::Activity { .. } => ACTIVITY_PERMISSIONS.to_vec(),
+        }
+    }
+}

@@ -214,9 +214,25 @@ mod tests {
         );
         let table: &[Row] = &[
             // Convergence users hold everything whatever the entries say.
-            (true, Some(none), Some(none), true, none, none, ModelRights::ALL),
+            (
+                true,
+                Some(none),
+                Some(none),
+                true,
+                none,
+                none,
+                ModelRights::ALL,
+            ),
             // The model-user entry wins, even when it grants less than the levels below.
-            (false, Some(R), Some(RW), true, ModelRights::ALL, ModelRights::ALL, R),
+            (
+                false,
+                Some(R),
+                Some(RW),
+                true,
+                ModelRights::ALL,
+                ModelRights::ALL,
+                R,
+            ),
             (false, Some(none), None, false, none, ModelRights::ALL, none),
             // Without one, the collection-user entry.
             (false, None, Some(R), true, RW, ModelRights::ALL, R),
@@ -264,7 +280,10 @@ mod tests {
                 manage: bits & 16 != 0,
             };
             assert_eq!(CollectionRights::from_strings(&c.to_strings()), c);
-            assert_eq!(ModelRights::from_strings(&c.model().to_strings()), c.model());
+            assert_eq!(
+                ModelRights::from_strings(&c.model().to_strings()),
+                c.model()
+            );
         }
     }
 

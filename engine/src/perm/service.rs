@@ -27,7 +27,8 @@ pub enum PermissionError {
 }
 
 /// A model's stored permissions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ModelPermissions {
     /// Whether the model's world permissions override its collection's.
     pub override_world: bool,
@@ -38,7 +39,8 @@ pub struct ModelPermissions {
 }
 
 /// A change to a model's permissions; absent parts stay as they are.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ModelPermissionsChange {
     /// New override flag.
     pub override_world: Option<bool>,
@@ -53,7 +55,8 @@ pub struct ModelPermissionsChange {
 }
 
 /// A collection's stored permissions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CollectionPermissions {
     /// What everyone holds on it.
     pub world: CollectionRights,
@@ -62,7 +65,8 @@ pub struct CollectionPermissions {
 }
 
 /// A chat's, an activity's or the domain's permission rows.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TargetPermissions {
     /// What everyone holds.
     pub world: Vec<String>,
@@ -73,7 +77,8 @@ pub struct TargetPermissions {
 }
 
 /// A change to a target's generic permission rows.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum PermissionChange {
     /// Add these strings to the grantees' rows.
     Add(TargetPermissions),
@@ -83,14 +88,19 @@ pub enum PermissionChange {
     /// user (group) row when `replace_users` (`replace_groups`).
     Set {
         /// The new world row.
+        #[serde(default)]
         world: Option<Vec<String>>,
         /// User rows to set.
+        #[serde(default)]
         users: Vec<(UserId, Vec<String>)>,
         /// Remove every other user row first.
+        #[serde(default)]
         replace_users: bool,
         /// Group rows to set.
+        #[serde(default)]
         groups: Vec<(String, Vec<String>)>,
         /// Remove every other group row first.
+        #[serde(default)]
         replace_groups: bool,
     },
 }
@@ -244,7 +254,10 @@ impl Permissions {
         collection: &str,
     ) -> Result<CollectionPermissions, StoreError> {
         let mut out = CollectionPermissions::default();
-        for row in self.store.permissions(domain, &collection_target(collection))? {
+        for row in self
+            .store
+            .permissions(domain, &collection_target(collection))?
+        {
             let rights = CollectionRights::from_strings(&row.permissions);
             match row.grantee {
                 Grantee::World => out.world = rights,
@@ -273,7 +286,10 @@ impl Permissions {
         if batch.is_empty() {
             return Ok(());
         }
-        self.store.commit(batch).await.map_err(PermissionError::Store)
+        self.store
+            .commit(batch)
+            .await
+            .map_err(PermissionError::Store)
     }
 
     /// Applies a change to a model's permissions (every user named must exist).
@@ -285,7 +301,11 @@ impl Permissions {
     ) -> Result<(), PermissionError> {
         self.check_users(
             domain,
-            change.set_users.iter().map(|(u, _)| u).chain(&change.remove_users),
+            change
+                .set_users
+                .iter()
+                .map(|(u, _)| u)
+                .chain(&change.remove_users),
         )?;
         let _serial = self.writes.lock().await;
         let target = model_target(model);
@@ -454,7 +474,9 @@ impl Permissions {
         for row in self.store.permissions(domain, target)? {
             match row.grantee {
                 Grantee::World => out.world = row.permissions,
-                Grantee::User(kind, name) => out.users.push((UserId::new(kind, name), row.permissions)),
+                Grantee::User(kind, name) => {
+                    out.users.push((UserId::new(kind, name), row.permissions))
+                }
                 Grantee::Group(id) => out.groups.push((id, row.permissions)),
             }
         }
@@ -510,8 +532,11 @@ impl Permissions {
     ) -> Result<Vec<WriteOp>, StoreError> {
         let mut batch = Vec::new();
         let mut edit = |grantee: Grantee, add: &[String], remove: bool| -> Result<(), StoreError> {
-            let mut row: BTreeSet<String> =
-                self.store.permission(domain, target, &grantee)?.into_iter().collect();
+            let mut row: BTreeSet<String> = self
+                .store
+                .permission(domain, target, &grantee)?
+                .into_iter()
+                .collect();
             for p in add {
                 if remove {
                     row.remove(p);
@@ -561,7 +586,12 @@ impl Permissions {
                     batch.push(set_row(domain, target, user_grantee(u), s.clone()));
                 }
                 for (g, s) in groups {
-                    batch.push(set_row(domain, target, Grantee::Group(g.clone()), s.clone()));
+                    batch.push(set_row(
+                        domain,
+                        target,
+                        Grantee::Group(g.clone()),
+                        s.clone(),
+                    ));
                 }
             }
         }

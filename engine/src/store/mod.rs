@@ -31,9 +31,9 @@ pub use acl::{
     OVERRIDE_MARKER,
 };
 pub use encoded::EncodedOps;
-pub use user_id::UserId;
 pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
+pub use user_id::UserId;
 
 /// Every write-ahead log record in `dir` above `applied` (what opening the store applies);
 /// for [`crate::fuzzing`].

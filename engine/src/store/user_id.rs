@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-
 use serde::{Deserialize, Serialize};
 
 use super::UserType;
@@ -70,4 +69,3 @@ impl fmt::Display for UserId {
         f.write_str(&self.to_key())
     }
 }
-

@@ -35,11 +35,13 @@ impl Conn {
     ) {
         let first = r.first.max(0) as u64;
         let last = r.last.max(0) as u64;
-        match self
-            .services
-            .models
-            .operations(&self.domain(), &r.model_id, first, last, &self.actor())
-        {
+        match self.services.models.operations(
+            &self.domain(),
+            &r.model_id,
+            first,
+            last,
+            &self.actor(),
+        ) {
             Ok(ops) => {
                 let pairs: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)> = ops
                     .iter()

@@ -181,6 +181,21 @@ fn rights_from_wire(r: &pm::ModelPermissionsData) -> ModelRights {
     }
 }
 
+fn error_with_detail(code: &str, message: &str, key: &str, value: &str) -> Body {
+    let mut details = BTreeMap::new();
+    details.insert(
+        key.to_string(),
+        prost_types::Value {
+            kind: Some(prost_types::value::Kind::StringValue(value.to_string())),
+        },
+    );
+    Body::Error(pc::ErrorMessage {
+        code: code.to_string(),
+        message: message.to_string(),
+        details,
+    })
+}
+
 fn error_body(code: &str, message: impl Into<String>) -> Body {
     Body::Error(pc::ErrorMessage {
         code: code.to_string(),
@@ -626,6 +641,9 @@ impl Conn {
                 );
             }
             Body::UsersGetRequest(r) => self.users_get(id, r),
+            Body::UserSearchRequest(r) => self.user_search(id, r),
+            Body::UserGroupsRequest(r) => self.user_groups(id, r),
+            Body::UserGroupsForUsersRequest(r) => self.user_groups_for_users(id, r),
             Body::OpenRealTimeModelRequest(r) => self.open(id, r),
             Body::ModelResyncRequest(r) => self.resync(id, r),
             Body::CloseRealTimeModelRequest(r) => self.close_model(id, r),

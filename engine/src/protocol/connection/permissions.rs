@@ -25,8 +25,15 @@ fn user_entries(users: &[pm::UserModelPermissionsData]) -> Vec<(UserId, ModelRig
         .iter()
         .filter_map(|e| {
             let u = e.user.as_ref()?;
-            let rights = e.permissions.as_ref().map(rights_from_wire).unwrap_or_default();
-            Some((UserId::new(type_from_wire(u.user_type), &u.username), rights))
+            let rights = e
+                .permissions
+                .as_ref()
+                .map(rights_from_wire)
+                .unwrap_or_default();
+            Some((
+                UserId::new(type_from_wire(u.user_type), &u.username),
+                rights,
+            ))
         })
         .collect()
 }
