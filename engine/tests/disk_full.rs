@@ -73,6 +73,11 @@ fn record(n: usize) -> DomainRecord {
         created_ms: n as i64,
         anonymous_auth: true,
         collection_auto_create: false,
+        state: tandem::store::DomainState::Online,
+        reconnect_token_minutes: 1440,
+        default_collection_world: Vec::new(),
+        admin_private_key_pem: String::new(),
+        admin_public_key_pem: String::new(),
     }
 }
 

@@ -55,6 +55,11 @@ fn a_key_lmdb_cannot_hold_is_refused_before_logging_and_the_store_goes_on() {
                 created_ms: 0,
                 anonymous_auth: true,
                 collection_auto_create: true,
+                state: tandem::store::DomainState::Online,
+                reconnect_token_minutes: 1440,
+                default_collection_world: Vec::new(),
+                admin_private_key_pem: String::new(),
+                admin_public_key_pem: String::new(),
             })],
         )
         .expect("domain");

@@ -55,6 +55,11 @@ fn domain(ns: &str, id: &str) -> DomainRecord {
         created_ms: 1_700_000_000_000,
         anonymous_auth: true,
         collection_auto_create: id.len() % 2 == 0,
+        state: tandem::store::DomainState::Maintenance,
+        reconnect_token_minutes: 90,
+        default_collection_world: vec!["read".into()],
+        admin_private_key_pem: format!("private {id}"),
+        admin_public_key_pem: format!("public {id}"),
     }
 }
 
