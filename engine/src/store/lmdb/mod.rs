@@ -5,16 +5,21 @@
 //! `collections`, `models`, `jwt_keys` and `reconnect_tokens` (keyed by the escaped domain key,
 //! then the escaped id or token), `users` (keyed by the escaped domain key, the escaped
 //! user-type number, then the escaped username), `ops` and `snapshots` (keyed by the big-endian
-//! pair `(model number, version)`). Values are encoded by [`super::codec`]. The write-ahead log
-//! ([`super::wal`]) lives in `wal/` inside the data directory.
+//! pair `(model number, version)`), and, for access control, `permissions`, `groups`,
+//! `group_members` and `user_groups` (see [`keys`]). Values are encoded by [`super::codec`]. The
+//! write-ahead log ([`super::wal`]) lives in `wal/` inside the data directory.
+//!
+//! Files: [`keys`] (key layout, the key-length check), [`threads`] (the writer and the applier),
+//! [`writer`] (applying writes to the database), [`acl`] (permission rows and groups).
 //!
 //! Every write goes through one writer thread: it takes the first queued request, drains what
 //! else is queued (up to `max_batch` records), appends all of it to the write-ahead log as one
 //! record, syncs the log once and only then reports each request's outcome to its callback, in
 //! call order. A logged batch is encoded by the caller, on its own thread, before it is queued
-//! (so records are freed where they were made, and the one writer only copies bytes). An acknowledgement therefore waits for a single device flush. A second thread
-//! applies logged records to LMDB in larger transactions (durable LMDB commits, at most
-//! `apply_interval` after they were logged) and deletes log segments the database holds. Reads
+//! (so records are freed where they were made, and the one writer only copies bytes). An
+//! acknowledgement therefore waits for a single device flush. A second thread applies logged
+//! records to LMDB in larger transactions (durable LMDB commits, at most `apply_interval` after
+//! they were logged) and deletes log segments the database holds. Reads
 //! open their own read transaction per call; a read first waits until every write acknowledged
 //! before it is applied (asking the applier to apply at once), so reads see every acknowledged
 //! write. Opening the store applies what the log holds beyond the database's last applied record.
@@ -23,6 +28,7 @@
 //! taken) and writes that might not fit in the map any more skip the log: the applier commits
 //! them directly, durably, after everything logged before them, and the writer waits for that.
 
+mod acl;
 mod keys;
 mod threads;
 mod writer;
@@ -41,9 +47,10 @@ use heed::{Database, Env, EnvOpenOptions, MdbError, RoTxn, WithoutTls};
 use super::batch;
 use super::wal::{self, Wal};
 use super::{
-    codec, CollectionRecord, CommitCallback, DomainKey, DomainRecord, JwtKeyRecord, ModelMeta,
-    OpRecord, ReconnectTokenRecord, Snapshot, Store, StoreError, StoreOptions, StoreResult,
-    StoreStats, UserRecord, UserType, WriteOp, FORMAT_VERSION,
+    codec, CollectionRecord, CommitCallback, DomainKey, DomainRecord, Grantee, GroupRecord,
+    JwtKeyRecord, ModelMeta, OpRecord, PermissionRow, PermissionTarget, ReconnectTokenRecord,
+    Snapshot, Store, StoreError, StoreOptions, StoreResult, StoreStats, UserRecord, UserType,
+    WriteOp, FORMAT_VERSION,
 };
 use keys::{check_keys, child_key, domain_key, num_key, range_of, split_num_key, user_key};
 use threads::{Applier, Logger};
@@ -151,11 +158,19 @@ struct Dbs {
     users: Db,
     jwt_keys: Db,
     tokens: Db,
+    /// Permission rows: domain, target, grantee -> permission strings.
+    permissions: Db,
+    /// Groups: domain, group id -> group record.
+    groups: Db,
+    /// Memberships by group: domain, group id, member -> nothing.
+    members: Db,
+    /// Memberships by member: domain, member, group id -> nothing.
+    memberships: Db,
 }
 
 /// Every named database. Databases added after format version 1 are created when a store of
 /// that format is opened (adding a database does not change how existing records are encoded).
-const DB_NAMES: [&str; 9] = [
+const DB_NAMES: [&str; 13] = [
     "meta",
     "domains",
     "collections",
@@ -165,6 +180,10 @@ const DB_NAMES: [&str; 9] = [
     "users",
     "jwt_keys",
     "reconnect_tokens",
+    "permissions",
+    "groups",
+    "group_members",
+    "user_groups",
 ];
 
 /// Checks the format version (writing it into a new environment) and opens every database.
@@ -214,6 +233,10 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<Dbs> {
         users: dbs[6],
         jwt_keys: dbs[7],
         tokens: dbs[8],
+        permissions: dbs[9],
+        groups: dbs[10],
+        members: dbs[11],
+        memberships: dbs[12],
     };
     if upgrade {
         dbs.meta
@@ -828,44 +851,46 @@ impl Store for LmdbStore {
 
     fn permissions(
         &self,
-        _domain: &DomainKey,
-        _target: &super::PermissionTarget,
-    ) -> StoreResult<Vec<super::PermissionRow>> {
-        Ok(Vec::new()) // STUB(acl)
+        domain: &DomainKey,
+        target: &PermissionTarget,
+    ) -> StoreResult<Vec<PermissionRow>> {
+        let rtxn = self.read_txn()?;
+        acl::permissions(&rtxn, self.dbs(), domain, target)
     }
 
     fn permission(
         &self,
-        _domain: &DomainKey,
-        _target: &super::PermissionTarget,
-        _grantee: &super::Grantee,
+        domain: &DomainKey,
+        target: &PermissionTarget,
+        grantee: &Grantee,
     ) -> StoreResult<Vec<String>> {
-        Ok(Vec::new()) // STUB(acl)
+        let rtxn = self.read_txn()?;
+        acl::permission(&rtxn, self.dbs(), domain, target, grantee)
     }
 
-    fn group(&self, _domain: &DomainKey, _id: &str) -> StoreResult<Option<super::GroupRecord>> {
-        Ok(None) // STUB(acl)
+    fn group(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<GroupRecord>> {
+        let rtxn = self.read_txn()?;
+        acl::group(&rtxn, self.dbs(), domain, id)
     }
 
-    fn groups(&self, _domain: &DomainKey) -> StoreResult<Vec<super::GroupRecord>> {
-        Ok(Vec::new()) // STUB(acl)
+    fn groups(&self, domain: &DomainKey) -> StoreResult<Vec<GroupRecord>> {
+        let rtxn = self.read_txn()?;
+        acl::groups(&rtxn, self.dbs(), domain)
     }
 
-    fn group_members(
-        &self,
-        _domain: &DomainKey,
-        _id: &str,
-    ) -> StoreResult<Vec<(UserType, String)>> {
-        Ok(Vec::new()) // STUB(acl)
+    fn group_members(&self, domain: &DomainKey, id: &str) -> StoreResult<Vec<(UserType, String)>> {
+        let rtxn = self.read_txn()?;
+        acl::group_members(&rtxn, self.dbs(), domain, id)
     }
 
     fn user_groups(
         &self,
-        _domain: &DomainKey,
-        _user_type: UserType,
-        _username: &str,
+        domain: &DomainKey,
+        user_type: UserType,
+        username: &str,
     ) -> StoreResult<Vec<String>> {
-        Ok(Vec::new()) // STUB(acl)
+        let rtxn = self.read_txn()?;
+        acl::user_groups(&rtxn, self.dbs(), domain, user_type, username)
     }
 
     fn allocate_model_number(&self) -> u64 {

@@ -9,7 +9,10 @@ use heed::{Env, MdbError, PutFlags, RoTxn, RwTxn, WithoutTls};
 
 use super::super::batch::{self, LoggedWrite};
 use super::super::wal;
-use super::super::{codec, OpRecord, StoreError, StoreResult, WriteOp};
+use super::super::{
+    codec, DomainKey, OpRecord, PermissionTarget, StoreError, StoreResult, UserType, WriteOp,
+};
+use super::acl;
 use super::keys::{child_key, domain_key, model_range, num_key, prefix_end, range_of, user_key};
 use super::{db_err, Dbs, APPLIED_KEY};
 
@@ -193,25 +196,7 @@ impl DbWriter {
                     .put(txn, &domain_key(&d.key), &self.buf)
                     .map_err(db_err)?;
             }
-            WriteOp::DeleteDomain(key) => {
-                let prefix = domain_key(key);
-                let end = prefix_end(&prefix);
-                let bounds = (Bound::Included(&prefix[..]), Bound::Excluded(&end[..]));
-                dbs.domains.delete(txn, &prefix).map_err(db_err)?;
-                dbs.collections.delete_range(txn, &bounds).map_err(db_err)?;
-                let mut numbers = Vec::new();
-                for item in dbs.models.prefix_iter(txn, &prefix).map_err(db_err)? {
-                    let (_, bytes) = item.map_err(db_err)?;
-                    numbers.push(codec::decode_model_meta(bytes)?.number);
-                }
-                dbs.models.delete_range(txn, &bounds).map_err(db_err)?;
-                for n in numbers {
-                    self.delete_model_data(txn, n)?;
-                }
-                dbs.users.delete_range(txn, &bounds).map_err(db_err)?;
-                dbs.jwt_keys.delete_range(txn, &bounds).map_err(db_err)?;
-                dbs.tokens.delete_range(txn, &bounds).map_err(db_err)?;
-            }
+            WriteOp::DeleteDomain(key) => self.delete_domain(txn, key)?,
             WriteOp::PutCollection { domain, record } => {
                 self.buf.clear();
                 codec::encode_collection(record, &mut self.buf);
@@ -219,24 +204,7 @@ impl DbWriter {
                     .put(txn, &child_key(domain, &record.id), &self.buf)
                     .map_err(db_err)?;
             }
-            WriteOp::DeleteCollection { domain, id } => {
-                dbs.collections
-                    .delete(txn, &child_key(domain, id))
-                    .map_err(db_err)?;
-                let prefix = domain_key(domain);
-                let mut doomed = Vec::new();
-                for item in dbs.models.prefix_iter(txn, &prefix).map_err(db_err)? {
-                    let (key, bytes) = item.map_err(db_err)?;
-                    let meta = codec::decode_model_meta(bytes)?;
-                    if meta.collection == *id {
-                        doomed.push((key.to_vec(), meta.number));
-                    }
-                }
-                for (key, n) in doomed {
-                    dbs.models.delete(txn, &key).map_err(db_err)?;
-                    self.delete_model_data(txn, n)?;
-                }
-            }
+            WriteOp::DeleteCollection { domain, id } => self.delete_collection(txn, domain, id)?,
             WriteOp::CreateModel { meta, snapshot } => {
                 self.buf.clear();
                 codec::encode_snapshot(snapshot, &mut self.buf)?;
@@ -276,15 +244,7 @@ impl DbWriter {
                     .map_err(db_err)?;
                 self.trim_snapshots(txn, *number)?;
             }
-            WriteOp::DeleteModel { domain, id } => {
-                let key = child_key(domain, id);
-                let meta = match dbs.models.get(txn, &key).map_err(db_err)? {
-                    Some(bytes) => codec::decode_model_meta(bytes)?,
-                    None => return Ok(()),
-                };
-                dbs.models.delete(txn, &key).map_err(db_err)?;
-                self.delete_model_data(txn, meta.number)?;
-            }
+            WriteOp::DeleteModel { domain, id } => self.delete_model(txn, domain, id)?,
             WriteOp::PutUser { domain, record } => {
                 self.buf.clear();
                 codec::encode_user(record, &mut self.buf);
@@ -300,26 +260,7 @@ impl DbWriter {
                 domain,
                 user_type,
                 username,
-            } => {
-                dbs.users
-                    .delete(txn, &user_key(domain, *user_type, username))
-                    .map_err(db_err)?;
-                let mut doomed = Vec::new();
-                for item in dbs
-                    .tokens
-                    .prefix_iter(txn, &domain_key(domain))
-                    .map_err(db_err)?
-                {
-                    let (key, bytes) = item.map_err(db_err)?;
-                    let t = codec::decode_reconnect_token(bytes)?;
-                    if t.user_type == *user_type && t.username == *username {
-                        doomed.push(key.to_vec());
-                    }
-                }
-                for key in doomed {
-                    dbs.tokens.delete(txn, &key).map_err(db_err)?;
-                }
-            }
+            } => self.delete_user(txn, domain, *user_type, username)?,
             WriteOp::PutJwtKey { domain, record } => {
                 self.buf.clear();
                 codec::encode_jwt_key(record, &mut self.buf);
@@ -344,9 +285,111 @@ impl DbWriter {
                     .delete(txn, &child_key(domain, token))
                     .map_err(db_err)?;
             }
-            _ => return Err(StoreError::Invalid("STUB(acl)".into())),
+            WriteOp::SetPermissions { .. }
+            | WriteOp::ClearPermissions { .. }
+            | WriteOp::PutGroup { .. }
+            | WriteOp::DeleteGroup { .. }
+            | WriteOp::AddGroupMember { .. }
+            | WriteOp::RemoveGroupMember { .. } => acl::apply(txn, &dbs, op)?,
         }
         Ok(())
+    }
+
+    /// Deletes a domain with everything in it.
+    fn delete_domain(&mut self, txn: &mut RwTxn, key: &DomainKey) -> StoreResult<()> {
+        let dbs = self.dbs;
+        let prefix = domain_key(key);
+        let end = prefix_end(&prefix);
+        let bounds = (Bound::Included(&prefix[..]), Bound::Excluded(&end[..]));
+        dbs.domains.delete(txn, &prefix).map_err(db_err)?;
+        dbs.collections.delete_range(txn, &bounds).map_err(db_err)?;
+        let mut numbers = Vec::new();
+        for item in dbs.models.prefix_iter(txn, &prefix).map_err(db_err)? {
+            let (_, bytes) = item.map_err(db_err)?;
+            numbers.push(codec::decode_model_meta(bytes)?.number);
+        }
+        dbs.models.delete_range(txn, &bounds).map_err(db_err)?;
+        for n in numbers {
+            self.delete_model_data(txn, n)?;
+        }
+        dbs.users.delete_range(txn, &bounds).map_err(db_err)?;
+        dbs.jwt_keys.delete_range(txn, &bounds).map_err(db_err)?;
+        dbs.tokens.delete_range(txn, &bounds).map_err(db_err)?;
+        acl::drop_domain(txn, &dbs, key)
+    }
+
+    /// Deletes a collection and its models, with their permission rows.
+    fn delete_collection(
+        &mut self,
+        txn: &mut RwTxn,
+        domain: &DomainKey,
+        id: &str,
+    ) -> StoreResult<()> {
+        let dbs = self.dbs;
+        dbs.collections
+            .delete(txn, &child_key(domain, id))
+            .map_err(db_err)?;
+        let prefix = domain_key(domain);
+        let mut doomed = Vec::new();
+        for item in dbs.models.prefix_iter(txn, &prefix).map_err(db_err)? {
+            let (key, bytes) = item.map_err(db_err)?;
+            let meta = codec::decode_model_meta(bytes)?;
+            if meta.collection == id {
+                doomed.push((key.to_vec(), meta.number, meta.id));
+            }
+        }
+        let collection = PermissionTarget::Collection(id.to_string());
+        acl::drop_target_rows(txn, &dbs, domain, &collection)?;
+        for (key, n, model) in doomed {
+            acl::drop_target_rows(txn, &dbs, domain, &PermissionTarget::Model(model))?;
+            dbs.models.delete(txn, &key).map_err(db_err)?;
+            self.delete_model_data(txn, n)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a model with its log, snapshots and permission rows (the rows even when the
+    /// model does not exist, as the memory store does).
+    fn delete_model(&mut self, txn: &mut RwTxn, domain: &DomainKey, id: &str) -> StoreResult<()> {
+        let dbs = self.dbs;
+        acl::drop_target_rows(txn, &dbs, domain, &PermissionTarget::Model(id.to_string()))?;
+        let key = child_key(domain, id);
+        let meta = match dbs.models.get(txn, &key).map_err(db_err)? {
+            Some(bytes) => codec::decode_model_meta(bytes)?,
+            None => return Ok(()),
+        };
+        dbs.models.delete(txn, &key).map_err(db_err)?;
+        self.delete_model_data(txn, meta.number)
+    }
+
+    /// Deletes a user with its reconnect tokens, group memberships and permission rows.
+    fn delete_user(
+        &mut self,
+        txn: &mut RwTxn,
+        domain: &DomainKey,
+        user_type: UserType,
+        username: &str,
+    ) -> StoreResult<()> {
+        let dbs = self.dbs;
+        dbs.users
+            .delete(txn, &user_key(domain, user_type, username))
+            .map_err(db_err)?;
+        let mut doomed = Vec::new();
+        for item in dbs
+            .tokens
+            .prefix_iter(txn, &domain_key(domain))
+            .map_err(db_err)?
+        {
+            let (key, bytes) = item.map_err(db_err)?;
+            let t = codec::decode_reconnect_token(bytes)?;
+            if t.user_type == user_type && t.username == username {
+                doomed.push(key.to_vec());
+            }
+        }
+        for key in doomed {
+            dbs.tokens.delete(txn, &key).map_err(db_err)?;
+        }
+        acl::drop_user(txn, &dbs, domain, user_type, username)
     }
 
     fn append_op(&mut self, txn: &mut RwTxn, number: u64, record: &OpRecord) -> StoreResult<()> {
