@@ -1,6 +1,6 @@
 //! Permission rows, groups and memberships in LMDB: the reads of the [`Store`] trait, the
-//! access-control writes, and the rows and memberships other deletions take with them (see
-//! [`super::keys`] for the key layout).
+//! access-control writes, the rows and memberships other deletions take with them, and the
+//! format-3 upgrade (see [`super::keys`] for the key layout).
 //!
 //! Deletions cascade exactly as in the memory store: a domain takes all of its rows, groups and
 //! memberships; a collection its rows and those of its models; a model its rows; a user its
@@ -12,6 +12,7 @@ use std::ops::Bound;
 
 use heed::{RoTxn, RwTxn, WithoutTls};
 
+use super::super::acl::COLLECTION_PERMISSIONS;
 use super::super::{
     codec, DomainKey, Grantee, GroupRecord, PermissionRow, PermissionTarget, StoreResult, UserType,
     WriteOp,
@@ -328,4 +329,44 @@ pub(super) fn drop_domain(txn: &mut RwTxn, dbs: &Dbs, domain: &DomainKey) -> Sto
         delete_prefix(db, txn, &prefix)?;
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The format-3 upgrade.
+// ---------------------------------------------------------------------------------------------
+
+/// Grants everyone every collection permission on every collection, as builds before
+/// permissions did, so that upgrading locks nobody out. Returns how many rows it wrote.
+pub(super) fn grant_world_on_every_collection(txn: &mut RwTxn, dbs: &Dbs) -> StoreResult<usize> {
+    let mut rows = Vec::new();
+    for item in dbs
+        .collections
+        .remap_data_type::<heed::types::DecodeIgnore>()
+        .iter(txn)
+        .map_err(db_err)?
+    {
+        let (key, ()) = item.map_err(db_err)?;
+        let mut reader = KeyReader::new(key);
+        let domain = DomainKey::new(reader.string()?, reader.string()?);
+        let id = reader.string()?;
+        reader.end()?;
+        let target = PermissionTarget::Collection(id);
+        rows.push(permission_key(&domain, &target, &Grantee::World));
+    }
+    let all: Vec<String> = COLLECTION_PERMISSIONS.map(String::from).to_vec();
+    let mut value = Vec::new();
+    codec::encode_permissions(&normalized(&all), &mut value);
+    let mut written = 0;
+    for key in rows {
+        if key.len() > MAX_KEY_BYTES {
+            tracing::warn!(
+                "a collection's id is too long for its permission row; the upgrade leaves it \
+                 without world permissions"
+            );
+            continue;
+        }
+        dbs.permissions.put(txn, &key, &value).map_err(db_err)?;
+        written += 1;
+    }
+    Ok(written)
 }

@@ -65,8 +65,10 @@ const VERSION_KEY: &[u8] = b"format_version";
 /// Key (in `meta`) of the sequence number of the last write-ahead log record applied.
 const APPLIED_KEY: &[u8] = b"wal_applied";
 /// Older formats this build opens (and upgrades to [`FORMAT_VERSION`] in place): format 1 has
-/// no write-ahead log and the same records.
-const UPGRADABLE: [u32; 1] = [1];
+/// no write-ahead log, and formats 1 and 2 have no permission rows (everyone could do
+/// everything), so the upgrade grants everyone every permission on every collection. Their
+/// records are this format's with fields missing, which decode to those fields' defaults.
+const UPGRADABLE: [u32; 2] = [1, 2];
 /// Size at which the write-ahead log starts a new segment.
 const WAL_SEGMENT_BYTES: u64 = 64 << 20;
 /// Logged bytes waiting for the applier beyond which the writer waits for it.
@@ -187,7 +189,9 @@ const DB_NAMES: [&str; 13] = [
 ];
 
 /// Checks the format version (writing it into a new environment) and opens every database.
-fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<Dbs> {
+/// Returns the databases and, for a store of an older format, that format (which
+/// [`finish_upgrade`] replaces once the log is applied).
+fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<(Dbs, Option<u32>)> {
     let mut wtxn = env.write_txn().map_err(db_err)?;
     let main: Option<Db> = env.open_database(&wtxn, None).map_err(db_err)?;
     let fresh = match main {
@@ -198,7 +202,7 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<Dbs> {
         found: 0,
         expected: FORMAT_VERSION,
     };
-    let mut upgrade = fresh;
+    let mut older = None;
     if !fresh {
         let meta: Db = env
             .open_database(&wtxn, Some("meta"))
@@ -216,7 +220,7 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<Dbs> {
                 expected: FORMAT_VERSION,
             });
         }
-        upgrade = found != FORMAT_VERSION;
+        older = (found != FORMAT_VERSION).then_some(found);
     }
     let mut dbs = Vec::with_capacity(DB_NAMES.len());
     for name in DB_NAMES {
@@ -238,13 +242,33 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<Dbs> {
         members: dbs[11],
         memberships: dbs[12],
     };
-    if upgrade {
+    if fresh {
         dbs.meta
             .put(&mut wtxn, VERSION_KEY, &FORMAT_VERSION.to_be_bytes())
             .map_err(db_err)?;
     }
     wtxn.commit().map_err(db_err)?;
-    Ok(dbs)
+    Ok((dbs, older))
+}
+
+/// Upgrades a store of format `from` (its log applied) to [`FORMAT_VERSION`] in one durable
+/// transaction: everyone gets every collection permission on every existing collection, then
+/// the version is written. Until that commits the store stays of its older format, so an
+/// interrupted upgrade runs again at the next open.
+fn finish_upgrade(env: &Env<WithoutTls>, dbs: &Dbs, from: u32) -> StoreResult<()> {
+    let mut wtxn = env.write_txn().map_err(db_err)?;
+    let rows = acl::grant_world_on_every_collection(&mut wtxn, dbs)?;
+    dbs.meta
+        .put(&mut wtxn, VERSION_KEY, &FORMAT_VERSION.to_be_bytes())
+        .map_err(db_err)?;
+    wtxn.commit().map_err(db_err)?;
+    tracing::info!(
+        from,
+        to = FORMAT_VERSION,
+        collections = rows,
+        "upgraded the store's format: everyone keeps every permission on existing collections"
+    );
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,7 +426,7 @@ impl LmdbStore {
             .map_err(|e| StoreError::Io(format!("resolve {}: {e}", options.path.display())))?;
         let registration = Registration::claim(path.clone())?;
         let env = open_env(&path, options.max_size_bytes)?;
-        let dbs = init_dbs(&env)?;
+        let (dbs, older) = init_dbs(&env)?;
         let mut applier = DbWriter {
             env: env.clone(),
             dbs,
@@ -432,7 +456,11 @@ impl LmdbStore {
                     )))
                 }
             };
+        // The log of an older build may hold collections: they get their rows too.
         let last_lsn = applier.recover(&wal_dir, owner)?;
+        if let Some(from) = older {
+            finish_upgrade(&env, &dbs, from)?;
+        }
 
         let next_number = {
             let rtxn = env.read_txn().map_err(db_err)?;
