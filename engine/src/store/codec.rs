@@ -762,7 +762,7 @@ pub fn encode_domain(r: &DomainRecord, buf: &mut Vec<u8>) {
 }
 
 /// Decodes a domain record. A record written before a field existed gets that field's
-/// default: online, [`DEFAULT_RECONNECT_TOKEN_MINUTES`], every collection permission for
+/// default: online, 1440 minutes (a day) for reconnect tokens, every collection permission for
 /// everyone, no admin key.
 pub fn decode_domain(bytes: &[u8]) -> StoreResult<DomainRecord> {
     let p = PDomain::decode(bytes).map_err(|e| corrupt("domain record", e))?;

@@ -199,7 +199,7 @@ type Run = Vec<(u64, Vec<u8>)>;
 /// The applier thread: applies logged writes to the database and commits direct writes.
 ///
 /// When applying fails (a full disk, say), the logged writes stay queued (and in the log),
-/// [`Progress::failure`] refuses new writes, and the applier tries again every
+/// [`Progress::failure`](super::Progress::failure) refuses new writes, and the applier tries again every
 /// [`APPLY_RETRY`]; once it succeeds, the store takes writes again.
 pub(super) struct Applier {
     pub(super) db: DbWriter,
