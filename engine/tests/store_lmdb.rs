@@ -55,11 +55,11 @@ fn domain(ns: &str, id: &str) -> DomainRecord {
         created_ms: 1_700_000_000_000,
         anonymous_auth: true,
         collection_auto_create: id.len() % 2 == 0,
-        state: tandem::store::DomainState::Online,
-        reconnect_token_minutes: 1440,
-        default_collection_world: Vec::new(),
-        admin_private_key_pem: String::new(),
-        admin_public_key_pem: String::new(),
+        state: tandem::store::DomainState::Maintenance,
+        reconnect_token_minutes: 90,
+        default_collection_world: vec!["read".into()],
+        admin_private_key_pem: format!("private {id}"),
+        admin_public_key_pem: format!("public {id}"),
     }
 }
 
@@ -1418,7 +1418,7 @@ fn format_1_directories_open_and_are_upgraded() {
         ok(&store, vec![create(&d, "m", "c", 1), append(1, 2..=4)]);
     }
     LmdbStore::set_format_version_for_tests(dir.path(), 1).unwrap();
-    assert_eq!(FORMAT_VERSION, 2);
+    assert_eq!(FORMAT_VERSION, 3);
     for _ in 0..2 {
         let store = open(dir.path());
         assert_eq!(versions(&store, 1), [2, 3, 4]);

@@ -32,6 +32,16 @@ pub enum PermissionTarget {
     },
 }
 
+/// The collection permissions, in the order the wire and the docs list them: what a domain
+/// record written before domains had `default_collection_world` decodes to, and what the
+/// format upgrade grants everyone on every collection that existed before permissions did.
+pub(crate) const COLLECTION_PERMISSIONS: [&str; 5] =
+    ["create", "read", "write", "remove", "manage"];
+
+/// The reconnect-token lifetime (minutes) of a domain record written before the setting
+/// existed.
+pub(crate) const DEFAULT_RECONNECT_TOKEN_MINUTES: u32 = 24 * 60;
+
 /// The permission string a model's world row holds when the model's world permissions
 /// override its collection's (never shown to clients as a permission).
 pub const OVERRIDE_MARKER: &str = "override";

@@ -12,12 +12,15 @@ use prost::encoding::{DecodeContext, WireType};
 use prost::Message;
 
 use super::codec::{
-    self, corrupt, decode_collection, decode_domain, decode_jwt_key, decode_model_meta, decode_op,
-    decode_reconnect_token, decode_snapshot, decode_user, encode_collection, encode_domain,
-    encode_jwt_key, encode_model_meta, encode_op, encode_reconnect_token, encode_snapshot,
-    encode_user, unreachable_encode, user_type_from_p,
+    self, corrupt, decode_collection, decode_domain, decode_group, decode_jwt_key,
+    decode_model_meta, decode_op, decode_permissions, decode_reconnect_token, decode_snapshot,
+    decode_user, encode_collection, encode_domain, encode_group, encode_jwt_key, encode_model_meta,
+    encode_op, encode_permissions, encode_reconnect_token, encode_snapshot, encode_user,
+    unreachable_encode, user_type_from_p,
 };
-use super::{DomainKey, EncodedOps, StoreError, StoreResult, WriteOp};
+use super::{
+    DomainKey, EncodedOps, Grantee, GranteeKind, PermissionTarget, StoreError, StoreResult, WriteOp,
+};
 
 /// One change of a write batch: `kind` names the [`WriteOp`] variant, the other fields hold
 /// its keys and its records (each encoded as above).
@@ -37,6 +40,42 @@ struct PWrite {
     user_type: i32,
     #[prost(bytes = "vec", repeated, tag = "7")]
     records: Vec<Vec<u8>>,
+    /// What a permission change applies to.
+    #[prost(message, optional, tag = "8")]
+    target: Option<PTarget>,
+    /// Who a permission row grants to.
+    #[prost(message, optional, tag = "9")]
+    grantee: Option<PGrantee>,
+    /// A group member's username (the group is `id`, the member's type `user_type`).
+    #[prost(string, tag = "10")]
+    username: String,
+    /// Which rows a permission clearing deletes (see [`grantee_kind_to_p`]).
+    #[prost(uint32, tag = "11")]
+    grantee_kind: u32,
+}
+
+/// A [`PermissionTarget`]: `kind` 1 global, 2 collection, 3 model, 4 chat, 5 activity (0 is
+/// no target: corrupt); `id` the id, `activity_type` an activity's type.
+#[derive(Clone, PartialEq, Message)]
+struct PTarget {
+    #[prost(uint32, tag = "1")]
+    kind: u32,
+    #[prost(string, tag = "2")]
+    id: String,
+    #[prost(string, tag = "3")]
+    activity_type: String,
+}
+
+/// A [`Grantee`]: `kind` 1 world, 2 user (`user_type`, `name`), 3 group (`name`); 0 is
+/// corrupt.
+#[derive(Clone, PartialEq, Message)]
+struct PGrantee {
+    #[prost(uint32, tag = "1")]
+    kind: u32,
+    #[prost(int32, tag = "2")]
+    user_type: i32,
+    #[prost(string, tag = "3")]
+    name: String,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -60,6 +99,203 @@ const K_PUT_JWT_KEY: u32 = 12;
 const K_DELETE_JWT_KEY: u32 = 13;
 const K_PUT_TOKEN: u32 = 14;
 const K_DELETE_TOKEN: u32 = 15;
+const K_SET_PERMISSIONS: u32 = 16;
+const K_CLEAR_PERMISSIONS: u32 = 17;
+const K_PUT_GROUP: u32 = 18;
+const K_DELETE_GROUP: u32 = 19;
+const K_ADD_GROUP_MEMBER: u32 = 20;
+const K_REMOVE_GROUP_MEMBER: u32 = 21;
+
+fn target_to_p(target: &PermissionTarget) -> PTarget {
+    let (kind, id, activity_type) = match target {
+        PermissionTarget::Global => (1, "", ""),
+        PermissionTarget::Collection(id) => (2, id.as_str(), ""),
+        PermissionTarget::Model(id) => (3, id.as_str(), ""),
+        PermissionTarget::Chat(id) => (4, id.as_str(), ""),
+        PermissionTarget::Activity { kind, id } => (5, id.as_str(), kind.as_str()),
+    };
+    PTarget {
+        kind,
+        id: id.to_string(),
+        activity_type: activity_type.to_string(),
+    }
+}
+
+fn target_from_p(p: Option<PTarget>) -> StoreResult<PermissionTarget> {
+    let p = p.ok_or_else(|| corrupt("permission change", "no target"))?;
+    Ok(match p.kind {
+        1 => PermissionTarget::Global,
+        2 => PermissionTarget::Collection(p.id),
+        3 => PermissionTarget::Model(p.id),
+        4 => PermissionTarget::Chat(p.id),
+        5 => PermissionTarget::Activity {
+            kind: p.activity_type,
+            id: p.id,
+        },
+        other => {
+            return Err(corrupt(
+                "permission change",
+                format_args!("unknown target kind {other}"),
+            ))
+        }
+    })
+}
+
+fn grantee_to_p(grantee: &Grantee) -> PGrantee {
+    match grantee {
+        Grantee::World => PGrantee {
+            kind: 1,
+            ..PGrantee::default()
+        },
+        Grantee::User(user_type, name) => PGrantee {
+            kind: 2,
+            user_type: user_type.as_i32(),
+            name: name.clone(),
+        },
+        Grantee::Group(id) => PGrantee {
+            kind: 3,
+            name: id.clone(),
+            ..PGrantee::default()
+        },
+    }
+}
+
+fn grantee_from_p(p: Option<PGrantee>) -> StoreResult<Grantee> {
+    let p = p.ok_or_else(|| corrupt("permission change", "no grantee"))?;
+    Ok(match p.kind {
+        1 => Grantee::World,
+        2 => Grantee::User(user_type_from_p(p.user_type, "permission change")?, p.name),
+        3 => Grantee::Group(p.name),
+        other => {
+            return Err(corrupt(
+                "permission change",
+                format_args!("unknown grantee kind {other}"),
+            ))
+        }
+    })
+}
+
+/// The stored number of a [`GranteeKind`] (0 is none: corrupt, so that a damaged change never
+/// clears every row).
+fn grantee_kind_to_p(kind: GranteeKind) -> u32 {
+    match kind {
+        GranteeKind::All => 1,
+        GranteeKind::World => 2,
+        GranteeKind::Users => 3,
+        GranteeKind::Groups => 4,
+    }
+}
+
+fn grantee_kind_from_p(n: u32) -> StoreResult<GranteeKind> {
+    match n {
+        1 => Ok(GranteeKind::All),
+        2 => Ok(GranteeKind::World),
+        3 => Ok(GranteeKind::Users),
+        4 => Ok(GranteeKind::Groups),
+        other => Err(corrupt(
+            "permission clearing",
+            format_args!("unknown grantee kind {other}"),
+        )),
+    }
+}
+
+/// The `PWrite` of one of the access-control changes; `None` for every other change.
+fn acl_write_to_p(op: &WriteOp) -> Option<PWrite> {
+    Some(match op {
+        WriteOp::SetPermissions {
+            domain,
+            target,
+            grantee,
+            permissions,
+        } => PWrite {
+            target: Some(target_to_p(target)),
+            grantee: Some(grantee_to_p(grantee)),
+            records: vec![record(|b| encode_permissions(permissions, b))],
+            ..write_in(K_SET_PERMISSIONS, domain)
+        },
+        WriteOp::ClearPermissions {
+            domain,
+            target,
+            kind,
+        } => PWrite {
+            target: Some(target_to_p(target)),
+            grantee_kind: grantee_kind_to_p(*kind),
+            ..write_in(K_CLEAR_PERMISSIONS, domain)
+        },
+        WriteOp::PutGroup { domain, record: r } => PWrite {
+            records: vec![record(|b| encode_group(r, b))],
+            ..write_in(K_PUT_GROUP, domain)
+        },
+        WriteOp::DeleteGroup { domain, id } => PWrite {
+            id: id.clone(),
+            ..write_in(K_DELETE_GROUP, domain)
+        },
+        WriteOp::AddGroupMember {
+            domain,
+            group,
+            user_type,
+            username,
+        }
+        | WriteOp::RemoveGroupMember {
+            domain,
+            group,
+            user_type,
+            username,
+        } => {
+            let kind = if matches!(op, WriteOp::AddGroupMember { .. }) {
+                K_ADD_GROUP_MEMBER
+            } else {
+                K_REMOVE_GROUP_MEMBER
+            };
+            PWrite {
+                id: group.clone(),
+                user_type: user_type.as_i32(),
+                username: username.clone(),
+                ..write_in(kind, domain)
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// The access-control change `p` holds (of kind `p.kind`, one of the six), in `domain`.
+fn acl_write_from_p(mut p: PWrite, domain: DomainKey) -> StoreResult<WriteOp> {
+    Ok(match p.kind {
+        K_SET_PERMISSIONS => WriteOp::SetPermissions {
+            permissions: decode_permissions(&one_record(&mut p, "permission row")?)?,
+            target: target_from_p(p.target)?,
+            grantee: grantee_from_p(p.grantee)?,
+            domain,
+        },
+        K_CLEAR_PERMISSIONS => WriteOp::ClearPermissions {
+            target: target_from_p(p.target)?,
+            kind: grantee_kind_from_p(p.grantee_kind)?,
+            domain,
+        },
+        K_PUT_GROUP => WriteOp::PutGroup {
+            record: decode_group(&one_record(&mut p, "group")?)?,
+            domain,
+        },
+        K_DELETE_GROUP => WriteOp::DeleteGroup { domain, id: p.id },
+        K_ADD_GROUP_MEMBER => WriteOp::AddGroupMember {
+            user_type: user_type_from_p(p.user_type, "group member")?,
+            group: p.id,
+            username: p.username,
+            domain,
+        },
+        K_REMOVE_GROUP_MEMBER => WriteOp::RemoveGroupMember {
+            user_type: user_type_from_p(p.user_type, "group member")?,
+            group: p.id,
+            username: p.username,
+            domain,
+        },
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "unknown change kind {other} in a write batch"
+            )))
+        }
+    })
+}
 
 fn record(encode: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     let mut buf = Vec::new();
@@ -83,13 +319,20 @@ fn write_in(kind: u32, domain: &DomainKey) -> PWrite {
 }
 
 fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
+    if let Some(p) = acl_write_to_p(op) {
+        return Ok(p);
+    }
     Ok(match op {
         WriteOp::SetPermissions { .. }
         | WriteOp::ClearPermissions { .. }
         | WriteOp::PutGroup { .. }
         | WriteOp::DeleteGroup { .. }
         | WriteOp::AddGroupMember { .. }
-        | WriteOp::RemoveGroupMember { .. } => return Err(StoreError::Invalid("STUB(acl)".into())),
+        | WriteOp::RemoveGroupMember { .. } => {
+            return Err(StoreError::Invalid(
+                "access-control change without an encoding".into(),
+            ))
+        }
         WriteOp::PutDomain(r) => PWrite {
             records: vec![record(|b| encode_domain(r, b))],
             ..write_in(K_PUT_DOMAIN, &r.key)
@@ -244,11 +487,7 @@ fn write_from_p(mut p: PWrite) -> StoreResult<WriteOp> {
             domain,
             token: p.id,
         },
-        other => {
-            return Err(StoreError::Corrupt(format!(
-                "unknown change kind {other} in a write batch"
-            )))
-        }
+        _ => return acl_write_from_p(p, domain),
     })
 }
 
@@ -486,6 +725,84 @@ mod tests {
         ]
     }
 
+    /// Every access-control change, with every kind of target, grantee and clearing.
+    fn acl_batch() -> Vec<WriteOp> {
+        use crate::store::{GroupRecord, UserType};
+        let domain = DomainKey::new("ns", "d\u{0}");
+        let targets = [
+            PermissionTarget::Global,
+            PermissionTarget::Collection("c".into()),
+            PermissionTarget::Model("m 😀".into()),
+            PermissionTarget::Chat(String::new()),
+            PermissionTarget::Activity {
+                kind: "doc".into(),
+                id: "a1".into(),
+            },
+        ];
+        let grantees = [
+            Grantee::World,
+            Grantee::User(UserType::Anonymous, "bob".into()),
+            Grantee::User(UserType::Normal, String::new()),
+            Grantee::Group("g".into()),
+        ];
+        let kinds = [
+            GranteeKind::All,
+            GranteeKind::World,
+            GranteeKind::Users,
+            GranteeKind::Groups,
+        ];
+        let mut out = Vec::new();
+        for (i, target) in targets.iter().enumerate() {
+            for (j, grantee) in grantees.iter().enumerate() {
+                out.push(WriteOp::SetPermissions {
+                    domain: domain.clone(),
+                    target: target.clone(),
+                    grantee: grantee.clone(),
+                    permissions: ["write", "read", "read"][..(i + j) % 4]
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect(),
+                });
+            }
+            out.push(WriteOp::ClearPermissions {
+                domain: domain.clone(),
+                target: target.clone(),
+                kind: kinds[i % kinds.len()],
+            });
+        }
+        out.push(WriteOp::ClearPermissions {
+            domain: domain.clone(),
+            target: PermissionTarget::Global,
+            kind: GranteeKind::Groups,
+        });
+        out.extend([
+            WriteOp::PutGroup {
+                domain: domain.clone(),
+                record: GroupRecord {
+                    id: "g".into(),
+                    description: "editors ✓".into(),
+                },
+            },
+            WriteOp::AddGroupMember {
+                domain: domain.clone(),
+                group: "g".into(),
+                user_type: UserType::Convergence,
+                username: "admin".into(),
+            },
+            WriteOp::RemoveGroupMember {
+                domain: domain.clone(),
+                group: "g".into(),
+                user_type: UserType::Normal,
+                username: "bob".into(),
+            },
+            WriteOp::DeleteGroup {
+                domain,
+                id: "g".into(),
+            },
+        ]);
+        out
+    }
+
     /// What the batch's prost messages encode to.
     fn reference(batch: &[WriteOp]) -> Vec<u8> {
         let p = PBatch {
@@ -504,6 +821,90 @@ mod tests {
             encode_batch(&b, &mut buf).unwrap();
             let again = decode_batches(&buf).unwrap();
             assert_eq!(format!("{again:?}"), format!("{:?}", vec![b.clone(), b]));
+        }
+    }
+
+    #[test]
+    fn access_control_changes_encode_as_their_messages_and_decode_back() {
+        let b = acl_batch();
+        let mut buf = Vec::new();
+        encode_batch(&b, &mut buf).unwrap();
+        assert_eq!(buf, reference(&b));
+        let mut mixed = batch(7);
+        mixed.extend(acl_batch());
+        encode_batch(&mixed, &mut buf).unwrap();
+        let again = decode_batches(&buf).unwrap();
+        assert_eq!(
+            format!("{again:?}"),
+            format!("{:?}", vec![b.clone(), mixed])
+        );
+        // The applier reads them back as decoded changes.
+        let mut out = Vec::new();
+        decode_logged(&buf, &mut out).unwrap();
+        assert_eq!(out.len(), 2 * b.len() + 3);
+        for (logged, op) in out.iter().zip(&b) {
+            match logged {
+                LoggedWrite::Other(w) => assert_eq!(format!("{w:?}"), format!("{op:?}")),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn access_control_changes_without_a_target_or_a_kind_are_corrupt() {
+        let in_domain = |kind| write_in(kind, &DomainKey::new("ns", "d"));
+        let target = Some(target_to_p(&PermissionTarget::Global));
+        let bad = [
+            // No target.
+            PWrite {
+                grantee_kind: 1,
+                ..in_domain(K_CLEAR_PERMISSIONS)
+            },
+            // No clearing kind: never "clear everything" by default.
+            PWrite {
+                target: target.clone(),
+                ..in_domain(K_CLEAR_PERMISSIONS)
+            },
+            PWrite {
+                target: Some(PTarget {
+                    kind: 9,
+                    ..PTarget::default()
+                }),
+                grantee_kind: 1,
+                ..in_domain(K_CLEAR_PERMISSIONS)
+            },
+            // No grantee.
+            PWrite {
+                target: target.clone(),
+                records: vec![Vec::new()],
+                ..in_domain(K_SET_PERMISSIONS)
+            },
+            PWrite {
+                target,
+                grantee: Some(PGrantee::default()),
+                records: vec![Vec::new()],
+                ..in_domain(K_SET_PERMISSIONS)
+            },
+            PWrite {
+                user_type: 7,
+                ..in_domain(K_ADD_GROUP_MEMBER)
+            },
+            in_domain(K_PUT_GROUP),
+            in_domain(99),
+        ];
+        for p in bad {
+            let bytes = PBatch {
+                writes: vec![p.clone()],
+            }
+            .encode_length_delimited_to_vec();
+            assert!(
+                matches!(decode_batches(&bytes), Err(StoreError::Corrupt(_))),
+                "{p:?}"
+            );
+            assert!(matches!(
+                decode_logged(&bytes, &mut Vec::new()),
+                Err(StoreError::Corrupt(_))
+            ));
         }
     }
 
@@ -555,6 +956,7 @@ mod tests {
     fn damaged_framing_is_corrupt_not_a_panic() {
         let mut buf = Vec::new();
         encode_batch(&batch(7), &mut buf).unwrap();
+        encode_batch(&acl_batch(), &mut buf).unwrap();
         for cut in 0..buf.len() {
             let mut out = Vec::new();
             let _ = decode_logged(&buf[..cut], &mut out);

@@ -17,13 +17,18 @@ use std::collections::BTreeMap;
 
 use prost::Message;
 
+use super::acl::{COLLECTION_PERMISSIONS, DEFAULT_RECONNECT_TOKEN_MINUTES};
 use super::{
-    CollectionRecord, DomainKey, DomainRecord, JwtKeyRecord, ModelMeta, OpRecord,
+    CollectionRecord, DomainKey, DomainRecord, DomainState, JwtKeyRecord, ModelMeta, OpRecord,
     ReconnectTokenRecord, Snapshot, StoreError, StoreResult, UserRecord, UserType,
 };
 use crate::ot::{
     AppliedOp, AppliedOperation, Data, DiscreteOp, JsString, OpKind, Undo, Value, ValueId,
 };
+use acl::PStrings;
+pub use acl::{decode_group, decode_permissions, encode_group, encode_permissions};
+
+mod acl;
 
 /// Deepest value tree the codec stores (the root is at depth 1).
 pub const MAX_VALUE_DEPTH: usize = 4096;
@@ -46,6 +51,22 @@ struct PDomain {
     anonymous_auth: bool,
     #[prost(bool, tag = "6")]
     collection_auto_create: bool,
+    /// The [`DomainState`] number (see [`state_to_p`]); 0, online, is also what a record
+    /// written before the field existed holds.
+    #[prost(uint32, tag = "7")]
+    state: u32,
+    /// Absent in records written before the field existed (they decode to
+    /// [`DEFAULT_RECONNECT_TOKEN_MINUTES`]).
+    #[prost(uint32, optional, tag = "8")]
+    reconnect_token_minutes: Option<u32>,
+    /// Absent in records written before the field existed (they decode to every collection
+    /// permission); present and empty when everyone gets nothing.
+    #[prost(message, optional, tag = "9")]
+    default_collection_world: Option<PStrings>,
+    #[prost(string, tag = "10")]
+    admin_private_key_pem: String,
+    #[prost(string, tag = "11")]
+    admin_public_key_pem: String,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -697,6 +718,27 @@ fn applied_from_p(p: PAppliedOp) -> StoreResult<AppliedOp> {
 // Public encode / decode functions. Encoders append to `buf`.
 // ---------------------------------------------------------------------------------------------
 
+/// The stored number of a domain state.
+fn state_to_p(state: DomainState) -> u32 {
+    match state {
+        DomainState::Online => 0,
+        DomainState::Maintenance => 1,
+        DomainState::Offline => 2,
+    }
+}
+
+fn state_from_p(n: u32) -> StoreResult<DomainState> {
+    match n {
+        0 => Ok(DomainState::Online),
+        1 => Ok(DomainState::Maintenance),
+        2 => Ok(DomainState::Offline),
+        other => Err(corrupt(
+            "domain record",
+            format_args!("unknown domain state {other}"),
+        )),
+    }
+}
+
 /// Encodes a domain record.
 pub fn encode_domain(r: &DomainRecord, buf: &mut Vec<u8>) {
     put(
@@ -707,12 +749,21 @@ pub fn encode_domain(r: &DomainRecord, buf: &mut Vec<u8>) {
             created_ms: r.created_ms,
             anonymous_auth: r.anonymous_auth,
             collection_auto_create: r.collection_auto_create,
+            state: state_to_p(r.state),
+            reconnect_token_minutes: Some(r.reconnect_token_minutes),
+            default_collection_world: Some(PStrings {
+                values: r.default_collection_world.clone(),
+            }),
+            admin_private_key_pem: r.admin_private_key_pem.clone(),
+            admin_public_key_pem: r.admin_public_key_pem.clone(),
         },
         buf,
     );
 }
 
-/// Decodes a domain record.
+/// Decodes a domain record. A record written before a field existed gets that field's
+/// default: online, 1440 minutes (a day) for reconnect tokens, every collection permission for
+/// everyone, no admin key.
 pub fn decode_domain(bytes: &[u8]) -> StoreResult<DomainRecord> {
     let p = PDomain::decode(bytes).map_err(|e| corrupt("domain record", e))?;
     Ok(DomainRecord {
@@ -724,12 +775,16 @@ pub fn decode_domain(bytes: &[u8]) -> StoreResult<DomainRecord> {
         created_ms: p.created_ms,
         anonymous_auth: p.anonymous_auth,
         collection_auto_create: p.collection_auto_create,
-        // STUB(acl): the new domain fields are not stored yet.
-        state: super::DomainState::Online,
-        reconnect_token_minutes: 1440,
-        default_collection_world: Vec::new(),
-        admin_private_key_pem: String::new(),
-        admin_public_key_pem: String::new(),
+        state: state_from_p(p.state)?,
+        reconnect_token_minutes: p
+            .reconnect_token_minutes
+            .unwrap_or(DEFAULT_RECONNECT_TOKEN_MINUTES),
+        default_collection_world: match p.default_collection_world {
+            Some(list) => list.values,
+            None => COLLECTION_PERMISSIONS.map(String::from).to_vec(),
+        },
+        admin_private_key_pem: p.admin_private_key_pem,
+        admin_public_key_pem: p.admin_public_key_pem,
     })
 }
 
@@ -1037,141 +1092,4 @@ pub fn decode_reconnect_token(bytes: &[u8]) -> StoreResult<ReconnectTokenRecord>
 pub use super::batch::{decode_batches, encode_batch};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn splice_record() -> OpRecord {
-        OpRecord {
-            version: 123_456,
-            timestamp_ms: 1_760_000_000_000,
-            session: "s1".into(),
-            user: "alice".into(),
-            seq: Some(17),
-            op: AppliedOperation::Discrete(AppliedOp {
-                op: DiscreteOp::new(
-                    "2:5",
-                    OpKind::StringSplice {
-                        index: 42,
-                        delete_count: 0,
-                        insert: "a".into(),
-                    },
-                ),
-                undo: Undo::None,
-            }),
-        }
-    }
-
-    #[test]
-    fn single_char_splice_is_small() {
-        let mut buf = Vec::new();
-        encode_op(&splice_record(), &mut buf).unwrap();
-        assert!(buf.len() <= 40, "encoded in {} bytes", buf.len());
-        assert_eq!(decode_op(&buf).unwrap(), splice_record());
-        assert_eq!(decode_op_time(&buf).unwrap(), (123_456, 1_760_000_000_000));
-    }
-
-    #[test]
-    fn garbage_is_corrupt_not_panic() {
-        let mut buf = Vec::new();
-        encode_op(&splice_record(), &mut buf).unwrap();
-        for cut in 0..buf.len() {
-            let _ = decode_op(&buf[..cut]);
-        }
-        for i in 0..buf.len() {
-            let mut b = buf.clone();
-            b[i] ^= 0xff;
-            let _ = decode_op(&b);
-        }
-        assert!(matches!(
-            decode_snapshot(&[0xff, 0xff, 0xff]),
-            Err(StoreError::Corrupt(_))
-        ));
-        // A container claiming more children than exist.
-        let bad = PSnapshot {
-            version: 1,
-            timestamp_ms: 0,
-            data: vec![PNode {
-                id: "0:0".into(),
-                key: Vec::new(),
-                data: Some(PData::Array(u64::MAX)),
-            }],
-        };
-        assert!(matches!(
-            decode_snapshot(&bad.encode_to_vec()),
-            Err(StoreError::Corrupt(_))
-        ));
-    }
-
-    #[test]
-    fn deep_trees_round_trip_without_recursion_limits() {
-        let mut v = Value::new("leaf", Data::Null);
-        for i in 0..1000 {
-            v = Value::new(format!("n{i}"), Data::Array(vec![v]));
-        }
-        let s = Snapshot {
-            version: 1,
-            timestamp_ms: 5,
-            data: v,
-        };
-        let mut buf = Vec::new();
-        encode_snapshot(&s, &mut buf).unwrap();
-        assert_eq!(decode_snapshot(&buf).unwrap(), s);
-    }
-
-    #[test]
-    fn auth_records_round_trip() {
-        let user = UserRecord {
-            user_type: UserType::Anonymous,
-            username: "a\u{0}b".into(),
-            display_name: "Ann".into(),
-            first_name: String::new(),
-            last_name: "L".into(),
-            email: "a@example.com".into(),
-            disabled: true,
-            password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
-            created_ms: -5,
-            last_login_ms: 1_760_000_000_000,
-        };
-        let mut buf = Vec::new();
-        encode_user(&user, &mut buf);
-        assert_eq!(decode_user(&buf).unwrap(), user);
-        let no_password = UserRecord {
-            password_hash: None,
-            ..user
-        };
-        buf.clear();
-        encode_user(&no_password, &mut buf);
-        assert_eq!(decode_user(&buf).unwrap(), no_password);
-
-        let key = JwtKeyRecord {
-            id: "k1".into(),
-            description: "d".into(),
-            public_key_pem: "-----BEGIN PUBLIC KEY-----".into(),
-            enabled: true,
-            updated_ms: 7,
-        };
-        buf.clear();
-        encode_jwt_key(&key, &mut buf);
-        assert_eq!(decode_jwt_key(&buf).unwrap(), key);
-
-        let token = ReconnectTokenRecord {
-            token: "t".repeat(32),
-            user_type: UserType::Convergence,
-            username: "admin".into(),
-            expires_ms: 86_400_000,
-            sessions: vec!["s1".into(), "s2".into()],
-        };
-        buf.clear();
-        encode_reconnect_token(&token, &mut buf);
-        assert_eq!(decode_reconnect_token(&buf).unwrap(), token);
-
-        let bad = PUser {
-            user_type: 9,
-            ..PUser::default()
-        };
-        assert!(matches!(
-            decode_user(&bad.encode_to_vec()),
-            Err(StoreError::Corrupt(_))
-        ));
-    }
-}
+mod tests;

@@ -42,7 +42,7 @@ pub(crate) fn recover_log(dir: &std::path::Path, applied: u64) -> StoreResult<Ve
 }
 
 /// The on-disk format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Errors of the storage layer.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
