@@ -285,7 +285,12 @@ impl ModelService {
         description: &str,
     ) -> ModelResult<()> {
         self.check_open()?;
-        self.require_domain(domain)?;
+        let record = self
+            .inner
+            .store
+            .domain(domain)
+            .map_err(store_err)?
+            .ok_or_else(|| ModelError::DomainNotFound(domain.to_string()))?;
         check_id(IdKind::Collection, id)?;
         if self
             .inner
@@ -296,14 +301,19 @@ impl ModelService {
         {
             return Ok(());
         }
-        self.write(vec![WriteOp::PutCollection {
-            domain: domain.clone(),
-            record: CollectionRecord {
-                id: id.to_string(),
-                description: description.to_string(),
-                created_ms: self.inner.clock.now_ms(),
+        // Everyone gets the domain's default world permissions on it, as on a collection
+        // created on demand; the host narrows them with the collection's permissions.
+        self.write(vec![
+            WriteOp::PutCollection {
+                domain: domain.clone(),
+                record: CollectionRecord {
+                    id: id.to_string(),
+                    description: description.to_string(),
+                    created_ms: self.inner.clock.now_ms(),
+                },
             },
-        }])
+            Permissions::collection_creation_row(domain, id, &record.default_collection_world),
+        ])
         .await
     }
 
