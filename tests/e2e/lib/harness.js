@@ -84,8 +84,17 @@ process.on("exit", () => {
  * One `tandem serve` process on a temporary data directory.
  *
  * options: namespace, domain, anonymous (bool, default true), users [{username, password,
- * displayName}], jwtKeys [{id, publicKeyPem}], config (TOML text written to a file and passed
- * with --config), env (extra environment).
+ * displayName, firstName, lastName, email}], groups [{id, description, members: [usernames]}],
+ * collections [{id, world: PERMS, users: {username: PERMS}}] (PERMS: see `perms()`),
+ * domainConfig {key: value} (`tandem domain config --set key=value`, e.g. state,
+ * collection_auto_create, default_collection_world), adminTokens [usernames] (admin-key JWTs
+ * minted before the first start, in `server.adminTokens[username]`), jwtKeys [{id,
+ * publicKeyPem}], config (TOML text written to a file and passed with --config), env (extra
+ * environment).
+ *
+ * Everything but `dump` is set up with the CLI, which must not run while the server holds the
+ * data directory: for a change in the middle of a test use `whileStopped()`, which stops the
+ * server, runs the CLI and starts it again on the same port (clients reconnect by themselves).
  */
 class TandemServer {
   constructor(options = {}) {
@@ -95,6 +104,11 @@ class TandemServer {
     this.anonymous = options.anonymous !== false;
     this.users = options.users || [];
     this.jwtKeys = options.jwtKeys || [];
+    this.groups = options.groups || [];
+    this.collections = options.collections || [];
+    this.domainConfig = options.domainConfig || null;
+    this.adminTokenUsers = options.adminTokens || [];
+    this.adminTokens = {};
     this.configText = options.config || null;
     this.env = options.env || {};
     this.adminPassword = "admin-secret";
@@ -135,7 +149,10 @@ class TandemServer {
     }
   }
 
-  /** Creates the domain, its users and JWT keys with the CLI before the server starts. */
+  /**
+   * Creates the domain, its users, groups, collections, JWT keys, settings and admin tokens with
+   * the CLI before the server starts (in that order: groups and collections name users).
+   */
   async prepare() {
     const create = ["domain", "create", ...this.domainArgs()];
     if (this.anonymous) create.push("--anonymous");
@@ -144,15 +161,88 @@ class TandemServer {
       const args = ["user", "add", ...this.domainArgs(), u.username, "--password", u.password];
       if (u.displayName) args.push("--display-name", u.displayName);
       await this.cli(...args);
+      const profile = [];
+      if (u.firstName) profile.push("--first-name", u.firstName);
+      if (u.lastName) profile.push("--last-name", u.lastName);
+      if (u.email) profile.push("--email", u.email);
+      if (profile.length > 0) await this.cli("user", "update", ...this.domainArgs(), u.username, ...profile);
     }
+    for (const g of this.groups) await this.addGroup(g);
+    for (const c of this.collections) await this.addCollection(c);
     for (const k of this.jwtKeys) {
       const pemFile = path.join(this.dir, `jwt-${k.id}.pem`);
       fs.writeFileSync(pemFile, k.publicKeyPem);
       await this.cli("jwt-key", "add", ...this.domainArgs(), "--id", k.id, "--public-key-file", pemFile);
     }
+    if (this.domainConfig) await this.setDomainConfig(this.domainConfig);
+    for (const name of this.adminTokenUsers) this.adminTokens[name] = await this.adminToken(name);
     if (this.configText) {
       this.configFile = path.join(this.dir, "tandem.toml");
       fs.writeFileSync(this.configFile, this.configText);
+    }
+  }
+
+  /** Refuses a CLI change while the server runs (it holds the data directory). */
+  assertStopped(what) {
+    if (this.isRunning()) {
+      throw new Error(`${what}: the CLI cannot change the data directory while tandem serve runs; use whileStopped()`);
+    }
+  }
+
+  /** `tandem group create` and `add-member` for {id, description, members}. */
+  async addGroup({ id, description, members = [] }) {
+    this.assertStopped(`group ${id}`);
+    const args = ["group", "create", ...this.domainArgs(), id];
+    if (description) args.push("--description", description);
+    await this.cli(...args);
+    for (const m of members) await this.cli("group", "add-member", ...this.domainArgs(), id, m);
+  }
+
+  /** `tandem collection create`, `set-world` and `set-user` for {id, world, users}. */
+  async addCollection({ id, world, users = {} }) {
+    this.assertStopped(`collection ${id}`);
+    await this.cli("collection", "create", ...this.domainArgs(), id);
+    if (world !== undefined) await this.cli("collection", "set-world", ...this.domainArgs(), id, perms(world));
+    for (const [name, p] of Object.entries(users)) {
+      await this.cli("collection", "set-user", ...this.domainArgs(), id, name, perms(p));
+    }
+  }
+
+  /** `tandem domain config --set key=value ...`; values go through `perms()` when not strings. */
+  async setDomainConfig(settings) {
+    this.assertStopped("domain config");
+    const sets = Object.entries(settings).flatMap(([k, v]) => ["--set", `${k}=${typeof v === "string" ? v : perms(v)}`]);
+    await this.cli("domain", "config", ...this.domainArgs(), ...sets);
+  }
+
+  /** The domain's settings as `tandem domain config` prints them. */
+  async domainSettings() {
+    this.assertStopped("domain config");
+    return JSON.parse(await this.cli("domain", "config", ...this.domainArgs()));
+  }
+
+  /**
+   * A JWT signed with the domain's admin key (kid ConvergenceAdminKey) for `username`, which
+   * logs in as a convergence user (`tandem domain admin-token`). Only while the server is
+   * stopped: pass `adminTokens` to `start()`, or call it inside `whileStopped()`.
+   */
+  async adminToken(username, { ttlSecs } = {}) {
+    this.assertStopped("admin-token");
+    const args = ["domain", "admin-token", ...this.domainArgs(), "--username", username];
+    if (ttlSecs !== undefined) args.push("--ttl-secs", String(ttlSecs));
+    return (await this.cli(...args)).trim();
+  }
+
+  /**
+   * Stops the server, runs `fn(server)` (CLI changes: setDomainConfig, adminToken, cli ...) and
+   * starts it again on the same data directory and port, even when `fn` throws.
+   */
+  async whileStopped(fn) {
+    await this.stop();
+    try {
+      return await fn(this);
+    } finally {
+      await this.spawn();
     }
   }
 
@@ -252,12 +342,40 @@ class TandemServer {
   }
 }
 
+/**
+ * A permission set for the CLI: a comma list ("read,write"), an array of names, an object of
+ * booleans ({read: true, write: false}) or an empty set ("none").
+ */
+function perms(p) {
+  let names;
+  if (typeof p === "string") names = p === "none" ? [] : p.split(",").filter(Boolean);
+  else if (Array.isArray(p)) names = p;
+  else names = Object.keys(p).filter((k) => p[k]);
+  return names.length === 0 ? "none" : names.join(",");
+}
+
 /** Client options for Node 20, which has no global WebSocket. */
 function clientOptions(extra = {}) {
   return {
     webSocket: { factory: (u) => new WebSocket(u), class: WebSocket },
     ...extra,
   };
+}
+
+/**
+ * Client options whose sockets record every message the client receives, decoded (see
+ * lib/wire.js), in `frames`: what the client was told that its API does not show (a
+ * force-close's reason code, the acks it got).
+ */
+function tappedOptions(extra = {}) {
+  const wire = require("./wire");
+  const frames = [];
+  const factory = (u) => {
+    const ws = new WebSocket(u);
+    ws.on("message", (data) => frames.push(wire.decode(data)));
+    return ws;
+  };
+  return { frames, options: { webSocket: { factory, class: WebSocket }, ...extra } };
 }
 
 const connectPassword = (url, username, password, extra) =>
@@ -323,7 +441,9 @@ module.exports = {
   connectPassword,
   disposeAll,
   freePort,
+  perms,
   sleep,
+  tappedOptions,
   tandemBin,
   waitConverged,
   waitFor,
