@@ -23,10 +23,14 @@ class GatedProxy {
 
   accept(client) {
     const upstream = net.connect(this.targetPort, "127.0.0.1");
-    const pair = { client, upstream };
+    const pair = { client, upstream, held: [] };
     this.pairs.add(pair);
     client.on("data", (b) => this.upstream && !pair.abandoned && upstream.write(b));
-    upstream.on("data", (b) => this.downstream && !pair.abandoned && client.write(b));
+    upstream.on("data", (b) => {
+      if (!this.downstream || pair.abandoned) return;
+      if (this.holding) pair.held.push(b);
+      else client.write(b);
+    });
     const end = () => {
       client.destroy();
       if (!pair.abandoned) upstream.destroy();
@@ -38,6 +42,22 @@ class GatedProxy {
     upstream.on("error", end);
   }
 
+  /**
+   * Holds what the server sends, in order, until `release()`: the client keeps talking but
+   * hears nothing (a slow network), and then hears everything at once.
+   */
+  hold() {
+    this.holding = true;
+  }
+
+  /** Delivers what `hold()` kept back and forwards normally again. */
+  release() {
+    this.holding = false;
+    for (const pair of this.pairs) {
+      for (const b of pair.held.splice(0)) pair.client.write(b);
+    }
+  }
+
   /** Drops every proxied connection (both sides see a reset) and forwards normally again. */
   dropAll() {
     for (const { client, upstream } of this.pairs) {
@@ -47,6 +67,7 @@ class GatedProxy {
     this.pairs.clear();
     this.downstream = true;
     this.upstream = true;
+    this.holding = false;
   }
 
   /**
