@@ -1,6 +1,7 @@
 //! `tandem`: the standalone server. `tandem serve` runs the engine with its WebSocket and HTTP
-//! listeners; `tandem user ...`, `tandem group ...`, `tandem domain ...`, `tandem jwt-key ...`
-//! and `tandem dump` work on a data directory (the first three live in [`admin`]).
+//! listeners; `tandem user ...`, `tandem group ...`, `tandem collection ...`,
+//! `tandem permissions ...`, `tandem domain ...`, `tandem jwt-key ...` and `tandem dump` work on
+//! a data directory (the first five live in [`admin`]).
 
 mod admin;
 
@@ -8,8 +9,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use admin::collections::CollectionCommand;
 use admin::domain::DomainCommand;
 use admin::groups::GroupCommand;
+use admin::permissions::PermissionsCommand;
 use admin::users::UserCommand;
 use admin::{fail, open, DataArgs, DomainArgs};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -39,6 +42,13 @@ enum Command {
     /// Manage groups of a domain and their members.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Manage collections of a domain and their permissions.
+    #[command(subcommand)]
+    Collection(CollectionCommand),
+    /// Read and change model permissions and the permission rows of chats, activities and
+    /// the whole domain.
+    #[command(subcommand)]
+    Permissions(PermissionsCommand),
     /// Manage domains, their settings and admin tokens.
     #[command(subcommand)]
     Domain(DomainCommand),
@@ -220,6 +230,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args, serve_config.unwrap_or_default()).await,
             Command::User(cmd) => admin::users::user(cmd).await,
             Command::Group(cmd) => admin::groups::group(cmd).await,
+            Command::Collection(cmd) => admin::collections::collection(cmd).await,
+            Command::Permissions(cmd) => admin::permissions::permissions(cmd).await,
             Command::Domain(cmd) => admin::domain::domain(cmd).await,
             Command::JwtKey(cmd) => jwt_key(cmd).await,
             Command::Dump(args) => dump(args).await,

@@ -6,8 +6,10 @@
 //! Arguments are parsed and checked before the engine is opened, so a malformed one changes
 //! nothing. Users named on the command line are normal users.
 
+pub(crate) mod collections;
 pub(crate) mod domain;
 pub(crate) mod groups;
+pub(crate) mod permissions;
 pub(crate) mod users;
 
 use std::future::Future;
@@ -16,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
-use tandem::api::{Domain, Engine, EngineConfig, UserId};
+use tandem::api::{Domain, Engine, EngineConfig, Target, UserId};
 
 /// `--data-dir`.
 #[derive(Args, Debug, Clone)]
@@ -97,6 +99,8 @@ pub(crate) fn msg(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// The permissions of a model entry.
+pub(crate) const MODEL_PERMS: [&str; 4] = ["read", "write", "remove", "manage"];
 /// The permissions of a collection entry.
 pub(crate) const COLLECTION_PERMS: [&str; 5] = ["create", "read", "write", "remove", "manage"];
 
@@ -126,6 +130,40 @@ pub(crate) fn parse_perms(text: &str, allowed: &[&str]) -> CmdResult<Vec<String>
     Ok(out)
 }
 
+/// Parses `NAME=PERMS` (the last `=` separates them, as no permission holds one).
+pub(crate) fn parse_grant(text: &str, allowed: &[&str]) -> CmdResult<(String, Vec<String>)> {
+    match text.rsplit_once('=') {
+        Some((name, perms)) if !name.is_empty() => {
+            Ok((name.to_string(), parse_perms(perms, allowed)?))
+        }
+        _ => Err(format!("expected NAME=PERMS, got {text:?}")),
+    }
+}
+
+/// Parses TARGET: `global`, `chat:<id>` or `activity:<type>:<id>`.
+pub(crate) fn parse_target(text: &str) -> CmdResult<Target> {
+    let bad = || format!("bad target {text:?}: expected global, chat:<id> or activity:<type>:<id>");
+    if text == "global" {
+        return Ok(Target::Global);
+    }
+    if let Some(id) = text.strip_prefix("chat:") {
+        if id.is_empty() {
+            return Err(bad());
+        }
+        return Ok(Target::Chat { id: id.to_string() });
+    }
+    if let Some(rest) = text.strip_prefix("activity:") {
+        return match rest.split_once(':') {
+            Some((kind, id)) if !kind.is_empty() && !id.is_empty() => Ok(Target::Activity {
+                activity_type: kind.to_string(),
+                id: id.to_string(),
+            }),
+            _ => Err(bad()),
+        };
+    }
+    Err(bad())
+}
+
 /// A normal user named on the command line.
 pub(crate) fn normal(username: &str) -> UserId {
     UserId::normal(username)
@@ -137,13 +175,48 @@ mod tests {
 
     #[test]
     fn perms_parse_lists_and_none() {
-        let p = parse_perms("read, write,read", &COLLECTION_PERMS).unwrap();
+        let p = parse_perms("read, write,read", &MODEL_PERMS).unwrap();
         assert_eq!(p, ["read", "write"]);
-        assert!(parse_perms("none", &COLLECTION_PERMS).unwrap().is_empty());
-        assert!(parse_perms("", &COLLECTION_PERMS).is_err());
-        assert!(parse_perms("read,,write", &COLLECTION_PERMS).is_err());
-        let e = parse_perms("read,fly", &COLLECTION_PERMS).unwrap_err();
+        assert!(parse_perms("none", &MODEL_PERMS).unwrap().is_empty());
+        assert!(parse_perms("", &MODEL_PERMS).is_err());
+        assert!(parse_perms("read,,write", &MODEL_PERMS).is_err());
+        let e = parse_perms("read,fly", &MODEL_PERMS).unwrap_err();
         assert!(e.contains("unknown permission \"fly\""), "{e}");
+        assert!(parse_perms("create", &MODEL_PERMS).is_err());
         assert!(parse_perms("create", &COLLECTION_PERMS).is_ok());
+    }
+
+    #[test]
+    fn grants_split_at_the_last_equals_sign() {
+        let (name, perms) = parse_grant("a=b=read", &MODEL_PERMS).unwrap();
+        assert_eq!((name.as_str(), perms), ("a=b", vec!["read".to_string()]));
+        assert!(parse_grant("bob", &MODEL_PERMS).is_err());
+        assert!(parse_grant("=read", &MODEL_PERMS).is_err());
+    }
+
+    #[test]
+    fn targets_parse() {
+        assert_eq!(parse_target("global").unwrap(), Target::Global);
+        assert_eq!(
+            parse_target("chat:room").unwrap(),
+            Target::Chat { id: "room".into() }
+        );
+        assert_eq!(
+            parse_target("activity:doc:a:b").unwrap(),
+            Target::Activity {
+                activity_type: "doc".into(),
+                id: "a:b".into()
+            }
+        );
+        for bad in [
+            "",
+            "chat:",
+            "activity:doc",
+            "activity::x",
+            "model:x",
+            "Global",
+        ] {
+            assert!(parse_target(bad).is_err(), "{bad}");
+        }
     }
 }
