@@ -207,7 +207,19 @@ fn init_logging(format: LogFormat) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A malformed command line exits with 1 like every other failure (clap's own is 2);
+    // `--help` and `--version` still print on stdout and succeed.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     // `serve` reads its configuration first: `[engine] worker_threads` sizes this runtime.
     let mut serve_config = None;
