@@ -37,13 +37,14 @@ function shape(err, id) {
 
 /**
  * Runs `call(id)` for the model `id` and for an id that exists nowhere; both must reject
- * identically (code, message with the id, details): what a missing model answers.
+ * identically (code, message with the id, details): what a missing model answers, which is
+ * `missingCode` (model_not_found unless the call would create the model).
  */
-async function assertAnswersAsMissing(call, id, what) {
+async function assertAnswersAsMissing(call, id, what, missingCode = "model_not_found") {
   const missing = `${id}-never-created`;
   const [denied, absent] = [await settle(() => call(id)), await settle(() => call(missing))];
   assert.ok(absent.err, `${what}: the missing model ${missing} was answered with ${JSON.stringify(absent.ok)}`);
-  assert.equal(absent.err.code, "model_not_found", `${what}: a missing model answers model_not_found`);
+  assert.equal(absent.err.code, missingCode, `${what}: a missing model answers ${missingCode}`);
   assert.ok(denied.err, `${what}: succeeded on ${id} (${JSON.stringify(denied.ok)}), expected the missing-model answer`);
   assert.deepEqual(shape(denied.err, id), shape(absent.err, missing), `${what}: answer differs from a missing model's`);
 }

@@ -49,7 +49,8 @@ function bodyName(message) {
  * A logged-in raw connection. `request(body)` sends a request and resolves with the reply's
  * body object ({error: {...}} or e.g. {openRealTimeModelResponse: {...}}); `send(body)` sends
  * a normal message; every message that is not a reply (normal messages, server requests) is
- * kept in `received`. Pings are answered.
+ * kept in `received`. Pings are answered; a server request (the auto-create exchange) is
+ * answered with `answer(message)`'s body when set.
  */
 class RawClient {
   constructor(ws) {
@@ -98,6 +99,10 @@ class RawClient {
       return;
     }
     if (message.pong) return;
+    if (message.requestId && !message.responseId && this.answer) {
+      const body = this.answer(message);
+      if (body) this.ws.send(encode({ responseId: { value: message.requestId.value || 0 }, ...body }));
+    }
     if (message.responseId && !message.requestId) {
       const id = message.responseId.value || 0;
       const waiter = this.pending.get(id);
