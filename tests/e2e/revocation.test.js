@@ -194,7 +194,7 @@ async function loseWriteThenRead(s, modelId) {
   const lastClose = tap2.frames.filter((f) => f.forceCloseRealTimeModel).pop().forceCloseRealTimeModel;
   assert.equal(lastClose.reasonCode, 8, JSON.stringify(lastClose));
   assert.equal(closedAgain[0].local, false);
-  assert.match(closedAgain[0].reason, /permission/i);
+  assert.match(closedAgain[0].reason, /permissions changed/);
   await assertAnswersAsMissing((x) => editor2.models().open(x), modelId, "open after losing read");
   await assertAnswersAsMissing((x) => editor2.models().history(x), modelId, "history after losing read");
 
