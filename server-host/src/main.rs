@@ -1,11 +1,20 @@
 //! `tandem`: the standalone server. `tandem serve` runs the engine with its WebSocket and HTTP
-//! listeners; `tandem user ...`, `tandem domain ...`, `tandem jwt-key ...` and `tandem dump`
-//! work on a data directory.
+//! listeners; `tandem user ...`, `tandem group ...`, `tandem collection ...`,
+//! `tandem permissions ...`, `tandem domain ...`, `tandem jwt-key ...` and `tandem dump` work on
+//! a data directory (the first five live in [`admin`]).
+
+mod admin;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use admin::collections::CollectionCommand;
+use admin::domain::DomainCommand;
+use admin::groups::GroupCommand;
+use admin::permissions::PermissionsCommand;
+use admin::users::UserCommand;
+use admin::{fail, open, DataArgs, DomainArgs};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 use tandem::api::{DomainSettings, Engine, EngineConfig, JwtKey, NetConfig, NewUser};
@@ -30,7 +39,17 @@ enum Command {
     /// Manage users of a domain.
     #[command(subcommand)]
     User(UserCommand),
-    /// Manage domains.
+    /// Manage groups of a domain and their members.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Manage collections of a domain and their permissions.
+    #[command(subcommand)]
+    Collection(CollectionCommand),
+    /// Read and change model permissions and the permission rows of chats, activities and
+    /// the whole domain.
+    #[command(subcommand)]
+    Permissions(PermissionsCommand),
+    /// Manage domains, their settings and admin tokens.
     #[command(subcommand)]
     Domain(DomainCommand),
     /// Manage the RSA public keys that verify JWT logins.
@@ -45,13 +64,6 @@ enum Command {
 enum LogFormat {
     Human,
     Json,
-}
-
-#[derive(Args, Debug, Clone)]
-struct DataArgs {
-    /// Data directory of the embedded store.
-    #[arg(long, env = "TANDEM_DATA_DIR", default_value = "tandem-data")]
-    data_dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -86,66 +98,6 @@ struct ServeArgs {
     /// Its password (generated and printed once when absent).
     #[arg(long, env = "TANDEM_ADMIN_PASSWORD")]
     admin_password: Option<String>,
-}
-
-#[derive(Subcommand, Debug)]
-enum UserCommand {
-    /// Add a user with a password.
-    Add(UserArgs),
-    /// Set a user's password.
-    Passwd(UserArgs),
-    /// List a domain's users.
-    List {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        domain: DomainArgs,
-    },
-}
-
-#[derive(Args, Debug)]
-struct DomainArgs {
-    /// Namespace.
-    #[arg(long, default_value = "demo")]
-    namespace: String,
-    /// Domain id.
-    #[arg(long, default_value = "default")]
-    domain: String,
-}
-
-#[derive(Args, Debug)]
-struct UserArgs {
-    #[command(flatten)]
-    data: DataArgs,
-    #[command(flatten)]
-    domain: DomainArgs,
-    /// Username.
-    username: String,
-    /// Password (read from TANDEM_PASSWORD when not given).
-    #[arg(long, env = "TANDEM_PASSWORD")]
-    password: String,
-    /// Display name.
-    #[arg(long, default_value = "")]
-    display_name: String,
-}
-
-#[derive(Subcommand, Debug)]
-enum DomainCommand {
-    /// Create a domain.
-    Create {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        domain: DomainArgs,
-        /// Allow anonymous connections.
-        #[arg(long)]
-        anonymous: bool,
-    },
-    /// List domains.
-    List {
-        #[command(flatten)]
-        data: DataArgs,
-    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -254,13 +206,20 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn fail(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("tandem: {msg}");
-    ExitCode::FAILURE
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A malformed command line exits with 1 like every other failure (clap's own is 2);
+    // `--help` and `--version` still print on stdout and succeed.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     // `serve` reads its configuration first: `[engine] worker_threads` sizes this runtime.
     let mut serve_config = None;
@@ -281,16 +240,15 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve(args, serve_config.unwrap_or_default()).await,
-            Command::User(cmd) => user(cmd).await,
-            Command::Domain(cmd) => domain(cmd).await,
+            Command::User(cmd) => admin::users::user(cmd).await,
+            Command::Group(cmd) => admin::groups::group(cmd).await,
+            Command::Collection(cmd) => admin::collections::collection(cmd).await,
+            Command::Permissions(cmd) => admin::permissions::permissions(cmd).await,
+            Command::Domain(cmd) => admin::domain::domain(cmd).await,
             Command::JwtKey(cmd) => jwt_key(cmd).await,
             Command::Dump(args) => dump(args).await,
         }
     })
-}
-
-fn open(dir: &std::path::Path) -> Result<Engine, String> {
-    Engine::open(EngineConfig::with_data_dir(dir)).map_err(|e| format!("{}: {e}", dir.display()))
 }
 
 fn random_password() -> String {
@@ -490,126 +448,6 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-async fn user(cmd: UserCommand) -> ExitCode {
-    match cmd {
-        UserCommand::Add(a) => {
-            let engine = match open(&a.data.data_dir) {
-                Ok(e) => e,
-                Err(e) => return fail(e),
-            };
-            let result = match engine.domain(&a.domain.namespace, &a.domain.domain) {
-                Ok(d) => d
-                    .create_user(NewUser {
-                        username: a.username.clone(),
-                        display_name: a.display_name.clone(),
-                        password: Some(a.password.clone()),
-                        ..NewUser::default()
-                    })
-                    .await
-                    .map(|_| ()),
-                Err(e) => Err(e),
-            };
-            engine.shutdown().await;
-            match result {
-                Ok(()) => {
-                    println!("user {} added", a.username);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
-        }
-        UserCommand::Passwd(a) => {
-            let engine = match open(&a.data.data_dir) {
-                Ok(e) => e,
-                Err(e) => return fail(e),
-            };
-            let result = match engine.domain(&a.domain.namespace, &a.domain.domain) {
-                Ok(d) => d.set_password(&a.username, &a.password).await,
-                Err(e) => Err(e),
-            };
-            engine.shutdown().await;
-            match result {
-                Ok(()) => {
-                    println!("password of {} set", a.username);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
-        }
-        UserCommand::List { data, domain } => {
-            let engine = match open(&data.data_dir) {
-                Ok(e) => e,
-                Err(e) => return fail(e),
-            };
-            let result = engine
-                .domain(&domain.namespace, &domain.domain)
-                .and_then(|d| d.users());
-            engine.shutdown().await;
-            match result {
-                Ok(users) => {
-                    for u in users {
-                        println!("{}\t{}", u.username, u.display_name);
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
-        }
-    }
-}
-
-async fn domain(cmd: DomainCommand) -> ExitCode {
-    match cmd {
-        DomainCommand::Create {
-            data,
-            domain,
-            anonymous,
-        } => {
-            let engine = match open(&data.data_dir) {
-                Ok(e) => e,
-                Err(e) => return fail(e),
-            };
-            let result = engine
-                .create_domain_with(
-                    &domain.namespace,
-                    &domain.domain,
-                    DomainSettings {
-                        display_name: String::new(),
-                        anonymous_auth: anonymous,
-                        collection_auto_create: true,
-                        ..DomainSettings::default()
-                    },
-                )
-                .await;
-            engine.shutdown().await;
-            match result {
-                Ok(_) => {
-                    println!("domain {}/{} created", domain.namespace, domain.domain);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
-        }
-        DomainCommand::List { data } => {
-            let engine = match open(&data.data_dir) {
-                Ok(e) => e,
-                Err(e) => return fail(e),
-            };
-            let result = engine.domains();
-            engine.shutdown().await;
-            match result {
-                Ok(list) => {
-                    for (ns, id) in list {
-                        println!("{ns}/{id}");
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
-        }
     }
 }
 
