@@ -262,13 +262,6 @@ impl ModelService {
         Ok(())
     }
 
-    fn require_domain(&self, domain: &DomainKey) -> ModelResult<()> {
-        match self.inner.store.domain(domain).map_err(store_err)? {
-            Some(_) => Ok(()),
-            None => Err(ModelError::DomainNotFound(domain.to_string())),
-        }
-    }
-
     fn meta(&self, domain: &DomainKey, id: &str) -> ModelResult<ModelMeta> {
         self.inner
             .store
