@@ -208,6 +208,7 @@ fn store_err(e: StoreError) -> ModelError {
 fn perm_err(e: crate::perm::PermissionError) -> ModelError {
     match e {
         crate::perm::PermissionError::Store(s) => ModelError::Store(s),
+        crate::perm::PermissionError::GranteeNotFound(g) => ModelError::GranteeNotFound(g),
         other => ModelError::Invalid(other.to_string()),
     }
 }
