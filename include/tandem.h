@@ -148,6 +148,244 @@ const char *tandem_error_name(int code);
 void tandem_string_free(char *s);
 
 /*
+ Writes a normal user as JSON (`{"username", "display_name", "first_name", "last_name",
+ "email", "disabled", "has_password", "created_ms", "last_login_ms"}`) to `*out_json`;
+ `TANDEM_ERR_NOT_FOUND` if there is none.
+
+ # Safety
+ `domain` must be a live handle; `username` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_user(const struct tandem_domain *domain, const char *username, char **out_json);
+
+/*
+ Changes a normal user's profile from JSON (`{"display_name", "first_name", "last_name",
+ "email"}`; fields given replace the stored ones, absent ones stay) and writes the user as
+ JSON to `*out_user_json` (NULL if not wanted).
+
+ # Safety
+ `domain` must be a live handle; strings NUL-terminated; `out_user_json` NULL or writable.
+ */
+int tandem_domain_update_user(const struct tandem_domain *domain,
+                              const char *username,
+                              const char *profile_json,
+                              char **out_user_json);
+
+/*
+ Disables (`disabled` != 0) or enables a normal user: a disabled user cannot log in.
+
+ # Safety
+ `domain` must be a live handle; `username` NUL-terminated.
+ */
+int tandem_domain_set_user_disabled(const struct tandem_domain *domain,
+                                    const char *username,
+                                    int disabled);
+
+/*
+ Creates a group (`description` NULL: empty) and writes it as JSON (`{"id",
+ "description", "members": []}`) to `*out_group_json` (NULL if not wanted).
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated, `description` NULL or NUL-terminated;
+ `out_group_json` NULL or writable.
+ */
+int tandem_domain_create_group(const struct tandem_domain *domain,
+                               const char *id,
+                               const char *description,
+                               char **out_group_json);
+
+/*
+ Changes a group's description.
+
+ # Safety
+ `domain` must be a live handle; strings NUL-terminated.
+ */
+int tandem_domain_set_group_description(const struct tandem_domain *domain,
+                                        const char *id,
+                                        const char *description);
+
+/*
+ Deletes a group (its memberships and the permissions granted to it go too).
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated.
+ */
+int tandem_domain_delete_group(const struct tandem_domain *domain, const char *id);
+
+/*
+ Writes a group with its members as JSON (`{"id", "description", "members": [user, ...]}`)
+ to `*out_json`.
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_group(const struct tandem_domain *domain, const char *id, char **out_json);
+
+/*
+ Writes every group, ordered by id and with its members, as a JSON array to `*out_json`.
+
+ # Safety
+ `domain` must be a live handle; `out_json` writable.
+ */
+int tandem_domain_groups(const struct tandem_domain *domain, char **out_json);
+
+/*
+ Makes the user given as JSON a member of a group (both must exist).
+
+ # Safety
+ `domain` must be a live handle; strings NUL-terminated.
+ */
+int tandem_domain_add_group_member(const struct tandem_domain *domain,
+                                   const char *group,
+                                   const char *user_json);
+
+/*
+ Removes the user given as JSON from a group.
+
+ # Safety
+ `domain` must be a live handle; strings NUL-terminated.
+ */
+int tandem_domain_remove_group_member(const struct tandem_domain *domain,
+                                      const char *group,
+                                      const char *user_json);
+
+/*
+ Writes the ids of the groups the user given as JSON is a member of, as a JSON array, to
+ `*out_json`.
+
+ # Safety
+ `domain` must be a live handle; `user_json` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_user_groups(const struct tandem_domain *domain,
+                              const char *user_json,
+                              char **out_json);
+
+/*
+ Writes a collection's permissions as JSON (`{"world": rights, "users": [[user, rights],
+ ...]}`) to `*out_json`.
+
+ # Safety
+ `domain` must be a live handle; `collection` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_collection_permissions(const struct tandem_domain *domain,
+                                         const char *collection,
+                                         char **out_json);
+
+/*
+ Replaces what everyone may do with a collection's models (and whether they may create
+ models in it) with the collection rights given as JSON; open models are re-checked.
+
+ # Safety
+ `domain` must be a live handle; strings NUL-terminated.
+ */
+int tandem_domain_set_collection_world(const struct tandem_domain *domain,
+                                       const char *collection,
+                                       const char *rights_json);
+
+/*
+ Sets a user's entry on a collection to the collection rights given as JSON, or removes it
+ when `rights_json` is NULL.
+
+ # Safety
+ `domain` must be a live handle; `collection` and `user_json` NUL-terminated, `rights_json`
+ NULL or NUL-terminated.
+ */
+int tandem_domain_set_collection_user(const struct tandem_domain *domain,
+                                      const char *collection,
+                                      const char *user_json,
+                                      const char *rights_json);
+
+/*
+ Moves the domain `"online"`, into `"maintenance"` (only admin-key logins) or
+ `"offline"`.
+
+ # Safety
+ `domain` must be a live handle; `state` NUL-terminated.
+ */
+int tandem_domain_set_state(const struct tandem_domain *domain, const char *state);
+
+/*
+ Writes a token that logs `username` in as a convergence user (every permission) for
+ `ttl_secs`, signed with the domain's admin key (`kid` `ConvergenceAdminKey`), to
+ `*out_token`.
+
+ # Safety
+ `domain` must be a live handle; `username` NUL-terminated; `out_token` writable.
+ */
+int tandem_domain_admin_token(const struct tandem_domain *domain,
+                              const char *username,
+                              uint64_t ttl_secs,
+                              char **out_token);
+
+/*
+ Writes the generic permission rows of a target as JSON (`{"world": [...], "users":
+ [[user, [...]], ...], "groups": [[id, [...]], ...]}`) to `*out_json`. A target is
+ `{"kind": "global"}`, `{"kind": "chat", "id"}` or `{"kind": "activity", "type", "id"}`.
+
+ # Safety
+ `domain` must be a live handle; `target_json` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_permissions(const struct tandem_domain *domain,
+                              const char *target_json,
+                              char **out_json);
+
+/*
+ Adds, removes or replaces a target's generic permission rows. `change_json` is
+ `{"add": rows}`, `{"remove": rows}` (rows as [`tandem_domain_permissions`] writes them) or
+ `{"set": {"world", "users", "replace_users", "groups", "replace_groups"}}`; a string the
+ target kind does not know is `TANDEM_ERR_INVALID_ARGUMENT`, an unknown user or group
+ `TANDEM_ERR_NOT_FOUND`.
+
+ # Safety
+ `domain` must be a live handle; strings NUL-terminated.
+ */
+int tandem_domain_change_permissions(const struct tandem_domain *domain,
+                                     const char *target_json,
+                                     const char *change_json);
+
+/*
+ Writes the permission strings the user given as JSON holds on a target (its own rows, its
+ groups', the world row and global rows), as a sorted JSON array, to `*out_json`.
+
+ # Safety
+ `domain` must be a live handle; strings NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_resolve_permissions(const struct tandem_domain *domain,
+                                      const char *target_json,
+                                      const char *user_json,
+                                      char **out_json);
+
+/*
+ Writes the model's stored permissions as JSON (`{"override_world", "world": rights,
+ "users": [[user, rights], ...]}`) to `*out_json`.
+
+ # Safety
+ `model` must be a live handle; `out_json` writable.
+ */
+int tandem_model_permissions(const struct tandem_model *model, char **out_json);
+
+/*
+ Changes the model's permissions from JSON (`{"override_world", "world": rights,
+ "replace_users", "set_users": [[user, rights], ...], "remove_users": [user, ...]}`; absent
+ parts stay as they are). Sessions with the model open get their new rights at once and are
+ closed if they lost read.
+
+ # Safety
+ `model` must be a live handle; `change_json` NUL-terminated.
+ */
+int tandem_model_set_permissions(const struct tandem_model *model, const char *change_json);
+
+/*
+ Writes what the user given as JSON may do with the model, resolved as the engine checks
+ it, as model rights JSON to `*out_json`.
+
+ # Safety
+ `model` must be a live handle; `user_json` NUL-terminated; `out_json` writable.
+ */
+int tandem_model_rights_of(const struct tandem_model *model,
+                           const char *user_json,
+                           char **out_json);
+
+/*
  Frees a domain handle (the domain itself stays). NULL is ignored.
 
  # Safety
@@ -158,7 +396,9 @@ void tandem_domain_free(struct tandem_domain *domain);
 
 /*
  Writes the domain's settings as JSON (`{"display_name", "anonymous_auth",
- "collection_auto_create"}`) to `*out_json`.
+ "collection_auto_create", "state": "online" | "maintenance" | "offline",
+ "reconnect_token_minutes", "default_collection_world": ["create", "read", ...]}`) to
+ `*out_json`.
 
  # Safety
  `domain` must be a live handle; `out_json` writable.
@@ -166,7 +406,9 @@ void tandem_domain_free(struct tandem_domain *domain);
 int tandem_domain_settings(const struct tandem_domain *domain, char **out_json);
 
 /*
- Replaces the domain's settings with JSON ones (missing fields take their defaults).
+ Replaces the domain's settings with JSON ones (missing fields take their defaults). An
+ unknown permission in `default_collection_world`, or a `reconnect_token_minutes` of 0, is
+ `TANDEM_ERR_INVALID_ARGUMENT`.
 
  # Safety
  `domain` must be a live handle; `settings_json` NUL-terminated.

@@ -25,7 +25,16 @@ export interface NetConfig {
   max_connections?: number; static_dir?: string | null;
 }
 
-export interface DomainSettings { display_name: string; anonymous_auth: boolean; collection_auto_create: boolean }
+export type DomainState = "online" | "maintenance" | "offline";
+export type CollectionPermission = "create" | "read" | "write" | "remove" | "manage";
+export interface DomainSettings {
+  display_name: string; anonymous_auth: boolean; collection_auto_create: boolean;
+  /** Which logins the domain accepts: maintenance allows only admin-key logins. */
+  state: DomainState;
+  reconnect_token_minutes: number;
+  /** What everyone may do with a collection created on demand (default: everything). */
+  default_collection_world: CollectionPermission[];
+}
 export interface NewUser { username: string; display_name?: string; first_name?: string; last_name?: string; email?: string; password?: string | null }
 export interface User {
   username: string; display_name: string; first_name: string; last_name: string; email: string;
@@ -36,6 +45,28 @@ export type JwtKeyInput = Pick<JwtKey, "id" | "public_key_pem"> & Partial<JwtKey
 export interface ModelInfo { id: string; collection: string; version: number; created_ms: number; modified_ms: number }
 export type UserKind = "normal" | "convergence" | "anonymous";
 export interface UserId { kind: UserKind; name: string }
+/** Fields given replace the stored ones; absent ones stay. */
+export interface UserProfile { display_name?: string | null; first_name?: string | null; last_name?: string | null; email?: string | null }
+export interface Group { id: string; description: string; members: UserId[] }
+
+/** What a user may do with a model. As input, absent rights are false. */
+export interface ModelRights { read: boolean; write: boolean; remove: boolean; manage: boolean }
+/** What a user may do with a collection's models, plus creating models in it. */
+export interface CollectionRights extends ModelRights { create: boolean }
+export interface ModelPermissions { override_world: boolean; world: ModelRights; users: Array<[UserId, ModelRights]> }
+/** A change to a model's permissions; absent parts stay as they are. */
+export interface ModelPermissionsChange {
+  override_world?: boolean | null; world?: Partial<ModelRights> | null; replace_users?: boolean;
+  set_users?: Array<[UserId, Partial<ModelRights>]>; remove_users?: UserId[];
+}
+export interface CollectionPermissions { world: CollectionRights; users: Array<[UserId, CollectionRights]> }
+/** What generic permission rows apply to: every chat and activity, one chat, one activity. */
+export type Target = { kind: "global" } | { kind: "chat"; id: string } | { kind: "activity"; type: string; id: string };
+export interface TargetPermissions { world: string[]; users: Array<[UserId, string[]]>; groups: Array<[string, string[]]> }
+export type PermissionChange =
+  | { add: Partial<TargetPermissions> }
+  | { remove: Partial<TargetPermissions> }
+  | { set: { world?: string[] | null; users?: Array<[UserId, string[]]>; replace_users?: boolean; groups?: Array<[string, string[]]>; replace_groups?: boolean } };
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type Path = Array<string | number>;
@@ -83,6 +114,11 @@ export declare class Model {
   history(first: number, last: number): Promise<HistoryEntry[]>;
   versionAt(timeMs: number): Promise<number>;
   delete(): Promise<void>;
+  permissions(): Promise<ModelPermissions>;
+  /** Sessions with the model open get their new rights at once, and are closed if they lost read. */
+  setPermissions(change: ModelPermissionsChange): Promise<void>;
+  /** What `user` may do with the model, resolved as the engine checks it. */
+  rightsOf(user: UserId): Promise<ModelRights>;
   events(): Subscription;
 }
 
@@ -107,6 +143,27 @@ export declare class Domain {
   addJwtKey(key: JwtKeyInput): Promise<JwtKey>;
   jwtKeys(): Promise<JwtKey[]>;
   removeJwtKey(id: string): Promise<void>;
+  user(username: string): Promise<User>;
+  updateUser(username: string, profile: UserProfile): Promise<User>;
+  setUserDisabled(username: string, disabled: boolean): Promise<void>;
+  createGroup(id: string, description?: string): Promise<Group>;
+  setGroupDescription(id: string, description: string): Promise<void>;
+  deleteGroup(id: string): Promise<void>;
+  group(id: string): Promise<Group>;
+  groups(): Promise<Group[]>;
+  addGroupMember(group: string, user: UserId): Promise<void>;
+  removeGroupMember(group: string, user: UserId): Promise<void>;
+  userGroups(user: UserId): Promise<string[]>;
+  collectionPermissions(id: string): Promise<CollectionPermissions>;
+  setCollectionWorld(id: string, world: Partial<CollectionRights>): Promise<void>;
+  /** `null` removes the user's entry. */
+  setCollectionUser(id: string, user: UserId, rights: Partial<CollectionRights> | null): Promise<void>;
+  setState(state: DomainState): Promise<void>;
+  /** A JWT (`kid` ConvergenceAdminKey) that logs `username` in as a convergence user. */
+  adminToken(username: string, ttlSecs: number): Promise<string>;
+  permissions(target: Target): Promise<TargetPermissions>;
+  changePermissions(target: Target, change: PermissionChange): Promise<void>;
+  resolvePermissions(target: Target, user: UserId): Promise<string[]>;
   events(): Subscription;
 }
 

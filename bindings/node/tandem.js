@@ -103,6 +103,15 @@ class Model {
   async delete() {
     await call(this.#n.delete());
   }
+  async permissions() {
+    return call(this.#n.permissions());
+  }
+  async setPermissions(change) {
+    await call(this.#n.setPermissions(change));
+  }
+  async rightsOf(user) {
+    return call(this.#n.rightsOf(user));
+  }
   events() {
     return new Subscription(this.#n.subscribe());
   }
@@ -168,6 +177,63 @@ class Domain {
   }
   async removeJwtKey(id) {
     await call(this.#n.removeJwtKey(id));
+  }
+  async user(username) {
+    return call(this.#n.user(username));
+  }
+  async updateUser(username, profile) {
+    return call(this.#n.updateUser(username, profile));
+  }
+  async setUserDisabled(username, disabled) {
+    await call(this.#n.setUserDisabled(username, disabled));
+  }
+  async createGroup(id, description) {
+    return call(this.#n.createGroup(id, description ?? ""));
+  }
+  async setGroupDescription(id, description) {
+    await call(this.#n.setGroupDescription(id, description));
+  }
+  async deleteGroup(id) {
+    await call(this.#n.deleteGroup(id));
+  }
+  async group(id) {
+    return call(this.#n.group(id));
+  }
+  async groups() {
+    return call(this.#n.groups());
+  }
+  async addGroupMember(group, user) {
+    await call(this.#n.addGroupMember(group, user));
+  }
+  async removeGroupMember(group, user) {
+    await call(this.#n.removeGroupMember(group, user));
+  }
+  async userGroups(user) {
+    return call(this.#n.userGroups(user));
+  }
+  async collectionPermissions(id) {
+    return call(this.#n.collectionPermissions(id));
+  }
+  async setCollectionWorld(id, world) {
+    await call(this.#n.setCollectionWorld(id, world));
+  }
+  async setCollectionUser(id, user, rights) {
+    await call(this.#n.setCollectionUser(id, user, rights ?? null));
+  }
+  async setState(state) {
+    await call(this.#n.setState(state));
+  }
+  async adminToken(username, ttlSecs) {
+    return call(this.#n.adminToken(username, ttlSecs));
+  }
+  async permissions(target) {
+    return call(this.#n.permissions(target));
+  }
+  async changePermissions(target, change) {
+    await call(this.#n.changePermissions(target, change));
+  }
+  async resolvePermissions(target, user) {
+    return call(this.#n.resolvePermissions(target, user));
   }
   events() {
     return new Subscription(this.#n.subscribe());

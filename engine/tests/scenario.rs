@@ -1,11 +1,33 @@
 //! The shared facade scenario (`tests/conformance/scenario.json`), run through the Rust facade.
 //! The C, Node, Python and Kotlin tests run the same file through their bindings.
 
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value as Json};
-use tandem::api::{changes_from_json, Engine, EngineConfig, Error, NewUser};
+use tandem::api::{changes_from_json, Engine, EngineConfig, Error, ErrorCode, NewUser, UserId};
 
 fn s<'a>(args: &'a Json, k: &str) -> &'a str {
     args[k].as_str().unwrap_or_default()
+}
+
+/// A facade input type from a step's argument (as the bindings read their native objects).
+fn arg<T: DeserializeOwned>(args: &Json, k: &str) -> Result<T, Error> {
+    serde_json::from_value(args[k].clone())
+        .map_err(|e| Error::new(ErrorCode::InvalidArgument, format!("{k}: {e}")))
+}
+
+fn out<T: serde::Serialize>(v: T) -> Option<Json> {
+    Some(serde_json::to_value(v).expect("serializable"))
+}
+
+/// A JWT's shape: three non-empty dot-separated base64url parts.
+fn is_jwt(v: &Json) -> bool {
+    let parts: Vec<&str> = v.as_str().unwrap_or_default().split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 async fn call(engine: &Engine, name: &str, a: &Json) -> Result<Option<Json>, Error> {
@@ -69,6 +91,90 @@ async fn call(engine: &Engine, name: &str, a: &Json) -> Result<Option<Json>, Err
             domain()?.model(s(a, "model_id"))?.delete().await?;
             None
         }
+        "user" => out(domain()?.user(s(a, "username"))?),
+        "update_user" => out(domain()?
+            .update_user(s(a, "username"), arg(a, "profile")?)
+            .await?),
+        "set_user_disabled" => {
+            let disabled = a["disabled"].as_bool().unwrap_or_default();
+            domain()?
+                .set_user_disabled(s(a, "username"), disabled)
+                .await?;
+            None
+        }
+        "create_group" => out(domain()?
+            .create_group(s(a, "group"), s(a, "description"))
+            .await?),
+        "set_group_description" => {
+            domain()?
+                .set_group_description(s(a, "group"), s(a, "description"))
+                .await?;
+            None
+        }
+        "delete_group" => {
+            domain()?.delete_group(s(a, "group")).await?;
+            None
+        }
+        "group" => out(domain()?.group(s(a, "group"))?),
+        "groups" => out(domain()?.groups()?),
+        "add_group_member" => {
+            let user: UserId = arg(a, "user")?;
+            domain()?.add_group_member(s(a, "group"), &user).await?;
+            None
+        }
+        "remove_group_member" => {
+            let user: UserId = arg(a, "user")?;
+            domain()?.remove_group_member(s(a, "group"), &user).await?;
+            None
+        }
+        "user_groups" => out(domain()?.user_groups(&arg(a, "user")?)?),
+        "collection_permissions" => out(domain()?.collection_permissions(s(a, "collection"))?),
+        "set_collection_world" => {
+            let world = arg(a, "world")?;
+            domain()?
+                .set_collection_world(s(a, "collection"), world)
+                .await?;
+            None
+        }
+        "set_collection_user" => {
+            let (user, rights): (UserId, _) = (arg(a, "user")?, arg(a, "rights")?);
+            domain()?
+                .set_collection_user(s(a, "collection"), &user, rights)
+                .await?;
+            None
+        }
+        "permissions" => out(domain()?.permissions(&arg(a, "target")?)?),
+        "change_permissions" => {
+            let (target, change) = (arg(a, "target")?, arg(a, "change")?);
+            domain()?.change_permissions(&target, &change).await?;
+            None
+        }
+        "resolve_permissions" => {
+            let (target, user) = (arg(a, "target")?, arg(a, "user")?);
+            out(domain()?.resolve_permissions(&target, &user)?)
+        }
+        "model_permissions" => out(domain()?.model(s(a, "model_id"))?.permissions()?),
+        "set_model_permissions" => {
+            let m = domain()?.model(s(a, "model_id"))?;
+            m.set_permissions(arg(a, "change")?).await?;
+            None
+        }
+        "rights_of" => out(domain()?
+            .model(s(a, "model_id"))?
+            .rights_of(&arg(a, "user")?)?),
+        "settings" => out(domain()?.settings()?),
+        "set_settings" => {
+            domain()?.set_settings(arg(a, "settings")?).await?;
+            None
+        }
+        "set_state" => {
+            domain()?.set_state(arg(a, "state")?).await?;
+            None
+        }
+        "admin_token" => {
+            let ttl = a["ttl_secs"].as_u64().unwrap_or_default();
+            out(domain()?.admin_token(s(a, "username"), ttl).await?)
+        }
         "shutdown" => {
             engine.shutdown().await;
             None
@@ -99,6 +205,21 @@ async fn the_shared_scenario_passes_through_the_rust_facade() {
             (None, Ok(v)) => {
                 if let Some(want) = expect.get("result") {
                     assert_eq!(v.as_ref(), Some(want), "step {i} {name}");
+                }
+                if let Some(fields) = expect.get("fields").and_then(Json::as_object) {
+                    let got = v.clone().unwrap_or_default();
+                    for (k, want) in fields {
+                        assert_eq!(
+                            got.get(k),
+                            Some(want),
+                            "step {i} {name}: field {k} of {got}"
+                        );
+                    }
+                }
+                if let Some(shape) = expect.get("shape") {
+                    assert_eq!(shape, "jwt", "step {i} {name}: unknown shape");
+                    let got = v.clone().unwrap_or_default();
+                    assert!(is_jwt(&got), "step {i} {name}: {got} is no JWT");
                 }
             }
         }

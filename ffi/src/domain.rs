@@ -36,13 +36,17 @@ pub unsafe extern "C" fn tandem_domain_free(domain: *mut TandemDomain) {
 ///
 /// # Safety
 /// As [`handle`].
-unsafe fn dom<'a>(d: *const TandemDomain) -> Result<&'a tandem::api::Domain, tandem::api::Error> {
+pub(crate) unsafe fn dom<'a>(
+    d: *const TandemDomain,
+) -> Result<&'a tandem::api::Domain, tandem::api::Error> {
     // SAFETY: forwarded contract.
     Ok(&unsafe { handle(d, "domain") }?.domain)
 }
 
 /// Writes the domain's settings as JSON (`{"display_name", "anonymous_auth",
-/// "collection_auto_create"}`) to `*out_json`.
+/// "collection_auto_create", "state": "online" | "maintenance" | "offline",
+/// "reconnect_token_minutes", "default_collection_world": ["create", "read", ...]}`) to
+/// `*out_json`.
 ///
 /// # Safety
 /// `domain` must be a live handle; `out_json` writable.
@@ -55,7 +59,9 @@ pub unsafe extern "C" fn tandem_domain_settings(
     guard(|| unsafe { put_string(out_json, to_json(&dom(domain)?.settings()?)?) })
 }
 
-/// Replaces the domain's settings with JSON ones (missing fields take their defaults).
+/// Replaces the domain's settings with JSON ones (missing fields take their defaults). An
+/// unknown permission in `default_collection_world`, or a `reconnect_token_minutes` of 0, is
+/// `TANDEM_ERR_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// `domain` must be a live handle; `settings_json` NUL-terminated.

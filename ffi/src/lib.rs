@@ -20,11 +20,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use tandem::api::{Error, ErrorCode};
 
+mod access;
 mod domain;
 mod engine;
 mod model;
 mod subscription;
 
+pub use access::*;
 pub use domain::*;
 pub use engine::*;
 pub use model::*;

@@ -36,7 +36,7 @@ pub unsafe extern "C" fn tandem_model_free(model: *mut TandemModel) {
 ///
 /// # Safety
 /// As [`handle`].
-unsafe fn mdl<'a>(m: *const TandemModel) -> Result<&'a tandem::api::Model, Error> {
+pub(crate) unsafe fn mdl<'a>(m: *const TandemModel) -> Result<&'a tandem::api::Model, Error> {
     // SAFETY: forwarded contract.
     Ok(&unsafe { handle(m, "model") }?.model)
 }

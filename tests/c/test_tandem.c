@@ -1,7 +1,8 @@
 /* Exercises the Tandem C ABI (version 2): engine, listener, domain and model handles, users,
  * keys, changes, history, exact lone surrogates, events by blocking receive (woken by a close
- * from another thread) and by callback, errors, use after shutdown, and freeing everything
- * (run under valgrind by run.sh). */
+ * from another thread) and by callback, identity and permissions (profiles, groups, collection,
+ * model and generic rights, domain state, admin tokens), errors, use after shutdown, and
+ * freeing everything (run under valgrind by run.sh). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,94 @@ int main(void) {
   CHECK(tandem_model_json(n1, &text) == TANDEM_OK, "json again");
   expect_part(text, "\"hi there\"", "unchanged");
   CHECK(tandem_last_error_code() == TANDEM_OK && tandem_last_error_message()[0] == 0, "success clears the error");
+
+  /* Identity and permissions: profiles, groups, collection and model rights, generic rows,
+   * the domain's state and admin tokens; bad input is refused and changes nothing. */
+  const char *bob = "{\"kind\":\"normal\",\"name\":\"bob\"}";
+  const char *ghost = "{\"kind\":\"normal\",\"name\":\"ghost\"}";
+  CHECK(tandem_domain_update_user(docs, "bob", "{\"display_name\":\"Bob\"}", &text) == TANDEM_OK, "update user");
+  expect_part(text, "\"display_name\":\"Bob\"", "updated user");
+  CHECK(tandem_domain_update_user(docs, "bob", "{\"nickname\":\"b\"}", NULL) == TANDEM_ERR_INVALID_ARGUMENT,
+        "unknown profile field");
+  CHECK(tandem_domain_set_user_disabled(docs, "bob", 1) == TANDEM_OK, "disable");
+  CHECK(tandem_domain_user(docs, "bob", &text) == TANDEM_OK, "user");
+  expect_part(text, "\"disabled\":true", "disabled user");
+  CHECK(tandem_domain_set_user_disabled(docs, "bob", 0) == TANDEM_OK, "enable");
+  CHECK(tandem_domain_user(docs, "ghost", &text) == TANDEM_ERR_NOT_FOUND, "unknown user");
+  CHECK(tandem_domain_create_group(docs, "staff", NULL, &text) == TANDEM_OK, "group");
+  expect_text(text, "{\"id\":\"staff\",\"description\":\"\",\"members\":[]}", "new group");
+  CHECK(tandem_domain_create_group(docs, "staff", "again", NULL) == TANDEM_ERR_ALREADY_EXISTS, "dup group");
+  CHECK(tandem_domain_set_group_description(docs, "staff", "Staff") == TANDEM_OK, "group description");
+  CHECK(tandem_domain_add_group_member(docs, "staff", bob) == TANDEM_OK, "member");
+  CHECK(tandem_domain_add_group_member(docs, "staff", ghost) == TANDEM_ERR_NOT_FOUND, "unknown member");
+  CHECK(tandem_domain_add_group_member(docs, "staff", "{\"name\":\"bob\"}") == TANDEM_ERR_INVALID_ARGUMENT,
+        "user without kind");
+  CHECK(tandem_domain_group(docs, "staff", &text) == TANDEM_OK, "group");
+  expect_text(text, "{\"id\":\"staff\",\"description\":\"Staff\",\"members\":[{\"kind\":\"normal\",\"name\":\"bob\"}]}",
+              "group with member");
+  CHECK(tandem_domain_user_groups(docs, bob, &text) == TANDEM_OK, "user groups");
+  expect_text(text, "[\"staff\"]", "bob's groups");
+  CHECK(tandem_domain_groups(docs, &text) == TANDEM_OK, "groups");
+  expect_part(text, "\"id\":\"staff\"", "groups");
+  CHECK(tandem_domain_remove_group_member(docs, "staff", bob) == TANDEM_OK, "remove member");
+
+  CHECK(tandem_domain_set_collection_world(docs, "notes", "{\"read\":true}") == TANDEM_OK, "collection world");
+  CHECK(tandem_domain_set_collection_world(docs, "notes", "{\"read\":true,\"fly\":true}") ==
+            TANDEM_ERR_INVALID_ARGUMENT, "unknown collection right");
+  CHECK(tandem_domain_set_collection_world(docs, "none", "{}") == TANDEM_ERR_NOT_FOUND, "unknown collection");
+  CHECK(tandem_domain_set_collection_user(docs, "notes", bob, "{\"write\":true,\"read\":true}") == TANDEM_OK,
+        "collection user");
+  CHECK(tandem_domain_set_collection_user(docs, "notes", ghost, "{}") == TANDEM_ERR_NOT_FOUND, "unknown user");
+  CHECK(tandem_domain_collection_permissions(docs, "notes", &text) == TANDEM_OK, "collection permissions");
+  expect_text(text,
+              "{\"world\":{\"create\":false,\"read\":true,\"write\":false,\"remove\":false,\"manage\":false},"
+              "\"users\":[[{\"kind\":\"normal\",\"name\":\"bob\"},"
+              "{\"create\":false,\"read\":true,\"write\":true,\"remove\":false,\"manage\":false}]]}",
+              "collection permissions");
+  CHECK(tandem_model_rights_of(n1, bob, &text) == TANDEM_OK, "rights of bob");
+  expect_text(text, "{\"read\":true,\"write\":true,\"remove\":false,\"manage\":false}", "collection user rights");
+  CHECK(tandem_model_set_permissions(n1, "{\"override_world\":true,\"world\":{\"read\":true}}") == TANDEM_OK,
+        "model world");
+  CHECK(tandem_model_set_permissions(n1, "{\"set_users\":[[{\"kind\":\"normal\",\"name\":\"bob\"},{}]]}") ==
+            TANDEM_OK, "model user without rights");
+  CHECK(tandem_model_rights_of(n1, bob, &text) == TANDEM_OK, "rights of bob");
+  expect_text(text, "{\"read\":false,\"write\":false,\"remove\":false,\"manage\":false}", "model user entry");
+  CHECK(tandem_model_permissions(n1, &text) == TANDEM_OK, "model permissions");
+  expect_part(text, "\"override_world\":true", "model permissions");
+  CHECK(tandem_model_set_permissions(n1, "{\"world\":\"all\"}") == TANDEM_ERR_INVALID_ARGUMENT, "bad change");
+  CHECK(tandem_model_rights_of(n1, "not json", &text) == TANDEM_ERR_INVALID_ARGUMENT, "bad user json");
+
+  const char *chat = "{\"kind\":\"chat\",\"id\":\"lobby\"}";
+  CHECK(tandem_domain_change_permissions(docs, chat, "{\"add\":{\"world\":[\"join_chat\"]}}") == TANDEM_OK,
+        "chat world");
+  CHECK(tandem_domain_change_permissions(docs, chat, "{\"add\":{\"world\":[\"fly\"]}}") ==
+            TANDEM_ERR_INVALID_ARGUMENT, "unknown chat permission");
+  CHECK(tandem_domain_permissions(docs, chat, &text) == TANDEM_OK, "chat permissions");
+  expect_text(text, "{\"world\":[\"join_chat\"],\"users\":[],\"groups\":[]}", "chat rows");
+  CHECK(tandem_domain_resolve_permissions(docs, chat, bob, &text) == TANDEM_OK, "resolve");
+  expect_text(text, "[\"join_chat\"]", "bob on the chat");
+  CHECK(tandem_domain_permissions(docs, "{\"kind\":\"room\"}", &text) == TANDEM_ERR_INVALID_ARGUMENT, "bad target");
+  CHECK(tandem_domain_delete_group(docs, "staff") == TANDEM_OK, "delete group");
+  CHECK(tandem_domain_group(docs, "staff", &text) == TANDEM_ERR_NOT_FOUND, "group gone");
+
+  CHECK(tandem_domain_set_state(docs, "maintenance") == TANDEM_OK, "maintenance");
+  CHECK(tandem_domain_set_state(docs, "asleep") == TANDEM_ERR_INVALID_ARGUMENT, "unknown state");
+  CHECK(tandem_domain_settings(docs, &text) == TANDEM_OK, "settings");
+  expect_part(text, "\"state\":\"maintenance\"", "state");
+  CHECK(tandem_domain_set_settings(docs, "{\"default_collection_world\":[\"read\",\"fly\"]}") ==
+            TANDEM_ERR_INVALID_ARGUMENT, "unknown default collection permission");
+  CHECK(tandem_domain_set_settings(docs, "{\"reconnect_token_minutes\":5,\"default_collection_world\":[\"read\"]}") ==
+            TANDEM_OK, "settings");
+  CHECK(tandem_domain_settings(docs, &text) == TANDEM_OK, "settings");
+  CHECK(text && strstr(text, "\"state\":\"online\"") && strstr(text, "\"reconnect_token_minutes\":5") &&
+            strstr(text, "\"default_collection_world\":[\"read\"]"),
+        "settings %s", SHOW(text));
+  tandem_string_free(text);
+  CHECK(tandem_domain_admin_token(docs, "admin", 60, &text) == TANDEM_OK, "admin token");
+  CHECK(text && strchr(text, '.') && strchr(strchr(text, '.') + 1, '.'), "token %s", SHOW(text));
+  tandem_string_free(text);
+  CHECK(tandem_domain_admin_token(docs, "admin", 0, &text) == TANDEM_ERR_INVALID_ARGUMENT, "no lifetime");
+  CHECK(tandem_domain_admin_token(docs, "admin", 60, NULL) == TANDEM_ERR_INVALID_ARGUMENT, "null out token");
 
   tandem_model *same = NULL;
   CHECK(tandem_domain_model(again, "n1", &same) == TANDEM_OK, "model handle");

@@ -17,7 +17,10 @@ test("domains, models, changes, history and metadata", async () => {
   const e = await Engine.open();
   const d = await e.createDomain("acme", "docs", { anonymous_auth: true });
   assert.deepEqual([d.namespace, d.id], ["acme", "docs"]);
-  assert.deepEqual(await d.settings(), { display_name: "docs", anonymous_auth: true, collection_auto_create: true });
+  assert.deepEqual(await d.settings(), {
+    display_name: "docs", anonymous_auth: true, collection_auto_create: true, state: "online",
+    reconnect_token_minutes: 1440, default_collection_world: ["create", "read", "write", "remove", "manage"],
+  });
   assert.deepEqual(await e.domains(), [["acme", "docs"]]);
   const m = await d.createModel("notes", { text: "hi", n: 1 }, "n1");
   assert.equal(m.id, "n1");

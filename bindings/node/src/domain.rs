@@ -25,7 +25,7 @@ impl From<Domain> for NativeDomain {
 
 impl NativeDomain {
     /// Runs `work` with the domain on the engine's runtime.
-    fn spawn<T, F>(&self, work: impl FnOnce(Domain) -> F) -> Pending<T>
+    pub(crate) fn spawn<T, F>(&self, work: impl FnOnce(Domain) -> F) -> Pending<T>
     where
         T: Send + 'static,
         F: Future<Output = tandem::api::Result<T>> + Send + 'static,

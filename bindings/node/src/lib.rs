@@ -10,6 +10,7 @@
 //! carrying `code` (the stable name) and `errno` (the number) from [`ErrorCode::ALL`],
 //! which `tandem.js` turns into the matching `Error` subclass.
 
+mod access;
 mod domain;
 mod engine;
 mod model;

@@ -23,7 +23,7 @@ impl From<Model> for NativeModel {
 
 impl NativeModel {
     /// Runs `work` with the model on the engine's runtime.
-    fn spawn<T, F>(&self, work: impl FnOnce(Model) -> F) -> Pending<T>
+    pub(crate) fn spawn<T, F>(&self, work: impl FnOnce(Model) -> F) -> Pending<T>
     where
         T: Send + 'static,
         F: Future<Output = tandem::api::Result<T>> + Send + 'static,

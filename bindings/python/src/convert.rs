@@ -128,6 +128,24 @@ pub fn output<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'
     to_py(py, &JsonValue::from(json))
 }
 
+/// Like [`output`], with the two-element lists under `keys` (the facade's (user, rights)
+/// pairs) as tuples.
+pub fn output_pairs<'py, T: Serialize>(
+    py: Python<'py>,
+    value: &T,
+    keys: &[&str],
+) -> PyResult<Bound<'py, PyAny>> {
+    let dict = output(py, value)?;
+    for key in keys {
+        let pairs = PyList::empty(py);
+        for pair in dict.get_item(key)?.try_iter()? {
+            pairs.append(PyTuple::new(py, pair?.cast::<PyList>()?.iter())?)?;
+        }
+        dict.set_item(key, pairs)?;
+    }
+    Ok(dict)
+}
+
 /// Many outputs as a list of dicts.
 pub fn outputs<'py, T: Serialize>(py: Python<'py>, values: &[T]) -> PyResult<Bound<'py, PyAny>> {
     let list = PyList::empty(py);

@@ -1,14 +1,19 @@
-//! `Domain`: settings, collections, models, users and JWT keys of one domain.
+//! `Domain`: settings, collections, models, users, JWT keys, groups and permissions of one
+//! domain. Rights and permission rows are dicts in the facade's serde forms, with (user,
+//! rights) pairs as tuples.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use tandem::api::{DomainSettings, ErrorCode, HostedEngine, JwtKey, NewUser};
+use tandem::api::{
+    CollectionRights, DomainSettings, DomainState, ErrorCode, HostedEngine, JwtKey, NewUser,
+    PermissionChange, Target, UserId, UserProfile,
+};
 
 use crate::aio::{awaitable, OnCancel};
-use crate::convert::{input, output, outputs, to_json};
-use crate::errors::OrRaise;
+use crate::convert::{input, output, output_pairs, outputs, to_json};
+use crate::errors::{raise, OrRaise};
 use crate::model::Model;
 use crate::subscription::Subscription;
 
@@ -24,6 +29,28 @@ pub struct Domain {
 
 fn none(py: Python<'_>, _: ()) -> PyResult<Bound<'_, PyAny>> {
     Ok(py.None().into_bound(py))
+}
+
+fn arg<T: serde::de::DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+    input(obj, what, ErrorCode::InvalidArgument)
+}
+
+/// A user's collection rights, `None` to remove the entry.
+fn opt_rights(rights: Option<&Bound<'_, PyAny>>) -> PyResult<Option<CollectionRights>> {
+    rights
+        .filter(|r| !r.is_none())
+        .map(|r| arg(r, "collection rights"))
+        .transpose()
+}
+
+/// A domain state from its name (`"online"`, `"maintenance"`, `"offline"`).
+fn state(name: &str) -> PyResult<DomainState> {
+    serde_json::from_value(name.into()).map_err(|e| {
+        raise(tandem::api::Error::new(
+            ErrorCode::InvalidArgument,
+            format!("invalid domain state: {e}"),
+        ))
+    })
 }
 
 impl Domain {
@@ -348,6 +375,342 @@ impl Domain {
             move |d| async move { d.remove_jwt_key(&id).await },
             none,
         )
+    }
+
+    /// A normal user (`NotFoundError` if there is none).
+    fn user<'py>(&self, py: Python<'py>, username: &str) -> PyResult<Bound<'py, PyAny>> {
+        output(py, &self.get()?.user(username).or_raise()?)
+    }
+
+    /// Changes a normal user's profile (`display_name`, `first_name`, `last_name`, `email`;
+    /// keys given replace the stored values); returns the user.
+    fn update_user<'py>(
+        &self,
+        py: Python<'py>,
+        username: &str,
+        profile: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let profile: UserProfile = arg(profile, "user profile")?;
+        let user = self.block(py, async move |d| d.update_user(username, profile).await)?;
+        output(py, &user)
+    }
+
+    /// Awaitable [`Domain::update_user`].
+    fn update_user_async<'py>(
+        &self,
+        py: Python<'py>,
+        username: String,
+        profile: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let profile: UserProfile = arg(profile, "user profile")?;
+        self.spawn(
+            py,
+            move |d| async move { d.update_user(&username, profile).await },
+            |py, u| output(py, &u),
+        )
+    }
+
+    /// Disables (or enables again) a normal user: a disabled user cannot log in.
+    fn set_user_disabled(&self, py: Python<'_>, username: &str, disabled: bool) -> PyResult<()> {
+        self.block(py, async move |d| {
+            d.set_user_disabled(username, disabled).await
+        })
+    }
+
+    /// Awaitable [`Domain::set_user_disabled`].
+    fn set_user_disabled_async<'py>(
+        &self,
+        py: Python<'py>,
+        username: String,
+        disabled: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.spawn(
+            py,
+            move |d| async move { d.set_user_disabled(&username, disabled).await },
+            none,
+        )
+    }
+
+    /// Creates a group; returns it (`id`, `description`, `members`).
+    #[pyo3(signature = (id, description=""))]
+    fn create_group<'py>(
+        &self,
+        py: Python<'py>,
+        id: &str,
+        description: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let group = self.block(py, async move |d| d.create_group(id, description).await)?;
+        output(py, &group)
+    }
+
+    /// Awaitable [`Domain::create_group`].
+    #[pyo3(signature = (id, description=String::new()))]
+    fn create_group_async<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        description: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.spawn(
+            py,
+            move |d| async move { d.create_group(&id, &description).await },
+            |py, g| output(py, &g),
+        )
+    }
+
+    /// Changes a group's description.
+    fn set_group_description(&self, py: Python<'_>, id: &str, description: &str) -> PyResult<()> {
+        self.block(py, async move |d| {
+            d.set_group_description(id, description).await
+        })
+    }
+
+    /// Awaitable [`Domain::set_group_description`].
+    fn set_group_description_async<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        description: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.spawn(
+            py,
+            move |d| async move { d.set_group_description(&id, &description).await },
+            none,
+        )
+    }
+
+    /// Deletes a group (its memberships and the permissions granted to it go too).
+    fn delete_group(&self, py: Python<'_>, id: &str) -> PyResult<()> {
+        self.block(py, async move |d| d.delete_group(id).await)
+    }
+
+    /// Awaitable [`Domain::delete_group`].
+    fn delete_group_async<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        self.spawn(py, move |d| async move { d.delete_group(&id).await }, none)
+    }
+
+    /// A group with its members.
+    fn group<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyAny>> {
+        output(py, &self.get()?.group(id).or_raise()?)
+    }
+
+    /// Every group, ordered by id, with its members.
+    fn groups<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        outputs(py, &self.get()?.groups().or_raise()?)
+    }
+
+    /// Makes a user (`{"kind": "normal", "name": "bob"}`) a member of a group.
+    fn add_group_member(
+        &self,
+        py: Python<'_>,
+        group: &str,
+        user: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let user: UserId = arg(user, "user id")?;
+        self.block(py, async move |d| d.add_group_member(group, &user).await)
+    }
+
+    /// Awaitable [`Domain::add_group_member`].
+    fn add_group_member_async<'py>(
+        &self,
+        py: Python<'py>,
+        group: String,
+        user: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let user: UserId = arg(user, "user id")?;
+        self.spawn(
+            py,
+            move |d| async move { d.add_group_member(&group, &user).await },
+            none,
+        )
+    }
+
+    /// Removes a user from a group.
+    fn remove_group_member(
+        &self,
+        py: Python<'_>,
+        group: &str,
+        user: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let user: UserId = arg(user, "user id")?;
+        self.block(py, async move |d| d.remove_group_member(group, &user).await)
+    }
+
+    /// Awaitable [`Domain::remove_group_member`].
+    fn remove_group_member_async<'py>(
+        &self,
+        py: Python<'py>,
+        group: String,
+        user: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let user: UserId = arg(user, "user id")?;
+        self.spawn(
+            py,
+            move |d| async move { d.remove_group_member(&group, &user).await },
+            none,
+        )
+    }
+
+    /// The ids of the groups a user is a member of.
+    fn user_groups(&self, user: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+        let user: UserId = arg(user, "user id")?;
+        self.get()?.user_groups(&user).or_raise()
+    }
+
+    /// A collection's `world` rights and its `users` as (user, rights) tuples.
+    fn collection_permissions<'py>(
+        &self,
+        py: Python<'py>,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let perms = self.get()?.collection_permissions(id).or_raise()?;
+        output_pairs(py, &perms, &["users"])
+    }
+
+    /// Replaces what everyone may do with a collection's models (`{"create", "read",
+    /// "write", "remove", "manage"}`, absent keys false).
+    fn set_collection_world(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        world: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let world: CollectionRights = arg(world, "collection rights")?;
+        self.block(py, async move |d| d.set_collection_world(id, world).await)
+    }
+
+    /// Awaitable [`Domain::set_collection_world`].
+    fn set_collection_world_async<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        world: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let world: CollectionRights = arg(world, "collection rights")?;
+        self.spawn(
+            py,
+            move |d| async move { d.set_collection_world(&id, world).await },
+            none,
+        )
+    }
+
+    /// Sets a user's rights on a collection, or removes its entry when `rights` is `None`.
+    fn set_collection_user(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        user: &Bound<'_, PyAny>,
+        rights: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let (user, rights): (UserId, _) = (arg(user, "user id")?, opt_rights(rights)?);
+        self.block(py, async move |d| {
+            d.set_collection_user(id, &user, rights).await
+        })
+    }
+
+    /// Awaitable [`Domain::set_collection_user`].
+    fn set_collection_user_async<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        user: &Bound<'py, PyAny>,
+        rights: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (user, rights): (UserId, _) = (arg(user, "user id")?, opt_rights(rights)?);
+        self.spawn(
+            py,
+            move |d| async move { d.set_collection_user(&id, &user, rights).await },
+            none,
+        )
+    }
+
+    /// Moves the domain `"online"`, into `"maintenance"` (only admin-key logins) or
+    /// `"offline"`.
+    fn set_state(&self, py: Python<'_>, state: &str) -> PyResult<()> {
+        let s = self::state(state)?;
+        self.block(py, async move |d| d.set_state(s).await)
+    }
+
+    /// Awaitable [`Domain::set_state`].
+    fn set_state_async<'py>(&self, py: Python<'py>, state: &str) -> PyResult<Bound<'py, PyAny>> {
+        let s = self::state(state)?;
+        self.spawn(py, move |d| async move { d.set_state(s).await }, none)
+    }
+
+    /// A JWT that logs `username` in as a convergence user (every permission) for
+    /// `ttl_secs`, signed with the domain's admin key.
+    fn admin_token(&self, py: Python<'_>, username: &str, ttl_secs: u64) -> PyResult<String> {
+        self.block(py, async move |d| d.admin_token(username, ttl_secs).await)
+    }
+
+    /// Awaitable [`Domain::admin_token`].
+    fn admin_token_async<'py>(
+        &self,
+        py: Python<'py>,
+        username: String,
+        ttl_secs: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.spawn(
+            py,
+            move |d| async move { d.admin_token(&username, ttl_secs).await },
+            |py, token| Ok(pyo3::types::PyString::new(py, &token).into_any()),
+        )
+    }
+
+    /// The generic permission rows of a target (`{"kind": "global"}`, `{"kind": "chat",
+    /// "id": ...}` or `{"kind": "activity", "type": ..., "id": ...}`): `world`, and `users`
+    /// and `groups` as tuples.
+    fn permissions<'py>(
+        &self,
+        py: Python<'py>,
+        target: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let target: Target = arg(target, "permission target")?;
+        let rows = self.get()?.permissions(&target).or_raise()?;
+        output_pairs(py, &rows, &["users", "groups"])
+    }
+
+    /// Adds, removes or replaces a target's rows: `{"add": rows}`, `{"remove": rows}` or
+    /// `{"set": {"world", "users", "replace_users", "groups", "replace_groups"}}`.
+    fn change_permissions(
+        &self,
+        py: Python<'_>,
+        target: &Bound<'_, PyAny>,
+        change: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let target: Target = arg(target, "permission target")?;
+        let change: PermissionChange = arg(change, "permission change")?;
+        self.block(py, async move |d| {
+            d.change_permissions(&target, &change).await
+        })
+    }
+
+    /// Awaitable [`Domain::change_permissions`].
+    fn change_permissions_async<'py>(
+        &self,
+        py: Python<'py>,
+        target: &Bound<'py, PyAny>,
+        change: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let target: Target = arg(target, "permission target")?;
+        let change: PermissionChange = arg(change, "permission change")?;
+        self.spawn(
+            py,
+            move |d| async move { d.change_permissions(&target, &change).await },
+            none,
+        )
+    }
+
+    /// The permission strings a user holds on a target (its rows, its groups', the world
+    /// row and global rows), sorted.
+    fn resolve_permissions(
+        &self,
+        target: &Bound<'_, PyAny>,
+        user: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<String>> {
+        let (target, user): (Target, UserId) =
+            (arg(target, "permission target")?, arg(user, "user id")?);
+        self.get()?.resolve_permissions(&target, &user).or_raise()
     }
 
     /// The events of this domain (its models' and its sessions').

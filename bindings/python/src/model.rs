@@ -4,11 +4,12 @@ use std::future::Future;
 
 use pyo3::prelude::*;
 use tandem::api::{
-    changes_from_json_value, value_to_json_value, ErrorCode, HistoryEntry, JsonValue, UserId,
+    changes_from_json_value, value_to_json_value, ErrorCode, HistoryEntry, JsonValue,
+    ModelPermissionsChange, UserId,
 };
 
 use crate::aio::{awaitable, OnCancel};
-use crate::convert::{input, output, to_json, to_py};
+use crate::convert::{input, output, output_pairs, to_json, to_py};
 use crate::domain::Domain;
 use crate::errors::OrRaise;
 use crate::subscription::Subscription;
@@ -185,6 +186,47 @@ impl Model {
             |m| async move { m.delete().await },
             |py, ()| Ok(py.None().into_bound(py)),
         )
+    }
+
+    /// The model's stored permissions: `override_world`, its own `world` rights and its
+    /// `users` as (user, rights) tuples.
+    fn permissions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        output_pairs(py, &self.get()?.permissions().or_raise()?, &["users"])
+    }
+
+    /// Changes the model's permissions (`override_world`, `world`, `replace_users`,
+    /// `set_users`, `remove_users`; absent keys stay as they are). Sessions with the model
+    /// open get their new rights at once, and are closed if they lost read.
+    fn set_permissions(&self, py: Python<'_>, change: &Bound<'_, PyAny>) -> PyResult<()> {
+        let change: ModelPermissionsChange =
+            input(change, "permissions change", ErrorCode::InvalidArgument)?;
+        self.block(py, async move |m| m.set_permissions(change).await)
+    }
+
+    /// Awaitable [`Model::set_permissions`].
+    fn set_permissions_async<'py>(
+        &self,
+        py: Python<'py>,
+        change: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let change: ModelPermissionsChange =
+            input(change, "permissions change", ErrorCode::InvalidArgument)?;
+        self.spawn(
+            py,
+            move |m| async move { m.set_permissions(change).await },
+            |py, ()| Ok(py.None().into_bound(py)),
+        )
+    }
+
+    /// What a user may do with the model (`read`, `write`, `remove`, `manage`), resolved as
+    /// the engine checks it.
+    fn rights_of<'py>(
+        &self,
+        py: Python<'py>,
+        user: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let user: UserId = input(user, "user id", ErrorCode::InvalidArgument)?;
+        output(py, &self.get()?.rights_of(&user).or_raise()?)
     }
 
     /// The model's events.

@@ -90,7 +90,14 @@ def test_errors_are_typed_with_code_and_name(engine):
 
 def test_users_keys_and_settings(engine):
     d = engine.create_domain("a", "b", {"display_name": "B"})
-    assert d.settings() == {"display_name": "B", "anonymous_auth": False, "collection_auto_create": True}
+    assert d.settings() == {
+        "display_name": "B",
+        "anonymous_auth": False,
+        "collection_auto_create": True,
+        "state": "online",
+        "reconnect_token_minutes": 1440,
+        "default_collection_world": ["create", "read", "write", "remove", "manage"],
+    }
     d.set_anonymous_auth(True)
     assert d.settings()["anonymous_auth"] is True
     u = d.create_user({"username": "bob", "password": "pw", "display_name": "Bob"})
@@ -298,3 +305,73 @@ def test_a_failing_callback_is_reported_and_delivery_goes_on(engine, monkeypatch
         assert done.wait(5)
     assert seen == [2, 3]
     assert len(reported) == 1 and isinstance(reported[0], RuntimeError)
+
+
+def test_users_groups_and_permissions(engine):
+    d = engine.create_domain("acme", "docs")
+    d.create_user({"username": "bob"})
+    bob = {"kind": "normal", "name": "bob"}
+    ghost = {"kind": "normal", "name": "ghost"}
+    m = d.create_model("notes", {"t": "x"}, id="n1")
+    assert d.update_user("bob", {"display_name": "Bob"})["display_name"] == "Bob"
+    d.set_user_disabled("bob", True)
+    assert d.user("bob")["disabled"] is True
+    d.set_user_disabled("bob", False)
+    with pytest.raises(tandem.NotFoundError):
+        d.user("ghost")
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.update_user("bob", {"nickname": "b"})
+
+    assert d.create_group("staff") == {"id": "staff", "description": "", "members": []}
+    with pytest.raises(tandem.AlreadyExistsError):
+        d.create_group("staff", "again")
+    d.add_group_member("staff", bob)
+    with pytest.raises(tandem.NotFoundError):
+        d.add_group_member("staff", ghost)
+    d.set_group_description("staff", "Staff")
+    assert d.groups() == [{"id": "staff", "description": "Staff", "members": [bob]}]
+    assert d.user_groups(bob) == ["staff"]
+
+    none = {"read": False, "write": False, "remove": False, "manage": False}
+    d.set_collection_world("notes", {"read": True})
+    d.set_collection_user("notes", bob, {"read": True, "write": True})
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.set_collection_world("notes", {"read": True, "fly": True})
+    with pytest.raises(tandem.NotFoundError):
+        d.set_collection_world("none", {})
+    perms = d.collection_permissions("notes")
+    assert perms["world"] == {**none, "create": False, "read": True}
+    assert perms["users"] == [(bob, {**none, "create": False, "read": True, "write": True})]
+    assert m.rights_of(bob) == {**none, "read": True, "write": True}
+    m.set_permissions({"override_world": True, "world": {}, "set_users": [(bob, {"read": True})]})
+    assert m.permissions() == {"override_world": True, "world": none, "users": [(bob, {**none, "read": True})]}
+    d.set_collection_user("notes", bob, None)
+    assert d.collection_permissions("notes")["users"] == []
+
+    lobby = {"kind": "chat", "id": "lobby"}
+    d.change_permissions(lobby, {"add": {"groups": [("staff", ["join_chat"])]}})
+    assert d.permissions(lobby) == {"world": [], "users": [], "groups": [("staff", ["join_chat"])]}
+    assert d.resolve_permissions(lobby, bob) == ["join_chat"]
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.change_permissions(lobby, {"add": {"world": ["fly"]}})
+    d.delete_group("staff")
+    with pytest.raises(tandem.NotFoundError):
+        d.group("staff")
+
+    d.set_state("maintenance")
+    assert d.settings()["state"] == "maintenance"
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.set_state("asleep")
+    token = d.admin_token("ops", 60)
+    assert token.count(".") == 2
+
+    async def main() -> str:
+        await d.set_state_async("online")
+        await d.create_group_async("async", "made by asyncio")
+        await d.add_group_member_async("async", bob)
+        await m.set_permissions_async({"remove_users": [bob]})
+        return await d.admin_token_async("ops", 60)
+
+    assert asyncio.run(main()).count(".") == 2
+    assert d.settings()["state"] == "online" and d.user_groups(bob) == ["async"]
+    assert m.permissions()["users"] == []

@@ -25,6 +25,17 @@ def test_typed_round_trip() -> None:
                 return v
 
         assert asyncio.run(main()) == 3
+        bob: tandem.UserId = {"kind": "normal", "name": "ann"}
+        group: tandem.Group = domain.create_group("editors", "Editors")
+        domain.add_group_member(group["id"], bob)
+        domain.set_collection_world("notes", {"read": True})
+        model.set_permissions({"override_world": True, "world": {}, "set_users": [(bob, {"write": True})]})
+        rights: tandem.ModelRights = model.rights_of(bob)
+        assert rights["write"] and not rights["read"]
+        domain.change_permissions({"kind": "chat", "id": "lobby"}, {"add": {"world": ["join_chat"]}})
+        domain.set_state("maintenance")
+        token: str = domain.admin_token("ops", 60)
+        assert token and domain.settings().get("state") == "maintenance"
         try:
             domain.model("missing")
         except tandem.NotFoundError as e:

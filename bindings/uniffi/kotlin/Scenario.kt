@@ -1,6 +1,7 @@
 // The shared facade scenario (tests/conformance/scenario.json) through the UniFFI binding's
 // handles (engine.domain(..).model(..)...), with a small JSON reader/writer (the Kotlin
-// standard library has none). Changes go typed when every op has a typed form, else as JSON.
+// standard library has none). Changes go typed when every op has a typed form, else as JSON;
+// users, rights and permission rows go as the binding's records.
 
 import java.io.File
 import uniffi.tandem_uniffi.*
@@ -134,6 +135,140 @@ suspend fun apply(m: Model, changes: Any?): ULong {
     return if (typed.all { it != null }) m.apply(typed.map { it!! }) else m.applyJson(toJson(changes))
 }
 
+// The scenario's JSON forms of the identity and permission records, both ways: users are
+// {"kind", "name"}, rights are objects of booleans (absent ones false), pairs are 2-arrays.
+
+@Suppress("UNCHECKED_CAST")
+fun obj(v: Any?): Map<String, Any?> = (v ?: emptyMap<String, Any?>()) as Map<String, Any?>
+
+@Suppress("UNCHECKED_CAST")
+fun list(v: Any?): List<Any?> = (v ?: emptyList<Any?>()) as List<Any?>
+
+@Suppress("UNCHECKED_CAST")
+fun strings(v: Any?): List<String> = list(v) as List<String>
+
+fun pairs(v: Any?): List<List<Any?>> = list(v).map { list(it) }
+
+fun flag(m: Map<String, Any?>, k: String) = m[k] as Boolean? ?: false
+
+fun userId(v: Any?) = obj(v).let { UserId(UserKind.valueOf((it["kind"] as String).uppercase()), it["name"] as String) }
+
+fun modelRights(v: Any?) = obj(v).let { ModelRights(flag(it, "read"), flag(it, "write"), flag(it, "remove"), flag(it, "manage")) }
+
+fun collectionRights(v: Any?) = obj(v).let {
+    CollectionRights(flag(it, "create"), flag(it, "read"), flag(it, "write"), flag(it, "remove"), flag(it, "manage"))
+}
+
+fun modelChange(v: Any?) = ModelPermissionsChange().apply {
+    val m = obj(v)
+    overrideWorld = m["override_world"] as Boolean?
+    world = m["world"]?.let { modelRights(it) }
+    replaceUsers = flag(m, "replace_users")
+    setUsers = pairs(m["set_users"]).map { UserModelRights(userId(it[0]), modelRights(it[1])) }
+    removeUsers = list(m["remove_users"]).map { userId(it) }
+}
+
+fun target(v: Any?): PermissionTarget = obj(v).let {
+    when (it["kind"]) {
+        "global" -> PermissionTarget.Global
+        "chat" -> PermissionTarget.Chat(it["id"] as String)
+        "activity" -> PermissionTarget.Activity(it["type"] as String, it["id"] as String)
+        else -> throw AssertionError("no target kind in $it")
+    }
+}
+
+fun userRows(v: Any?) = pairs(v).map { UserPermissions(userId(it[0]), strings(it[1])) }
+fun groupRows(v: Any?) = pairs(v).map { GroupPermissions(it[0] as String, strings(it[1])) }
+fun rows(v: Any?) = obj(v).let { TargetPermissions(strings(it["world"]), userRows(it["users"]), groupRows(it["groups"])) }
+
+fun permissionChange(v: Any?): PermissionChange = obj(v).let { m ->
+    when {
+        "add" in m -> PermissionChange.Add(rows(m["add"]))
+        "remove" in m -> PermissionChange.Remove(rows(m["remove"]))
+        else -> obj(m["set"]).let {
+            PermissionChange.Set(
+                it["world"]?.let { w -> strings(w) }, userRows(it["users"]), flag(it, "replace_users"),
+                groupRows(it["groups"]), flag(it, "replace_groups"),
+            )
+        }
+    }
+}
+
+fun profile(v: Any?) = obj(v).let {
+    UserProfile(it["display_name"] as String?, it["first_name"] as String?, it["last_name"] as String?, it["email"] as String?)
+}
+
+fun settings(v: Any?) = DomainSettings().apply {
+    val m = obj(v)
+    (m["display_name"] as String?)?.let { displayName = it }
+    (m["anonymous_auth"] as Boolean?)?.let { anonymousAuth = it }
+    (m["collection_auto_create"] as Boolean?)?.let { collectionAutoCreate = it }
+    (m["state"] as String?)?.let { state = DomainState.valueOf(it.uppercase()) }
+    (m["reconnect_token_minutes"] as Double?)?.let { reconnectTokenMinutes = it.toUInt() }
+    m["default_collection_world"]?.let { defaultCollectionWorld = strings(it) }
+}
+
+fun json(u: UserId) = mapOf("kind" to u.kind.name.lowercase(), "name" to u.name)
+fun json(r: ModelRights) = mapOf("read" to r.read, "write" to r.write, "remove" to r.remove, "manage" to r.manage)
+fun json(r: CollectionRights) =
+    mapOf("create" to r.create, "read" to r.read, "write" to r.write, "remove" to r.remove, "manage" to r.manage)
+fun json(g: UserGroup) = mapOf("id" to g.id, "description" to g.description, "members" to g.members.map { json(it) })
+fun json(p: ModelPermissions) = mapOf(
+    "override_world" to p.overrideWorld, "world" to json(p.world),
+    "users" to p.users.map { listOf(json(it.user), json(it.rights)) },
+)
+fun json(p: CollectionPermissions) =
+    mapOf("world" to json(p.world), "users" to p.users.map { listOf(json(it.user), json(it.rights)) })
+fun json(p: TargetPermissions) = mapOf(
+    "world" to p.world,
+    "users" to p.users.map { listOf(json(it.user), it.permissions) },
+    "groups" to p.groups.map { listOf(it.group, it.permissions) },
+)
+fun json(u: User) = mapOf(
+    "username" to u.username, "display_name" to u.displayName, "first_name" to u.firstName,
+    "last_name" to u.lastName, "email" to u.email, "disabled" to u.disabled, "has_password" to u.hasPassword,
+    "created_ms" to u.createdMs.toDouble(), "last_login_ms" to u.lastLoginMs.toDouble(),
+)
+fun json(s: DomainSettings) = mapOf(
+    "display_name" to s.displayName, "anonymous_auth" to s.anonymousAuth,
+    "collection_auto_create" to s.collectionAutoCreate, "state" to s.state?.name?.lowercase(),
+    "reconnect_token_minutes" to s.reconnectTokenMinutes.toDouble(), "default_collection_world" to s.defaultCollectionWorld,
+)
+
+/** The identity and permission calls of a step, or null when `call` is none of them. */
+suspend fun accessCall(d: Domain, call: String, a: Map<String, Any?>): Result<Any?>? {
+    fun s(k: String) = a[k] as String
+    fun model() = d.model(s("model_id"))
+    val got: Any? = when (call) {
+        "user" -> json(d.user(s("username")))
+        "update_user" -> json(d.updateUser(s("username"), profile(a["profile"])))
+        "set_user_disabled" -> d.setUserDisabled(s("username"), a["disabled"] as Boolean)
+        "create_group" -> json(d.createGroup(s("group"), s("description")))
+        "set_group_description" -> d.setGroupDescription(s("group"), s("description"))
+        "delete_group" -> d.deleteGroup(s("group"))
+        "group" -> json(d.group(s("group")))
+        "groups" -> d.groups().map { json(it) }
+        "add_group_member" -> d.addGroupMember(s("group"), userId(a["user"]))
+        "remove_group_member" -> d.removeGroupMember(s("group"), userId(a["user"]))
+        "user_groups" -> d.userGroups(userId(a["user"]))
+        "collection_permissions" -> json(d.collectionPermissions(s("collection")))
+        "set_collection_world" -> d.setCollectionWorld(s("collection"), collectionRights(a["world"]))
+        "set_collection_user" -> d.setCollectionUser(s("collection"), userId(a["user"]), a["rights"]?.let { collectionRights(it) })
+        "permissions" -> json(d.permissions(target(a["target"])))
+        "change_permissions" -> d.changePermissions(target(a["target"]), permissionChange(a["change"]))
+        "resolve_permissions" -> d.resolvePermissions(target(a["target"]), userId(a["user"]))
+        "model_permissions" -> json(model().permissions())
+        "set_model_permissions" -> model().setPermissions(modelChange(a["change"]))
+        "rights_of" -> json(model().rightsOf(userId(a["user"])))
+        "settings" -> json(d.settings())
+        "set_settings" -> d.setSettings(settings(a["settings"]))
+        "set_state" -> d.setState(DomainState.valueOf(s("state").uppercase()))
+        "admin_token" -> d.adminToken(s("username"), (a["ttl_secs"] as Double).toLong().toULong())
+        else -> return null
+    }
+    return Result.success(if (got == Unit) null else got)
+}
+
 suspend fun runScenario(path: String): Int {
     @Suppress("UNCHECKED_CAST")
     val steps = (JsonReader(File(path).readText()).value() as Map<String, Any?>)["steps"] as List<Map<String, Any?>>
@@ -163,7 +298,7 @@ suspend fun runScenario(path: String): Int {
                 ).value()
                 "delete_model" -> { model().delete(); null }
                 "shutdown" -> { e.shutdown(); null }
-                else -> throw AssertionError("unknown call $call")
+                else -> (accessCall(domain(), call, a) ?: throw AssertionError("unknown call $call")).getOrThrow()
             }
         } catch (x: TandemException) {
             error = errorName(x)
@@ -175,6 +310,14 @@ suspend fun runScenario(path: String): Int {
             check(error == null, "step $i $call: unexpected error $error")
             if (expect is Map<*, *> && expect.containsKey("result")) {
                 check(same(got, expect["result"]), "step $i $call: got ${toJson(got)}")
+            }
+            if (expect is Map<*, *> && expect.containsKey("fields")) {
+                val fields = obj(expect["fields"])
+                check(fields.all { (k, v) -> same(obj(got)[k], v) }, "step $i $call: got ${toJson(got)}")
+            }
+            if (expect is Map<*, *> && expect.containsKey("shape")) {
+                val jwt = Regex("[\\w-]+\\.[\\w-]+\\.[\\w-]+")
+                check(expect["shape"] == "jwt" && got is String && jwt.matches(got), "step $i $call: got ${toJson(got)}")
             }
         }
     }

@@ -163,7 +163,8 @@ fun main() {
             d.setAnonymousAuth(true)
             check(d.settings().anonymousAuth, "anonymous allowed")
             d.setSettings(DomainSettings(displayName = "Docs", collectionAutoCreate = false))
-            check(d.settings() == DomainSettings("Docs", false, false), "settings: ${d.settings()}")
+            val all = listOf("create", "read", "write", "remove", "manage")
+            check(d.settings() == DomainSettings("Docs", false, false, DomainState.ONLINE, 1440u, all), "settings: ${d.settings()}")
             expect<TandemException.NotFound>("no auto-created collection") { d.createModel("fresh", "{}") }
         }
     }
@@ -312,6 +313,68 @@ fun main() {
             }
             check(e.stopListening(), "stopped")
             check(!e.stopListening(), "nothing left to stop")
+        }
+    }
+
+    test("identity and permissions: typed rights, groups, generic rows, state, admin tokens") {
+        Engine().use { e ->
+            val d = e.createDomain("acme", "docs")
+            d.createUser(NewUser("bob"))
+            val bob = UserId(UserKind.NORMAL, "bob")
+            val ghost = UserId(UserKind.NORMAL, "ghost")
+            val m = d.createModel("notes", """{"t":"x"}""", id = "n1")
+            check(d.updateUser("bob", UserProfile(displayName = "Bob")).displayName == "Bob", "profile")
+            d.setUserDisabled("bob", true)
+            check(d.user("bob").disabled, "disabled")
+            d.setUserDisabled("bob", false)
+            expect<TandemException.NotFound>("unknown user") { d.user("ghost") }
+
+            check(d.createGroup("staff") == UserGroup("staff", "", emptyList()), "new group")
+            expect<TandemException.AlreadyExists>("group twice") { d.createGroup("staff", "again") }
+            d.addGroupMember("staff", bob)
+            expect<TandemException.NotFound>("unknown member") { d.addGroupMember("staff", ghost) }
+            d.setGroupDescription("staff", "Staff")
+            check(d.groups() == listOf(UserGroup("staff", "Staff", listOf(bob))), "groups: ${d.groups()}")
+            check(d.userGroups(bob) == listOf("staff"), "bob's groups")
+
+            d.setCollectionWorld("notes", CollectionRights(read = true))
+            d.setCollectionUser("notes", bob, CollectionRights(read = true, write = true))
+            expect<TandemException.NotFound>("unknown collection") { d.setCollectionWorld("none", CollectionRights()) }
+            expect<TandemException.NotFound>("unknown collection user") { d.setCollectionUser("notes", ghost, CollectionRights()) }
+            val perms = d.collectionPermissions("notes")
+            check(perms.world == CollectionRights(read = true), "world: $perms")
+            check(perms.users == listOf(UserCollectionRights(bob, CollectionRights(read = true, write = true))), "users: $perms")
+            check(m.rightsOf(bob) == ModelRights(read = true, write = true), "collection user: ${m.rightsOf(bob)}")
+            m.setPermissions(ModelPermissionsChange(overrideWorld = true, world = ModelRights(), setUsers = listOf(UserModelRights(bob, ModelRights(read = true)))))
+            check(m.permissions() == ModelPermissions(true, ModelRights(), listOf(UserModelRights(bob, ModelRights(read = true)))), "model: ${m.permissions()}")
+            check(m.rightsOf(bob) == ModelRights(read = true), "model user: ${m.rightsOf(bob)}")
+            check(m.rightsOf(UserId(UserKind.CONVERGENCE, "ops")) == ModelRights(true, true, true, true), "convergence user")
+            d.setCollectionUser("notes", bob, null)
+            check(d.collectionPermissions("notes").users.isEmpty(), "entry removed")
+
+            val lobby = PermissionTarget.Chat("lobby")
+            d.changePermissions(lobby, PermissionChange.Add(TargetPermissions(groups = listOf(GroupPermissions("staff", listOf("join_chat"))))))
+            check(d.permissions(lobby) == TargetPermissions(groups = listOf(GroupPermissions("staff", listOf("join_chat")))), "rows: ${d.permissions(lobby)}")
+            check(d.resolvePermissions(lobby, bob) == listOf("join_chat"), "resolved")
+            expect<TandemException.InvalidArgument>("unknown chat permission") {
+                d.changePermissions(lobby, PermissionChange.Add(TargetPermissions(world = listOf("fly"))))
+            }
+            val doc = PermissionTarget.Activity("doc", "a1")
+            d.changePermissions(doc, PermissionChange.Set(listOf("join"), emptyList(), false, emptyList(), false))
+            check(d.resolvePermissions(doc, bob) == listOf("join"), "activity: ${d.resolvePermissions(doc, bob)}")
+            d.deleteGroup("staff")
+            expect<TandemException.NotFound>("deleted group") { d.group("staff") }
+
+            d.setState(DomainState.MAINTENANCE)
+            check(d.settings().state == DomainState.MAINTENANCE, "state: ${d.settings()}")
+            expect<TandemException.InvalidArgument>("unknown default collection permission") {
+                d.setSettings(DomainSettings(defaultCollectionWorld = listOf("read", "fly")))
+            }
+            d.setSettings(DomainSettings(reconnectTokenMinutes = 5u, defaultCollectionWorld = listOf("read")))
+            val s = d.settings()
+            check(s.state == DomainState.ONLINE && s.reconnectTokenMinutes == 5u && s.defaultCollectionWorld == listOf("read"), "settings: $s")
+            check(Regex("[\\w-]+\\.[\\w-]+\\.[\\w-]+").matches(d.adminToken("ops", 60UL)), "admin token")
+            expect<TandemException.InvalidArgument>("no lifetime") { d.adminToken("ops", 0UL) }
         }
     }
 

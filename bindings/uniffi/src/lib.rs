@@ -11,8 +11,14 @@ use std::time::Duration;
 
 use tandem::api::{self, EngineConfig, HostedEngine};
 
+mod access;
 mod types;
 
+pub use access::{
+    CollectionPermissions, CollectionRights, DomainState, GroupPermissions, ModelPermissions,
+    ModelPermissionsChange, ModelRights, PermissionChange, PermissionTarget, TargetPermissions,
+    UserCollectionRights, UserGroup, UserModelRights, UserPermissions, UserProfile,
+};
 pub use types::{
     error_codes, Change, DomainId, DomainSettings, ErrorCodeInfo, Event, HistoryEntry, JwtKey,
     ModelInfo, NewUser, PathSegment, User, UserId, UserKind,

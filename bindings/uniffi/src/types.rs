@@ -4,6 +4,8 @@
 
 use tandem::api::{self, JsString, UserType};
 
+use crate::DomainState;
+
 /// One engine error code: its number and its stable names (see [`error_codes`]).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ErrorCodeInfo {
@@ -37,7 +39,9 @@ pub struct DomainId {
     pub id: String,
 }
 
-/// Settings of a domain.
+/// Settings of a domain. As input, a `null` `state` or `default_collection_world` takes the
+/// engine's default (online; every collection permission); as output both are always set.
+/// (UniFFI records cannot default to an enum case or a non-empty list.)
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DomainSettings {
     /// Human-readable name.
@@ -49,15 +53,30 @@ pub struct DomainSettings {
     /// Whether creating a model in a missing collection creates the collection.
     #[uniffi(default = true)]
     pub collection_auto_create: bool,
+    /// Which logins the domain accepts (`null`: online).
+    #[uniffi(default = None)]
+    pub state: Option<DomainState>,
+    /// How long a reconnect token stays valid after its last use, in minutes (at least 1).
+    #[uniffi(default = 1440)]
+    pub reconnect_token_minutes: u32,
+    /// What everyone may do with a collection created on demand: any of `create`, `read`,
+    /// `write`, `remove`, `manage` (`null`: all of them).
+    #[uniffi(default = None)]
+    pub default_collection_world: Option<Vec<String>>,
 }
 
 impl From<DomainSettings> for api::DomainSettings {
     fn from(s: DomainSettings) -> Self {
+        let defaults = api::DomainSettings::default();
         api::DomainSettings {
             display_name: s.display_name,
             anonymous_auth: s.anonymous_auth,
             collection_auto_create: s.collection_auto_create,
-            ..api::DomainSettings::default()
+            state: s.state.map_or(defaults.state, Into::into),
+            reconnect_token_minutes: s.reconnect_token_minutes,
+            default_collection_world: s
+                .default_collection_world
+                .unwrap_or(defaults.default_collection_world),
         }
     }
 }
@@ -68,6 +87,9 @@ impl From<api::DomainSettings> for DomainSettings {
             display_name: s.display_name,
             anonymous_auth: s.anonymous_auth,
             collection_auto_create: s.collection_auto_create,
+            state: Some(s.state.into()),
+            reconnect_token_minutes: s.reconnect_token_minutes,
+            default_collection_world: Some(s.default_collection_world),
         }
     }
 }

@@ -152,7 +152,8 @@ impl From<ModelError> for Error {
             ModelError::NotFound(_)
             | ModelError::CollectionNotFound(_)
             | ModelError::DomainNotFound(_)
-            | ModelError::NotOpen(_) => ErrorCode::NotFound,
+            | ModelError::NotOpen(_)
+            | ModelError::GranteeNotFound(_) => ErrorCode::NotFound,
             ModelError::AlreadyExists(_) | ModelError::AlreadyOpen(_) => ErrorCode::AlreadyExists,
             ModelError::Unauthorized(_) => ErrorCode::PermissionDenied,
             ModelError::Apply(_) => ErrorCode::InvalidOperation,

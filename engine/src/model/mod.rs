@@ -31,6 +31,9 @@ pub enum ModelError {
     /// No model with this id (or one the actor may not read: the answer is the same).
     #[error("model {0:?} not found")]
     NotFound(String),
+    /// A user or group a permission change names does not exist.
+    #[error("{0} not found")]
+    GranteeNotFound(String),
     /// The actor may read the model (or collection) but not do this.
     #[error("unauthorized: {0}")]
     Unauthorized(String),

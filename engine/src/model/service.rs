@@ -208,6 +208,7 @@ fn store_err(e: StoreError) -> ModelError {
 fn perm_err(e: crate::perm::PermissionError) -> ModelError {
     match e {
         crate::perm::PermissionError::Store(s) => ModelError::Store(s),
+        crate::perm::PermissionError::GranteeNotFound(g) => ModelError::GranteeNotFound(g),
         other => ModelError::Invalid(other.to_string()),
     }
 }
@@ -260,13 +261,6 @@ impl ModelService {
             return Err(ModelError::Unavailable("the engine is shut down".into()));
         }
         Ok(())
-    }
-
-    fn require_domain(&self, domain: &DomainKey) -> ModelResult<()> {
-        match self.inner.store.domain(domain).map_err(store_err)? {
-            Some(_) => Ok(()),
-            None => Err(ModelError::DomainNotFound(domain.to_string())),
-        }
     }
 
     fn meta(&self, domain: &DomainKey, id: &str) -> ModelResult<ModelMeta> {

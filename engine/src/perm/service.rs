@@ -454,7 +454,12 @@ impl Permissions {
                     Grantee::Group(id) => groups.contains(id),
                 };
                 if applies {
-                    out.extend(row.permissions.into_iter().filter(|p| p != NO_RIGHTS));
+                    // Global rows may hold strings of other target kinds (`create_chat`).
+                    out.extend(
+                        row.permissions
+                            .into_iter()
+                            .filter(|p| all.contains(&p.as_str())),
+                    );
                 }
             }
             if *target == PermissionTarget::Global {

@@ -1,5 +1,5 @@
 // Type-checked (tsc --noEmit --strict) by run-tests.sh: the public API as a TS user writes it.
-import { Engine, Event, NotFoundError, TandemError, Change } from "tandem-node";
+import { Engine, Event, NotFoundError, TandemError, Change, ModelRights, UserId } from "tandem-node";
 
 async function main(): Promise<void> {
   const engine = await Engine.open({ data_dir: null });
@@ -21,6 +21,16 @@ async function main(): Promise<void> {
     if (err instanceof NotFoundError) console.log(err.code, err.errno);
     else if (err instanceof TandemError) console.log(err.code);
   }
+  const bob: UserId = { kind: "normal", name: "bob" };
+  await domain.createGroup("editors", "Editors");
+  await domain.addGroupMember("editors", bob);
+  await domain.setCollectionWorld("notes", { read: true });
+  await model.setPermissions({ override_world: true, world: {}, set_users: [[bob, { read: true, write: true }]] });
+  const rights: ModelRights = await model.rightsOf(bob);
+  const token: string = await domain.adminToken("ops", 3600);
+  await domain.changePermissions({ kind: "chat", id: "lobby" }, { add: { world: ["join_chat"] } });
+  await domain.setState((await domain.settings()).state === "online" ? "maintenance" : "online");
+  console.log(rights.write, token.length, (await model.permissions()).users[0][0].name);
   const users = await domain.users();
   console.log(version, data.text, users.map((u) => u.username), await engine.listen("127.0.0.1:0"));
   await engine.shutdown();

@@ -1,7 +1,21 @@
 """Typed interface of the tandem package (see __init__.py)."""
 
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Dict, Iterator, List, Literal, Optional, Tuple, Type, TypedDict, Union
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Literal,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypedDict,
+    Union,
+)
 
 from typing_extensions import NotRequired, Self
 
@@ -26,10 +40,18 @@ class NetConfig(TypedDict, total=False):
     max_connections: int
     static_dir: Optional[str]
 
+DomainState = Literal["online", "maintenance", "offline"]
+
 class DomainSettings(TypedDict, total=False):
     display_name: str
     anonymous_auth: bool
     collection_auto_create: bool
+    #: Which logins the domain accepts: "maintenance" allows only admin-key logins.
+    state: DomainState
+    reconnect_token_minutes: int
+    #: What everyone may do with a collection created on demand: any of "create", "read",
+    #: "write", "remove", "manage" (default: all).
+    default_collection_world: List[str]
 
 class NewUser(TypedDict):
     username: str
@@ -66,6 +88,90 @@ class JwtKey(TypedDict):
 class UserId(TypedDict):
     kind: Literal["normal", "convergence", "anonymous"]
     name: str
+
+class UserProfile(TypedDict, total=False):
+    """Keys given replace the stored values; absent ones stay."""
+
+    display_name: Optional[str]
+    first_name: Optional[str]
+    last_name: Optional[str]
+    email: Optional[str]
+
+class Group(TypedDict):
+    id: str
+    description: str
+    members: List[UserId]
+
+class ModelRights(TypedDict, total=False):
+    """What a user may do with a model (outputs hold every key; absent input keys are False)."""
+
+    read: bool
+    write: bool
+    remove: bool
+    manage: bool
+
+class CollectionRights(ModelRights, total=False):
+    """The model rights a collection grants on its models, plus creating models in it."""
+
+    create: bool
+
+class ModelPermissions(TypedDict):
+    override_world: bool
+    world: ModelRights
+    users: List[Tuple[UserId, ModelRights]]
+
+class ModelPermissionsChange(TypedDict, total=False):
+    """A change to a model's permissions; absent keys stay as they are."""
+
+    override_world: Optional[bool]
+    world: Optional[ModelRights]
+    replace_users: bool
+    set_users: Sequence[Tuple[UserId, ModelRights]]
+    remove_users: Sequence[UserId]
+
+class CollectionPermissions(TypedDict):
+    world: CollectionRights
+    users: List[Tuple[UserId, CollectionRights]]
+
+class GlobalTarget(TypedDict):
+    kind: Literal["global"]
+
+class ChatTarget(TypedDict):
+    kind: Literal["chat"]
+    id: str
+
+class ActivityTarget(TypedDict):
+    kind: Literal["activity"]
+    type: str
+    id: str
+
+#: What generic permission rows apply to: every chat and activity, one chat, one activity.
+Target = Union[GlobalTarget, ChatTarget, ActivityTarget]
+
+class TargetPermissions(TypedDict, total=False):
+    """Permission strings per grantee (outputs hold every key)."""
+
+    world: List[str]
+    users: Sequence[Tuple[UserId, List[str]]]
+    groups: Sequence[Tuple[str, List[str]]]
+
+class SetPermissions(TypedDict, total=False):
+    world: Optional[List[str]]
+    users: Sequence[Tuple[UserId, List[str]]]
+    replace_users: bool
+    groups: Sequence[Tuple[str, List[str]]]
+    replace_groups: bool
+
+class AddPermissions(TypedDict):
+    add: TargetPermissions
+
+class RemovePermissions(TypedDict):
+    remove: TargetPermissions
+
+class ReplacePermissions(TypedDict):
+    set: SetPermissions
+
+PermissionChange = Union[AddPermissions, RemovePermissions, ReplacePermissions]
 
 class ModelInfo(TypedDict):
     id: str
@@ -141,6 +247,10 @@ class Model:
     def version_at(self, time_ms: int) -> int: ...
     def delete(self) -> None: ...
     def delete_async(self) -> Awaitable[None]: ...
+    def permissions(self) -> ModelPermissions: ...
+    def set_permissions(self, change: ModelPermissionsChange) -> None: ...
+    def set_permissions_async(self, change: ModelPermissionsChange) -> Awaitable[None]: ...
+    def rights_of(self, user: UserId) -> ModelRights: ...
     def subscribe(self) -> Subscription: ...
 
 class Domain:
@@ -176,6 +286,39 @@ class Domain:
     def jwt_keys(self) -> List[JwtKey]: ...
     def remove_jwt_key(self, id: str) -> None: ...
     def remove_jwt_key_async(self, id: str) -> Awaitable[None]: ...
+    def user(self, username: str) -> User: ...
+    def update_user(self, username: str, profile: UserProfile) -> User: ...
+    def update_user_async(self, username: str, profile: UserProfile) -> Awaitable[User]: ...
+    def set_user_disabled(self, username: str, disabled: bool) -> None: ...
+    def set_user_disabled_async(self, username: str, disabled: bool) -> Awaitable[None]: ...
+    def create_group(self, id: str, description: str = "") -> Group: ...
+    def create_group_async(self, id: str, description: str = "") -> Awaitable[Group]: ...
+    def set_group_description(self, id: str, description: str) -> None: ...
+    def set_group_description_async(self, id: str, description: str) -> Awaitable[None]: ...
+    def delete_group(self, id: str) -> None: ...
+    def delete_group_async(self, id: str) -> Awaitable[None]: ...
+    def group(self, id: str) -> Group: ...
+    def groups(self) -> List[Group]: ...
+    def add_group_member(self, group: str, user: UserId) -> None: ...
+    def add_group_member_async(self, group: str, user: UserId) -> Awaitable[None]: ...
+    def remove_group_member(self, group: str, user: UserId) -> None: ...
+    def remove_group_member_async(self, group: str, user: UserId) -> Awaitable[None]: ...
+    def user_groups(self, user: UserId) -> List[str]: ...
+    def collection_permissions(self, id: str) -> CollectionPermissions: ...
+    def set_collection_world(self, id: str, world: CollectionRights) -> None: ...
+    def set_collection_world_async(self, id: str, world: CollectionRights) -> Awaitable[None]: ...
+    def set_collection_user(self, id: str, user: UserId, rights: Optional[CollectionRights]) -> None: ...
+    def set_collection_user_async(
+        self, id: str, user: UserId, rights: Optional[CollectionRights]
+    ) -> Awaitable[None]: ...
+    def set_state(self, state: DomainState) -> None: ...
+    def set_state_async(self, state: DomainState) -> Awaitable[None]: ...
+    def admin_token(self, username: str, ttl_secs: int) -> str: ...
+    def admin_token_async(self, username: str, ttl_secs: int) -> Awaitable[str]: ...
+    def permissions(self, target: Target) -> TargetPermissions: ...
+    def change_permissions(self, target: Target, change: PermissionChange) -> None: ...
+    def change_permissions_async(self, target: Target, change: PermissionChange) -> Awaitable[None]: ...
+    def resolve_permissions(self, target: Target, user: UserId) -> List[str]: ...
     def subscribe(self) -> Subscription: ...
 
 class Engine:

@@ -212,6 +212,7 @@ fn model_error_code(e: &ModelError) -> &'static str {
         ModelError::AlreadyOpen(_) => "model_already_open",
         ModelError::NotOpen(_) => "model_not_open",
         ModelError::Unauthorized(_) => "unauthorized",
+        ModelError::GranteeNotFound(_) => "user_not_found",
         ModelError::Json(_) | ModelError::Invalid(_) | ModelError::Apply(_) => {
             "invalid_model_creation_data"
         }
