@@ -9,7 +9,7 @@ impl Conn {
         let models = self.services.models.clone();
         let tx = self.internal_tx.clone();
         if let Err(e) = models.readable(&domain, &r.model_id, &self.actor()) {
-            self.reply(id, error_body(model_error_code(&e), e.to_string()));
+            self.reply(id, model_error_body(&e));
             return;
         }
         tokio::spawn(async move {
@@ -21,7 +21,7 @@ impl Conn {
                     created_time: Some(timestamp(d.created_ms)),
                     modified_time: Some(timestamp(d.modified_ms)),
                 }),
-                Err(e) => error_body(model_error_code(&e), e.to_string()),
+                Err(e) => model_error_body(&e),
             };
             let _ = tx.send(Internal::Reply(codec::response(id, body)));
         });
@@ -67,7 +67,7 @@ impl Conn {
                     }),
                 );
             }
-            Err(e) => self.reply(id, error_body(model_error_code(&e), e.to_string())),
+            Err(e) => self.reply(id, model_error_body(&e)),
         }
     }
 
@@ -85,7 +85,7 @@ impl Conn {
                     version_at_time: v as i64,
                 }),
             ),
-            Err(e) => self.reply(id, error_body(model_error_code(&e), e.to_string())),
+            Err(e) => self.reply(id, model_error_body(&e)),
         }
     }
 }

@@ -204,6 +204,15 @@ fn error_body(code: &str, message: impl Into<String>) -> Body {
     })
 }
 
+/// The error a failed model request answers: a missing (or unreadable) model carries its id
+/// in the details, as the protocol has it.
+fn model_error_body(e: &ModelError) -> Body {
+    match e {
+        ModelError::NotFound(id) => error_with_detail("model_not_found", &e.to_string(), "id", id),
+        _ => error_body(model_error_code(e), e.to_string()),
+    }
+}
+
 fn model_error_code(e: &ModelError) -> &'static str {
     match e {
         ModelError::NotFound(_) => "model_not_found",
@@ -704,7 +713,12 @@ impl Conn {
                 let opened = match result {
                     Ok(o) => o,
                     Err((code, message)) => {
-                        self.reply(request_id, error_body(&code, message));
+                        let body = if code == "model_not_found" {
+                            error_with_detail(&code, &message, "id", &model)
+                        } else {
+                            error_body(&code, message)
+                        };
+                        self.reply(request_id, body);
                         return;
                     }
                 };

@@ -36,7 +36,7 @@ impl Conn {
                 Ok(()) => {
                     Body::DeleteRealtimeModelResponse(pm::DeleteRealtimeModelResponseMessage {})
                 }
-                Err(e) => error_body(model_error_code(&e), e.to_string()),
+                Err(e) => model_error_body(&e),
             };
             let _ = tx.send(Internal::Reply(codec::response(id, body)));
         });
@@ -254,7 +254,7 @@ impl Conn {
                         model_id: info.id,
                     })
                 }
-                Err(e) => error_body(model_error_code(&e), e.to_string()),
+                Err(e) => model_error_body(&e),
             };
             let _ = tx.send(Internal::Reply(codec::response(id, body)));
         });

@@ -67,7 +67,7 @@ impl Conn {
                     }),
                 );
             }
-            Err(e) => self.reply(id, error_body(model_error_code(&e), e.to_string())),
+            Err(e) => self.reply(id, model_error_body(&e)),
         }
     }
 
@@ -100,7 +100,7 @@ impl Conn {
                 Ok(()) => {
                     Body::SetModelPermissionsResponse(pm::SetModelPermissionsResponseMessage {})
                 }
-                Err(e) => error_body(model_error_code(&e), e.to_string()),
+                Err(e) => model_error_body(&e),
             };
             let _ = tx.send(Internal::Reply(codec::response(id, body)));
         });
