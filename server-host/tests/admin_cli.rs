@@ -204,9 +204,11 @@ fn collections_and_their_permissions() {
         json!(["drafts", "notes"])
     );
     let none = rights(false, false, false, false, false);
+    // A new collection starts with the domain's default world permissions (all five).
+    let all = rights(true, true, true, true, true);
     assert_eq!(
         cli.json(&["collection", "permissions", "notes"]),
-        json!({"world": none, "users": []})
+        json!({"world": all, "users": []})
     );
 
     cli.ok(&["collection", "set-world", "notes", "read,write"]);
