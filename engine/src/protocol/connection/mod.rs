@@ -12,6 +12,7 @@ mod handshake;
 mod history;
 mod identity;
 mod models;
+mod open_barrier;
 mod permissions;
 mod references;
 
@@ -261,6 +262,9 @@ struct Resource {
     /// everything after them, sent once the client has caught up to the version before them
     /// and re-sent its unacknowledged operations (see [`Conn::release_held`]).
     held: Option<VecDeque<Held>>,
+    /// For a model just opened: its events, held until the client has taken in the open
+    /// response (see [`open_barrier`]).
+    barrier: Option<open_barrier::OpenBarrier>,
 }
 
 impl Resource {
@@ -349,6 +353,11 @@ struct Conn {
     internal_tx: mpsc::UnboundedSender<Internal>,
     last_in: Instant,
     ping_sent: Option<Instant>,
+    /// Pings sent and pongs received: the client answers each ping, in order.
+    pings: u64,
+    pongs: u64,
+    /// Resources whose events wait behind an open barrier, oldest first (may name closed ones).
+    barriers: Vec<i32>,
     probes: Vec<oneshot::Sender<()>>,
     closing: bool,
 }
@@ -407,6 +416,9 @@ impl Connection {
             internal_tx,
             last_in: Instant::now(),
             ping_sent: None,
+            pings: 0,
+            pongs: 0,
+            barriers: Vec::new(),
             probes: Vec::new(),
             closing: false,
         };
@@ -471,8 +483,9 @@ impl Connection {
                     }
                 } else if conn.last_in.elapsed() > cfg.ping_interval {
                     conn.ping_sent = Some(Instant::now());
-                    conn.send(codec::normal(Body::Ping(pc::PingMessage {})));
+                    conn.send_ping();
                 }
+                conn.lift_overdue_barriers();
             }
         }
     }
@@ -572,7 +585,10 @@ impl Conn {
                 self.send(codec::normal(Body::Pong(pc::PongMessage {})));
                 return;
             }
-            Body::Pong(_) => return,
+            Body::Pong(_) => {
+                self.pong_received();
+                return;
+            }
             _ => {}
         }
         if self.auth.is_none() {
@@ -688,7 +704,7 @@ impl Conn {
                 if self.ping_sent.is_none() {
                     self.ping_sent = Some(Instant::now());
                 }
-                self.send(codec::normal(Body::Ping(pc::PingMessage {})));
+                self.send_ping();
             }
             Internal::Close(code, reason) => self.close(code, reason),
             Internal::Closed {
@@ -736,6 +752,7 @@ impl Conn {
                 self.ensure_identity(pairs.iter().map(|(s, u)| (s.as_str(), u.as_str())));
                 let data = &opened.data;
                 let mut held = None;
+                let mut barrier = None;
                 if resync {
                     let replay_ids: Vec<(String, String)> = opened
                         .replay
@@ -788,6 +805,7 @@ impl Conn {
                             permissions: Some(rights_to_wire(opened.rights)),
                         }),
                     );
+                    barrier = Some(self.open_barrier(resource));
                 }
                 self.by_model.insert(model.clone(), resource);
                 self.resources.insert(
@@ -800,6 +818,7 @@ impl Conn {
                         references: opened.references,
                         own_references: HashSet::new(),
                         held,
+                        barrier,
                     },
                 );
                 for event in buffered {
@@ -812,6 +831,7 @@ impl Conn {
     fn handle_normal(&mut self, body: Body) {
         match body {
             Body::OperationSubmission(s) => {
+                self.lift_barrier(s.resource_id);
                 self.release_held(s.resource_id);
                 let Some(res) = self.resources.get(&s.resource_id) else {
                     self.unknown_resource(s.resource_id);

@@ -366,6 +366,9 @@ impl Conn {
         let Some(&resource) = self.by_model.get(&*model) else {
             return;
         };
+        let Some(event) = self.hold_until_pong(resource, event) else {
+            return;
+        };
         if self.hold_while_resyncing(resource, &event) {
             return;
         }

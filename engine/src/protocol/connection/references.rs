@@ -31,6 +31,7 @@ impl Conn {
         values: Option<pm::ReferenceValues>,
         share: bool,
     ) {
+        self.lift_barrier(resource);
         let values = match values.as_ref().map(convert::references_from_wire) {
             Some(Ok(v)) => v,
             _ => {
@@ -57,6 +58,7 @@ impl Conn {
         version: i64,
         change: ReferenceChange,
     ) {
+        self.lift_barrier(resource);
         let limit = self.config.limits.max_references_per_model;
         let Some(res) = self.resources.get_mut(&resource) else {
             self.unknown_resource(resource);

@@ -1,0 +1,129 @@
+//! A just-opened model's first events wait until the client has taken in the open response.
+//!
+//! rc.12 registers a model it opened a few microtasks after the open response arrives, while
+//! it hands normal messages to its services one microtask after they arrive. A runtime that
+//! delivers several WebSocket messages of one network read in one task (Node's `ws` does by
+//! default) therefore dispatches a `remoteOperation` read together with the open response
+//! before the model is registered: the client drops it ("Received a message for a model that
+//! is not open") and fails the version check on the next one, closing the model.
+//!
+//! So the server sends a ping right behind the open response and holds the model's events
+//! until the client's pong for it comes back. The client answers a ping in the same task that
+//! reads it, so by the time the pong arrives, that task (and the microtasks that register the
+//! model) has finished, and what is sent afterwards reaches the client in a later read. A
+//! client message naming the resource proves the same; a client that never answers pings gets
+//! the events after [`OVERDUE`].
+
+use super::*;
+
+/// How long a just-opened model's events wait for the client's pong at the most.
+const OVERDUE: Duration = Duration::from_secs(2);
+
+/// Events of a just-opened model held until the client has taken in the open response.
+pub(super) struct OpenBarrier {
+    /// The number of pongs that answers the ping sent behind the open response.
+    pong: u64,
+    since: Instant,
+    events: VecDeque<ModelEvent>,
+}
+
+impl Conn {
+    /// Sends a ping, counted so that its pong can be recognised.
+    pub(super) fn send_ping(&mut self) {
+        self.pings += 1;
+        self.send(codec::normal(Body::Ping(pc::PingMessage {})));
+    }
+
+    /// Pings the client right behind an open response: the barrier the resource's first
+    /// events wait behind.
+    pub(super) fn open_barrier(&mut self, resource: i32) -> OpenBarrier {
+        self.send_ping();
+        self.barriers.push(resource);
+        OpenBarrier {
+            pong: self.pings,
+            since: Instant::now(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Holds `event` while `resource` waits for its pong; gives it back when it does not.
+    pub(super) fn hold_until_pong(
+        &mut self,
+        resource: i32,
+        event: ModelEvent,
+    ) -> Option<ModelEvent> {
+        if self.barriers.is_empty() {
+            return Some(event);
+        }
+        let Some(barrier) = self
+            .resources
+            .get_mut(&resource)
+            .and_then(|r| r.barrier.as_mut())
+        else {
+            return Some(event);
+        };
+        barrier.events.push_back(event);
+        if barrier.events.len() > MAX_HELD {
+            self.drop_resource(
+                resource,
+                ForceCloseReason::Unknown,
+                "the client did not take in the open response",
+            );
+        }
+        None
+    }
+
+    /// Notes a pong and sends the events of every resource whose barrier it answers.
+    pub(super) fn pong_received(&mut self) {
+        self.pongs += 1;
+        let pongs = self.pongs;
+        self.lift_barriers(|b| b.pong <= pongs);
+    }
+
+    /// Sends the held events of resources that waited longer than [`OVERDUE`].
+    pub(super) fn lift_overdue_barriers(&mut self) {
+        self.lift_barriers(|b| b.since.elapsed() >= OVERDUE);
+    }
+
+    /// The client named `resource`, so it has registered the model: its events may flow.
+    pub(super) fn lift_barrier(&mut self, resource: i32) {
+        if self.barriers.is_empty() {
+            return;
+        }
+        self.barriers.retain(|&r| r != resource);
+        let Some(barrier) = self
+            .resources
+            .get_mut(&resource)
+            .and_then(|r| r.barrier.take())
+        else {
+            return;
+        };
+        for event in barrier.events {
+            self.handle_model_event(event);
+        }
+    }
+
+    fn lift_barriers(&mut self, due: impl Fn(&OpenBarrier) -> bool) {
+        if self.barriers.is_empty() {
+            return;
+        }
+        // Resources closed meanwhile are forgotten; the others lift in the order they opened.
+        let resources = &self.resources;
+        self.barriers
+            .retain(|r| resources.get(r).is_some_and(|r| r.barrier.is_some()));
+        let lifted: Vec<i32> = self
+            .barriers
+            .iter()
+            .copied()
+            .filter(|r| {
+                resources
+                    .get(r)
+                    .and_then(|r| r.barrier.as_ref())
+                    .is_some_and(&due)
+            })
+            .collect();
+        for resource in lifted {
+            self.lift_barrier(resource);
+        }
+    }
+}
