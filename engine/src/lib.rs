@@ -25,6 +25,7 @@ pub mod model;
 pub(crate) mod net;
 #[doc(hidden)]
 pub mod perm;
+pub(crate) mod presence;
 #[doc(hidden)]
 pub mod protocol;
 pub(crate) mod session;

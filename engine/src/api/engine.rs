@@ -15,6 +15,7 @@ use crate::auth::AuthService;
 use crate::domain::DomainService;
 use crate::model::{EventBus, EventFilter, ModelService};
 use crate::net;
+use crate::presence::{PresenceLimits, PresenceService};
 use crate::protocol::connection::ProtocolConfig;
 use crate::session::{Services, SessionRegistry};
 use crate::sources::{Clock, IdSource, RandomIds, SystemClock};
@@ -162,6 +163,13 @@ impl Engine {
             clock: sources.clock,
             ids: sources.ids,
             sessions: SessionRegistry::default(),
+            presence: PresenceService::new(
+                runtime.handle().clone(),
+                PresenceLimits {
+                    max_depth: config.limits.max_state_depth,
+                    max_bytes: config.limits.max_state_bytes,
+                },
+            ),
         });
         let protocol = Arc::new(ProtocolConfig {
             limits: config.limits.clone(),

@@ -650,3 +650,47 @@ pub fn user_data(
         deleted_username: None,
     }
 }
+
+/// A `google.protobuf.Value` (presence and activity state) as JSON. NaN and infinities, which
+/// JSON cannot hold, become null, as the client's own conversion makes them.
+pub fn json_from_proto(v: &prost_types::Value) -> serde_json::Value {
+    use prost_types::value::Kind;
+    use serde_json::Value as Json;
+    match &v.kind {
+        None | Some(Kind::NullValue(_)) => Json::Null,
+        Some(Kind::NumberValue(n)) => {
+            serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number)
+        }
+        Some(Kind::StringValue(s)) => Json::String(s.clone()),
+        Some(Kind::BoolValue(b)) => Json::Bool(*b),
+        Some(Kind::StructValue(s)) => Json::Object(
+            s.fields
+                .iter()
+                .map(|(k, v)| (k.clone(), json_from_proto(v)))
+                .collect(),
+        ),
+        Some(Kind::ListValue(l)) => Json::Array(l.values.iter().map(json_from_proto).collect()),
+    }
+}
+
+/// JSON as a `google.protobuf.Value`.
+pub fn json_to_proto(v: &serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    use serde_json::Value as Json;
+    let kind = match v {
+        Json::Null => Kind::NullValue(0),
+        Json::Bool(b) => Kind::BoolValue(*b),
+        Json::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(0.0)),
+        Json::String(s) => Kind::StringValue(s.clone()),
+        Json::Array(items) => Kind::ListValue(prost_types::ListValue {
+            values: items.iter().map(json_to_proto).collect(),
+        }),
+        Json::Object(map) => Kind::StructValue(prost_types::Struct {
+            fields: map
+                .iter()
+                .map(|(k, v)| (k.clone(), json_to_proto(v)))
+                .collect(),
+        }),
+    };
+    prost_types::Value { kind: Some(kind) }
+}

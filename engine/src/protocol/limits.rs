@@ -17,6 +17,13 @@ pub struct SessionLimits {
     /// References one session may share or set on one model; the next new key is refused
     /// with an unsolicited `too_many_references` error and not shared.
     pub max_references_per_model: usize,
+    /// Largest presence state of one user, in bytes of JSON text of its keys and values; a
+    /// change that would grow it further is refused with an unsolicited `state_too_large`
+    /// error and not applied.
+    pub max_state_bytes: usize,
+    /// Deepest nesting of a presence state value (a scalar is 1); a deeper one is refused
+    /// with an unsolicited `state_too_deep` error.
+    pub max_state_depth: usize,
 }
 
 impl Default for SessionLimits {
@@ -25,6 +32,8 @@ impl Default for SessionLimits {
             max_connections_per_user: 100,
             max_models_per_connection: 1000,
             max_references_per_model: 64,
+            max_state_bytes: 64 * 1024,
+            max_state_depth: 32,
         }
     }
 }

@@ -12,6 +12,7 @@ pub use registry::{SessionLink, SessionRegistry, SessionUser};
 use crate::auth::AuthService;
 use crate::domain::DomainService;
 use crate::model::{EventBus, ModelService};
+use crate::presence::PresenceService;
 use crate::sources::{Clock, IdSource};
 
 /// The services a front end (a wire connection) talks to.
@@ -30,4 +31,6 @@ pub struct Services {
     pub ids: Arc<dyn IdSource>,
     /// Connected sessions.
     pub sessions: SessionRegistry,
+    /// Who is connected, and each user's presence state.
+    pub presence: PresenceService,
 }

@@ -111,11 +111,6 @@ impl SessionRegistry {
         self.state.lock().ok()?.sessions.get(session).cloned()
     }
 
-    /// True while the user has at least one connected session in the domain.
-    pub fn is_available(&self, domain: &DomainKey, user_type: UserType, username: &str) -> bool {
-        self.count_for(domain, user_type, username) > 0
-    }
-
     /// How many sessions the user has connected in the domain.
     pub fn count_for(&self, domain: &DomainKey, user_type: UserType, username: &str) -> usize {
         let key = (domain.clone(), user_type, username.to_string());

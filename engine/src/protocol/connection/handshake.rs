@@ -73,6 +73,17 @@ impl Conn {
                 self.known_users
                     .insert((user.user_type, user.username.clone()));
                 self.known_sessions.insert(session.clone());
+                let presence_state = self
+                    .services
+                    .presence
+                    .join(
+                        &domain,
+                        &session,
+                        UserId::new(user.user_type, user.username.clone()),
+                        self.presence_tx.clone(),
+                    )
+                    .await
+                    .unwrap_or_default();
                 info!(session = %session, user = %info.user, client = %req.client_version, "connected");
                 let body = Body::ConnectionResponse(pc::ConnectionResponseMessage {
                     server,
@@ -83,7 +94,7 @@ impl Conn {
                             user: Some(user_data(&user)),
                             session_id: session.clone(),
                             reconnect_token: a.reconnect_token,
-                            presence_state: BTreeMap::new(),
+                            presence_state: presence::state_to_wire(&presence_state),
                         },
                     )),
                 });

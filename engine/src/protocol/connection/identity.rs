@@ -199,20 +199,4 @@ impl Conn {
             })
             .collect()
     }
-
-    pub(super) fn presences(&self, users: &[pc::DomainUserIdData]) -> Vec<pp::UserPresenceData> {
-        let domain = self.domain();
-        users
-            .iter()
-            .map(|u| pp::UserPresenceData {
-                user: Some(u.clone()),
-                available: self.services.sessions.is_available(
-                    &domain,
-                    type_from_wire(u.user_type),
-                    &u.username,
-                ),
-                state: BTreeMap::new(),
-            })
-            .collect()
-    }
 }

@@ -14,6 +14,7 @@ mod identity;
 mod models;
 mod open_barrier;
 mod permissions;
+mod presence;
 mod references;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -351,6 +352,7 @@ struct Conn {
     known_users: HashSet<(UserType, String)>,
     model_tx: mpsc::UnboundedSender<ModelEvent>,
     internal_tx: mpsc::UnboundedSender<Internal>,
+    presence_tx: crate::presence::PresenceSink,
     last_in: Instant,
     ping_sent: Option<Instant>,
     /// Pings sent and pongs received: the client answers each ping, in order.
@@ -375,6 +377,7 @@ pub struct Connection {
     conn: Conn,
     model_rx: mpsc::UnboundedReceiver<ModelEvent>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
+    presence_rx: mpsc::UnboundedReceiver<crate::presence::PresenceEvent>,
     tick: tokio::time::Interval,
     started: Instant,
 }
@@ -385,6 +388,7 @@ pub struct Wakeup(WakeupKind);
 enum WakeupKind {
     Model(ModelEvent),
     Internal(Internal),
+    Presence(crate::presence::PresenceEvent),
     Tick,
 }
 
@@ -398,6 +402,7 @@ impl Connection {
     ) -> Self {
         let (model_tx, model_rx) = mpsc::unbounded_channel();
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        let (presence_tx, presence_rx) = mpsc::unbounded_channel();
         let conn = Conn {
             services,
             config,
@@ -414,6 +419,7 @@ impl Connection {
             known_users: HashSet::new(),
             model_tx,
             internal_tx,
+            presence_tx,
             last_in: Instant::now(),
             ping_sent: None,
             pings: 0,
@@ -426,6 +432,7 @@ impl Connection {
             conn,
             model_rx,
             internal_rx,
+            presence_rx,
             tick: tokio::time::interval(Duration::from_millis(500)),
             started: Instant::now(),
         }
@@ -448,6 +455,7 @@ impl Connection {
         tokio::select! {
             Some(event) = self.model_rx.recv() => Wakeup(WakeupKind::Model(event)),
             Some(internal) = self.internal_rx.recv() => Wakeup(WakeupKind::Internal(internal)),
+            Some(event) = self.presence_rx.recv() => Wakeup(WakeupKind::Presence(event)),
             _ = self.tick.tick() => Wakeup(WakeupKind::Tick),
         }
     }
@@ -472,6 +480,7 @@ impl Connection {
                 }
                 self.conn.handle_internal(internal);
             }
+            WakeupKind::Presence(event) => self.conn.handle_presence_event(event),
             WakeupKind::Tick => {
                 let conn = &mut self.conn;
                 let cfg = &conn.config;
@@ -543,6 +552,7 @@ impl Conn {
             r.handle.close_now();
         }
         if let Some(a) = self.auth.take() {
+            self.services.presence.leave(&a.domain, &a.session.session);
             self.services.sessions.remove(&a.session.session);
             self.services.bus.publish(EngineEvent::UserDisconnected {
                 domain: a.domain,
@@ -648,24 +658,8 @@ impl Conn {
                     server_time: Some(timestamp(self.services.clock.now_ms())),
                 }),
             ),
-            Body::PresenceSubscribeRequest(r) => {
-                let presences = self.presences(&r.users);
-                self.reply(
-                    id,
-                    Body::PresenceSubscribeResponse(pp::SubscribePresenceResponseMessage {
-                        user_presences: presences,
-                    }),
-                );
-            }
-            Body::PresenceRequest(r) => {
-                let presences = self.presences(&r.users);
-                self.reply(
-                    id,
-                    Body::PresenceResponse(pp::PresenceResponseMessage {
-                        user_presences: presences,
-                    }),
-                );
-            }
+            Body::PresenceSubscribeRequest(r) => self.presence_request(id, &r.users, true),
+            Body::PresenceRequest(r) => self.presence_request(id, &r.users, false),
             Body::UsersGetRequest(r) => self.users_get(id, r),
             Body::UserSearchRequest(r) => self.user_search(id, r),
             Body::UserGroupsRequest(r) => self.user_groups(id, r),
@@ -926,6 +920,10 @@ impl Conn {
             }
             // Presence state changes and other one-way messages this server does not handle
             // yet are ignored (the client expects no answer).
+            body @ (Body::PresenceSetState(_)
+            | Body::PresenceRemoveState(_)
+            | Body::PresenceClearState(_)
+            | Body::PresenceUnsubscribe(_)) => self.presence_change(body),
             other => debug!(body = codec::body_name(&other), "normal message ignored"),
         }
     }
