@@ -15,7 +15,13 @@ export interface EngineConfig {
     reconnect_token_minutes?: number; jwt_leeway_secs?: number;
     limits?: { failed_per_user?: number; failed_per_address?: number; anonymous_per_address?: number; window_secs?: number };
   };
-  limits?: { max_connections_per_user?: number; max_models_per_connection?: number; max_references_per_model?: number };
+  limits?: {
+    max_connections_per_user?: number;
+    max_models_per_connection?: number;
+    max_references_per_model?: number;
+    max_state_bytes?: number;
+    max_state_depth?: number;
+  };
 }
 
 /** Listener settings (every field optional). */
