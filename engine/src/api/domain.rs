@@ -2,7 +2,10 @@
 
 use serde_json::Value as Json;
 
-use super::{Engine, JsonValue, JwtKey, Model, ModelInfo, NewUser, Result, Subscription, User};
+use super::{
+    Engine, JsonValue, JwtKey, Model, ModelInfo, NewUser, Result, Subscription, User, UserId,
+    UserPresence,
+};
 use crate::domain::DomainSettings;
 use crate::model::EventFilter;
 use crate::store::DomainKey;
@@ -194,6 +197,18 @@ impl Domain {
     pub async fn remove_jwt_key(&self, id: &str) -> Result<()> {
         self.engine.check()?;
         Ok(self.engine.inner.auth.remove_jwt_key(&self.key, id).await?)
+    }
+
+    /// The presence of each user, in the order given: whether it has a connected session and
+    /// the state its sessions share. Changes arrive as [`Event::PresenceChanged`] on
+    /// [`Domain::subscribe`].
+    ///
+    /// [`Event::PresenceChanged`]: super::Event::PresenceChanged
+    pub async fn presence(&self, users: &[UserId]) -> Result<Vec<UserPresence>> {
+        self.engine.check()?;
+        let presence = &self.engine.inner.services.presence;
+        let found = presence.presence(&self.key, users.to_vec()).await?;
+        Ok(found.into_iter().map(UserPresence::from).collect())
     }
 
     /// The events of this domain (its models' and its sessions').

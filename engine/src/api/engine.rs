@@ -66,7 +66,7 @@ pub(super) struct EngineInner {
     pub(super) auth: AuthService,
     bus: EventBus,
     shut: AtomicBool,
-    services: Arc<Services>,
+    pub(super) services: Arc<Services>,
     protocol: Arc<ProtocolConfig>,
     callbacks: Arc<Callbacks>,
     runtime: RuntimeHolder,
@@ -169,6 +169,7 @@ impl Engine {
                     max_depth: config.limits.max_state_depth,
                     max_bytes: config.limits.max_state_bytes,
                 },
+                bus.clone(),
             ),
         });
         let protocol = Arc::new(ProtocolConfig {

@@ -167,6 +167,19 @@ impl From<ModelError> for Error {
     }
 }
 
+impl From<crate::presence::PresenceError> for Error {
+    fn from(e: crate::presence::PresenceError) -> Self {
+        use crate::presence::PresenceError;
+        let code = match e {
+            PresenceError::TooDeep { .. } | PresenceError::TooLarge { .. } => {
+                ErrorCode::InvalidArgument
+            }
+            PresenceError::Stopped => ErrorCode::Unavailable,
+        };
+        Error::new(code, e.to_string())
+    }
+}
+
 impl From<AuthError> for Error {
     fn from(e: AuthError) -> Self {
         let code = match &e {

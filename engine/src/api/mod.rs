@@ -62,7 +62,9 @@ pub use json::{
 };
 pub use model::Model;
 pub use subscription::{EventCallback, Pending, Subscription};
-pub use types::{Event, HistoryEntry, JwtKey, User};
+pub use types::{
+    presence_state_to_json_text, Event, HistoryEntry, JwtKey, PresenceState, User, UserPresence,
+};
 
 /// Builds a path from property names (use [`PathSegment::Index`] for array positions).
 pub fn path(keys: &[&str]) -> Vec<PathSegment> {

@@ -2,7 +2,10 @@
 //! identifying ones defaulted) and what they get back (serde `Serialize`). Store records stay
 //! inside the engine.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 
 use crate::model::EngineEvent;
 use crate::ot::json::{operation_to_json_value, JsonValue};
@@ -140,7 +143,7 @@ fn exact_json(value: &impl Serialize, operation: &JsonValue) -> String {
 
 /// Something that happened in the engine, as a host sees it. In JSON an event is an object
 /// with a `"type"` (`operation_applied`, `model_opened`, `model_closed`, `last_session_left`,
-/// `user_connected`, `user_disconnected`) beside its fields.
+/// `user_connected`, `user_disconnected`, `presence_changed`) beside its fields.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
@@ -223,6 +226,49 @@ pub enum Event {
         /// The user.
         user: UserId,
     },
+    /// A user's presence changed (its availability or its state); the event says what it is
+    /// now.
+    PresenceChanged {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// The user.
+        user: UserId,
+        /// Whether the user has a connected session.
+        available: bool,
+        /// The user's whole presence state.
+        state: PresenceState,
+    },
+}
+
+/// A user's presence state: keys to JSON values.
+pub type PresenceState = BTreeMap<String, Json>;
+
+/// A presence state as compact JSON text (an object).
+pub fn presence_state_to_json_text(state: &PresenceState) -> String {
+    serde_json::to_string(state).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// A user's presence: whether it has a connected session, and the state its sessions share.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UserPresence {
+    /// The user.
+    pub user: UserId,
+    /// Whether the user has a connected session.
+    pub available: bool,
+    /// The user's presence state (empty while unavailable).
+    pub state: PresenceState,
+}
+
+impl From<crate::presence::UserPresence> for UserPresence {
+    fn from(p: crate::presence::UserPresence) -> Self {
+        UserPresence {
+            user: p.user,
+            available: p.available,
+            state: p.state,
+        }
+    }
 }
 
 impl Event {
@@ -242,7 +288,9 @@ impl Event {
             | Event::ModelOpened { model, .. }
             | Event::ModelClosed { model, .. }
             | Event::LastSessionLeft { model, .. } => Some(model),
-            Event::UserConnected { .. } | Event::UserDisconnected { .. } => None,
+            Event::UserConnected { .. }
+            | Event::UserDisconnected { .. }
+            | Event::PresenceChanged { .. } => None,
         }
     }
 }
@@ -322,6 +370,18 @@ impl From<EngineEvent> for Event {
                 domain: domain.id,
                 session: SessionId::new(session),
                 user: user(u),
+            },
+            EngineEvent::PresenceChanged {
+                domain,
+                user,
+                available,
+                state,
+            } => Event::PresenceChanged {
+                namespace: domain.namespace,
+                domain: domain.id,
+                user,
+                available,
+                state,
             },
         }
     }

@@ -79,6 +79,17 @@ pub enum EngineEvent {
         /// The user.
         user: String,
     },
+    /// A user's presence changed: its availability or its state, as it is now.
+    PresenceChanged {
+        /// Domain.
+        domain: DomainKey,
+        /// The user.
+        user: crate::store::UserId,
+        /// Whether the user has a connected session.
+        available: bool,
+        /// The user's whole state after the change.
+        state: std::collections::BTreeMap<String, serde_json::Value>,
+    },
 }
 
 impl EngineEvent {
@@ -90,7 +101,8 @@ impl EngineEvent {
             | EngineEvent::ModelClosed { domain, .. }
             | EngineEvent::LastSessionLeft { domain, .. }
             | EngineEvent::UserConnected { domain, .. }
-            | EngineEvent::UserDisconnected { domain, .. } => domain,
+            | EngineEvent::UserDisconnected { domain, .. }
+            | EngineEvent::PresenceChanged { domain, .. } => domain,
         }
     }
 

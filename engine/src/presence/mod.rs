@@ -16,6 +16,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info_span, Instrument};
 
+use crate::model::EventBus;
 use crate::session::UserId;
 use crate::store::DomainKey;
 
@@ -152,16 +153,18 @@ pub struct PresenceService {
 struct Inner {
     runtime: Handle,
     limits: PresenceLimits,
+    bus: EventBus,
     owners: Mutex<HashMap<DomainKey, mpsc::UnboundedSender<Command>>>,
 }
 
 impl PresenceService {
-    /// A service whose owner tasks run on `runtime`.
-    pub fn new(runtime: Handle, limits: PresenceLimits) -> Self {
+    /// A service whose owner tasks run on `runtime` and publish changes on `bus`.
+    pub fn new(runtime: Handle, limits: PresenceLimits, bus: EventBus) -> Self {
         PresenceService {
             inner: Arc::new(Inner {
                 runtime,
                 limits,
+                bus,
                 owners: Mutex::new(HashMap::new()),
             }),
         }
@@ -174,7 +177,8 @@ impl PresenceService {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let span = info_span!("presence", domain = %domain);
-        let owner = owner::Owner::new(self.inner.limits);
+        let owner =
+            owner::Owner::new(self.inner.limits).publishing(domain.clone(), self.inner.bus.clone());
         self.inner.runtime.spawn(owner.run(rx).instrument(span));
         owners.insert(domain.clone(), tx.clone());
         Some(tx)

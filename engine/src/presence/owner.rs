@@ -9,7 +9,9 @@ use super::{
     Command, Json, PresenceError, PresenceEvent, PresenceLimits, PresenceSink, PresenceState,
     UserPresence,
 };
+use crate::model::{EngineEvent, EventBus};
 use crate::session::UserId;
+use crate::store::DomainKey;
 
 /// A connected user.
 struct Present {
@@ -26,6 +28,8 @@ struct Member {
 
 pub(super) struct Owner {
     limits: PresenceLimits,
+    /// Where changes are published for hosts (none in unit tests).
+    bus: Option<(DomainKey, EventBus)>,
     users: HashMap<UserId, Present>,
     members: HashMap<String, Member>,
     subscribers: HashMap<UserId, HashSet<String>>,
@@ -35,10 +39,34 @@ impl Owner {
     pub(super) fn new(limits: PresenceLimits) -> Self {
         Owner {
             limits,
+            bus: None,
             users: HashMap::new(),
             members: HashMap::new(),
             subscribers: HashMap::new(),
         }
+    }
+
+    /// The owner of `domain`'s presence, publishing changes on `bus`.
+    pub(super) fn publishing(mut self, domain: DomainKey, bus: EventBus) -> Self {
+        self.bus = Some((domain, bus));
+        self
+    }
+
+    /// Tells the host subscribers of the bus what `user`'s presence is now.
+    fn publish(&self, user: &UserId) {
+        let Some((domain, bus)) = &self.bus else {
+            return;
+        };
+        if !bus.has_subscribers() {
+            return;
+        }
+        let present = self.users.get(user);
+        bus.publish(EngineEvent::PresenceChanged {
+            domain: domain.clone(),
+            user: user.clone(),
+            available: present.is_some(),
+            state: present.map(|p| p.state.clone()).unwrap_or_default(),
+        });
     }
 
     pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
@@ -109,6 +137,7 @@ impl Owner {
         present.sessions.insert(session.clone());
         let state = present.state.clone();
         if first {
+            self.publish(&user);
             self.tell_subscribers(
                 &user,
                 Some(&session),
@@ -151,6 +180,7 @@ impl Owner {
         }
         let had_state = !present.state.is_empty();
         self.users.remove(&user);
+        self.publish(&user);
         if had_state {
             self.tell_subscribers(
                 &user,
@@ -215,6 +245,7 @@ impl Owner {
             return;
         };
         if let Some(event) = apply(present, user.clone()) {
+            self.publish(&user);
             self.tell_subscribers(&user, Some(session), event);
         }
     }
