@@ -386,6 +386,17 @@ int tandem_model_rights_of(const struct tandem_model *model,
                            char **out_json);
 
 /*
+ Writes the presence of the users given as a JSON array of user ids, as a JSON array of
+ `{"user", "available", "state"}` in the same order, to `*out_json`.
+
+ # Safety
+ `domain` must be a live handle; `users_json` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_presence(const struct tandem_domain *domain,
+                           const char *users_json,
+                           char **out_json);
+
+/*
  Frees a domain handle (the domain itself stays). NULL is ignored.
 
  # Safety

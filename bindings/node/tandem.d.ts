@@ -91,7 +91,11 @@ export type Event =
   | (ModelEventBase & { type: "operation_applied"; version: number; session: string; user: UserId; timestamp_ms: number; operation: JsonValue })
   | (ModelEventBase & { type: "model_opened" | "model_closed"; session: string; user: UserId })
   | (ModelEventBase & { type: "last_session_left"; version: number })
-  | { type: "user_connected" | "user_disconnected"; namespace: string; domain: string; session: string; user: UserId };
+  | { type: "user_connected" | "user_disconnected"; namespace: string; domain: string; session: string; user: UserId }
+  | { type: "presence_changed"; namespace: string; domain: string; user: UserId; available: boolean; state: Record<string, JsonValue> };
+
+/** A user's presence: whether it has a connected session, and the state its sessions share. */
+export interface UserPresence { user: UserId; available: boolean; state: Record<string, JsonValue> }
 
 /** A stream of events: `for await` it (leaving the loop closes it), or `on("event", fn)`
  * (removing the last listener closes it). Each event goes to one reader. */
@@ -157,6 +161,8 @@ export declare class Domain {
   deleteGroup(id: string): Promise<void>;
   group(id: string): Promise<Group>;
   groups(): Promise<Group[]>;
+  /** The presence of each user, in the order given; changes arrive as `presence_changed` events. */
+  presence(users: UserId[]): Promise<UserPresence[]>;
   addGroupMember(group: string, user: UserId): Promise<void>;
   removeGroupMember(group: string, user: UserId): Promise<void>;
   userGroups(user: UserId): Promise<string[]>;

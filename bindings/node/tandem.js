@@ -202,6 +202,9 @@ class Domain {
   async groups() {
     return call(this.#n.groups());
   }
+  async presence(users) {
+    return call(this.#n.presence(users));
+  }
   async addGroupMember(group, user) {
     await call(this.#n.addGroupMember(group, user));
   }

@@ -479,6 +479,26 @@ pub unsafe extern "C" fn tandem_model_rights_of(
     })
 }
 
+/// Writes the presence of the users given as a JSON array of user ids, as a JSON array of
+/// `{"user", "available", "state"}` in the same order, to `*out_json`.
+///
+/// # Safety
+/// `domain` must be a live handle; `users_json` NUL-terminated; `out_json` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_domain_presence(
+    domain: *const TandemDomain,
+    users_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (d, users) = unsafe { (dom(domain)?, arg::<Vec<UserId>>(users_json, "users_json")?) };
+        let found = d.engine().block(d.presence(&users))?;
+        // SAFETY: forwarded contract.
+        unsafe { put_string(out_json, to_json(&found)?) }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

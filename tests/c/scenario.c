@@ -260,6 +260,11 @@ static int access_step(tandem_engine *e, const char *call, const json *a, char *
   else if (!strcmp(call, "add_group_member")) rc = tandem_domain_add_group_member(d, group, user);
   else if (!strcmp(call, "remove_group_member")) rc = tandem_domain_remove_group_member(d, group, user);
   else if (!strcmp(call, "user_groups")) rc = tandem_domain_user_groups(d, user, out);
+  else if (!strcmp(call, "presence")) {
+    char *users = arg_text(a, "users");
+    rc = tandem_domain_presence(d, users, out);
+    free(users);
+  }
   else if (!strcmp(call, "collection_permissions")) rc = tandem_domain_collection_permissions(d, collection, out);
   else if (!strcmp(call, "set_collection_world")) rc = tandem_domain_set_collection_world(d, collection, world);
   else if (!strcmp(call, "set_collection_user")) rc = tandem_domain_set_collection_user(d, collection, user, rights);

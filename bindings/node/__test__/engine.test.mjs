@@ -172,3 +172,35 @@ test("the real Convergence client co-edits through the listener started from Nod
   await e.shutdown();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test("a host reads presence and follows its changes as presence_changed events", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-node-"));
+  const e = await Engine.open({ data_dir: dir });
+  const d = await e.createDomain("demo", "default");
+  await d.createUser({ username: "bob", password: "pw" });
+  const bob = { kind: "normal", name: "bob" };
+  const addr = await e.listen("127.0.0.1:0");
+  const url = `ws://${addr}/realtime/demo/default`;
+  const opts = { webSocket: { factory: (u) => new WebSocket(u), class: WebSocket }, reconnect: { autoReconnect: false } };
+  assert.deepEqual(await d.presence([bob]), [{ user: bob, available: false, state: {} }]);
+  const events = d.events();
+  const client = await Convergence.connect(url, "bob", "pw", opts);
+  client.presence().setState({ status: "busy" });
+  const seen = [];
+  for await (const ev of events) {
+    if (ev.type !== "presence_changed") continue;
+    seen.push([ev.available, ev.state]);
+    if (ev.state.status === "busy") break;
+  }
+  assert.deepEqual(seen, [[true, {}], [true, { status: "busy" }]]);
+  assert.deepEqual(await d.presence([bob]), [{ user: bob, available: true, state: { status: "busy" } }]);
+  const after = d.events();
+  await client.dispose();
+  for await (const ev of after) {
+    if (ev.type === "presence_changed" && !ev.available) break;
+  }
+  assert.deepEqual(await d.presence([bob]), [{ user: bob, available: false, state: {} }]);
+  assert.equal(await e.stopListening(), true);
+  await e.shutdown();
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -35,6 +35,7 @@ async function call(e, name, a) {
     case "add_group_member": return (await domain()).addGroupMember(a.group, a.user);
     case "remove_group_member": return (await domain()).removeGroupMember(a.group, a.user);
     case "user_groups": return (await domain()).userGroups(a.user);
+    case "presence": return (await domain()).presence(a.users);
     case "collection_permissions": return (await domain()).collectionPermissions(a.collection);
     case "set_collection_world": return (await domain()).setCollectionWorld(a.collection, a.world);
     case "set_collection_user": return (await domain()).setCollectionUser(a.collection, a.user, a.rights);

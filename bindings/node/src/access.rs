@@ -105,6 +105,18 @@ impl NativeDomain {
         settle(env, self.spawn(|d| async move { output(&d.groups()?) }))
     }
 
+    /// The presence of each user (`UserId[]`), in the order given.
+    #[napi]
+    pub fn presence<'e>(&self, env: &'e Env, users: Value) -> Result<PromiseRaw<'e, Value>> {
+        settle(
+            env,
+            self.spawn(|d| async move {
+                let users: Vec<UserId> = input(Some(users), "user ids")?;
+                output(&d.presence(&users).await?)
+            }),
+        )
+    }
+
     /// Makes a user (`UserId`) a member of a group.
     #[napi]
     pub fn add_group_member<'e>(

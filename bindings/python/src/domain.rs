@@ -499,6 +499,32 @@ impl Domain {
         outputs(py, &self.get()?.groups().or_raise()?)
     }
 
+    /// The presence of each user (a list of `{"kind", "name"}`), in the order given:
+    /// `{"user", "available", "state"}` dicts.
+    fn presence<'py>(
+        &self,
+        py: Python<'py>,
+        users: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let users: Vec<UserId> = arg(users, "user ids")?;
+        let found = self.block(py, async move |d| d.presence(&users).await)?;
+        outputs(py, &found)
+    }
+
+    /// Awaitable [`Domain::presence`].
+    fn presence_async<'py>(
+        &self,
+        py: Python<'py>,
+        users: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let users: Vec<UserId> = arg(users, "user ids")?;
+        self.spawn(
+            py,
+            move |d| async move { d.presence(&users).await },
+            |py, found| outputs(py, &found),
+        )
+    }
+
     /// Makes a user (`{"kind": "normal", "name": "bob"}`) a member of a group.
     fn add_group_member(
         &self,

@@ -58,6 +58,7 @@ DOMAIN_CALLS = {
     "add_group_member": lambda d, a: d.add_group_member(a["group"], a["user"]),
     "remove_group_member": lambda d, a: d.remove_group_member(a["group"], a["user"]),
     "user_groups": lambda d, a: d.user_groups(a["user"]),
+    "presence": lambda d, a: d.presence(a["users"]),
     "collection_permissions": lambda d, a: d.collection_permissions(a["collection"]),
     "set_collection_world": lambda d, a: d.set_collection_world(a["collection"], a["world"]),
     "set_collection_user": lambda d, a: d.set_collection_user(a["collection"], a["user"], a["rights"]),

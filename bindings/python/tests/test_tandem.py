@@ -375,3 +375,23 @@ def test_users_groups_and_permissions(engine):
     assert asyncio.run(main()).count(".") == 2
     assert d.settings()["state"] == "online" and d.user_groups(bob) == ["async"]
     assert m.permissions()["users"] == []
+
+
+def test_presence_of_users_without_sessions(engine):
+    d = engine.create_domain("acme", "presence")
+    d.create_user({"username": "bob"})
+    bob = {"kind": "normal", "name": "bob"}
+    anon = {"kind": "anonymous", "name": "x"}
+    unavailable = [
+        {"user": bob, "available": False, "state": {}},
+        {"user": anon, "available": False, "state": {}},
+    ]
+    assert d.presence([bob, anon]) == unavailable
+
+    async def read():
+        return await d.presence_async([bob, anon])
+
+    assert asyncio.run(read()) == unavailable
+    assert d.presence([]) == []
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.presence([{"kind": "robot", "name": "x"}])

@@ -251,6 +251,9 @@ suspend fun accessCall(d: Domain, call: String, a: Map<String, Any?>): Result<An
         "add_group_member" -> d.addGroupMember(s("group"), userId(a["user"]))
         "remove_group_member" -> d.removeGroupMember(s("group"), userId(a["user"]))
         "user_groups" -> d.userGroups(userId(a["user"]))
+        "presence" -> d.presence((a["users"] as List<*>).map { userId(it) }).map {
+            mapOf("user" to json(it.user), "available" to it.available, "state" to JsonReader(it.stateJson).value())
+        }
         "collection_permissions" -> json(d.collectionPermissions(s("collection")))
         "set_collection_world" -> d.setCollectionWorld(s("collection"), collectionRights(a["world"]))
         "set_collection_user" -> d.setCollectionUser(s("collection"), userId(a["user"]), a["rights"]?.let { collectionRights(it) })

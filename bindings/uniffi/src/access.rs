@@ -5,7 +5,7 @@
 
 use tandem::api;
 
-use crate::{run, Domain, Model, Result, User, UserId};
+use crate::{run, Domain, Model, Result, User, UserId, UserPresence};
 
 /// What a user may do with a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
@@ -549,6 +549,15 @@ impl Domain {
             async move { d.remove_group_member(&group, &user).await },
         )
         .await
+    }
+
+    /// The presence of each user, in the order given.
+    pub async fn presence(&self, users: Vec<UserId>) -> Result<Vec<UserPresence>> {
+        let d = self.inner.clone();
+        let e = d.engine().clone();
+        let users: Vec<api::UserId> = users.into_iter().map(api::UserId::from).collect();
+        let found = run(&e, async move { d.presence(&users).await }).await?;
+        Ok(found.into_iter().map(UserPresence::from).collect())
     }
 
     /// The ids of the groups a user is a member of.

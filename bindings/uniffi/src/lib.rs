@@ -21,7 +21,7 @@ pub use access::{
 };
 pub use types::{
     error_codes, Change, DomainId, DomainSettings, ErrorCodeInfo, Event, HistoryEntry, JwtKey,
-    ModelInfo, NewUser, PathSegment, User, UserId, UserKind,
+    ModelInfo, NewUser, PathSegment, User, UserId, UserKind, UserPresence,
 };
 
 uniffi::setup_scaffolding!();

@@ -531,6 +531,42 @@ pub enum Event {
         /// The user.
         user: UserId,
     },
+    /// A user's presence changed; the event says what it is now.
+    PresenceChanged {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// The user.
+        user: UserId,
+        /// Whether the user has a connected session.
+        available: bool,
+        /// The user's whole presence state as JSON text (an object).
+        state_json: String,
+    },
+}
+
+/// A user's presence: whether it has a connected session, and the state its sessions share.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UserPresence {
+    /// The user.
+    pub user: UserId,
+    /// Whether the user has a connected session.
+    pub available: bool,
+    /// The user's presence state as JSON text (an object; empty while unavailable).
+    pub state_json: String,
+}
+
+use api::presence_state_to_json_text as state_text;
+
+impl From<api::UserPresence> for UserPresence {
+    fn from(p: api::UserPresence) -> Self {
+        UserPresence {
+            state_json: state_text(&p.state),
+            user: p.user.into(),
+            available: p.available,
+        }
+    }
 }
 
 impl From<api::Event> for Event {
@@ -613,6 +649,19 @@ impl From<api::Event> for Event {
                 domain,
                 session: session.to_string(),
                 user: user.into(),
+            },
+            api::Event::PresenceChanged {
+                namespace,
+                domain,
+                user,
+                available,
+                state,
+            } => Event::PresenceChanged {
+                namespace,
+                domain,
+                user: user.into(),
+                available,
+                state_json: state_text(&state),
             },
         }
     }

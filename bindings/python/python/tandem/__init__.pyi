@@ -102,6 +102,11 @@ class Group(TypedDict):
     description: str
     members: List[UserId]
 
+class UserPresence(TypedDict):
+    user: UserId
+    available: bool
+    state: Dict[str, Any]
+
 class ModelRights(TypedDict, total=False):
     """What a user may do with a model (outputs hold every key; absent input keys are False)."""
 
@@ -188,7 +193,7 @@ class HistoryEntry(TypedDict):
     operation: Dict[str, Any]
 
 #: An event: ``type`` is operation_applied, model_opened, model_closed, last_session_left,
-#: user_connected or user_disconnected; the other keys depend on it (namespace, domain, model,
+#: user_connected, user_disconnected or presence_changed; the other keys depend on it (namespace, domain, model,
 #: version, session, user, timestamp_ms, operation).
 Event = Dict[str, Any]
 
@@ -299,6 +304,8 @@ class Domain:
     def delete_group_async(self, id: str) -> Awaitable[None]: ...
     def group(self, id: str) -> Group: ...
     def groups(self) -> List[Group]: ...
+    def presence(self, users: List[UserId]) -> List[UserPresence]: ...
+    def presence_async(self, users: List[UserId]) -> Awaitable[List[UserPresence]]: ...
     def add_group_member(self, group: str, user: UserId) -> None: ...
     def add_group_member_async(self, group: str, user: UserId) -> Awaitable[None]: ...
     def remove_group_member(self, group: str, user: UserId) -> None: ...
