@@ -128,6 +128,10 @@ async fn call(engine: &Engine, name: &str, a: &Json) -> Result<Option<Json>, Err
             None
         }
         "user_groups" => out(domain()?.user_groups(&arg(a, "user")?)?),
+        "presence" => {
+            let users: Vec<UserId> = arg(a, "users")?;
+            out(domain()?.presence(&users).await?)
+        }
         "collection_permissions" => out(domain()?.collection_permissions(s(a, "collection"))?),
         "set_collection_world" => {
             let world = arg(a, "world")?;
