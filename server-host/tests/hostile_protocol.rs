@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::json;
 use tandem::api::NetConfig;
 use tandem::api::{Engine, EngineConfig};
@@ -21,108 +21,58 @@ use tandem::ot::json::value_to_json;
 use tandem::ot::{
     Data, DiscreteOp, Document, JsString, OpKind, Operation, ReferenceValues, Value, ValueId,
 };
-use tandem::protocol::codec::{self, decode, encode};
+use tandem::protocol::codec::{self, decode};
 use tandem::protocol::convert;
 use tandem::protocol::wire::proto::core as pc;
 use tandem::protocol::wire::proto::model as pm;
 use tandem::protocol::wire::{Body, ConvergenceMessage};
 use tandem::testing::Rng;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+mod support;
 
-/// A plain protocol client over a WebSocket.
+use support::RawSocket;
+
+/// A plain protocol client that answers pings on the way.
 struct Client {
-    ws: Ws,
-    next_request: i32,
+    raw: RawSocket,
 }
 
 impl Client {
     async fn connect(addr: SocketAddr, name: &str) -> Client {
-        let url = format!("ws://{addr}/realtime/hostile/d");
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("connect");
-        let mut c = Client {
-            ws,
-            next_request: 0,
-        };
-        let id = c
-            .request(Body::ConnectionRequest(pc::ConnectionRequestMessage {
-                client: "hostile-test".into(),
-                client_version: "1".into(),
-                auth: Some(pc::connection_request_message::Auth::Anonymous(
-                    pc::connection_request_message::AnonymousAuthRequestData {
-                        display_name: Some(name.into()),
-                    },
-                )),
-            }))
-            .await;
-        loop {
-            let msg = c.recv().await.expect("connection response");
-            if msg.response_id == Some(id) {
-                match msg.body {
-                    Some(Body::ConnectionResponse(r)) => match r.response {
-                        Some(pc::connection_response_message::Response::Success(_)) => break,
-                        other => panic!("login refused: {other:?}"),
-                    },
-                    other => panic!("unexpected login reply {other:?}"),
-                }
-            }
+        Client {
+            raw: RawSocket::connect(addr, "hostile/d", "hostile-test", name).await,
         }
-        c
     }
 
     async fn send(&mut self, msg: &ConvergenceMessage) {
-        self.ws
-            .send(Message::binary(encode(msg)))
-            .await
-            .expect("send");
+        self.raw.send(msg).await;
     }
 
     async fn request(&mut self, body: Body) -> i32 {
-        let id = self.next_request;
-        self.next_request += 1;
-        self.send(&codec::request(id, body)).await;
-        id
+        self.raw.request(body).await
     }
 
     /// The next message (pings answered on the way); an error names why the socket ended.
     async fn recv(&mut self) -> Result<ConvergenceMessage, String> {
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(20), self.ws.next())
-                .await
-                .map_err(|_| "nothing received for 20 s".to_string())?;
-            match next {
-                Some(Ok(Message::Binary(b))) => {
-                    let msg = decode(&b).map_err(|e| format!("undecodable frame: {e}"))?;
-                    if let Some(Body::Ping(_)) = msg.body {
-                        self.send(&codec::normal(Body::Pong(pc::PongMessage {})))
-                            .await;
-                        continue;
-                    }
-                    return Ok(msg);
-                }
-                Some(Ok(Message::Close(f))) => return Err(format!("closed by the server: {f:?}")),
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => return Err(format!("socket error: {e}")),
-                None => return Err("socket ended".into()),
+            let msg = self
+                .raw
+                .frame(Duration::from_secs(20))
+                .await?
+                .ok_or_else(|| "nothing received for 20 s".to_string())?;
+            if let Some(Body::Ping(_)) = msg.body {
+                self.send(&codec::normal(Body::Pong(pc::PongMessage {})))
+                    .await;
+                continue;
             }
+            return Ok(msg);
         }
     }
 
     /// Opens `model`; returns the open response.
     async fn open(&mut self, model: &str) -> pm::OpenRealtimeModelResponseMessage {
-        let id = self
-            .request(Body::OpenRealTimeModelRequest(
-                pm::OpenRealtimeModelRequestMessage {
-                    model_id: Some(model.into()),
-                    auto_create_id: None,
-                },
-            ))
-            .await;
+        let id = self.raw.open_request(model).await;
         loop {
             let msg = self.recv().await.expect("open response");
             if msg.response_id == Some(id) {
@@ -477,7 +427,7 @@ async fn hostile(addr: SocketAddr, seed: u64, count: usize) -> Result<HostileRep
         }
         // Read whatever has arrived, without waiting.
         while let Ok(Some(frame)) =
-            tokio::time::timeout(Duration::from_millis(0), c.ws.next()).await
+            tokio::time::timeout(Duration::from_millis(0), c.raw.ws.next()).await
         {
             let msg = match frame {
                 Ok(Message::Binary(b)) => decode(&b).map_err(|e| e.to_string())?,

@@ -9,99 +9,41 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tandem::api::{path, Change, Engine, EngineConfig, Model, NetConfig};
-use tandem::protocol::codec::{self, decode, encode};
+use tandem::protocol::codec;
 use tandem::protocol::wire::proto::core as pc;
 use tandem::protocol::wire::proto::model as pm;
 use tandem::protocol::wire::{Body, ConvergenceMessage};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+mod support;
+
+use support::RawSocket;
 
 /// A raw protocol client that answers nothing by itself: pings are the test's to answer.
 struct Raw {
-    ws: Ws,
-    next_request: i32,
+    raw: RawSocket,
 }
 
 impl Raw {
     async fn connect(addr: SocketAddr, name: &str) -> Raw {
-        let url = format!("ws://{addr}/realtime/barrier/d");
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("connect");
-        let mut c = Raw {
-            ws,
-            next_request: 0,
-        };
-        let id = c
-            .request(Body::ConnectionRequest(pc::ConnectionRequestMessage {
-                client: "barrier-test".into(),
-                client_version: "1".into(),
-                auth: Some(pc::connection_request_message::Auth::Anonymous(
-                    pc::connection_request_message::AnonymousAuthRequestData {
-                        display_name: Some(name.into()),
-                    },
-                )),
-            }))
-            .await;
-        loop {
-            let msg = c.next(Duration::from_secs(10)).await.expect("login reply");
-            if msg.response_id == Some(id) {
-                assert!(
-                    matches!(msg.body, Some(Body::ConnectionResponse(_))),
-                    "{msg:?}"
-                );
-                return c;
-            }
+        Raw {
+            raw: RawSocket::connect(addr, "barrier/d", "barrier-test", name).await,
         }
     }
 
     async fn send(&mut self, body: Body) {
-        let msg = codec::normal(body);
-        self.ws
-            .send(Message::binary(encode(&msg)))
-            .await
-            .expect("send");
-    }
-
-    async fn request(&mut self, body: Body) -> i32 {
-        let id = self.next_request;
-        self.next_request += 1;
-        self.ws
-            .send(Message::binary(encode(&codec::request(id, body))))
-            .await
-            .expect("send");
-        id
+        self.raw.send(&codec::normal(body)).await;
     }
 
     /// The next protocol message within `wait`, pings included; None when nothing came.
     async fn next(&mut self, wait: Duration) -> Option<ConvergenceMessage> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            match tokio::time::timeout_at(deadline, self.ws.next()).await {
-                Err(_) => return None,
-                Ok(Some(Ok(Message::Binary(b)))) => return Some(decode(&b).expect("decode")),
-                Ok(Some(Ok(_))) => continue,
-                Ok(other) => panic!("socket ended: {other:?}"),
-            }
-        }
+        self.raw.frame(wait).await.expect("socket")
     }
 
     /// Opens `model`, returns its resource id and the message that follows the response.
     async fn open(&mut self, model: &str) -> (i32, Option<ConvergenceMessage>) {
-        let id = self
-            .request(Body::OpenRealTimeModelRequest(
-                pm::OpenRealtimeModelRequestMessage {
-                    model_id: Some(model.into()),
-                    auto_create_id: None,
-                },
-            ))
-            .await;
+        let id = self.raw.open_request(model).await;
         loop {
             let msg = self
                 .next(Duration::from_secs(10))
