@@ -12,6 +12,7 @@ pub mod ot;
 // What follows is the engine's inside. The modules that the wire and store test suites, the
 // benchmarks, the fuzz targets and the load generator reach into stay public but hidden;
 // hosts use `api`.
+pub(crate) mod activity;
 #[doc(hidden)]
 pub mod auth;
 pub(crate) mod domain;
@@ -31,6 +32,7 @@ pub mod protocol;
 pub(crate) mod session;
 #[doc(hidden)]
 pub mod sources;
+pub(crate) mod state_map;
 #[doc(hidden)]
 pub mod store;
 #[doc(hidden)]

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Domain, Model, Result, User, UserId};
+use crate::activity::ActivityKey;
 use crate::auth::UserProfile;
 use crate::perm::{
     Actor, CollectionPermissions, CollectionRights, ModelPermissions, ModelPermissionsChange,
@@ -204,10 +205,21 @@ impl Domain {
         change: &PermissionChange,
     ) -> Result<()> {
         self.engine.check()?;
+        let activities = &self.engine.inner.services.activities;
+        if let Target::Activity { activity_type, id } = target {
+            let key = ActivityKey::new(self.key.clone(), activity_type, id);
+            return Ok(activities
+                .change_permissions(&key, &Actor::Host, change)
+                .await?);
+        }
         self.perms()
             .change_target(&self.key, &target.to_store(), change, &target.allowed())
             .await
-            .map_err(perm_error)
+            .map_err(perm_error)?;
+        if *target == Target::Global {
+            activities.domain_permissions_changed(&self.key);
+        }
+        Ok(())
     }
 
     /// The permission strings `user` holds on `target` (its own rows, its groups', the world

@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 
 use super::subscription::{Callbacks, Pending, Subscription};
 use super::{Domain, DomainSettings, EngineConfig, Error, ErrorCode, Listener, NetConfig, Result};
+use crate::activity::{ActivityLimits, ActivityService};
 use crate::auth::AuthService;
 use crate::domain::DomainService;
 use crate::model::{EventBus, EventFilter, ModelService};
@@ -160,12 +161,22 @@ impl Engine {
             domains: domains.clone(),
             auth: auth.clone(),
             bus: bus.clone(),
-            clock: sources.clock,
+            clock: sources.clock.clone(),
             ids: sources.ids,
             sessions: SessionRegistry::default(),
             presence: PresenceService::new(
                 runtime.handle().clone(),
                 PresenceLimits {
+                    max_depth: config.limits.max_state_depth,
+                    max_bytes: config.limits.max_state_bytes,
+                },
+                bus.clone(),
+            ),
+            activities: ActivityService::new(
+                runtime.handle().clone(),
+                store.clone(),
+                sources.clock.clone(),
+                ActivityLimits {
                     max_depth: config.limits.max_state_depth,
                     max_bytes: config.limits.max_state_bytes,
                 },

@@ -180,6 +180,25 @@ impl From<crate::presence::PresenceError> for Error {
     }
 }
 
+impl From<crate::activity::ActivityError> for Error {
+    fn from(e: crate::activity::ActivityError) -> Self {
+        use crate::activity::ActivityError as A;
+        let code = match &e {
+            A::NotFound | A::NotJoined | A::GranteeNotFound(_) => ErrorCode::NotFound,
+            A::AlreadyExists | A::AlreadyJoined => ErrorCode::AlreadyExists,
+            A::Unauthorized(_) => ErrorCode::PermissionDenied,
+            A::InvalidType(_)
+            | A::InvalidId(_)
+            | A::TooDeep { .. }
+            | A::TooLarge { .. }
+            | A::Permission(_) => ErrorCode::InvalidArgument,
+            A::Store(_) => ErrorCode::Storage,
+            A::Stopped => ErrorCode::Unavailable,
+        };
+        Error::new(code, e.to_string())
+    }
+}
+
 impl From<AuthError> for Error {
     fn from(e: AuthError) -> Self {
         let code = match &e {

@@ -20,6 +20,7 @@
 //! ```
 
 mod access;
+mod activities;
 mod config;
 mod domain;
 mod engine;
@@ -34,7 +35,7 @@ use serde_json::Value as Json;
 
 pub use crate::auth::{AuthConfig, NewUser, UserProfile, ADMIN_KEY_ID};
 pub use crate::domain::DomainSettings;
-pub use crate::model::{Change, ModelData, ModelInfo};
+pub use crate::model::{ActivityChangeKind, Change, ModelData, ModelInfo};
 pub use crate::net::{Listener, NetConfig};
 pub use crate::ot::json::{
     operation_to_json, operation_to_json_value, parse as parse_json, value_to_json,
@@ -49,6 +50,7 @@ pub use crate::session::{SessionId, UserId};
 pub use crate::store::DomainState;
 pub use crate::store::UserType;
 pub use access::Group;
+pub use activities::ActivityParticipant;
 pub use config::{
     net_config_from_json, EngineConfig, LoginLimits, ModelsConfig, SessionLimits, StoreConfig,
 };

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::model::EngineEvent;
+use crate::model::{ActivityChangeKind, EngineEvent};
 use crate::ot::json::{operation_to_json_value, JsonValue};
 use crate::session::{SessionId, UserId};
 use crate::store::{JwtKeyRecord, UserRecord, UserType};
@@ -240,6 +240,26 @@ pub enum Event {
         /// The user's whole presence state.
         state: PresenceState,
     },
+    /// A session joined or left an activity, changed its state there, or the activity was
+    /// deleted.
+    ActivityChanged {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// The activity's type.
+        activity_type: String,
+        /// The activity's id.
+        activity_id: String,
+        /// What happened.
+        kind: ActivityChangeKind,
+        /// The session (none for a deletion).
+        session: Option<SessionId>,
+        /// Its user (none for a deletion).
+        user: Option<UserId>,
+        /// The session's whole state in the activity after the change.
+        state: PresenceState,
+    },
 }
 
 /// A user's presence state: keys to JSON values.
@@ -290,7 +310,8 @@ impl Event {
             | Event::LastSessionLeft { model, .. } => Some(model),
             Event::UserConnected { .. }
             | Event::UserDisconnected { .. }
-            | Event::PresenceChanged { .. } => None,
+            | Event::PresenceChanged { .. }
+            | Event::ActivityChanged { .. } => None,
         }
     }
 }
@@ -381,6 +402,24 @@ impl From<EngineEvent> for Event {
                 domain: domain.id,
                 user,
                 available,
+                state,
+            },
+            EngineEvent::ActivityChanged {
+                domain,
+                activity_type,
+                id,
+                kind,
+                session,
+                user,
+                state,
+            } => Event::ActivityChanged {
+                namespace: domain.namespace,
+                domain: domain.id,
+                activity_type,
+                activity_id: id,
+                kind,
+                session: session.map(SessionId::new),
+                user,
                 state,
             },
         }

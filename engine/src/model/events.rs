@@ -90,6 +90,38 @@ pub enum EngineEvent {
         /// The user's whole state after the change.
         state: std::collections::BTreeMap<String, serde_json::Value>,
     },
+    /// A session joined or left an activity, changed its state there, or the activity was
+    /// deleted.
+    ActivityChanged {
+        /// Domain.
+        domain: DomainKey,
+        /// The activity's type.
+        activity_type: String,
+        /// Its id.
+        id: String,
+        /// What happened.
+        kind: ActivityChangeKind,
+        /// The session (none for a deletion).
+        session: Option<String>,
+        /// Its user.
+        user: Option<crate::store::UserId>,
+        /// The session's whole state after the change.
+        state: std::collections::BTreeMap<String, serde_json::Value>,
+    },
+}
+
+/// What an [`EngineEvent::ActivityChanged`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityChangeKind {
+    /// A visible session joined.
+    Joined,
+    /// A visible session left (or was made to).
+    Left,
+    /// A participant's state changed.
+    StateChanged,
+    /// The activity was deleted.
+    Deleted,
 }
 
 impl EngineEvent {
@@ -102,7 +134,8 @@ impl EngineEvent {
             | EngineEvent::LastSessionLeft { domain, .. }
             | EngineEvent::UserConnected { domain, .. }
             | EngineEvent::UserDisconnected { domain, .. }
-            | EngineEvent::PresenceChanged { domain, .. } => domain,
+            | EngineEvent::PresenceChanged { domain, .. }
+            | EngineEvent::ActivityChanged { domain, .. } => domain,
         }
     }
 

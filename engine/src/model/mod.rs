@@ -20,7 +20,7 @@ use crate::store::StoreError;
 
 pub use concurrency::ConcurrencyError;
 pub use config::ModelsConfig;
-pub use events::{EngineEvent, EventBus, EventFilter, EventSubscription};
+pub use events::{ActivityChangeKind, EngineEvent, EventBus, EventFilter, EventSubscription};
 pub use sequencer::Change;
 pub(crate) use sequencer::HOST_SESSION;
 pub use service::{ModelInfo, ModelService, OpenedModel, SessionModel};

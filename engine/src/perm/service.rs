@@ -508,6 +508,21 @@ impl Permissions {
                 ..
             } => (world.as_ref(), users, groups),
         };
+        self.check_rows(domain, world, users, groups, allowed)?;
+        let _serial = self.writes.lock().await;
+        let batch = self.target_writes(domain, target, change)?;
+        self.commit(batch).await
+    }
+
+    /// Refuses strings not in `allowed` and users or groups that do not exist.
+    fn check_rows(
+        &self,
+        domain: &DomainKey,
+        world: Option<&Vec<String>>,
+        users: &[(UserId, Vec<String>)],
+        groups: &[(String, Vec<String>)],
+        allowed: &[&str],
+    ) -> Result<(), PermissionError> {
         let strings = world
             .into_iter()
             .flatten()
@@ -524,9 +539,45 @@ impl Permissions {
                 return Err(PermissionError::GranteeNotFound(format!("group {g:?}")));
             }
         }
-        let _serial = self.writes.lock().await;
-        let batch = self.target_writes(domain, target, change)?;
-        self.commit(batch).await
+        Ok(())
+    }
+
+    /// The writes that give a new target exactly `rows`, replacing whatever rows it had
+    /// (checked as a change is).
+    pub fn initial_target_writes(
+        &self,
+        domain: &DomainKey,
+        target: &PermissionTarget,
+        rows: &TargetPermissions,
+        allowed: &[&str],
+    ) -> Result<Vec<WriteOp>, PermissionError> {
+        self.check_rows(
+            domain,
+            Some(&rows.world),
+            &rows.users,
+            &rows.groups,
+            allowed,
+        )?;
+        let mut batch = vec![WriteOp::ClearPermissions {
+            domain: domain.clone(),
+            target: target.clone(),
+            kind: GranteeKind::All,
+        }];
+        if !rows.world.is_empty() {
+            batch.push(set_row(domain, target, Grantee::World, rows.world.clone()));
+        }
+        for (u, p) in &rows.users {
+            batch.push(set_row(domain, target, user_grantee(u), p.clone()));
+        }
+        for (g, p) in &rows.groups {
+            batch.push(set_row(
+                domain,
+                target,
+                Grantee::Group(g.clone()),
+                p.clone(),
+            ));
+        }
+        Ok(batch)
     }
 
     fn target_writes(

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
 
 use super::{
-    Command, Json, PresenceError, PresenceEvent, PresenceLimits, PresenceSink, PresenceState,
+    Command, PresenceError, PresenceEvent, PresenceLimits, PresenceSink, PresenceState,
     UserPresence,
 };
 use crate::model::{EngineEvent, EventBus};
@@ -209,7 +209,7 @@ impl Owner {
         if max != 0 {
             let mut merged = present.state.clone();
             merged.extend(state.iter().map(|(k, v)| (k.clone(), v.clone())));
-            let bytes = state_bytes(&merged);
+            let bytes = crate::state_map::state_bytes(&merged);
             if bytes > max {
                 self.tell(
                     session,
@@ -321,41 +321,17 @@ impl Owner {
 }
 
 /// The size of a state as JSON text of its keys and values.
-fn state_bytes(state: &PresenceState) -> usize {
-    state
-        .iter()
-        .map(|(k, v)| k.len() + serde_json::to_string(v).map_or(0, |s| s.len()))
-        .sum()
-}
-
 /// Refuses a state whose values nest deeper than `max` (0 = no limit).
 pub(super) fn check_depth(state: &PresenceState, max: usize) -> Result<(), PresenceError> {
-    if max == 0 {
-        return Ok(());
-    }
-    for v in state.values() {
-        let depth = depth(v, max + 1);
-        if depth > max {
-            return Err(PresenceError::TooDeep { depth, max });
-        }
-    }
-    Ok(())
-}
-
-/// How deep `v` nests, counting no further than `stop`.
-fn depth(v: &Json, stop: usize) -> usize {
-    if stop == 0 {
-        return 0;
-    }
-    match v {
-        Json::Array(items) => 1 + items.iter().map(|i| depth(i, stop - 1)).max().unwrap_or(0),
-        Json::Object(map) => 1 + map.values().map(|i| depth(i, stop - 1)).max().unwrap_or(0),
-        _ => 1,
+    match crate::state_map::too_deep(state, max) {
+        Some(depth) => Err(PresenceError::TooDeep { depth, max }),
+        None => Ok(()),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::Json;
     use super::*;
     use serde_json::json;
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 pub use ids::{SessionId, UserId};
 pub use registry::{SessionLink, SessionRegistry, SessionUser};
 
+use crate::activity::ActivityService;
 use crate::auth::AuthService;
 use crate::domain::DomainService;
 use crate::model::{EventBus, ModelService};
@@ -33,4 +34,6 @@ pub struct Services {
     pub sessions: SessionRegistry,
     /// Who is connected, and each user's presence state.
     pub presence: PresenceService,
+    /// Activities and their participants.
+    pub activities: ActivityService,
 }

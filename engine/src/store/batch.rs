@@ -12,11 +12,11 @@ use prost::encoding::{DecodeContext, WireType};
 use prost::Message;
 
 use super::codec::{
-    self, corrupt, decode_collection, decode_domain, decode_group, decode_jwt_key,
+    self, corrupt, decode_activity, decode_collection, decode_domain, decode_group, decode_jwt_key,
     decode_model_meta, decode_op, decode_permissions, decode_reconnect_token, decode_snapshot,
-    decode_user, encode_collection, encode_domain, encode_group, encode_jwt_key, encode_model_meta,
-    encode_op, encode_permissions, encode_reconnect_token, encode_snapshot, encode_user,
-    unreachable_encode, user_type_from_p,
+    decode_user, encode_activity, encode_collection, encode_domain, encode_group, encode_jwt_key,
+    encode_model_meta, encode_op, encode_permissions, encode_reconnect_token, encode_snapshot,
+    encode_user, unreachable_encode, user_type_from_p,
 };
 use super::{
     DomainKey, EncodedOps, Grantee, GranteeKind, PermissionTarget, StoreError, StoreResult, WriteOp,
@@ -105,6 +105,8 @@ const K_PUT_GROUP: u32 = 18;
 const K_DELETE_GROUP: u32 = 19;
 const K_ADD_GROUP_MEMBER: u32 = 20;
 const K_REMOVE_GROUP_MEMBER: u32 = 21;
+const K_PUT_ACTIVITY: u32 = 22;
+const K_DELETE_ACTIVITY: u32 = 23;
 
 fn target_to_p(target: &PermissionTarget) -> PTarget {
     let (kind, id, activity_type) = match target {
@@ -254,6 +256,22 @@ fn acl_write_to_p(op: &WriteOp) -> Option<PWrite> {
                 ..write_in(kind, domain)
             }
         }
+        WriteOp::PutActivity(r) => PWrite {
+            records: vec![record(|b| encode_activity(r, b))],
+            ..write_in(K_PUT_ACTIVITY, &r.domain)
+        },
+        WriteOp::DeleteActivity {
+            domain,
+            activity_type,
+            id,
+        } => PWrite {
+            // The activity is named as a permission target names it.
+            target: Some(target_to_p(&PermissionTarget::Activity {
+                kind: activity_type.clone(),
+                id: id.clone(),
+            })),
+            ..write_in(K_DELETE_ACTIVITY, domain)
+        },
         _ => return None,
     })
 }
@@ -288,6 +306,15 @@ fn acl_write_from_p(mut p: PWrite, domain: DomainKey) -> StoreResult<WriteOp> {
             group: p.id,
             username: p.username,
             domain,
+        },
+        K_PUT_ACTIVITY => WriteOp::PutActivity(decode_activity(&one_record(&mut p, "activity")?)?),
+        K_DELETE_ACTIVITY => match target_from_p(p.target)? {
+            PermissionTarget::Activity { kind, id } => WriteOp::DeleteActivity {
+                domain,
+                activity_type: kind,
+                id,
+            },
+            _ => return Err(corrupt("activity deletion", "not an activity")),
         },
         other => {
             return Err(StoreError::Corrupt(format!(
@@ -328,7 +355,9 @@ fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
         | WriteOp::PutGroup { .. }
         | WriteOp::DeleteGroup { .. }
         | WriteOp::AddGroupMember { .. }
-        | WriteOp::RemoveGroupMember { .. } => {
+        | WriteOp::RemoveGroupMember { .. }
+        | WriteOp::PutActivity(_)
+        | WriteOp::DeleteActivity { .. } => {
             return Err(StoreError::Invalid(
                 "access-control change without an encoding".into(),
             ))
@@ -794,6 +823,18 @@ mod tests {
                 group: "g".into(),
                 user_type: UserType::Normal,
                 username: "bob".into(),
+            },
+            WriteOp::PutActivity(crate::store::ActivityRecord {
+                domain: domain.clone(),
+                activity_type: "board".into(),
+                id: "b\u{0}1".into(),
+                created_ms: -5,
+                ephemeral: true,
+            }),
+            WriteOp::DeleteActivity {
+                domain: domain.clone(),
+                activity_type: "board".into(),
+                id: "b1".into(),
             },
             WriteOp::DeleteGroup {
                 domain,

@@ -27,8 +27,10 @@ use crate::ot::{
 };
 use acl::PStrings;
 pub use acl::{decode_group, decode_permissions, encode_group, encode_permissions};
+pub use activity::{decode_activity, encode_activity};
 
 mod acl;
+mod activity;
 
 /// Deepest value tree the codec stores (the root is at depth 1).
 pub const MAX_VALUE_DEPTH: usize = 4096;

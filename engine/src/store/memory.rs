@@ -5,9 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::{
-    CollectionRecord, CommitCallback, DomainKey, DomainRecord, Grantee, GroupRecord, JwtKeyRecord,
-    ModelMeta, OpRecord, PermissionRow, PermissionTarget, ReconnectTokenRecord, Snapshot, Store,
-    StoreError, StoreResult, StoreStats, UserRecord, UserType, WriteOp,
+    ActivityRecord, CollectionRecord, CommitCallback, DomainKey, DomainRecord, Grantee,
+    GroupRecord, JwtKeyRecord, ModelMeta, OpRecord, PermissionRow, PermissionTarget,
+    ReconnectTokenRecord, Snapshot, Store, StoreError, StoreResult, StoreStats, UserRecord,
+    UserType, WriteOp,
 };
 
 #[derive(Default)]
@@ -24,6 +25,8 @@ struct Data {
     groups: BTreeMap<(DomainKey, String), GroupRecord>,
     /// (domain, group, member type, member name).
     members: BTreeSet<(DomainKey, String, UserType, String)>,
+    /// (domain, type, id).
+    activities: BTreeMap<(DomainKey, String, String), ActivityRecord>,
 }
 
 /// Sorted, without duplicates.
@@ -109,6 +112,7 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
             data.permissions.retain(|(d, _, _), _| *d != key);
             data.groups.retain(|(d, _), _| *d != key);
             data.members.retain(|(d, ..)| *d != key);
+            data.activities.retain(|(d, ..), _| *d != key);
         }
         WriteOp::PutCollection { domain, record } => {
             data.collections.insert((domain, record.id.clone()), record);
@@ -226,6 +230,26 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
         }
         WriteOp::PutGroup { domain, record } => {
             data.groups.insert((domain, record.id.clone()), record);
+        }
+        WriteOp::PutActivity(record) => {
+            let key = (
+                record.domain.clone(),
+                record.activity_type.clone(),
+                record.id.clone(),
+            );
+            data.activities.insert(key, record);
+        }
+        WriteOp::DeleteActivity {
+            domain,
+            activity_type,
+            id,
+        } => {
+            let target = PermissionTarget::Activity {
+                kind: activity_type.clone(),
+                id: id.clone(),
+            };
+            drop_rows(data, &domain, &target);
+            data.activities.remove(&(domain, activity_type, id));
         }
         WriteOp::DeleteGroup { domain, id } => {
             data.members
@@ -437,6 +461,26 @@ impl Store for MemoryStore {
             .get(&key)
             .cloned()
             .unwrap_or_default())
+    }
+
+    fn activity(
+        &self,
+        domain: &DomainKey,
+        activity_type: &str,
+        id: &str,
+    ) -> StoreResult<Option<ActivityRecord>> {
+        let key = (domain.clone(), activity_type.to_string(), id.to_string());
+        Ok(self.lock()?.activities.get(&key).cloned())
+    }
+
+    fn activities(&self, domain: &DomainKey) -> StoreResult<Vec<ActivityRecord>> {
+        Ok(self
+            .lock()?
+            .activities
+            .iter()
+            .filter(|((d, ..), _)| d == domain)
+            .map(|(_, a)| a.clone())
+            .collect())
     }
 
     fn group(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<GroupRecord>> {

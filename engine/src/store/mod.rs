@@ -9,6 +9,7 @@
 //! the background; reads run concurrently and always see every acknowledged write.
 
 mod acl;
+mod activity;
 pub(crate) mod batch;
 pub mod codec;
 mod encoded;
@@ -30,6 +31,7 @@ pub use acl::{
     DomainState, Grantee, GranteeKind, GroupRecord, PermissionRow, PermissionTarget,
     OVERRIDE_MARKER,
 };
+pub use activity::ActivityRecord;
 pub use encoded::EncodedOps;
 pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
@@ -504,6 +506,17 @@ pub enum WriteOp {
         /// The member's username.
         username: String,
     },
+    /// Create or replace an activity's record.
+    PutActivity(ActivityRecord),
+    /// Delete an activity's record with its permission rows.
+    DeleteActivity {
+        /// Its domain.
+        domain: DomainKey,
+        /// Its type.
+        activity_type: String,
+        /// Its id.
+        id: String,
+    },
 }
 
 /// Sizes the store reports for benchmarks and the admin console.
@@ -605,6 +618,15 @@ pub trait Store: Send + Sync + 'static {
         user_type: UserType,
         username: &str,
     ) -> StoreResult<Vec<String>>;
+    /// An activity by type and id.
+    fn activity(
+        &self,
+        domain: &DomainKey,
+        activity_type: &str,
+        id: &str,
+    ) -> StoreResult<Option<ActivityRecord>>;
+    /// Every activity of a domain, ordered by type then id.
+    fn activities(&self, domain: &DomainKey) -> StoreResult<Vec<ActivityRecord>>;
     /// A store number no model has used.
     fn allocate_model_number(&self) -> u64;
     /// Blocks until every batch queued so far is durable.

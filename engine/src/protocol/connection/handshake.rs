@@ -70,9 +70,9 @@ impl Conn {
                     },
                     Arc::new(ConnLink(self.internal_tx.clone())),
                 );
-                self.known_users
-                    .insert((user.user_type, user.username.clone()));
-                self.known_sessions.insert(session.clone());
+                // The client's identity cache holds neither its own user nor its own session
+                // (an activity's participants name them): they are sent like any other the
+                // first time.
                 let presence_state = self
                     .services
                     .presence

@@ -5,9 +5,12 @@
 //!
 //! This module holds the connection's own state machine (frames in, requests dispatched,
 //! internal wake-ups); each area's requests are handled in a file of its own beside it:
-//! `handshake`, `identity`, `models`, `permissions`, `references` and `history`. A new area adds a
-//! file there, not lines here.
+//! `handshake`, `identity`, `models`, `permissions` (a model's), `references`, `history`,
+//! `presence`, `activities` and `generic_permissions` (a chat's or an activity's). A new area
+//! adds a file there, not lines here.
 
+mod activities;
+mod generic_permissions;
 mod handshake;
 mod history;
 mod identity;
@@ -249,6 +252,17 @@ enum Internal {
     Probe(oneshot::Sender<()>),
     /// Close the connection.
     Close(u16, &'static str),
+    /// An activity join was answered.
+    ActivityJoined {
+        id: i32,
+        key: crate::activity::ActivityKey,
+        result: Result<crate::activity::Joined, crate::activity::ActivityError>,
+    },
+    /// An activity's participants were answered.
+    ActivityParticipants {
+        id: i32,
+        result: Result<Vec<crate::activity::Participant>, crate::activity::ActivityError>,
+    },
 }
 
 struct Resource {
@@ -362,6 +376,13 @@ struct Conn {
     barriers: Vec<i32>,
     probes: Vec<oneshot::Sender<()>>,
     closing: bool,
+    /// Joined activities by resource id.
+    activities: HashMap<i32, activities::JoinedActivity>,
+    /// Resource ids of joined activities by (type, id).
+    by_activity: HashMap<(String, String), i32>,
+    /// Activities being joined, with the events that arrived meanwhile.
+    activity_joining: HashMap<(String, String), Vec<crate::activity::ActivityEvent>>,
+    activity_tx: crate::activity::ActivitySink,
 }
 
 /// Frames, model events and background results a [`Connection`] handles per wakeup before
@@ -378,6 +399,7 @@ pub struct Connection {
     model_rx: mpsc::UnboundedReceiver<ModelEvent>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
     presence_rx: mpsc::UnboundedReceiver<crate::presence::PresenceEvent>,
+    activity_rx: mpsc::UnboundedReceiver<crate::activity::ActivityDelivery>,
     tick: tokio::time::Interval,
     started: Instant,
 }
@@ -389,6 +411,7 @@ enum WakeupKind {
     Model(ModelEvent),
     Internal(Internal),
     Presence(crate::presence::PresenceEvent),
+    Activity(crate::activity::ActivityDelivery),
     Tick,
 }
 
@@ -403,6 +426,7 @@ impl Connection {
         let (model_tx, model_rx) = mpsc::unbounded_channel();
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
         let (presence_tx, presence_rx) = mpsc::unbounded_channel();
+        let (activity_tx, activity_rx) = mpsc::unbounded_channel();
         let conn = Conn {
             services,
             config,
@@ -427,12 +451,17 @@ impl Connection {
             barriers: Vec::new(),
             probes: Vec::new(),
             closing: false,
+            activities: HashMap::new(),
+            by_activity: HashMap::new(),
+            activity_joining: HashMap::new(),
+            activity_tx,
         };
         Connection {
             conn,
             model_rx,
             internal_rx,
             presence_rx,
+            activity_rx,
             tick: tokio::time::interval(Duration::from_millis(500)),
             started: Instant::now(),
         }
@@ -456,6 +485,7 @@ impl Connection {
             Some(event) = self.model_rx.recv() => Wakeup(WakeupKind::Model(event)),
             Some(internal) = self.internal_rx.recv() => Wakeup(WakeupKind::Internal(internal)),
             Some(event) = self.presence_rx.recv() => Wakeup(WakeupKind::Presence(event)),
+            Some(d) = self.activity_rx.recv() => Wakeup(WakeupKind::Activity(d)),
             _ = self.tick.tick() => Wakeup(WakeupKind::Tick),
         }
     }
@@ -478,9 +508,14 @@ impl Connection {
                 while let Ok(event) = self.model_rx.try_recv() {
                     self.conn.handle_model_event(event);
                 }
+                // So do the activities' events (a join's answer follows those sent before it).
+                while let Ok(d) = self.activity_rx.try_recv() {
+                    self.conn.handle_activity_delivery(d);
+                }
                 self.conn.handle_internal(internal);
             }
             WakeupKind::Presence(event) => self.conn.handle_presence_event(event),
+            WakeupKind::Activity(d) => self.conn.handle_activity_delivery(d),
             WakeupKind::Tick => {
                 let conn = &mut self.conn;
                 let cfg = &conn.config;
@@ -495,6 +530,7 @@ impl Connection {
                     conn.send_ping();
                 }
                 conn.lift_overdue_barriers();
+                conn.lift_activity_barriers();
             }
         }
     }
@@ -551,6 +587,7 @@ impl Conn {
         for (_, r) in self.resources.drain() {
             r.handle.close_now();
         }
+        self.leave_activities();
         if let Some(a) = self.auth.take() {
             self.services.presence.leave(&a.domain, &a.session.session);
             self.services.sessions.remove(&a.session.session);
@@ -671,6 +708,18 @@ impl Conn {
             Body::DeleteRealtimeModelRequest(r) => self.delete_model(id, r),
             Body::GetModelPermissionsRequest(r) => self.model_permissions(id, r),
             Body::SetModelPermissionsRequest(r) => self.set_model_permissions(id, r),
+            Body::ActivityCreateRequest(r) => self.activity_create(id, r),
+            Body::ActivityDeleteRequest(r) => self.activity_delete(id, r),
+            Body::ActivityJoinRequest(r) => self.activity_join(id, r),
+            Body::ActivityLeaveRequest(r) => self.activity_leave(id, r),
+            Body::ActivityParticipantsRequest(r) => self.activity_participants(id, r),
+            Body::ResolvePermissionsForConnectedSessionRequest(r) => {
+                self.resolve_permissions(id, r)
+            }
+            Body::GetPermissionsRequest(r) => self.get_permissions(id, r),
+            body @ (Body::AddPermissionsRequest(_)
+            | Body::RemovePermissionsRequest(_)
+            | Body::SetPermissionsRequest(_)) => self.change_permissions(id, body),
             Body::HistoricalDataRequest(r) => self.historical_data(id, r),
             Body::HistoricalOperationsRequest(r) => self.historical_operations(id, r),
             Body::ModelGetVersionAtTimeRequest(r) => self.version_at_time(id, r),
@@ -701,6 +750,10 @@ impl Conn {
                 self.send_ping();
             }
             Internal::Close(code, reason) => self.close(code, reason),
+            Internal::ActivityJoined { id, key, result } => self.activity_joined(id, key, result),
+            Internal::ActivityParticipants { id, result } => {
+                self.activity_participants_answered(id, result)
+            }
             Internal::Closed {
                 request_id,
                 resource,
@@ -920,6 +973,7 @@ impl Conn {
             }
             // Presence state changes and other one-way messages this server does not handle
             // yet are ignored (the client expects no answer).
+            Body::ActivityUpdateState(m) => self.activity_update(m),
             body @ (Body::PresenceSetState(_)
             | Body::PresenceRemoveState(_)
             | Body::PresenceClearState(_)

@@ -78,6 +78,7 @@ impl Conn {
         self.pongs += 1;
         let pongs = self.pongs;
         self.lift_barriers(|b| b.pong <= pongs);
+        self.lift_activity_barriers();
     }
 
     /// Sends the held events of resources that waited longer than [`OVERDUE`].

@@ -46,6 +46,13 @@ pub(super) fn child_key(d: &DomainKey, id: &str) -> Vec<u8> {
     out
 }
 
+/// The key of an activity: its domain, type and id.
+pub(super) fn activity_key(d: &DomainKey, activity_type: &str, id: &str) -> Vec<u8> {
+    let mut out = child_key(d, activity_type);
+    push_escaped(&mut out, id);
+    out
+}
+
 pub(super) fn user_key(d: &DomainKey, user_type: UserType, username: &str) -> Vec<u8> {
     let mut out = domain_key(d);
     push_user(&mut out, user_type, username);
@@ -320,6 +327,12 @@ pub(super) fn check_keys(batch: &[WriteOp]) -> StoreResult<()> {
                 user_type,
                 username,
             } => member_key(domain, group, *user_type, username),
+            WriteOp::PutActivity(r) => activity_key(&r.domain, &r.activity_type, &r.id),
+            WriteOp::DeleteActivity {
+                domain,
+                activity_type,
+                id,
+            } => activity_key(domain, activity_type, id),
         };
         if key.len() > MAX_KEY_BYTES {
             return Err(StoreError::Invalid(format!(

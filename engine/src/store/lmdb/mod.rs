@@ -6,11 +6,13 @@
 //! then the escaped id or token), `users` (keyed by the escaped domain key, the escaped
 //! user-type number, then the escaped username), `ops` and `snapshots` (keyed by the big-endian
 //! pair `(model number, version)`), and, for access control, `permissions`, `groups`,
-//! `group_members` and `user_groups` (see [`keys`]). Values are encoded by [`super::codec`]. The
+//! `group_members` and `user_groups` (see [`keys`]), and `activities` (keyed by the escaped
+//! domain key, type and id). Values are encoded by [`super::codec`]. The
 //! write-ahead log ([`super::wal`]) lives in `wal/` inside the data directory.
 //!
 //! Files: [`keys`] (key layout, the key-length check), [`threads`] (the writer and the applier),
-//! [`writer`] (applying writes to the database), [`acl`] (permission rows and groups).
+//! [`writer`] (applying writes to the database), [`acl`] (permission rows and groups),
+//! [`activities`] (activity records).
 //!
 //! Every write goes through one writer thread: it takes the first queued request, drains what
 //! else is queued (up to `max_batch` records), appends all of it to the write-ahead log as one
@@ -29,6 +31,7 @@
 //! them directly, durably, after everything logged before them, and the writer waits for that.
 
 mod acl;
+mod activities;
 mod keys;
 mod threads;
 mod writer;
@@ -47,10 +50,10 @@ use heed::{Database, Env, EnvOpenOptions, MdbError, RoTxn, WithoutTls};
 use super::batch;
 use super::wal::{self, Wal};
 use super::{
-    codec, CollectionRecord, CommitCallback, DomainKey, DomainRecord, Grantee, GroupRecord,
-    JwtKeyRecord, ModelMeta, OpRecord, PermissionRow, PermissionTarget, ReconnectTokenRecord,
-    Snapshot, Store, StoreError, StoreOptions, StoreResult, StoreStats, UserRecord, UserType,
-    WriteOp, FORMAT_VERSION,
+    codec, ActivityRecord, CollectionRecord, CommitCallback, DomainKey, DomainRecord, Grantee,
+    GroupRecord, JwtKeyRecord, ModelMeta, OpRecord, PermissionRow, PermissionTarget,
+    ReconnectTokenRecord, Snapshot, Store, StoreError, StoreOptions, StoreResult, StoreStats,
+    UserRecord, UserType, WriteOp, FORMAT_VERSION,
 };
 use keys::{check_keys, child_key, domain_key, num_key, range_of, split_num_key, user_key};
 use threads::{Applier, Logger};
@@ -134,7 +137,7 @@ fn open_env(path: &Path, max_size_bytes: u64) -> StoreResult<Env<WithoutTls>> {
     let map_size = usize::try_from(granules.saturating_mul(MAP_GRANULE))
         .unwrap_or(usize::MAX - (usize::MAX % MAP_GRANULE as usize));
     let mut options = EnvOpenOptions::new().read_txn_without_tls();
-    options.map_size(map_size).max_dbs(16);
+    options.map_size(map_size).max_dbs(32);
     // SAFETY: LMDB memory-maps `data.mdb`; mapping is unsound only if the file is changed
     // behind LMDB's back while mapped. That cannot happen here: (1) the engine opens each data
     // directory at most once per process — the caller holds this directory's canonical path in
@@ -168,11 +171,13 @@ struct Dbs {
     members: Db,
     /// Memberships by member: domain, member, group id -> nothing.
     memberships: Db,
+    /// Activities: domain, type, id -> activity record.
+    activities: Db,
 }
 
 /// Every named database. Databases added after format version 1 are created when a store of
 /// that format is opened (adding a database does not change how existing records are encoded).
-const DB_NAMES: [&str; 13] = [
+const DB_NAMES: [&str; 14] = [
     "meta",
     "domains",
     "collections",
@@ -186,6 +191,7 @@ const DB_NAMES: [&str; 13] = [
     "groups",
     "group_members",
     "user_groups",
+    "activities",
 ];
 
 /// Checks the format version (writing it into a new environment) and opens every database.
@@ -241,6 +247,7 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<(Dbs, Option<u32>)> {
         groups: dbs[10],
         members: dbs[11],
         memberships: dbs[12],
+        activities: dbs[13],
     };
     if fresh {
         dbs.meta
@@ -894,6 +901,21 @@ impl Store for LmdbStore {
     ) -> StoreResult<Vec<String>> {
         let rtxn = self.read_txn()?;
         acl::permission(&rtxn, self.dbs(), domain, target, grantee)
+    }
+
+    fn activity(
+        &self,
+        domain: &DomainKey,
+        activity_type: &str,
+        id: &str,
+    ) -> StoreResult<Option<ActivityRecord>> {
+        let rtxn = self.read_txn()?;
+        activities::activity(&rtxn, self.dbs(), domain, activity_type, id)
+    }
+
+    fn activities(&self, domain: &DomainKey) -> StoreResult<Vec<ActivityRecord>> {
+        let rtxn = self.read_txn()?;
+        activities::activities(&rtxn, self.dbs(), domain)
     }
 
     fn group(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<GroupRecord>> {

@@ -291,6 +291,9 @@ impl DbWriter {
             | WriteOp::DeleteGroup { .. }
             | WriteOp::AddGroupMember { .. }
             | WriteOp::RemoveGroupMember { .. } => acl::apply(txn, &dbs, op)?,
+            WriteOp::PutActivity(_) | WriteOp::DeleteActivity { .. } => {
+                super::activities::apply(txn, &dbs, op)?
+            }
         }
         Ok(())
     }
@@ -315,7 +318,8 @@ impl DbWriter {
         dbs.users.delete_range(txn, &bounds).map_err(db_err)?;
         dbs.jwt_keys.delete_range(txn, &bounds).map_err(db_err)?;
         dbs.tokens.delete_range(txn, &bounds).map_err(db_err)?;
-        acl::drop_domain(txn, &dbs, key)
+        acl::drop_domain(txn, &dbs, key)?;
+        super::activities::drop_domain(txn, &dbs, key)
     }
 
     /// Deletes a collection and its models, with their permission rows.
