@@ -23,6 +23,8 @@ use crate::model::EventBus;
 use crate::perm::{Actor, PermissionChange, PermissionError, Permissions, TargetPermissions};
 use crate::sources::Clock;
 use crate::store::{DomainKey, PermissionTarget, Store, StoreError, UserId};
+#[cfg(test)]
+use crate::store::ActivityRecord;
 
 /// A participant's state: keys to JSON values.
 pub type ActivityState = BTreeMap<String, Json>;
@@ -555,3 +557,6 @@ fn check_key(key: &ActivityKey) -> Result<(), ActivityError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
