@@ -25,6 +25,10 @@ pub enum IdKind {
     JwtKey,
     /// A user group id.
     Group,
+    /// An activity's type.
+    ActivityType,
+    /// An activity's id.
+    Activity,
 }
 
 impl IdKind {
@@ -45,6 +49,8 @@ impl IdKind {
             IdKind::User => "username",
             IdKind::JwtKey => "JWT key id",
             IdKind::Group => "group id",
+            IdKind::ActivityType => "activity type",
+            IdKind::Activity => "activity id",
         }
     }
 }

@@ -176,7 +176,7 @@ pub enum ActivityError {
     /// The actor lacks the permission.
     #[error("not permitted: {0}")]
     Unauthorized(&'static str),
-    /// An empty or overlong activity type.
+    /// An empty or overlong activity type, or one holding control characters.
     #[error("invalid activity type: {0}")]
     InvalidType(String),
     /// An empty or overlong activity id.
@@ -236,9 +236,6 @@ pub struct ActivityLimits {
     /// Largest state of one participant, as JSON text of its keys and values (0 = no limit).
     pub max_bytes: usize,
 }
-
-/// Longest activity type or id, in UTF-8 bytes (their store key must fit).
-pub const MAX_ACTIVITY_ID_BYTES: usize = 128;
 
 /// Messages to an activity's owner task.
 enum Command {
@@ -542,20 +539,12 @@ impl ActivityService {
     }
 }
 
-/// Refuses an empty or overlong type or id.
+/// Refuses an empty or overlong type or id, or one holding control characters.
 fn check_key(key: &ActivityKey) -> Result<(), ActivityError> {
-    let bad = |s: &str| s.is_empty() || s.len() > MAX_ACTIVITY_ID_BYTES;
-    if bad(&key.activity_type) {
-        return Err(ActivityError::InvalidType(format!(
-            "an activity type must have 1 to {MAX_ACTIVITY_ID_BYTES} bytes"
-        )));
-    }
-    if bad(&key.id) {
-        return Err(ActivityError::InvalidId(format!(
-            "an activity id must have 1 to {MAX_ACTIVITY_ID_BYTES} bytes"
-        )));
-    }
-    Ok(())
+    use crate::ident::{check, IdKind};
+    check(IdKind::ActivityType, &key.activity_type)
+        .map_err(|e| ActivityError::InvalidType(e.to_string()))?;
+    check(IdKind::Activity, &key.id).map_err(|e| ActivityError::InvalidId(e.to_string()))
 }
 
 #[cfg(test)]
