@@ -93,9 +93,15 @@ fn scenario(store: &dyn Store) -> Vec<String> {
         }],
     );
     assert_eq!(store.activity(&d, "board", "b1").expect("read"), None);
-    assert!(store.permissions(&d, &target("board", "b1")).expect("rows").is_empty());
+    assert!(store
+        .permissions(&d, &target("board", "b1"))
+        .expect("rows")
+        .is_empty());
     assert_eq!(
-        store.permissions(&d, &target("board", "b\u{0}2")).expect("rows").len(),
+        store
+            .permissions(&d, &target("board", "b\u{0}2"))
+            .expect("rows")
+            .len(),
         1,
         "another activity's rows stay"
     );
@@ -135,12 +141,18 @@ fn lmdb_keeps_activities_across_a_reopen_and_recovers_them_from_the_log() {
     let d = DomainKey::new("ns", "d");
     {
         let store = open(dir.path());
-        ok(&store, vec![WriteOp::PutActivity(record(&d, "deck", "kept", false))]);
+        ok(
+            &store,
+            vec![WriteOp::PutActivity(record(&d, "deck", "kept", false))],
+        );
     }
     {
         // An applier that never runs before the store closes: the record is only in the log.
         let store = LmdbStore::open(options(dir.path(), Duration::from_secs(3600))).expect("open");
-        ok(&store, vec![WriteOp::PutActivity(record(&d, "deck", "logged", true))]);
+        ok(
+            &store,
+            vec![WriteOp::PutActivity(record(&d, "deck", "logged", true))],
+        );
     }
     let store = open(dir.path());
     assert_eq!(
@@ -159,7 +171,10 @@ fn lmdb_refuses_an_activity_key_it_cannot_hold() {
     let store = open(dir.path());
     let d = DomainKey::new("ns", "d");
     let long = "x".repeat(600);
-    let refused = write_sync(&store, vec![WriteOp::PutActivity(record(&d, "t", &long, false))]);
+    let refused = write_sync(
+        &store,
+        vec![WriteOp::PutActivity(record(&d, "t", &long, false))],
+    );
     assert!(refused.is_err());
     assert_eq!(store.activity(&d, "t", &long).expect("read"), None);
 }

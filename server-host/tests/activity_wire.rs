@@ -47,7 +47,9 @@ impl Raw {
     }
 
     async fn join(&mut self, id: &str, auto: bool) -> (Body, Option<ConvergenceMessage>) {
-        let world = ["join", "view_state", "set_state"].map(String::from).to_vec();
+        let world = ["join", "view_state", "set_state"]
+            .map(String::from)
+            .to_vec();
         self.request(Body::ActivityJoinRequest(pa::ActivityJoinRequestMessage {
             activity_type: "board".into(),
             activity_id: id.into(),
@@ -117,7 +119,10 @@ fn a_joined_activitys_events_wait_for_the_pong_and_bad_requests_are_answered() {
         let mut b = Raw::connect(addr, "second").await;
         let (reply, _) = b.join("b1", false).await;
         let rb = resource(&reply);
-        assert!(a.joined_event(Duration::from_secs(5)).await.is_some(), "a sees b");
+        assert!(
+            a.joined_event(Duration::from_secs(5)).await.is_some(),
+            "a sees b"
+        );
         let mut c = Raw::connect(addr, "third").await;
         let (reply, _) = c.join("b1", false).await;
         resource(&reply);
@@ -132,24 +137,29 @@ fn a_joined_activitys_events_wait_for_the_pong_and_bad_requests_are_answered() {
             ..Default::default()
         }))
         .await;
-        let held = b.joined_event(Duration::from_secs(5)).await.expect("the held join");
+        let held = b
+            .joined_event(Duration::from_secs(5))
+            .await
+            .expect("the held join");
         assert_eq!(held.resource_id, rb);
 
         // The same session joining again, an unknown resource leaving, a missing activity.
         let (again, _) = a.join("b1", true).await;
         assert_eq!(error_code(&again), "activity_already_joined");
         let (leave, _) = a
-            .request(Body::ActivityLeaveRequest(pa::ActivityLeaveRequestMessage {
-                resource_id: ra + 100,
-            }))
+            .request(Body::ActivityLeaveRequest(
+                pa::ActivityLeaveRequestMessage {
+                    resource_id: ra + 100,
+                },
+            ))
             .await;
         assert_eq!(error_code(&leave), "no_such_resource_id");
         let (missing, _) = a.join("nowhere", false).await;
         assert_eq!(error_code(&missing), "activity_not_found");
         let (left, _) = a
-            .request(Body::ActivityLeaveRequest(pa::ActivityLeaveRequestMessage {
-                resource_id: ra,
-            }))
+            .request(Body::ActivityLeaveRequest(
+                pa::ActivityLeaveRequestMessage { resource_id: ra },
+            ))
             .await;
         assert!(matches!(left, Body::Ok(_)), "{left:?}");
     });

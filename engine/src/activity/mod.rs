@@ -22,9 +22,9 @@ use tracing::{info_span, Instrument};
 use crate::model::EventBus;
 use crate::perm::{Actor, PermissionChange, PermissionError, Permissions, TargetPermissions};
 use crate::sources::Clock;
-use crate::store::{DomainKey, PermissionTarget, Store, StoreError, UserId};
 #[cfg(test)]
 use crate::store::ActivityRecord;
+use crate::store::{DomainKey, PermissionTarget, Store, StoreError, UserId};
 
 /// A participant's state: keys to JSON values.
 pub type ActivityState = BTreeMap<String, Json>;
@@ -100,12 +100,12 @@ pub enum ActivityEvent {
         session: String,
         /// Its user.
         user: UserId,
-        /// Keys set.
-        set: ActivityState,
+        /// Keys set (shared by every receiver).
+        set: Arc<ActivityState>,
         /// Whether `set` replaces the whole state.
         complete: bool,
         /// Keys removed.
-        removed: Vec<String>,
+        removed: Arc<Vec<String>>,
     },
     /// The activity was deleted; the receiver is no longer in it.
     Deleted,

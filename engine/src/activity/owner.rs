@@ -2,6 +2,7 @@
 //! states and resolved rights, and the events each of them is sent.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -356,6 +357,7 @@ impl Owner {
             self.deliver(&member.sink, ActivityEvent::Refused(reason));
             return;
         }
+        let (set, removed) = (Arc::new(set), Arc::new(removed));
         self.broadcast(session, |to| {
             to.may("view_state").then(|| ActivityEvent::StateUpdated {
                 session: member.session.clone(),

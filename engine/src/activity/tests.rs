@@ -171,16 +171,16 @@ async fn joins_states_and_leaves_reach_the_others_in_order() {
             ActivityEvent::StateUpdated {
                 session: "s-b".into(),
                 user: user("bob"),
-                set: state(json!({"x": 2})),
+                set: Arc::new(state(json!({"x": 2}))),
                 complete: false,
-                removed: vec!["p".into()],
+                removed: Arc::new(vec!["p".into()]),
             },
             ActivityEvent::StateUpdated {
                 session: "s-b".into(),
                 user: user("bob"),
-                set: state(json!({"y": 3})),
+                set: Arc::new(state(json!({"y": 3}))),
                 complete: true,
-                removed: vec![],
+                removed: Arc::new(vec![]),
             },
             ActivityEvent::SessionLeft {
                 session: "s-b".into(),
@@ -237,38 +237,64 @@ async fn state_needs_set_state_and_stays_within_the_limits() {
     let f = fixture().await;
     let mut a = session("s-a", "alice");
     let mut b = session("s-b", "bob");
-    f.join("s", &a, false, json!({}), auto(true, &["join", "view_state"]))
-        .await
-        .expect("created");
+    f.join(
+        "s",
+        &a,
+        false,
+        json!({}),
+        auto(true, &["join", "view_state"]),
+    )
+    .await
+    .expect("created");
     let joined = f
         .join("s", &b, false, json!({"k": 1}), None)
         .await
         .expect("bob joins");
-    assert_eq!(joined.participants[0].state, state(json!({})), "not recorded");
+    assert_eq!(
+        joined.participants[0].state,
+        state(json!({})),
+        "not recorded"
+    );
     let key = f.key("s");
     f.service
         .update_state(&key, "s-b", state(json!({"k": 2})), false, vec![])
         .expect("queued");
     f.service
-        .update_state(&key, "s-a", state(json!({"big": "x".repeat(200)})), false, vec![])
+        .update_state(
+            &key,
+            "s-a",
+            state(json!({"big": "x".repeat(200)})),
+            false,
+            vec![],
+        )
         .expect("queued");
     assert_eq!(
-        f.service.update_state(&key, "s-a", state(json!({"d": [[[[1]]]]})), false, vec![]),
+        f.service
+            .update_state(&key, "s-a", state(json!({"d": [[[[1]]]]})), false, vec![]),
         Err(ActivityError::TooDeep { depth: 5, max: 4 })
     );
     f.service
         .update_state(&key, "s-a", state(json!({"ok": true})), false, vec![])
         .expect("queued");
     let at_b = drain(&f, "s", &mut b).await;
-    assert_eq!(at_b.len(), 2, "alice's join was before bob's; then only the valid change");
-    assert!(matches!(&at_b[1], ActivityEvent::StateUpdated { set, .. } if *set == state(json!({"ok": true}))));
+    assert_eq!(
+        at_b.len(),
+        2,
+        "alice's join was before bob's; then only the valid change"
+    );
+    assert!(
+        matches!(&at_b[1], ActivityEvent::StateUpdated { set, .. } if **set == state(json!({"ok": true})))
+    );
     assert_eq!(
         at_b[0],
         ActivityEvent::Refused(ActivityError::Unauthorized("set_state"))
     );
     let at_a = drain(&f, "s", &mut a).await;
     assert!(matches!(&at_a[0], ActivityEvent::SessionJoined(_)));
-    assert!(matches!(at_a[1], ActivityEvent::Refused(ActivityError::TooLarge { .. })));
+    assert!(matches!(
+        at_a[1],
+        ActivityEvent::Refused(ActivityError::TooLarge { .. })
+    ));
     assert_eq!(at_a.len(), 2);
 }
 
@@ -277,9 +303,15 @@ async fn lurkers_are_invisible_and_need_lurk() {
     let f = fixture().await;
     let mut a = session("s-a", "alice");
     let c = session("s-c", "carol");
-    f.join("l", &a, false, json!({"v": 1}), auto(true, &["join", "view_state"]))
-        .await
-        .expect("created");
+    f.join(
+        "l",
+        &a,
+        false,
+        json!({"v": 1}),
+        auto(true, &["join", "view_state"]),
+    )
+    .await
+    .expect("created");
     assert_eq!(
         f.join("l", &c, true, json!({}), None).await,
         Err(ActivityError::Unauthorized("lurk"))
@@ -298,7 +330,10 @@ async fn lurkers_are_invisible_and_need_lurk() {
         .expect("carol lurks");
     assert_eq!(sessions_of(&joined), vec![("s-a", state(json!({"v": 1})))]);
     f.service.leave(&f.key("l"), "s-c").await.expect("left");
-    assert!(drain(&f, "l", &mut a).await.is_empty(), "alice heard nothing");
+    assert!(
+        drain(&f, "l", &mut a).await.is_empty(),
+        "alice heard nothing"
+    );
 }
 
 #[tokio::test]
@@ -315,7 +350,11 @@ async fn ephemeral_records_go_with_the_last_participant_persistent_ones_stay() {
     f.service.leave(&f.key("e"), "s-a").await.expect("left");
     f.service.leave(&f.key("p"), "s-a").await.expect("left");
     assert!(!f.service.exists(&f.key("e")).expect("read"));
-    assert!(f.store.permissions(&f.domain, &f.key("e").target()).expect("rows").is_empty());
+    assert!(f
+        .store
+        .permissions(&f.domain, &f.key("e").target())
+        .expect("rows")
+        .is_empty());
     assert!(f.service.exists(&f.key("p")).expect("read"));
     assert_eq!(
         f.join("e", &a, false, json!({}), None).await,
@@ -352,7 +391,9 @@ async fn deletion_tells_every_participant_and_revocation_forces_out() {
     f.join("d", &a, false, json!({}), auto(false, &OPEN))
         .await
         .expect("created");
-    f.join("d", &b, false, json!({}), None).await.expect("joined");
+    f.join("d", &b, false, json!({}), None)
+        .await
+        .expect("joined");
     let key = f.key("d");
     let revoke = PermissionChange::Set {
         world: Some(vec!["join".into()]),
@@ -376,7 +417,13 @@ async fn deletion_tells_every_participant_and_revocation_forces_out() {
         matches!(&at_b[..], [ActivityEvent::ForceLeave { reason }] if reason.contains("view_state"))
     );
     let at_a = drain(&f, "d", &mut a).await;
-    assert!(matches!(&at_a[..], [ActivityEvent::SessionJoined(_), ActivityEvent::SessionLeft { .. }]));
+    assert!(matches!(
+        &at_a[..],
+        [
+            ActivityEvent::SessionJoined(_),
+            ActivityEvent::SessionLeft { .. }
+        ]
+    ));
     f.service
         .delete(&key, &Actor::User(user("alice")))
         .await
@@ -441,9 +488,15 @@ async fn invalid_ids_are_refused_before_anything_is_stored() {
         )
     };
     let (k, r) = request(&long, "board");
-    assert!(matches!(f.service.join(&k, r).await, Err(ActivityError::InvalidId(_))));
+    assert!(matches!(
+        f.service.join(&k, r).await,
+        Err(ActivityError::InvalidId(_))
+    ));
     let (k, r) = request("ok", "");
-    assert!(matches!(f.service.join(&k, r).await, Err(ActivityError::InvalidType(_))));
+    assert!(matches!(
+        f.service.join(&k, r).await,
+        Err(ActivityError::InvalidType(_))
+    ));
     assert!(f.store.activities(&f.domain).expect("read").is_empty());
     let bad = TargetPermissions {
         world: vec!["fly".into()],

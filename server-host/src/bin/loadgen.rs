@@ -28,6 +28,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[path = "loadgen/acks.rs"]
 mod acks;
+#[path = "loadgen/activity.rs"]
+mod activity;
 
 use clap::{Parser, ValueEnum};
 use futures_util::{SinkExt, StreamExt};
@@ -52,6 +54,14 @@ const TEXT_KEY: &str = "text";
 const SETUP_CONCURRENCY: usize = 64;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    /// Clients edit models (string splices).
+    Edit,
+    /// Clients join one activity and set their state at `--rate-per-client` (default 10/s).
+    Activity,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 enum Models {
     /// Every client edits the same model.
     One,
@@ -70,6 +80,9 @@ struct Opts {
     /// WebSocket URL of the domain (default with --spawn-server: the spawned server's demo/default).
     #[arg(long)]
     url: Option<String>,
+    /// What the clients do.
+    #[arg(long, value_enum, default_value_t = Scenario::Edit)]
+    scenario: Scenario,
     /// Number of client connections.
     #[arg(long, default_value_t = 1)]
     clients: usize,
@@ -360,13 +373,8 @@ async fn recv(ws: &mut Ws) -> Result<ConvergenceMessage, String> {
     }
 }
 
-/// Connects, authenticates anonymously and opens `model_id` with auto-create.
-async fn connect_and_open(
-    url: &str,
-    model_id: &str,
-    initial: &str,
-    name: &str,
-) -> Result<(Ws, pm::OpenRealtimeModelResponseMessage), String> {
+/// Connects and authenticates anonymously as `name`; returns the socket and the session id.
+async fn connect(url: &str, name: &str) -> Result<(Ws, String), String> {
     // tungstenite zero-fills its whole read buffer (128 KiB by default) before every read;
     // with small frames that memset would dominate the load generator's own CPU.
     let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
@@ -393,7 +401,9 @@ async fn connect_and_open(
         let msg = recv(&mut ws).await.map_err(|e| format!("setup: {e}"))?;
         match (msg.response_id, msg.body) {
             (Some(0), Some(Body::ConnectionResponse(r))) => match r.response {
-                Some(pc::connection_response_message::Response::Success(_)) => break,
+                Some(pc::connection_response_message::Response::Success(ok)) => {
+                    return Ok((ws, ok.session_id))
+                }
                 Some(pc::connection_response_message::Response::Failure(f)) => {
                     return Err(format!(
                         "setup: connection refused: {} {}",
@@ -408,6 +418,16 @@ async fn connect_and_open(
             _ => {}
         }
     }
+}
+
+/// Connects, authenticates anonymously and opens `model_id` with auto-create.
+async fn connect_and_open(
+    url: &str,
+    model_id: &str,
+    initial: &str,
+    name: &str,
+) -> Result<(Ws, pm::OpenRealtimeModelResponseMessage), String> {
+    let (mut ws, _) = connect(url, name).await?;
     let open = codec::request(
         1,
         Body::OpenRealTimeModelRequest(pm::OpenRealtimeModelRequestMessage {
@@ -1008,6 +1028,30 @@ async fn main() -> ExitCode {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
+    if opts.scenario == Scenario::Activity {
+        let rate = if opts.rate_per_client > 0.0 {
+            opts.rate_per_client
+        } else {
+            10.0
+        };
+        let ok = activity::run(activity::Params {
+            url,
+            clients: opts.clients,
+            rate,
+            duration: Duration::from_secs_f64(opts.duration_secs),
+            pid,
+            ticks,
+            label: opts.label.clone(),
+            run_id: format!("{}-{}", now.as_millis(), std::process::id()),
+        })
+        .await;
+        drop(server);
+        return if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let seed = opts.seed.unwrap_or(now.as_nanos() as u64);
     let (start_tx, start_rx) = watch::channel(None);
     let shared = Arc::new(Shared {

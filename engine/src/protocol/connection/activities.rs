@@ -365,7 +365,7 @@ impl Conn {
                     session_id: session,
                     set: super::presence::state_to_wire(&set),
                     complete,
-                    removed,
+                    removed: removed.to_vec(),
                 })
             }
             ActivityEvent::Deleted => {

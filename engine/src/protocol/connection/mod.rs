@@ -515,7 +515,15 @@ impl Connection {
                 self.conn.handle_internal(internal);
             }
             WakeupKind::Presence(event) => self.conn.handle_presence_event(event),
-            WakeupKind::Activity(d) => self.conn.handle_activity_delivery(d),
+            WakeupKind::Activity(d) => {
+                self.conn.handle_activity_delivery(d);
+                for _ in 1..EVENTS_PER_WAKEUP {
+                    match self.activity_rx.try_recv() {
+                        Ok(d) => self.conn.handle_activity_delivery(d),
+                        Err(_) => break,
+                    }
+                }
+            }
             WakeupKind::Tick => {
                 let conn = &mut self.conn;
                 let cfg = &conn.config;
