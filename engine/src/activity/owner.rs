@@ -232,6 +232,10 @@ impl Owner {
         if self.members.iter().any(|m| m.session == request.session) {
             return Err(ActivityError::AlreadyJoined);
         }
+        // Refused before anything is created: a refused join leaves no activity behind.
+        if !request.lurk {
+            self.check_size(&request.state)?;
+        }
         if self.record.is_none() {
             let Some(auto) = request.auto_create.clone() else {
                 return Err(ActivityError::NotFound);
@@ -254,7 +258,6 @@ impl Owner {
         }
         let mut state = ActivityState::new();
         if !request.lurk && rights.contains("set_state") {
-            self.check_size(&request.state)?;
             state = request.state;
         }
         let member = Member {

@@ -299,6 +299,18 @@ async fn state_needs_set_state_and_stays_within_the_limits() {
 }
 
 #[tokio::test]
+async fn an_oversize_initial_state_creates_nothing() {
+    let f = fixture().await;
+    let a = session("s-a", "alice");
+    let big = json!({"big": "x".repeat(200)});
+    assert!(matches!(
+        f.join("big", &a, false, big, auto(true, &OPEN)).await,
+        Err(ActivityError::TooLarge { .. })
+    ));
+    assert!(!f.service.exists(&f.key("big")).expect("read"));
+}
+
+#[tokio::test]
 async fn lurkers_are_invisible_and_need_lurk() {
     let f = fixture().await;
     let mut a = session("s-a", "alice");
