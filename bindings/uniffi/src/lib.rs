@@ -20,8 +20,8 @@ pub use access::{
     UserCollectionRights, UserGroup, UserModelRights, UserPermissions, UserProfile,
 };
 pub use types::{
-    error_codes, Change, DomainId, DomainSettings, ErrorCodeInfo, Event, HistoryEntry, JwtKey,
-    ModelInfo, NewUser, PathSegment, User, UserId, UserKind, UserPresence,
+    error_codes, ActivityChangeKind, Change, DomainId, DomainSettings, ErrorCodeInfo, Event,
+    HistoryEntry, JwtKey, ModelInfo, NewUser, PathSegment, User, UserId, UserKind, UserPresence,
 };
 
 uniffi::setup_scaffolding!();

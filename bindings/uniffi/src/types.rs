@@ -544,6 +544,50 @@ pub enum Event {
         /// The user's whole presence state as JSON text (an object).
         state_json: String,
     },
+    /// A session joined or left an activity, changed its state there, or the activity was
+    /// deleted.
+    ActivityChanged {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// The activity's type.
+        activity_type: String,
+        /// The activity's id.
+        activity_id: String,
+        /// What happened.
+        kind: ActivityChangeKind,
+        /// The session (none for a deletion).
+        session: Option<String>,
+        /// Its user (none for a deletion).
+        user: Option<UserId>,
+        /// The session's whole state in the activity after the change, as JSON text (an object).
+        state_json: String,
+    },
+}
+
+/// What happened in an activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ActivityChangeKind {
+    /// A visible session joined.
+    Joined,
+    /// A visible session left (or was made to).
+    Left,
+    /// A participant's state changed.
+    StateChanged,
+    /// The activity was deleted.
+    Deleted,
+}
+
+impl From<api::ActivityChangeKind> for ActivityChangeKind {
+    fn from(k: api::ActivityChangeKind) -> Self {
+        match k {
+            api::ActivityChangeKind::Joined => ActivityChangeKind::Joined,
+            api::ActivityChangeKind::Left => ActivityChangeKind::Left,
+            api::ActivityChangeKind::StateChanged => ActivityChangeKind::StateChanged,
+            api::ActivityChangeKind::Deleted => ActivityChangeKind::Deleted,
+        }
+    }
 }
 
 /// A user's presence: whether it has a connected session, and the state its sessions share.
@@ -661,6 +705,25 @@ impl From<api::Event> for Event {
                 domain,
                 user: user.into(),
                 available,
+                state_json: state_text(&state),
+            },
+            api::Event::ActivityChanged {
+                namespace,
+                domain,
+                activity_type,
+                activity_id,
+                kind,
+                session,
+                user,
+                state,
+            } => Event::ActivityChanged {
+                namespace,
+                domain,
+                activity_type,
+                activity_id,
+                kind: kind.into(),
+                session: session.map(|s| s.to_string()),
+                user: user.map(Into::into),
                 state_json: state_text(&state),
             },
         }
