@@ -3,11 +3,14 @@
 //! Each update carries its sequence number and the time it was sent (microseconds since the
 //! run's epoch, one clock for every client in this process), so each receiver measures the
 //! delay from an update to its delivery. Every client keeps its view of every other
-//! participant's last state; after the window and a quiet drain, each view must hold each
-//! participant's last update. The figures line reports the delays, what was delivered against
-//! what should have been, the server's CPU and memory, and the views that were wrong.
+//! participant's last state. After its window a client sends a final marker and waits for
+//! every other client's marker before it leaves; then each view must hold each participant's
+//! last update (a participant that left keeps its last state in the view). An update that
+//! arrives out of order, or after its sender's leave, is counted. The figures line reports the
+//! delays, what was delivered against what should have been, the server's CPU and memory, and
+//! the views that were wrong.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -36,8 +39,15 @@ struct Report {
     sent: i64,
     delivered: u64,
     delays_us: Vec<u32>,
-    /// The last sequence number seen of each other session.
+    /// The last sequence number seen of each other session (kept after it left).
     seen: HashMap<String, i64>,
+    /// The sessions whose leave has arrived.
+    left: HashSet<String>,
+    /// The sessions whose final marker has arrived.
+    done_from: HashSet<String>,
+    /// Updates that arrived with a sequence number not above the last one seen of that sender,
+    /// or after its leave.
+    out_of_order: u64,
     errors: Vec<String>,
 }
 
@@ -109,10 +119,14 @@ fn note(body: &Option<Body>, report: &mut Report, _at: Instant) {
     match body {
         Some(Body::ActivitySessionJoined(j)) => {
             let seq = field(&j.state, "seq").unwrap_or(-1.0) as i64;
+            report.left.remove(&j.session_id);
             report.seen.insert(j.session_id.clone(), seq);
         }
         Some(Body::ActivitySessionLeft(l)) => {
-            report.seen.remove(&l.session_id);
+            report.left.insert(l.session_id.clone());
+        }
+        Some(Body::ActivityStateUpdated(u)) if u.set.contains_key("done") => {
+            report.done_from.insert(u.session_id.clone());
         }
         Some(Body::ActivityStateUpdated(u)) => {
             report.delivered += 1;
@@ -121,7 +135,11 @@ fn note(body: &Option<Body>, report: &mut Report, _at: Instant) {
                 report.delays_us.push(delay.min(u32::MAX as f64) as u32);
             }
             if let Some(seq) = field(&u.set, "seq") {
-                report.seen.insert(u.session_id.clone(), seq as i64);
+                let seq = seq as i64;
+                let before = report.seen.insert(u.session_id.clone(), seq);
+                if report.left.contains(&u.session_id) || before.is_some_and(|b| b >= seq) {
+                    report.out_of_order += 1;
+                }
             }
         }
         Some(Body::Error(e)) => report
@@ -129,6 +147,21 @@ fn note(body: &Option<Body>, report: &mut Report, _at: Instant) {
             .push(format!("server error {}: {}", e.code, e.message)),
         _ => {}
     }
+}
+
+/// How long a client waits, after its window, for every other client's final marker.
+const DRAIN_LIMIT: Duration = Duration::from_secs(60);
+
+fn update(
+    resource: i32,
+    set: Vec<(String, prost_types::Value)>,
+) -> tandem::protocol::wire::ConvergenceMessage {
+    codec::normal(Body::ActivityUpdateState(pa::ActivityUpdateStateMessage {
+        resource_id: resource,
+        set: set.into_iter().collect(),
+        complete: false,
+        removed: Vec::new(),
+    }))
 }
 
 async fn client(p: Arc<Params>, ready: Arc<Barrier>, index: usize) -> Report {
@@ -147,43 +180,53 @@ async fn client(p: Arc<Params>, ready: Arc<Barrier>, index: usize) -> Report {
     let period = Duration::from_secs_f64(1.0 / p.rate);
     // Spread the clients over one period so their updates do not all fall due together.
     let mut next = start + period.mul_f64(index as f64 / p.clients as f64);
-    let mut quiet_until = deadline + Duration::from_secs(3);
+    let others = p.clients - 1;
+    let mut marked = false;
     loop {
+        if marked && report.done_from.len() >= others {
+            break;
+        }
         let sending = next < deadline;
-        let wake = if sending { next } else { quiet_until };
+        let wake = if sending {
+            next
+        } else {
+            deadline + DRAIN_LIMIT
+        };
         tokio::select! {
             msg = recv(&mut ws) => match msg {
-                Ok(m) => {
-                    note(&m.body, &mut report, Instant::now());
-                    if !sending {
-                        quiet_until = quiet_until.max(Instant::now() + Duration::from_millis(500));
-                    }
-                }
+                Ok(m) => note(&m.body, &mut report, Instant::now()),
                 Err(e) => {
                     report.errors.push(e);
                     break;
                 }
             },
-            _ = tokio::time::sleep_until(wake.into()) => {
+            _ = tokio::time::sleep_until(wake.into()), if sending || marked => {
                 if !sending {
+                    report.errors.push(format!(
+                        "drain: {} of {others} final markers after {DRAIN_LIMIT:?}",
+                        report.done_from.len()
+                    ));
                     break;
                 }
                 report.sent += 1;
-                let set = [
+                let set = vec![
                     ("seq".to_string(), number(report.sent as f64)),
                     ("t".to_string(), number(now_us())),
                 ];
-                let update = codec::normal(Body::ActivityUpdateState(pa::ActivityUpdateStateMessage {
-                    resource_id: resource,
-                    set: set.into_iter().collect(),
-                    complete: false,
-                    removed: Vec::new(),
-                }));
-                if let Err(e) = async { send(&mut ws, &update).await?; flush(&mut ws).await }.await {
+                if let Err(e) = async { send(&mut ws, &update(resource, set)).await?; flush(&mut ws).await }.await {
                     report.errors.push(e);
                     break;
                 }
                 next += period;
+            }
+            // The window is over: one final marker tells the others this client's last update.
+            _ = std::future::ready(()), if !sending && !marked => {
+                marked = true;
+                let set = vec![("done".to_string(), number(report.sent as f64))];
+                if let Err(e) = async { send(&mut ws, &update(resource, set)).await?; flush(&mut ws).await }.await {
+                    report.errors.push(e);
+                    break;
+                }
             }
         }
     }
@@ -244,6 +287,7 @@ pub(crate) async fn run(p: Params) -> bool {
         .collect();
     delays.sort_unstable();
     let errors: usize = reports.iter().map(|r| r.errors.len()).sum();
+    let out_of_order: u64 = reports.iter().map(|r| r.out_of_order).sum();
     let mut line = format!(
         "{}: scenario=activity clients={} rate={}/s dur={wall:.1}s updates={sent} delivered={delivered}/{expected} \
          delay_p50={:.2}ms delay_p99={:.2}ms delay_max={:.2}ms",
@@ -255,12 +299,12 @@ pub(crate) async fn run(p: Params) -> bool {
         delays.last().copied().unwrap_or(0) as f64 / 1000.0,
     );
     line += &server_figures(before, after, wall);
-    line += &format!(" wrong_views={wrong} errors={errors}");
+    line += &format!(" wrong_views={wrong} out_of_order={out_of_order} errors={errors}");
     println!("{line}");
     for e in reports.iter().flat_map(|r| r.errors.iter()).take(10) {
         eprintln!("  error: {e}");
     }
-    errors == 0 && wrong == 0
+    errors == 0 && wrong == 0 && out_of_order == 0
 }
 
 /// The server's CPU share and memory over the window, as the figures line shows them.
