@@ -70,7 +70,7 @@ pub async fn check(url: &str, path: &Path, timeout: Duration) -> Result<Checked,
     let mut out = Checked::default();
     for (model, tokens) in &by_model {
         let (mut ws, r) = loop {
-            match crate::connect_and_open(url, model, "", "loadgen-check").await {
+            match crate::edit::connect_and_open(url, model, "", "loadgen-check").await {
                 Ok(opened) => break opened,
                 Err(e) if began.elapsed() > timeout => return Err(format!("open {model}: {e}")),
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -80,7 +80,7 @@ pub async fn check(url: &str, path: &Path, timeout: Duration) -> Result<Checked,
             out.first_open = began.elapsed();
         }
         out.models += 1;
-        let (_, content) = crate::text_of(&r)?;
+        let (_, content) = crate::edit::text_of(&r)?;
         let content = content.to_string_lossy();
         for token in tokens {
             out.acked += 1;
