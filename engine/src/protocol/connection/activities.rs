@@ -5,6 +5,7 @@
 //! (see [`open_barrier`](super::open_barrier)): rc.12 learns the resource id a few microtasks
 //! after the join response arrives, and drops what it reads before.
 
+use super::open_barrier::Held;
 use super::*;
 use crate::activity::{
     ActivityDelivery, ActivityError, ActivityEvent, ActivityKey, ActivityState, AutoCreate,
@@ -17,17 +18,8 @@ use crate::protocol::wire::proto::activity as pa;
 pub(super) struct JoinedActivity {
     key: ActivityKey,
     /// Its events, held until the client has taken in the join response.
-    barrier: Option<ActivityBarrier>,
+    barrier: Option<Held<ActivityEvent>>,
 }
-
-pub(super) struct ActivityBarrier {
-    pong: u64,
-    since: Instant,
-    events: Vec<ActivityEvent>,
-}
-
-/// How long a just-joined activity's events wait for the client's pong at the most.
-const OVERDUE: Duration = Duration::from_secs(2);
 
 /// The wire's code for a refusal.
 fn error_code(e: &ActivityError) -> &'static str {
@@ -245,17 +237,13 @@ impl Conn {
                 created: Some(timestamp(joined.created_ms)),
             }),
         );
-        self.send_ping();
+        let barrier = self.ping_barrier(buffered.into());
         self.by_activity.insert(pair, resource);
         self.activities.insert(
             resource,
             JoinedActivity {
                 key,
-                barrier: Some(ActivityBarrier {
-                    pong: self.pings,
-                    since: Instant::now(),
-                    events: buffered,
-                }),
+                barrier: Some(barrier),
             },
         );
     }
@@ -330,7 +318,7 @@ impl Conn {
             .get_mut(&resource)
             .and_then(|j| j.barrier.as_mut())
         {
-            barrier.events.push(d.event);
+            barrier.push(d.event);
             return;
         }
         self.send_activity_event(resource, d.event);
@@ -413,7 +401,7 @@ impl Conn {
         else {
             return;
         };
-        for event in barrier.events {
+        for event in barrier.into_events() {
             if !self.activities.contains_key(&resource) {
                 break;
             }
@@ -427,11 +415,7 @@ impl Conn {
         let due: Vec<i32> = self
             .activities
             .iter()
-            .filter(|(_, j)| {
-                j.barrier
-                    .as_ref()
-                    .is_some_and(|b| b.pong <= pongs || b.since.elapsed() >= OVERDUE)
-            })
+            .filter(|(_, j)| j.barrier.as_ref().is_some_and(|b| b.due(pongs)))
             .map(|(&r, _)| r)
             .collect();
         for resource in due {

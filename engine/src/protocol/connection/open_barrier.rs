@@ -13,19 +13,54 @@
 //! model) has finished, and what is sent afterwards reaches the client in a later read. A
 //! client message naming the resource proves the same; a client that never answers pings gets
 //! the events after [`OVERDUE`].
+//!
+//! An activity join has the same race (rc.12 learns the resource id a few microtasks after the
+//! join response), so a joined activity's events wait behind the same [`Held`] barrier.
 
 use super::*;
 
-/// How long a just-opened model's events wait for the client's pong at the most.
+/// How long a just-introduced resource's events wait for the client's pong at the most.
 const OVERDUE: Duration = Duration::from_secs(2);
 
-/// Events of a just-opened model held until the client has taken in the open response.
-pub(super) struct OpenBarrier {
-    /// The number of pongs that answers the ping sent behind the open response.
+/// Events of a resource (a just-opened model, a just-joined activity) held until the client
+/// has taken in the response that introduced it.
+pub(super) struct Held<E> {
+    /// The number of pongs that answers the ping sent behind the response.
     pong: u64,
     since: Instant,
-    events: VecDeque<ModelEvent>,
+    events: VecDeque<E>,
 }
+
+impl<E> Held<E> {
+    /// Holds one more event; gives the number held.
+    pub(super) fn push(&mut self, event: E) -> usize {
+        self.events.push_back(event);
+        self.events.len()
+    }
+
+    /// Whether the client's pongs so far answer the ping behind the response.
+    fn answered(&self, pongs: u64) -> bool {
+        self.pong <= pongs
+    }
+
+    /// Whether the events waited longer than [`OVERDUE`].
+    fn overdue(&self) -> bool {
+        self.since.elapsed() >= OVERDUE
+    }
+
+    /// Whether the events may flow: the pong came back or the wait is over.
+    pub(super) fn due(&self, pongs: u64) -> bool {
+        self.answered(pongs) || self.overdue()
+    }
+
+    /// The held events, oldest first.
+    pub(super) fn into_events(self) -> VecDeque<E> {
+        self.events
+    }
+}
+
+/// A just-opened model's held events.
+pub(super) type OpenBarrier = Held<ModelEvent>;
 
 impl Conn {
     /// Sends a ping, counted so that its pong can be recognised.
@@ -34,16 +69,22 @@ impl Conn {
         self.send(codec::normal(Body::Ping(pc::PingMessage {})));
     }
 
-    /// Pings the client right behind an open response: the barrier the resource's first
-    /// events wait behind.
-    pub(super) fn open_barrier(&mut self, resource: i32) -> OpenBarrier {
+    /// Pings the client right behind a response that introduces a resource: the barrier its
+    /// first events (`events` already, if any) wait behind.
+    pub(super) fn ping_barrier<E>(&mut self, events: VecDeque<E>) -> Held<E> {
         self.send_ping();
-        self.barriers.push(resource);
-        OpenBarrier {
+        Held {
             pong: self.pings,
             since: Instant::now(),
-            events: VecDeque::new(),
+            events,
         }
+    }
+
+    /// Pings the client right behind an open response: the barrier the model's first events
+    /// wait behind.
+    pub(super) fn open_barrier(&mut self, resource: i32) -> OpenBarrier {
+        self.barriers.push(resource);
+        self.ping_barrier(VecDeque::new())
     }
 
     /// Holds `event` while `resource` waits for its pong; gives it back when it does not.
@@ -62,8 +103,7 @@ impl Conn {
         else {
             return Some(event);
         };
-        barrier.events.push_back(event);
-        if barrier.events.len() > MAX_HELD {
+        if barrier.push(event) > MAX_HELD {
             self.drop_resource(
                 resource,
                 ForceCloseReason::Unknown,
@@ -77,13 +117,13 @@ impl Conn {
     pub(super) fn pong_received(&mut self) {
         self.pongs += 1;
         let pongs = self.pongs;
-        self.lift_barriers(|b| b.pong <= pongs);
+        self.lift_barriers(|b| b.answered(pongs));
         self.lift_activity_barriers();
     }
 
     /// Sends the held events of resources that waited longer than [`OVERDUE`].
     pub(super) fn lift_overdue_barriers(&mut self) {
-        self.lift_barriers(|b| b.since.elapsed() >= OVERDUE);
+        self.lift_barriers(Held::overdue);
     }
 
     /// The client named `resource`, so it has registered the model: its events may flow.
@@ -99,7 +139,7 @@ impl Conn {
         else {
             return;
         };
-        for event in barrier.events {
+        for event in barrier.into_events() {
             self.handle_model_event(event);
         }
     }
