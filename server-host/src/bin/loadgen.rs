@@ -29,6 +29,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 mod acks;
 #[path = "loadgen/activity.rs"]
 mod activity;
+#[path = "loadgen/chat.rs"]
+mod chat;
 #[path = "loadgen/edit.rs"]
 mod edit;
 
@@ -55,6 +57,9 @@ enum Scenario {
     Edit,
     /// Clients join one activity and set their state at `--rate-per-client` (default 10/s).
     Activity,
+    /// Clients are members of one channel; `--chat-senders` of them publish `--chat-rate`
+    /// messages per second in all.
+    Chat,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -118,6 +123,12 @@ struct Opts {
     /// Seconds a client may take to connect and open its model.
     #[arg(long, default_value_t = 60.0)]
     setup_timeout_secs: f64,
+    /// Chat scenario: messages per second over the whole channel.
+    #[arg(long, default_value_t = 50.0)]
+    chat_rate: f64,
+    /// Chat scenario: how many of the clients publish (at most --clients).
+    #[arg(long, default_value_t = 50)]
+    chat_senders: usize,
     /// Seed of the operation generator (default: from the clock).
     #[arg(long)]
     seed: Option<u64>,
@@ -394,8 +405,8 @@ async fn main() -> ExitCode {
         }
         None => None,
     };
-    if opts.clients == 0 || opts.duration_secs <= 0.0 {
-        eprintln!("tandem-loadgen: --clients and --duration-secs must be positive");
+    if opts.clients == 0 || opts.duration_secs <= 0.0 || opts.chat_rate <= 0.0 {
+        eprintln!("tandem-loadgen: --clients, --duration-secs and --chat-rate must be positive");
         return ExitCode::from(2);
     }
     let server = match &opts.spawn_server {
@@ -425,31 +436,41 @@ async fn main() -> ExitCode {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    if opts.scenario == Scenario::Activity {
-        let rate = if opts.rate_per_client > 0.0 {
-            opts.rate_per_client
-        } else {
-            10.0
-        };
-        let ok = activity::run(activity::Params {
-            url,
-            clients: opts.clients,
-            rate,
-            duration: Duration::from_secs_f64(opts.duration_secs),
-            pid,
-            ticks,
-            label: opts.label.clone(),
-            run_id: format!("{}-{}", now.as_millis(), std::process::id()),
-        })
-        .await;
-        drop(server);
-        return if ok {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        };
-    }
-    let ok = edit::run(&opts, &url, pid.as_deref(), ticks, ack_log, now).await;
+    let run_id = format!("{}-{}", now.as_millis(), std::process::id());
+    let ok = match opts.scenario {
+        Scenario::Activity => {
+            activity::run(activity::Params {
+                url,
+                clients: opts.clients,
+                rate: if opts.rate_per_client > 0.0 {
+                    opts.rate_per_client
+                } else {
+                    10.0
+                },
+                duration: Duration::from_secs_f64(opts.duration_secs),
+                pid,
+                ticks,
+                label: opts.label.clone(),
+                run_id,
+            })
+            .await
+        }
+        Scenario::Chat => {
+            chat::run(chat::Params {
+                url,
+                clients: opts.clients,
+                rate: opts.chat_rate,
+                senders: opts.chat_senders.clamp(1, opts.clients),
+                duration: Duration::from_secs_f64(opts.duration_secs),
+                pid,
+                ticks,
+                label: opts.label.clone(),
+                run_id,
+            })
+            .await
+        }
+        Scenario::Edit => edit::run(&opts, &url, pid.as_deref(), ticks, ack_log, now).await,
+    };
     drop(server);
     if ok {
         ExitCode::SUCCESS
