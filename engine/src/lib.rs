@@ -29,6 +29,7 @@ pub mod perm;
 pub(crate) mod presence;
 #[doc(hidden)]
 pub mod protocol;
+pub(crate) mod router;
 pub(crate) mod session;
 #[doc(hidden)]
 pub mod sources;

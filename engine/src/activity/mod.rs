@@ -10,8 +10,8 @@
 
 mod owner;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 use thiserror::Error;
@@ -21,6 +21,7 @@ use tracing::{info_span, Instrument};
 
 use crate::model::EventBus;
 use crate::perm::{Actor, PermissionChange, PermissionError, Permissions, TargetPermissions};
+use crate::router::Router;
 use crate::sources::Clock;
 #[cfg(test)]
 use crate::store::ActivityRecord;
@@ -283,7 +284,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     limits: ActivityLimits,
     bus: EventBus,
-    owners: Mutex<HashMap<ActivityKey, mpsc::UnboundedSender<Command>>>,
+    owners: Router<ActivityKey, Command>,
 }
 
 impl ActivityService {
@@ -304,48 +305,25 @@ impl ActivityService {
                 clock,
                 limits,
                 bus,
-                owners: Mutex::new(HashMap::new()),
+                owners: Router::new(),
             }),
         }
     }
 
     /// Sends `command` to the activity's owner, starting one when it has none (or its owner
     /// just stopped: the command then goes to a fresh one).
-    fn send(&self, key: &ActivityKey, mut command: Command) {
-        for _ in 0..3 {
-            let Ok(mut owners) = self.inner.owners.lock() else {
-                return;
-            };
-            let tx = match owners.get(key).filter(|tx| !tx.is_closed()) {
-                Some(tx) => tx.clone(),
-                None => {
-                    let (tx, rx) = mpsc::unbounded_channel();
-                    let span = info_span!("activity", domain = %key.domain,
-                        activity_type = %key.activity_type, id = %key.id);
-                    let owner = owner::Owner::new(key.clone(), self.clone());
-                    self.inner.runtime.spawn(owner.run(rx).instrument(span));
-                    owners.insert(key.clone(), tx.clone());
-                    tx
-                }
-            };
-            drop(owners);
-            match tx.send(command) {
-                Ok(()) => return,
-                Err(mpsc::error::SendError(c)) => command = c,
-            }
-        }
+    fn send(&self, key: &ActivityKey, command: Command) {
+        self.inner.owners.send(key, command, |rx| {
+            let span = info_span!("activity", domain = %key.domain,
+                activity_type = %key.activity_type, id = %key.id);
+            let owner = owner::Owner::new(key.clone(), self.clone());
+            self.inner.runtime.spawn(owner.run(rx).instrument(span));
+        });
     }
 
-    /// Forgets the owner of `key` if it is `tx`'s (an owner stopping).
+    /// An idle owner of `key` asks to stop; true when it may (no command waits in `rx`).
     fn forget(&self, key: &ActivityKey, rx: &mpsc::UnboundedReceiver<Command>) -> bool {
-        let Ok(mut owners) = self.inner.owners.lock() else {
-            return true;
-        };
-        if !rx.is_empty() {
-            return false;
-        }
-        owners.remove(key);
-        true
+        self.inner.owners.forget(key, rx)
     }
 
     async fn ask<T>(
@@ -516,24 +494,14 @@ impl ActivityService {
 
     /// Rows of `key` changed outside the service: its participants' rights are re-resolved.
     pub fn permissions_changed(&self, key: &ActivityKey) {
-        let running = self
-            .inner
-            .owners
-            .lock()
-            .map(|o| o.contains_key(key))
-            .unwrap_or(false);
-        if running {
+        if self.inner.owners.is_running(key) {
             self.send(key, Command::Reevaluate);
         }
     }
 
     /// Global rows of `domain` changed: every running activity of it re-resolves.
     pub fn domain_permissions_changed(&self, domain: &DomainKey) {
-        let keys: Vec<ActivityKey> = match self.inner.owners.lock() {
-            Ok(o) => o.keys().filter(|k| k.domain == *domain).cloned().collect(),
-            Err(_) => return,
-        };
-        for key in keys {
+        for key in self.inner.owners.running(|k| k.domain == *domain) {
             self.send(&key, Command::Reevaluate);
         }
     }

@@ -471,7 +471,7 @@ async fn an_idle_owner_stops_and_the_next_request_starts_a_fresh_one() {
         .expect("created");
     f.service.leave(&f.key("i"), "s-a").await.expect("left");
     tokio::time::sleep(Duration::from_secs(30)).await;
-    let running = f.service.inner.owners.lock().expect("lock").len();
+    let running = f.service.inner.owners.running(|_| true).len();
     assert_eq!(running, 0, "the idle owner stopped");
     let joined = f
         .join("i", &a, false, json!({"again": true}), None)

@@ -7,8 +7,8 @@
 
 mod owner;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 use thiserror::Error;
@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{info_span, Instrument};
 
 use crate::model::EventBus;
+use crate::router::Router;
 use crate::session::UserId;
 use crate::store::DomainKey;
 
@@ -154,7 +155,7 @@ struct Inner {
     runtime: Handle,
     limits: PresenceLimits,
     bus: EventBus,
-    owners: Mutex<HashMap<DomainKey, mpsc::UnboundedSender<Command>>>,
+    owners: Router<DomainKey, Command>,
 }
 
 impl PresenceService {
@@ -165,29 +166,18 @@ impl PresenceService {
                 runtime,
                 limits,
                 bus,
-                owners: Mutex::new(HashMap::new()),
+                owners: Router::new(),
             }),
         }
     }
 
-    fn owner(&self, domain: &DomainKey) -> Option<mpsc::UnboundedSender<Command>> {
-        let mut owners = self.inner.owners.lock().ok()?;
-        if let Some(tx) = owners.get(domain).filter(|tx| !tx.is_closed()) {
-            return Some(tx.clone());
-        }
-        let (tx, rx) = mpsc::unbounded_channel();
-        let span = info_span!("presence", domain = %domain);
-        let owner =
-            owner::Owner::new(self.inner.limits).publishing(domain.clone(), self.inner.bus.clone());
-        self.inner.runtime.spawn(owner.run(rx).instrument(span));
-        owners.insert(domain.clone(), tx.clone());
-        Some(tx)
-    }
-
     fn send(&self, domain: &DomainKey, command: Command) {
-        if let Some(tx) = self.owner(domain) {
-            let _ = tx.send(command);
-        }
+        self.inner.owners.send(domain, command, |rx| {
+            let span = info_span!("presence", domain = %domain);
+            let owner = owner::Owner::new(self.inner.limits)
+                .publishing(domain.clone(), self.inner.bus.clone());
+            self.inner.runtime.spawn(owner.run(rx).instrument(span));
+        });
     }
 
     /// A session of `user` connected: the user is available while it has one. Events about
