@@ -8,46 +8,17 @@
 mod support;
 use support::write_sync;
 
-use std::path::Path;
-use std::time::Duration;
+#[path = "support/records.rs"]
+mod records;
+use records::{copy_dir, ok, open, open_lazy, KEPT};
 
 use proptest::prelude::*;
 use tandem::ot::{Data, Value};
 use tandem::store::{
     CollectionRecord, DomainKey, DomainRecord, DomainState, Grantee, GranteeKind, GroupRecord,
     LmdbStore, MemoryStore, ModelMeta, PermissionRow, PermissionTarget, Snapshot, Store,
-    StoreError, StoreOptions, StoreResult, UserRecord, UserType, WriteOp,
+    StoreError, StoreResult, UserRecord, UserType, WriteOp,
 };
-
-const KEPT: usize = 2;
-
-fn options(path: &Path) -> StoreOptions {
-    StoreOptions {
-        path: path.to_path_buf(),
-        max_size_bytes: 1 << 30,
-        snapshots_kept: KEPT,
-        max_batch: 10_000,
-        apply_interval: Duration::from_millis(10),
-    }
-}
-
-fn open(path: &Path) -> LmdbStore {
-    LmdbStore::open(options(path)).unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
-}
-
-/// A store whose applier waits an hour: acknowledged writes stay in the write-ahead log
-/// unless a read needs them applied.
-fn open_lazy(path: &Path) -> LmdbStore {
-    LmdbStore::open(StoreOptions {
-        apply_interval: Duration::from_secs(3600),
-        ..options(path)
-    })
-    .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
-}
-
-fn ok(store: &dyn Store, batch: Vec<WriteOp>) {
-    write_sync(store, batch).expect("write failed");
-}
 
 // ---------------------------------------------------------------------------------------------
 // Builders.
@@ -855,18 +826,6 @@ fn rows_and_groups_survive_a_reopen() {
     assert!(!expected.rows.is_empty() && !expected.members.is_empty());
     for _ in 0..2 {
         assert_eq!(observe(&open(dir.path()), &u), expected);
-    }
-}
-
-/// Copies a data directory (database and log) as a crash would leave it.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to.join("wal")).unwrap();
-    for name in ["data.mdb", "lock.mdb"] {
-        std::fs::copy(from.join(name), to.join(name)).unwrap();
-    }
-    for entry in std::fs::read_dir(from.join("wal")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join("wal").join(entry.file_name())).unwrap();
     }
 }
 

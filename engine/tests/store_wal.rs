@@ -24,16 +24,6 @@ use records::*;
 // The write-ahead log.
 // ---------------------------------------------------------------------------------------------
 
-/// A store whose applier waits an hour: acknowledged writes stay in the log unless a read or
-/// a direct write needs them applied.
-fn open_lazy(path: &Path) -> LmdbStore {
-    LmdbStore::open(StoreOptions {
-        apply_interval: Duration::from_secs(3600),
-        ..options(path)
-    })
-    .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
-}
-
 /// A lazy store holding model 1 with versions `2..=last` appended one write at a time (all of
 /// them only in the log, since the applier waits an hour).
 fn lazy_store_with_versions(path: &Path, last: u64) -> LmdbStore {
@@ -120,18 +110,6 @@ fn a_clean_close_applies_the_log_and_a_reopen_starts_afresh() {
         versions(&open(dir.path()), 1),
         (2..=201).collect::<Vec<_>>()
     );
-}
-
-/// Copies a data directory (database and log) as a crash would leave it.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to.join("wal")).unwrap();
-    for name in ["data.mdb", "lock.mdb"] {
-        std::fs::copy(from.join(name), to.join(name)).unwrap();
-    }
-    for entry in std::fs::read_dir(from.join("wal")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join("wal").join(entry.file_name())).unwrap();
-    }
 }
 
 /// The log segment holding records in `dir` (the one with a non-zero header), and where its

@@ -283,3 +283,25 @@ pub fn every_kind() -> AppliedOperation {
         ),
     ])
 }
+
+/// A store whose applier waits an hour: acknowledged writes stay in the log unless a read or
+/// a direct write needs them applied.
+pub fn open_lazy(path: &Path) -> LmdbStore {
+    LmdbStore::open(StoreOptions {
+        apply_interval: Duration::from_secs(3600),
+        ..options(path)
+    })
+    .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
+}
+
+/// Copies a data directory (database and log) as a crash would leave it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.join("wal")).unwrap();
+    for name in ["data.mdb", "lock.mdb"] {
+        std::fs::copy(from.join(name), to.join(name)).unwrap();
+    }
+    for entry in std::fs::read_dir(from.join("wal")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join("wal").join(entry.file_name())).unwrap();
+    }
+}

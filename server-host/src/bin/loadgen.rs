@@ -318,6 +318,61 @@ async fn recv(ws: &mut Ws) -> Result<ConvergenceMessage, String> {
     }
 }
 
+/// What every scenario but `edit` needs from the command line.
+pub(crate) struct Run {
+    pub url: String,
+    pub clients: usize,
+    pub duration: Duration,
+    pub pid: Option<String>,
+    pub ticks: f64,
+    pub label: String,
+    pub run_id: String,
+}
+
+/// The measured window of a scenario: every client's report and the server's samples at the
+/// window's ends.
+pub(crate) struct Measured<R> {
+    pub reports: Vec<R>,
+    pub wall: f64,
+    pub before: Option<ProcSample>,
+    pub after: Option<ProcSample>,
+}
+
+/// Starts the window once every client is `ready`, samples the server at its ends, then
+/// collects the clients' reports (`failed` stands in for a client task that panicked).
+pub(crate) async fn measure<R>(
+    run: &Run,
+    ready: &tokio::sync::Barrier,
+    tasks: Vec<tokio::task::JoinHandle<R>>,
+    failed: impl Fn(String) -> R,
+) -> Measured<R> {
+    ready.wait().await;
+    let before = run
+        .pid
+        .as_deref()
+        .and_then(|pid| sample_proc(pid, run.ticks));
+    let began = Instant::now();
+    tokio::time::sleep(run.duration).await;
+    let wall = began.elapsed().as_secs_f64();
+    let after = run
+        .pid
+        .as_deref()
+        .and_then(|pid| sample_proc(pid, run.ticks));
+    let mut reports = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        reports.push(match t.await {
+            Ok(r) => r,
+            Err(e) => failed(format!("client task failed: {e}")),
+        });
+    }
+    Measured {
+        reports,
+        wall,
+        before,
+        after,
+    }
+}
+
 /// Connects and authenticates anonymously as `name`; returns the socket and the session id.
 async fn connect(url: &str, name: &str) -> Result<(Ws, String), String> {
     // tungstenite zero-fills its whole read buffer (128 KiB by default) before every read;
@@ -437,37 +492,28 @@ async fn main() -> ExitCode {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let run_id = format!("{}-{}", now.as_millis(), std::process::id());
+    let run = Run {
+        url: url.clone(),
+        clients: opts.clients,
+        duration: Duration::from_secs_f64(opts.duration_secs),
+        pid: pid.clone(),
+        ticks,
+        label: opts.label.clone(),
+        run_id,
+    };
     let ok = match opts.scenario {
         Scenario::Activity => {
-            activity::run(activity::Params {
-                url,
-                clients: opts.clients,
-                rate: if opts.rate_per_client > 0.0 {
-                    opts.rate_per_client
-                } else {
-                    10.0
-                },
-                duration: Duration::from_secs_f64(opts.duration_secs),
-                pid,
-                ticks,
-                label: opts.label.clone(),
-                run_id,
-            })
-            .await
+            let rate = if opts.rate_per_client > 0.0 {
+                opts.rate_per_client
+            } else {
+                10.0
+            };
+            activity::run(activity::Params { run, rate }).await
         }
         Scenario::Chat => {
-            chat::run(chat::Params {
-                url,
-                clients: opts.clients,
-                rate: opts.chat_rate,
-                senders: opts.chat_senders.clamp(1, opts.clients),
-                duration: Duration::from_secs_f64(opts.duration_secs),
-                pid,
-                ticks,
-                label: opts.label.clone(),
-                run_id,
-            })
-            .await
+            let senders = opts.chat_senders.clamp(1, opts.clients);
+            let rate = opts.chat_rate;
+            chat::run(chat::Params { run, rate, senders }).await
         }
         Scenario::Edit => edit::run(&opts, &url, pid.as_deref(), ticks, ack_log, now).await,
     };

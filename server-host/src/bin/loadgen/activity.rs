@@ -19,18 +19,13 @@ use tandem::protocol::wire::proto::activity as pa;
 use tandem::protocol::wire::Body;
 use tokio::sync::Barrier;
 
-use super::{connect, flush, percentile, recv, sample_proc, send, ProcSample, Ws};
+use super::{connect, flush, measure, percentile, recv, send, Measured, ProcSample, Run, Ws};
 
 /// What the run needs from the command line.
 pub(crate) struct Params {
-    pub url: String,
-    pub clients: usize,
+    pub run: Run,
+    /// State updates per client per second.
     pub rate: f64,
-    pub duration: Duration,
-    pub pid: Option<String>,
-    pub ticks: f64,
-    pub label: String,
-    pub run_id: String,
 }
 
 #[derive(Default)]
@@ -176,11 +171,11 @@ async fn client(p: Arc<Params>, ready: Arc<Barrier>, index: usize) -> Report {
     };
     ready.wait().await;
     let start = Instant::now();
-    let deadline = start + p.duration;
+    let deadline = start + p.run.duration;
     let period = Duration::from_secs_f64(1.0 / p.rate);
     // Spread the clients over one period so their updates do not all fall due together.
-    let mut next = start + period.mul_f64(index as f64 / p.clients as f64);
-    let others = p.clients - 1;
+    let mut next = start + period.mul_f64(index as f64 / p.run.clients as f64);
+    let others = p.run.clients - 1;
     let mut marked = false;
     loop {
         if marked && report.done_from.len() >= others {
@@ -235,9 +230,9 @@ async fn client(p: Arc<Params>, ready: Arc<Barrier>, index: usize) -> Report {
 }
 
 async fn setup(p: &Params, index: usize, report: &mut Report) -> Result<(Ws, i32), String> {
-    let (mut ws, session) = connect(&p.url, &format!("activity-{index}")).await?;
+    let (mut ws, session) = connect(&p.run.url, &format!("activity-{index}")).await?;
     report.session = session;
-    let resource = join(&mut ws, &p.run_id, report).await?;
+    let resource = join(&mut ws, &p.run.run_id, report).await?;
     Ok((ws, resource))
 }
 
@@ -246,23 +241,20 @@ async fn setup(p: &Params, index: usize, report: &mut Report) -> Result<(Ws, i32
 pub(crate) async fn run(p: Params) -> bool {
     let p = Arc::new(p);
     epoch();
-    let ready = Arc::new(Barrier::new(p.clients + 1));
-    let tasks: Vec<_> = (0..p.clients)
+    let ready = Arc::new(Barrier::new(p.run.clients + 1));
+    let tasks: Vec<_> = (0..p.run.clients)
         .map(|i| tokio::spawn(client(p.clone(), ready.clone(), i)))
         .collect();
-    ready.wait().await;
-    let before = p.pid.as_deref().and_then(|pid| sample_proc(pid, p.ticks));
-    let began = Instant::now();
-    tokio::time::sleep(p.duration).await;
-    let wall = began.elapsed().as_secs_f64();
-    let after = p.pid.as_deref().and_then(|pid| sample_proc(pid, p.ticks));
-    let mut reports = Vec::new();
-    for t in tasks {
-        reports.push(t.await.unwrap_or_else(|e| Report {
-            errors: vec![format!("client task failed: {e}")],
-            ..Report::default()
-        }));
-    }
+    let Measured {
+        reports,
+        wall,
+        before,
+        after,
+    } = measure(&p.run, &ready, tasks, |e| Report {
+        errors: vec![e],
+        ..Report::default()
+    })
+    .await;
     let last: HashMap<&str, i64> = reports
         .iter()
         .map(|r| (r.session.as_str(), r.sent))
@@ -280,7 +272,7 @@ pub(crate) async fn run(p: Params) -> bool {
     }
     let sent: i64 = reports.iter().map(|r| r.sent).sum();
     let delivered: u64 = reports.iter().map(|r| r.delivered).sum();
-    let expected = sent as u64 * (p.clients as u64 - 1);
+    let expected = sent as u64 * (p.run.clients as u64 - 1);
     let mut delays: Vec<u32> = reports
         .iter()
         .flat_map(|r| r.delays_us.iter().copied())
@@ -291,8 +283,8 @@ pub(crate) async fn run(p: Params) -> bool {
     let mut line = format!(
         "{}: scenario=activity clients={} rate={}/s dur={wall:.1}s updates={sent} delivered={delivered}/{expected} \
          delay_p50={:.2}ms delay_p99={:.2}ms delay_max={:.2}ms",
-        p.label,
-        p.clients,
+        p.run.label,
+        p.run.clients,
         p.rate,
         percentile(&delays, 50.0),
         percentile(&delays, 99.0),

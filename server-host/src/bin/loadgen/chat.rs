@@ -21,21 +21,15 @@ use tandem::protocol::wire::Body;
 use tokio::sync::{Barrier, Semaphore};
 
 use super::activity::server_figures;
-use super::{connect, flush, percentile, recv, sample_proc, send, Ws};
+use super::{connect, flush, measure, percentile, recv, send, Measured, Run, Ws};
 
 /// What the run needs from the command line.
 pub(crate) struct Params {
-    pub url: String,
-    pub clients: usize,
+    pub run: Run,
     /// Messages per second over the whole channel.
     pub rate: f64,
     /// How many clients publish.
     pub senders: usize,
-    pub duration: Duration,
-    pub pid: Option<String>,
-    pub ticks: f64,
-    pub label: String,
-    pub run_id: String,
 }
 
 /// How long a member waits, after the window, for every sender's final marker.
@@ -135,7 +129,7 @@ fn note(body: &Option<Body>, report: &mut Report) {
 }
 
 async fn setup(p: &Params, index: usize, chat: &str, report: &mut Report) -> Result<Ws, String> {
-    let (mut ws, _session) = connect(&p.url, &format!("chat-{index}")).await?;
+    let (mut ws, _session) = connect(&p.run.url, &format!("chat-{index}")).await?;
     if index == 0 {
         let create = Body::CreateChatRequest(pch::CreateChatRequestMessage {
             chat_id: Some(chat.to_string()),
@@ -187,7 +181,7 @@ async fn client(
     };
     ready.wait().await;
     let start = Instant::now();
-    let deadline = start + p.duration;
+    let deadline = start + p.run.duration;
     let sender = index < p.senders;
     let period = Duration::from_secs_f64(p.senders as f64 / p.rate);
     let mut next = start + period.mul_f64(index as f64 / p.senders.max(1) as f64);
@@ -289,7 +283,7 @@ async fn history_total(url: &str, chat: &str) -> Result<i64, String> {
 pub(crate) async fn run(p: Params) -> bool {
     let p = Arc::new(p);
     epoch();
-    let chat: Arc<str> = format!("loadgen-{}", p.run_id).into();
+    let chat: Arc<str> = format!("loadgen-{}", p.run.run_id).into();
     let setup_began = Instant::now();
     let mut setup_errors = Vec::new();
     // Client 0 creates the channel before the others join it.
@@ -302,7 +296,7 @@ pub(crate) async fn run(p: Params) -> bool {
         }
     }];
     let limit = Arc::new(Semaphore::new(SETUP_CONCURRENCY));
-    let joins: Vec<_> = (1..p.clients)
+    let joins: Vec<_> = (1..p.run.clients)
         .map(|i| {
             let (p, chat, limit) = (p.clone(), chat.clone(), limit.clone());
             tokio::spawn(async move {
@@ -328,35 +322,32 @@ pub(crate) async fn run(p: Params) -> bool {
     if !setup_errors.is_empty() {
         println!(
             "{}: scenario=chat setup failed for {} of {} clients",
-            p.label,
+            p.run.label,
             setup_errors.len(),
-            p.clients
+            p.run.clients
         );
         for e in setup_errors.iter().take(10) {
             eprintln!("  error: {e}");
         }
         return false;
     }
-    let ready = Arc::new(Barrier::new(p.clients + 1));
+    let ready = Arc::new(Barrier::new(p.run.clients + 1));
     let tasks: Vec<_> = sockets
         .into_iter()
         .enumerate()
         .map(|(i, ws)| tokio::spawn(client(p.clone(), chat.clone(), ws, ready.clone(), i)))
         .collect();
-    ready.wait().await;
-    let before = p.pid.as_deref().and_then(|pid| sample_proc(pid, p.ticks));
-    let began = Instant::now();
-    tokio::time::sleep(p.duration).await;
-    let wall = began.elapsed().as_secs_f64();
-    let after = p.pid.as_deref().and_then(|pid| sample_proc(pid, p.ticks));
-    let mut reports = Vec::new();
-    for t in tasks {
-        reports.push(t.await.unwrap_or_else(|e| Report {
-            errors: vec![format!("client task failed: {e}")],
-            ..Report::default()
-        }));
-    }
-    let stored = history_total(&p.url, &chat).await;
+    let Measured {
+        reports,
+        wall,
+        before,
+        after,
+    } = measure(&p.run, &ready, tasks, |e| Report {
+        errors: vec![e],
+        ..Report::default()
+    })
+    .await;
+    let stored = history_total(&p.run.url, &chat).await;
     figures(
         &p,
         &reports,
@@ -379,7 +370,7 @@ fn figures(
     let published: u64 = reports.iter().map(|r| r.published).sum();
     let acked: u64 = reports.iter().map(|r| r.acked).sum();
     let delivered: u64 = reports.iter().map(|r| r.delivered).sum();
-    let expected = published * p.clients as u64;
+    let expected = published * p.run.clients as u64;
     let out_of_order: u64 = reports.iter().map(|r| r.out_of_order).sum();
     let mut errors: Vec<&String> = reports.iter().flat_map(|r| r.errors.iter()).collect();
     // Every member must end with every sender's last sequence number.
@@ -424,8 +415,8 @@ fn figures(
          published={published} acked={acked} persisted/s={:.0} ack_p50={:.2}ms ack_p99={:.2}ms \
          delivered={delivered}/{expected} delay_p50={:.2}ms delay_p99={:.2}ms delay_max={:.2}ms \
          history={stored_text}",
-        p.label,
-        p.clients,
+        p.run.label,
+        p.run.clients,
         p.senders,
         p.rate,
         acked as f64 / wall,
