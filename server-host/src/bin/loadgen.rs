@@ -318,6 +318,18 @@ async fn recv(ws: &mut Ws) -> Result<ConvergenceMessage, String> {
     }
 }
 
+/// The run's clock: one epoch for every client in this process, so that a time written into
+/// a message by one client can be compared with another client's clock.
+pub(crate) fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Microseconds since the run's [`epoch`].
+pub(crate) fn now_us() -> u64 {
+    epoch().elapsed().as_micros() as u64
+}
+
 /// What every scenario but `edit` needs from the command line.
 pub(crate) struct Run {
     pub url: String,

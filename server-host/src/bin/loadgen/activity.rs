@@ -11,7 +11,7 @@
 //! the views that were wrong.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tandem::protocol::codec;
@@ -19,7 +19,9 @@ use tandem::protocol::wire::proto::activity as pa;
 use tandem::protocol::wire::Body;
 use tokio::sync::Barrier;
 
-use super::{connect, flush, measure, percentile, recv, send, Measured, ProcSample, Run, Ws};
+use super::{
+    connect, epoch, flush, measure, now_us, percentile, recv, send, Measured, ProcSample, Run, Ws,
+};
 
 /// What the run needs from the command line.
 pub(crate) struct Params {
@@ -44,15 +46,6 @@ struct Report {
     /// or after its leave.
     out_of_order: u64,
     errors: Vec<String>,
-}
-
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-fn now_us() -> f64 {
-    epoch().elapsed().as_micros() as f64
 }
 
 fn number(v: f64) -> prost_types::Value {
@@ -126,7 +119,7 @@ fn note(body: &Option<Body>, report: &mut Report, _at: Instant) {
         Some(Body::ActivityStateUpdated(u)) => {
             report.delivered += 1;
             if let Some(t) = field(&u.set, "t") {
-                let delay = (now_us() - t).max(0.0);
+                let delay = ((now_us() as f64) - t).max(0.0);
                 report.delays_us.push(delay.min(u32::MAX as f64) as u32);
             }
             if let Some(seq) = field(&u.set, "seq") {
@@ -206,7 +199,7 @@ async fn client(p: Arc<Params>, ready: Arc<Barrier>, index: usize) -> Report {
                 report.sent += 1;
                 let set = vec![
                     ("seq".to_string(), number(report.sent as f64)),
-                    ("t".to_string(), number(now_us())),
+                    ("t".to_string(), number(now_us() as f64)),
                 ];
                 if let Err(e) = async { send(&mut ws, &update(resource, set)).await?; flush(&mut ws).await }.await {
                     report.errors.push(e);

@@ -12,7 +12,7 @@
 //! received every message once, and event numbers must only grow.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tandem::protocol::codec;
@@ -21,7 +21,7 @@ use tandem::protocol::wire::Body;
 use tokio::sync::{Barrier, Semaphore};
 
 use super::activity::server_figures;
-use super::{connect, flush, measure, percentile, recv, send, Measured, Run, Ws};
+use super::{connect, epoch, flush, measure, now_us, percentile, recv, send, Measured, Run, Ws};
 
 /// What the run needs from the command line.
 pub(crate) struct Params {
@@ -53,15 +53,6 @@ struct Report {
     done: HashMap<usize, u64>,
     last_event: i64,
     errors: Vec<String>,
-}
-
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-fn now_us() -> u64 {
-    epoch().elapsed().as_micros() as u64
 }
 
 /// A message's text: `m <sender> <seq> <sent µs>`; a final marker: `done <sender> <count>`.
