@@ -34,6 +34,8 @@ pub(super) enum Command {
         users: Vec<UserId>,
         delivery: ChatDelivery,
     },
+    /// Answers once every delivery sent before it has been handed to the sessions.
+    Flush(oneshot::Sender<()>),
     /// The id of the direct chat of `members`, created when there is none.
     Direct {
         creator: UserId,
@@ -112,6 +114,9 @@ impl Delivery {
                         let _ = sink.send(delivery.clone());
                     }
                 }
+            }
+            Command::Flush(done) => {
+                let _ = done.send(());
             }
             Command::Direct {
                 creator,

@@ -85,7 +85,7 @@ impl HistoryQuery {
 pub struct SearchQuery {
     /// Text the chat's name or topic holds, compared without case (empty: any).
     pub term: String,
-    /// Which fields to search: `name`, `topic` (empty: both).
+    /// Which fields to search: `id`, `name`, `topic` (empty: all three).
     pub fields: Vec<String>,
     /// Which kinds to keep (empty: every kind).
     pub kinds: Vec<ChatKind>,
@@ -122,7 +122,8 @@ impl SearchQuery {
         }
         let term = self.term.to_lowercase();
         let field = |f: &str| self.fields.is_empty() || self.fields.iter().any(|x| x == f);
-        (field("name") && r.name.to_lowercase().contains(&term))
+        (field("id") && r.id.to_lowercase().contains(&term))
+            || (field("name") && r.name.to_lowercase().contains(&term))
             || (field("topic") && r.topic.to_lowercase().contains(&term))
     }
 

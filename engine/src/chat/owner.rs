@@ -490,6 +490,13 @@ impl Owner {
         );
     }
 
+    async fn flush_deliveries(&self) {
+        let (done, rx) = tokio::sync::oneshot::channel();
+        self.service
+            .send_delivery(&self.key.domain, super::delivery::Command::Flush(done));
+        let _ = rx.await;
+    }
+
     async fn join(
         &mut self,
         actor: &Actor,
@@ -503,6 +510,7 @@ impl Owner {
         };
         match record.kind {
             ChatKind::Direct => return Err(ChatError::NotSupported("direct chats are not joined")),
+            ChatKind::Channel if self.is_member(actor) => return Err(ChatError::AlreadyJoined),
             ChatKind::Channel if record.private && !rights.contains("join_chat") => {
                 return Err(ChatError::Unauthorized("join_chat"))
             }
@@ -543,6 +551,9 @@ impl Owner {
             let grant = vec![self.grant(&user, &[MEMBER_PERMISSION])?];
             self.commit_event(record, &user, ChatEventKind::UserJoined, grant, None)
                 .await?;
+            // The joiner's sessions get their own join before the answer: rc.12 adds the
+            // member a second time when the event follows.
+            self.flush_deliveries().await;
         }
         match &self.record {
             Some(r) => Ok(self.info_of(r)),
