@@ -19,6 +19,8 @@ struct Raw {
     raw: RawSocket,
     /// Usernames the identity cache was sent.
     known: Vec<String>,
+    /// Messages that arrived while a request waited for its reply.
+    backlog: std::collections::VecDeque<ConvergenceMessage>,
 }
 
 impl Raw {
@@ -26,6 +28,7 @@ impl Raw {
         Raw {
             raw: RawSocket::connect(addr, "chats/d", "chat-test", name).await,
             known: Vec::new(),
+            backlog: Default::default(),
         }
     }
 
@@ -60,11 +63,17 @@ impl Raw {
             if msg.response_id == Some(id) {
                 return msg.body.expect("a body");
             }
+            self.backlog.push_back(msg);
         }
     }
 
     /// Waits for the next push that `pick` takes, skipping others.
     async fn push<T>(&mut self, pick: impl Fn(Body) -> Option<T>) -> Option<T> {
+        while let Some(msg) = self.backlog.pop_front() {
+            if let Some(t) = msg.body.and_then(&pick) {
+                return Some(t);
+            }
+        }
         let deadline = Instant::now() + Duration::from_secs(5);
         while let Some(msg) = self
             .next(deadline.saturating_duration_since(Instant::now()))

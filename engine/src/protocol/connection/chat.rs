@@ -365,6 +365,17 @@ impl Conn {
                     },
                 );
             }
+            other => return self.chat_list_request(id, other),
+        }
+        None
+    }
+
+    /// The requests answering lists of chats: direct chats, joined chats, search.
+    fn chat_list_request(&mut self, id: i32, body: Body) -> Option<Body> {
+        let service = self.services.chats.clone();
+        let actor = self.actor();
+        let domain = self.domain();
+        match body {
             Body::GetDirectChatsRequest(r) => {
                 let lists: Vec<Vec<UserId>> = r
                     .user_lists
@@ -507,6 +518,16 @@ impl Conn {
                     ))
                 });
             }
+            other => return self.chat_event_request(id, other),
+        }
+        None
+    }
+
+    /// The requests that add an event to a chat or read them, by its members.
+    fn chat_event_request(&mut self, id: i32, body: Body) -> Option<Body> {
+        let service = self.services.chats.clone();
+        let actor = self.actor();
+        match body {
             Body::SetChatNameRequest(r) => {
                 let key = self.chat_key(&r.chat_id);
                 let work = async move { service.set_name(&key, &actor, &r.name).await };
