@@ -418,6 +418,9 @@ impl ChatService {
             None => self.inner.ids.uuid(),
         };
         self.check_texts(&chat.name, &chat.topic)?;
+        for u in &chat.members {
+            check_user_id(u)?;
+        }
         let limits = self.inner.limits;
         limits.check(
             "the member list",
@@ -466,6 +469,7 @@ impl ChatService {
         actor: &Actor,
         ids: &[String],
     ) -> Result<Vec<ChatInfo>, ChatError> {
+        check_count(ids.len())?;
         let mut out = Vec::new();
         for id in ids {
             if let Some(info) = self.info(&ChatKey::new(domain.clone(), id), actor).await? {
@@ -482,6 +486,7 @@ impl ChatService {
         actor: &Actor,
         ids: &[String],
     ) -> Result<Vec<bool>, ChatError> {
+        check_count(ids.len())?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let key = ChatKey::new(domain.clone(), id);
@@ -505,6 +510,7 @@ impl ChatService {
         let limits = self.inner.limits;
         limits.check("the member list", members.len(), limits.max_members)?;
         for u in &members {
+            check_user_id(u)?;
             if self.inner.store.user(domain, u.kind, &u.name)?.is_none() {
                 return Err(ChatError::UserNotFound(format!("user {:?}", u.name)));
             }
@@ -658,6 +664,7 @@ impl ChatService {
         user: &UserId,
         add: bool,
     ) -> Result<(), ChatError> {
+        check_user_id(user)?;
         let (actor, user) = (actor.clone(), user.clone());
         self.ask(key, |reply| Command::Member {
             actor,
@@ -786,6 +793,20 @@ impl ChatService {
         })
         .await
     }
+}
+
+/// The most chat ids (or member lists) one request may name.
+pub const MAX_IDS_PER_REQUEST: usize = history::MAX_PAGE;
+
+/// Refuses more than [`MAX_IDS_PER_REQUEST`] ids in one request.
+fn check_count(n: usize) -> Result<(), ChatError> {
+    ChatLimits::default().check("the list of chats", n, MAX_IDS_PER_REQUEST)
+}
+
+/// Refuses a username that cannot be one (empty, overlong, control characters).
+fn check_user_id(user: &UserId) -> Result<(), ChatError> {
+    crate::ident::check(crate::ident::IdKind::User, &user.name)
+        .map_err(|e| ChatError::Invalid(e.to_string()))
 }
 
 /// Refuses an empty or overlong chat id, or one holding control characters.

@@ -503,3 +503,43 @@ async fn a_failing_owner_answers_an_error_and_a_fresh_one_takes_over() {
         .expect("publish");
     assert_eq!(n, 1, "the next owner reloads the chat from the store");
 }
+
+#[tokio::test]
+async fn malformed_ids_and_oversized_lists_are_refused_at_the_door() {
+    let f = fixture().await;
+    f.service
+        .create(&f.domain, &actor("alice"), channel("c", false))
+        .await
+        .expect("create");
+    let key = ChatKey::new(f.domain.clone(), "c");
+    assert!(matches!(
+        f.service
+            .add_user(&key, &actor("alice"), &user(&"x".repeat(500)))
+            .await,
+        Err(ChatError::Invalid(_))
+    ));
+    assert!(matches!(
+        f.service
+            .join(
+                &ChatKey::new(f.domain.clone(), "a\u{0}b"),
+                &actor("bob"),
+                "s",
+                mpsc::unbounded_channel().0
+            )
+            .await,
+        Err(ChatError::Invalid(_))
+    ));
+    let ids: Vec<String> = (0..=MAX_IDS_PER_REQUEST).map(|i| i.to_string()).collect();
+    assert!(matches!(
+        f.service.exist(&f.domain, &actor("bob"), &ids).await,
+        Err(ChatError::TooLarge { .. })
+    ));
+    let long = NewChat {
+        name: "n".repeat(2000),
+        ..channel("long", false)
+    };
+    assert!(matches!(
+        f.service.create(&f.domain, &actor("alice"), long).await,
+        Err(ChatError::TooLarge { .. })
+    ));
+}

@@ -383,6 +383,13 @@ impl Conn {
                     .map(|l| l.values.iter().map(user_from_wire).collect())
                     .collect();
                 let work = async move {
+                    if lists.len() > crate::chat::MAX_IDS_PER_REQUEST {
+                        return Err(ChatError::TooLarge {
+                            what: "the list of member lists",
+                            size: lists.len(),
+                            max: crate::chat::MAX_IDS_PER_REQUEST,
+                        });
+                    }
                     let mut out = Vec::with_capacity(lists.len());
                     for users in &lists {
                         out.push(service.direct(&domain, &actor, users).await?);
