@@ -293,6 +293,24 @@ enum Command {
     },
 }
 
+/// An owner's answer on its way.
+type Pending<T> = oneshot::Receiver<Result<T, ChatError>>;
+
+/// The answer of a request on one chat. The request reaches the chat's owner when the method
+/// is called, not when this is first polled, so one caller's requests keep their order.
+pub type Answer<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, ChatError>> + Send>>;
+
+/// Waits for an answer (or gives a refusal made before the request was sent).
+fn wait<T: Send + 'static>(pending: Result<Pending<T>, ChatError>) -> Answer<T> {
+    Box::pin(async move {
+        match pending {
+            Ok(rx) => rx.await.unwrap_or(Err(ChatError::Stopped)),
+            Err(e) => Err(e),
+        }
+    })
+}
+
 /// The chats of every domain: a cheap handle to their owner tasks.
 #[derive(Clone)]
 pub struct ChatService {
@@ -357,15 +375,17 @@ impl ChatService {
         });
     }
 
-    async fn ask<T>(
+    /// Sends a command to the chat's owner now (so that one caller's requests reach it in
+    /// the order they were made); the answer comes through the returned receiver.
+    fn ask<T>(
         &self,
         key: &ChatKey,
         command: impl FnOnce(oneshot::Sender<Result<T, ChatError>>) -> Command,
-    ) -> Result<T, ChatError> {
+    ) -> Result<Pending<T>, ChatError> {
         check_id(&key.id)?;
         let (reply, rx) = oneshot::channel();
         self.send(key, command(reply));
-        rx.await.unwrap_or(Err(ChatError::Stopped))
+        Ok(rx)
     }
 
     /// A session of `user` connected: the events of its user's channels and direct chats go
@@ -393,12 +413,21 @@ impl ChatService {
 
     /// Creates a channel or room (needs the global `create_chat`); answers its id. The
     /// creator is its first member and holds every chat permission on it.
-    pub async fn create(
+    pub fn create(&self, domain: &DomainKey, actor: &Actor, chat: NewChat) -> Answer<String> {
+        let sent = self.send_create(domain, actor, chat);
+        Box::pin(async move {
+            let (id, pending) = sent?;
+            wait(Ok(pending)).await?;
+            Ok(id)
+        })
+    }
+
+    fn send_create(
         &self,
         domain: &DomainKey,
         actor: &Actor,
         mut chat: NewChat,
-    ) -> Result<String, ChatError> {
+    ) -> Result<(String, Pending<()>), ChatError> {
         if chat.kind == ChatKind::Direct {
             return Err(ChatError::NotSupported("direct chats are got, not created"));
         }
@@ -429,9 +458,8 @@ impl ChatService {
         )?;
         let key = ChatKey::new(domain.clone(), id.clone());
         let actor = actor.clone();
-        self.ask(&key, |reply| Command::Create { actor, chat, reply })
-            .await?;
-        Ok(id)
+        let pending = self.ask(&key, |reply| Command::Create { actor, chat, reply })?;
+        Ok((id, pending))
     }
 
     fn check_texts(&self, name: &str, topic: &str) -> Result<(), ChatError> {
@@ -441,10 +469,9 @@ impl ChatService {
     }
 
     /// Removes a chat (needs `remove_chat`); its members are told.
-    pub async fn remove(&self, key: &ChatKey, actor: &Actor) -> Result<(), ChatError> {
+    pub fn remove(&self, key: &ChatKey, actor: &Actor) -> Answer<()> {
         let actor = actor.clone();
-        self.ask(key, |reply| Command::Remove { actor, reply })
-            .await
+        wait(self.ask(key, |reply| Command::Remove { actor, reply }))
     }
 
     /// A chat's info, or `None` when it does not exist or the actor may not see it (it is
@@ -454,11 +481,11 @@ impl ChatService {
             return Ok(None);
         }
         let actor = actor.clone();
-        self.ask(key, |reply| Command::Info {
+        wait(self.ask(key, |reply| Command::Info {
             actor,
             joined_only: false,
             reply,
-        })
+        }))
         .await
     }
 
@@ -553,13 +580,12 @@ impl ChatService {
         }
         for key in self.inner.owners.running(|k| k.domain == *domain) {
             let actor = actor.clone();
-            let found = self
-                .ask(&key, |reply| Command::Info {
-                    actor,
-                    joined_only: true,
-                    reply,
-                })
-                .await?;
+            let found = wait(self.ask(&key, |reply| Command::Info {
+                actor,
+                joined_only: true,
+                reply,
+            }))
+            .await?;
             if let Some(info) = found.filter(|i| i.kind == ChatKind::Room) {
                 out.push(info);
             }
@@ -591,38 +617,31 @@ impl ChatService {
 
     /// Joins the actor to a channel or room (a private channel needs `join_chat`); `session`
     /// and `sink` are the joining session (a room's events go to its joined sessions).
-    pub async fn join(
+    pub fn join(
         &self,
         key: &ChatKey,
         actor: &Actor,
         session: &str,
         sink: ChatSink,
-    ) -> Result<ChatInfo, ChatError> {
+    ) -> Answer<ChatInfo> {
         let (actor, session) = (actor.clone(), session.to_string());
-        self.ask(key, |reply| Command::Join {
+        wait(self.ask(key, |reply| Command::Join {
             actor,
             session,
             sink,
             reply,
-        })
-        .await
+        }))
     }
 
     /// Takes the actor out of a chat (needs `leave_chat`); in a room, takes `session` out,
     /// and the user with it when it was the user's last.
-    pub async fn leave(
-        &self,
-        key: &ChatKey,
-        actor: &Actor,
-        session: &str,
-    ) -> Result<(), ChatError> {
+    pub fn leave(&self, key: &ChatKey, actor: &Actor, session: &str) -> Answer<()> {
         let (actor, session) = (actor.clone(), session.to_string());
-        self.ask(key, |reply| Command::Leave {
+        wait(self.ask(key, |reply| Command::Leave {
             actor,
             session,
             reply: Some(reply),
-        })
-        .await
+        }))
     }
 
     /// Takes a session out of a room without waiting (its connection ended).
@@ -638,160 +657,118 @@ impl ChatService {
     }
 
     /// Adds a user to a channel (needs `add_chat_user` and membership).
-    pub async fn add_user(
-        &self,
-        key: &ChatKey,
-        actor: &Actor,
-        user: &UserId,
-    ) -> Result<(), ChatError> {
-        self.member_change(key, actor, user, true).await
+    pub fn add_user(&self, key: &ChatKey, actor: &Actor, user: &UserId) -> Answer<()> {
+        self.member_change(key, actor, user, true)
     }
 
     /// Removes a user from a channel (needs `remove_chat_user` and membership).
-    pub async fn remove_user(
-        &self,
-        key: &ChatKey,
-        actor: &Actor,
-        user: &UserId,
-    ) -> Result<(), ChatError> {
-        self.member_change(key, actor, user, false).await
+    pub fn remove_user(&self, key: &ChatKey, actor: &Actor, user: &UserId) -> Answer<()> {
+        self.member_change(key, actor, user, false)
     }
 
-    async fn member_change(
-        &self,
-        key: &ChatKey,
-        actor: &Actor,
-        user: &UserId,
-        add: bool,
-    ) -> Result<(), ChatError> {
-        check_user_id(user)?;
+    fn member_change(&self, key: &ChatKey, actor: &Actor, user: &UserId, add: bool) -> Answer<()> {
         let (actor, user) = (actor.clone(), user.clone());
-        self.ask(key, |reply| Command::Member {
-            actor,
-            user,
-            add,
-            reply,
-        })
-        .await
+        wait(check_user_id(&user).and_then(|()| {
+            self.ask(key, |reply| Command::Member {
+                actor,
+                user,
+                add,
+                reply,
+            })
+        }))
     }
 
     /// Renames a chat (needs `set_chat_name` and membership).
-    pub async fn set_name(
-        &self,
-        key: &ChatKey,
-        actor: &Actor,
-        name: &str,
-    ) -> Result<(), ChatError> {
-        self.check_texts(name, "")?;
-        self.rename(key, actor, name, false).await
+    pub fn set_name(&self, key: &ChatKey, actor: &Actor, name: &str) -> Answer<()> {
+        let checked = self.check_texts(name, "");
+        self.rename(key, actor, name, false, checked)
     }
 
     /// Sets a chat's topic (needs `set_topic` and membership).
-    pub async fn set_topic(
-        &self,
-        key: &ChatKey,
-        actor: &Actor,
-        topic: &str,
-    ) -> Result<(), ChatError> {
-        self.check_texts("", topic)?;
-        self.rename(key, actor, topic, true).await
+    pub fn set_topic(&self, key: &ChatKey, actor: &Actor, topic: &str) -> Answer<()> {
+        let checked = self.check_texts("", topic);
+        self.rename(key, actor, topic, true, checked)
     }
 
-    async fn rename(
+    fn rename(
         &self,
         key: &ChatKey,
         actor: &Actor,
         text: &str,
         topic: bool,
-    ) -> Result<(), ChatError> {
+        checked: Result<(), ChatError>,
+    ) -> Answer<()> {
         let (actor, text) = (actor.clone(), text.to_string());
-        self.ask(key, |reply| Command::Rename {
-            actor,
-            text,
-            topic,
-            reply,
-        })
-        .await
+        wait(checked.and_then(|()| {
+            self.ask(key, |reply| Command::Rename {
+                actor,
+                text,
+                topic,
+                reply,
+            })
+        }))
     }
 
     /// Records that the actor has seen the chat's events up to `number` (membership needed).
-    pub async fn mark_seen(
-        &self,
-        key: &ChatKey,
-        actor: &Actor,
-        number: i64,
-    ) -> Result<(), ChatError> {
+    pub fn mark_seen(&self, key: &ChatKey, actor: &Actor, number: i64) -> Answer<()> {
         let actor = actor.clone();
-        self.ask(key, |reply| Command::MarkSeen {
+        wait(self.ask(key, |reply| Command::MarkSeen {
             actor,
             number,
             reply,
-        })
-        .await
+        }))
     }
 
     /// Publishes a message (membership needed); answers its event number and time.
-    pub async fn publish(
-        &self,
-        key: &ChatKey,
-        actor: &Actor,
-        text: &str,
-    ) -> Result<(u64, i64), ChatError> {
+    pub fn publish(&self, key: &ChatKey, actor: &Actor, text: &str) -> Answer<(u64, i64)> {
         let l = self.inner.limits;
-        l.check("the message", text.len(), l.max_message_bytes)?;
         let (actor, text) = (actor.clone(), text.to_string());
-        self.ask(key, |reply| Command::Publish { actor, text, reply })
-            .await
+        wait(
+            l.check("the message", text.len(), l.max_message_bytes)
+                .and_then(|()| self.ask(key, |reply| Command::Publish { actor, text, reply })),
+        )
     }
 
     /// A page of the chat's events (membership needed).
-    pub async fn history(
+    pub fn history(
         &self,
         key: &ChatKey,
         actor: &Actor,
         query: HistoryQuery,
-    ) -> Result<HistoryPage, ChatError> {
+    ) -> Answer<HistoryPage> {
         let actor = actor.clone();
-        self.ask(key, |reply| Command::History {
+        wait(self.ask(key, |reply| Command::History {
             actor,
             query,
             reply,
-        })
-        .await
+        }))
     }
 
     /// The chat permissions the actor holds on a chat it may see.
-    pub async fn resolve(&self, key: &ChatKey, actor: &Actor) -> Result<Vec<String>, ChatError> {
+    pub fn resolve(&self, key: &ChatKey, actor: &Actor) -> Answer<Vec<String>> {
         let actor = actor.clone();
-        self.ask(key, |reply| Command::Resolve { actor, reply })
-            .await
+        wait(self.ask(key, |reply| Command::Resolve { actor, reply }))
     }
 
     /// A chat's permission rows (needs `manage_chat_permissions`).
-    pub async fn permissions(
-        &self,
-        key: &ChatKey,
-        actor: &Actor,
-    ) -> Result<TargetPermissions, ChatError> {
+    pub fn permissions(&self, key: &ChatKey, actor: &Actor) -> Answer<TargetPermissions> {
         let actor = actor.clone();
-        self.ask(key, |reply| Command::Permissions { actor, reply })
-            .await
+        wait(self.ask(key, |reply| Command::Permissions { actor, reply }))
     }
 
     /// Changes a chat's permission rows (needs `manage_chat_permissions`).
-    pub async fn change_permissions(
+    pub fn change_permissions(
         &self,
         key: &ChatKey,
         actor: &Actor,
         change: PermissionChange,
-    ) -> Result<(), ChatError> {
+    ) -> Answer<()> {
         let actor = actor.clone();
-        self.ask(key, |reply| Command::ChangePermissions {
+        wait(self.ask(key, |reply| Command::ChangePermissions {
             actor,
             change,
             reply,
-        })
-        .await
+        }))
     }
 }
 

@@ -543,3 +543,23 @@ async fn malformed_ids_and_oversized_lists_are_refused_at_the_door() {
         Err(ChatError::TooLarge { .. })
     ));
 }
+
+#[tokio::test]
+async fn one_callers_requests_reach_the_owner_in_the_order_they_were_made() {
+    let f = fixture().await;
+    f.service
+        .create(&f.domain, &actor("alice"), channel("o", false))
+        .await
+        .expect("create");
+    let key = ChatKey::new(f.domain.clone(), "o");
+    // Made one after the other, awaited in reverse (as a connection's tasks may run).
+    let answers: Vec<_> = (0..20)
+        .map(|i| f.service.publish(&key, &actor("alice"), &format!("m{i}")))
+        .collect();
+    let mut numbers = Vec::new();
+    for a in answers.into_iter().rev() {
+        numbers.push(a.await.expect("publish").0);
+    }
+    numbers.reverse();
+    assert_eq!(numbers, (1..=20).collect::<Vec<u64>>());
+}

@@ -324,23 +324,17 @@ impl Conn {
                         return None;
                     }
                 };
-                self.chat_answer(
-                    id,
-                    async move { service.create(&domain, &actor, chat).await },
-                    move |chat_id| {
-                        none(Body::CreateChatResponse(pch::CreateChatResponseMessage {
-                            chat_id,
-                        }))
-                    },
-                );
+                self.chat_answer(id, service.create(&domain, &actor, chat), move |chat_id| {
+                    none(Body::CreateChatResponse(pch::CreateChatResponseMessage {
+                        chat_id,
+                    }))
+                });
             }
             Body::RemoveChatRequest(r) => {
                 let key = self.chat_key(&r.chat_id);
-                self.chat_answer(
-                    id,
-                    async move { service.remove(&key, &actor).await },
-                    move |()| none(Body::RemoveChatResponse(pch::RemoveChatResponseMessage {})),
-                );
+                self.chat_answer(id, service.remove(&key, &actor), move |()| {
+                    none(Body::RemoveChatResponse(pch::RemoveChatResponseMessage {}))
+                });
             }
             Body::GetChatsRequest(r) => {
                 self.chat_answer(
@@ -480,7 +474,7 @@ impl Conn {
             Body::JoinChatRequest(r) => {
                 let key = self.chat_key(&r.chat_id);
                 let sink = self.chat_tx.clone();
-                let work = async move { service.join(&key, &actor, &session, sink).await };
+                let work = service.join(&key, &actor, &session, sink);
                 self.chat_answer(id, work, |info| {
                     let users = info_users(&info).collect();
                     let room = (info.kind == ChatKind::Room).then(|| (info.id.clone(), true));
@@ -493,7 +487,7 @@ impl Conn {
             Body::LeaveChatRequest(r) => {
                 let key = self.chat_key(&r.chat_id);
                 let room = r.chat_id.clone();
-                let work = async move { service.leave(&key, &actor, &session).await };
+                let work = service.leave(&key, &actor, &session);
                 self.chat_answer(id, work, move |()| {
                     let body = Body::LeaveChatResponse(pch::LeaveChatResponseMessage {});
                     (Vec::new(), body, Some((room, false)))
@@ -505,7 +499,7 @@ impl Conn {
                     self.reply(id, error_body("invalid_message", "no user to add"));
                     return None;
                 };
-                let work = async move { service.add_user(&key, &actor, &user).await };
+                let work = service.add_user(&key, &actor, &user);
                 self.chat_answer(id, work, move |()| {
                     none(Body::AddUserToChatResponse(
                         pch::AddUserToChatResponseMessage {},
@@ -518,7 +512,7 @@ impl Conn {
                     self.reply(id, error_body("invalid_message", "no user to remove"));
                     return None;
                 };
-                let work = async move { service.remove_user(&key, &actor, &user).await };
+                let work = service.remove_user(&key, &actor, &user);
                 self.chat_answer(id, work, move |()| {
                     none(Body::RemoveUserFromChatResponse(
                         pch::RemoveUserFromChatResponseMessage {},
@@ -537,7 +531,7 @@ impl Conn {
         match body {
             Body::SetChatNameRequest(r) => {
                 let key = self.chat_key(&r.chat_id);
-                let work = async move { service.set_name(&key, &actor, &r.name).await };
+                let work = service.set_name(&key, &actor, &r.name);
                 self.chat_answer(id, work, move |()| {
                     none(Body::SetChatNameResponse(
                         pch::SetChatNameResponseMessage {},
@@ -546,7 +540,7 @@ impl Conn {
             }
             Body::SetChatTopicRequest(r) => {
                 let key = self.chat_key(&r.chat_id);
-                let work = async move { service.set_topic(&key, &actor, &r.topic).await };
+                let work = service.set_topic(&key, &actor, &r.topic);
                 self.chat_answer(id, work, move |()| {
                     none(Body::SetChatTopicResponse(
                         pch::SetChatTopicResponseMessage {},
@@ -555,7 +549,7 @@ impl Conn {
             }
             Body::MarkChatEventsSeenRequest(r) => {
                 let key = self.chat_key(&r.chat_id);
-                let work = async move { service.mark_seen(&key, &actor, r.event_number).await };
+                let work = service.mark_seen(&key, &actor, r.event_number);
                 self.chat_answer(id, work, move |()| {
                     none(Body::MarkChatEventsSeenResponse(
                         pch::MarkChatEventsSeenResponseMessage {},
@@ -564,7 +558,7 @@ impl Conn {
             }
             Body::PublishChatMessageRequest(r) => {
                 let key = self.chat_key(&r.chat_id);
-                let work = async move { service.publish(&key, &actor, &r.message).await };
+                let work = service.publish(&key, &actor, &r.message);
                 self.chat_answer(id, work, move |(number, ms)| {
                     none(Body::PublishChatMessageResponse(
                         pch::PublishChatResponseMessage {
@@ -585,7 +579,7 @@ impl Conn {
                     offset: count(r.offset),
                     limit: count(r.limit),
                 };
-                let work = async move { service.history(&key, &actor, query).await };
+                let work = service.history(&key, &actor, query);
                 self.chat_answer(id, work, move |page| {
                     let (users, body) = history_to_wire(&chat, &page);
                     (users, body, None)
@@ -601,16 +595,12 @@ impl Conn {
         let key = self.chat_key(chat);
         let service = self.services.chats.clone();
         let actor = self.actor();
-        self.chat_answer(
-            id,
-            async move { service.resolve(&key, &actor).await },
-            |permissions| {
-                let body = Body::ResolvePermissionsForConnectedSessionResponse(
-                    pc::ResolvePermissionsForConnectedSessionResponseMessage { permissions },
-                );
-                (Vec::new(), body, None)
-            },
-        );
+        self.chat_answer(id, service.resolve(&key, &actor), |permissions| {
+            let body = Body::ResolvePermissionsForConnectedSessionResponse(
+                pc::ResolvePermissionsForConnectedSessionResponseMessage { permissions },
+            );
+            (Vec::new(), body, None)
+        });
     }
 
     /// `getPermissionsRequest` on a chat.
@@ -618,15 +608,11 @@ impl Conn {
         let key = self.chat_key(chat);
         let service = self.services.chats.clone();
         let actor = self.actor();
-        self.chat_answer(
-            id,
-            async move { service.permissions(&key, &actor).await },
-            |rows| {
-                let users = rows.users.iter().map(|(u, _)| u.clone()).collect();
-                let body = super::generic_permissions::rows_to_wire(&rows);
-                (users, body, None)
-            },
-        );
+        self.chat_answer(id, service.permissions(&key, &actor), |rows| {
+            let users = rows.users.iter().map(|(u, _)| u.clone()).collect();
+            let body = super::generic_permissions::rows_to_wire(&rows);
+            (users, body, None)
+        });
     }
 
     /// `add`/`remove`/`setPermissionsRequest` on a chat.
@@ -639,7 +625,7 @@ impl Conn {
         let key = self.chat_key(&chat);
         let service = self.services.chats.clone();
         let actor = self.actor();
-        let work = async move { service.change_permissions(&key, &actor, change).await };
+        let work = service.change_permissions(&key, &actor, change);
         self.chat_answer(id, work, |()| {
             (Vec::new(), Body::Ok(pc::OkResponse {}), None)
         });
