@@ -1,5 +1,5 @@
-//! Fault injection for tests: a panic on demand inside a model's sequencer or a connection's
-//! task, to check that a crash is contained (its sessions are closed with a reason and the
+//! Fault injection for tests: a panic on demand inside a model's sequencer, a chat's owner or a
+//! connection's task, to check that a crash is contained (its sessions are closed with a reason and the
 //! model reloads from the store). Inert until [`enable`] is called; the check on the hot path
 //! is one relaxed atomic load.
 
@@ -15,6 +15,9 @@ pub const PANIC_IN_SEQUENCER: &str = "\u{1F4A5}panic-in-sequencer";
 /// Text that, inserted by a string operation, panics the connection task that receives it.
 pub const PANIC_IN_CONNECTION: &str = "\u{1F4A5}panic-in-connection";
 
+/// A chat message of exactly this text panics the chat's owner task that takes it.
+pub const PANIC_IN_CHAT: &str = "\u{1F4A5}panic-in-chat";
+
 /// Arms the markers: from now on an operation inserting one of them panics where it says.
 pub fn enable() {
     ENABLED.store(true, Ordering::Relaxed);
@@ -23,6 +26,13 @@ pub fn enable() {
 /// Panics when faults are enabled and `op` inserts `marker`.
 pub(crate) fn check(op: &Operation, marker: &str) {
     if ENABLED.load(Ordering::Relaxed) && inserts(op, marker) {
+        panic!("injected fault: {marker}");
+    }
+}
+
+/// Panics when faults are enabled and `text` is `marker`.
+pub(crate) fn check_text(text: &str, marker: &str) {
+    if ENABLED.load(Ordering::Relaxed) && text == marker {
         panic!("injected fault: {marker}");
     }
 }

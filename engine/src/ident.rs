@@ -29,6 +29,8 @@ pub enum IdKind {
     ActivityType,
     /// An activity's id.
     Activity,
+    /// A chat's id.
+    Chat,
 }
 
 impl IdKind {
@@ -51,6 +53,7 @@ impl IdKind {
             IdKind::Group => "group id",
             IdKind::ActivityType => "activity type",
             IdKind::Activity => "activity id",
+            IdKind::Chat => "chat id",
         }
     }
 }

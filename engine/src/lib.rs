@@ -15,6 +15,7 @@ pub mod ot;
 pub(crate) mod activity;
 #[doc(hidden)]
 pub mod auth;
+pub(crate) mod chat;
 pub(crate) mod domain;
 #[doc(hidden)]
 pub mod fault;

@@ -172,6 +172,9 @@ struct Bootstrap {
     admin_user: String,
     admin_password: Option<String>,
     users: Vec<DemoUser>,
+    /// Whether everyone may create chat channels and rooms in a domain created here (a
+    /// world row of the global `create_chat` permission, written once, when the domain is).
+    world_create_chat: bool,
 }
 
 impl Default for Bootstrap {
@@ -183,6 +186,7 @@ impl Default for Bootstrap {
             admin_user: "admin".into(),
             admin_password: None,
             users: Vec::new(),
+            world_create_chat: true,
         }
     }
 }
@@ -336,7 +340,22 @@ async fn serve(args: ServeArgs, mut file: FileConfig) -> ExitCode {
             )
             .await
         {
-            Ok(d) => d,
+            Ok(d) => {
+                if b.world_create_chat {
+                    let change =
+                        tandem::api::PermissionChange::Add(tandem::api::TargetPermissions {
+                            world: vec!["create_chat".into()],
+                            ..Default::default()
+                        });
+                    if let Err(e) = d
+                        .change_permissions(&tandem::api::Target::Global, &change)
+                        .await
+                    {
+                        return fail(format!("cannot let everyone create chats: {e}"));
+                    }
+                }
+                d
+            }
             Err(e) => {
                 return fail(format!(
                     "cannot create domain {}/{}: {e}",

@@ -13,6 +13,7 @@ use super::subscription::{Callbacks, Pending, Subscription};
 use super::{Domain, DomainSettings, EngineConfig, Error, ErrorCode, Listener, NetConfig, Result};
 use crate::activity::{ActivityLimits, ActivityService};
 use crate::auth::AuthService;
+use crate::chat::{ChatLimits, ChatService};
 use crate::domain::DomainService;
 use crate::model::{EventBus, EventFilter, ModelService};
 use crate::net;
@@ -162,7 +163,7 @@ impl Engine {
             auth: auth.clone(),
             bus: bus.clone(),
             clock: sources.clock.clone(),
-            ids: sources.ids,
+            ids: sources.ids.clone(),
             sessions: SessionRegistry::default(),
             presence: PresenceService::new(
                 runtime.handle().clone(),
@@ -179,6 +180,17 @@ impl Engine {
                 ActivityLimits {
                     max_depth: config.limits.max_state_depth,
                     max_bytes: config.limits.max_state_bytes,
+                },
+                bus.clone(),
+            ),
+            chats: ChatService::new(
+                runtime.handle().clone(),
+                store.clone(),
+                sources.clock.clone(),
+                sources.ids.clone(),
+                ChatLimits {
+                    max_message_bytes: config.limits.max_chat_message_bytes,
+                    ..ChatLimits::default()
                 },
                 bus.clone(),
             ),

@@ -24,6 +24,9 @@ pub struct SessionLimits {
     /// Deepest nesting of a presence state value (a scalar is 1); a deeper one is refused
     /// with an unsolicited `state_too_deep` error.
     pub max_state_depth: usize,
+    /// Largest chat message, in bytes of UTF-8; a longer one is refused with
+    /// `message_too_large`.
+    pub max_chat_message_bytes: usize,
 }
 
 impl Default for SessionLimits {
@@ -34,6 +37,7 @@ impl Default for SessionLimits {
             max_references_per_model: 64,
             max_state_bytes: 64 * 1024,
             max_state_depth: 32,
+            max_chat_message_bytes: 64 * 1024,
         }
     }
 }

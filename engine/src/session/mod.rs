@@ -11,6 +11,7 @@ pub use registry::{SessionLink, SessionRegistry, SessionUser};
 
 use crate::activity::ActivityService;
 use crate::auth::AuthService;
+use crate::chat::ChatService;
 use crate::domain::DomainService;
 use crate::model::{EventBus, ModelService};
 use crate::presence::PresenceService;
@@ -36,4 +37,6 @@ pub struct Services {
     pub presence: PresenceService,
     /// Activities and their participants.
     pub activities: ActivityService,
+    /// Chats, their members and events.
+    pub chats: ChatService,
 }

@@ -7,6 +7,8 @@
 //! applier takes them back as byte slices ([`decode_logged`]) and stores them as they are:
 //! each record is encoded once, and what the database holds is exactly what was logged.
 
+mod chat;
+
 use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, encoded_len_varint};
 use prost::encoding::{DecodeContext, WireType};
 use prost::Message;
@@ -346,7 +348,7 @@ fn write_in(kind: u32, domain: &DomainKey) -> PWrite {
 }
 
 fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
-    if let Some(p) = acl_write_to_p(op) {
+    if let Some(p) = acl_write_to_p(op).or_else(|| chat::to_p(op)) {
         return Ok(p);
     }
     Ok(match op {
@@ -357,7 +359,10 @@ fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
         | WriteOp::AddGroupMember { .. }
         | WriteOp::RemoveGroupMember { .. }
         | WriteOp::PutActivity(_)
-        | WriteOp::DeleteActivity { .. } => {
+        | WriteOp::DeleteActivity { .. }
+        | WriteOp::PutChat(_)
+        | WriteOp::AppendChatEvent { .. }
+        | WriteOp::DeleteChat { .. } => {
             return Err(StoreError::Invalid(
                 "access-control change without an encoding".into(),
             ))
@@ -516,7 +521,12 @@ fn write_from_p(mut p: PWrite) -> StoreResult<WriteOp> {
             domain,
             token: p.id,
         },
-        _ => return acl_write_from_p(p, domain),
+        _ => {
+            if let Some(op) = chat::from_p(&mut p, &domain) {
+                return op;
+            }
+            return acl_write_from_p(p, domain);
+        }
     })
 }
 
@@ -835,6 +845,37 @@ mod tests {
                 domain: domain.clone(),
                 activity_type: "board".into(),
                 id: "b1".into(),
+            },
+            WriteOp::PutChat(crate::store::ChatRecord {
+                domain: domain.clone(),
+                id: "direct:1".into(),
+                kind: crate::store::ChatKind::Direct,
+                private: true,
+                name: "n".into(),
+                topic: "t".into(),
+                created_ms: 3,
+                last_event_number: 2,
+                last_event_ms: 4,
+                members: vec![crate::store::ChatMember {
+                    user: crate::store::UserId::normal("bob"),
+                    max_seen: 1,
+                }],
+            }),
+            WriteOp::AppendChatEvent {
+                domain: domain.clone(),
+                chat: "direct:1".into(),
+                event: crate::store::ChatEvent {
+                    number: 2,
+                    timestamp_ms: 4,
+                    user: crate::store::UserId::normal("bob"),
+                    kind: crate::store::ChatEventKind::UserAdded(crate::store::UserId::normal(
+                        "eve",
+                    )),
+                },
+            },
+            WriteOp::DeleteChat {
+                domain: domain.clone(),
+                id: "direct:1".into(),
             },
             WriteOp::DeleteGroup {
                 domain,

@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::{
-    ActivityRecord, CollectionRecord, CommitCallback, DomainKey, DomainRecord, Grantee,
-    GroupRecord, JwtKeyRecord, ModelMeta, OpRecord, PermissionRow, PermissionTarget,
-    ReconnectTokenRecord, Snapshot, Store, StoreError, StoreResult, StoreStats, UserRecord,
-    UserType, WriteOp,
+    ActivityRecord, ChatEvent, ChatRecord, CollectionRecord, CommitCallback, DomainKey,
+    DomainRecord, Grantee, GroupRecord, JwtKeyRecord, ModelMeta, OpRecord, PermissionRow,
+    PermissionTarget, ReconnectTokenRecord, Snapshot, Store, StoreError, StoreResult, StoreStats,
+    UserRecord, UserType, WriteOp,
 };
 
 #[derive(Default)]
@@ -27,6 +27,10 @@ struct Data {
     members: BTreeSet<(DomainKey, String, UserType, String)>,
     /// (domain, type, id).
     activities: BTreeMap<(DomainKey, String, String), ActivityRecord>,
+    /// (domain, id).
+    chats: BTreeMap<(DomainKey, String), ChatRecord>,
+    /// (domain, chat id, event number).
+    chat_events: BTreeMap<(DomainKey, String, u64), ChatEvent>,
 }
 
 /// Sorted, without duplicates.
@@ -113,6 +117,8 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
             data.groups.retain(|(d, _), _| *d != key);
             data.members.retain(|(d, ..)| *d != key);
             data.activities.retain(|(d, ..), _| *d != key);
+            data.chats.retain(|(d, _), _| *d != key);
+            data.chat_events.retain(|(d, ..), _| *d != key);
         }
         WriteOp::PutCollection { domain, record } => {
             data.collections.insert((domain, record.id.clone()), record);
@@ -238,6 +244,23 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
                 record.id.clone(),
             );
             data.activities.insert(key, record);
+        }
+        WriteOp::PutChat(record) => {
+            data.chats
+                .insert((record.domain.clone(), record.id.clone()), record);
+        }
+        WriteOp::AppendChatEvent {
+            domain,
+            chat,
+            event,
+        } => {
+            data.chat_events.insert((domain, chat, event.number), event);
+        }
+        WriteOp::DeleteChat { domain, id } => {
+            drop_rows(data, &domain, &PermissionTarget::Chat(id.clone()));
+            data.chat_events
+                .retain(|(d, c, _), _| !(*d == domain && *c == id));
+            data.chats.remove(&(domain, id));
         }
         WriteOp::DeleteActivity {
             domain,
@@ -471,6 +494,41 @@ impl Store for MemoryStore {
     ) -> StoreResult<Option<ActivityRecord>> {
         let key = (domain.clone(), activity_type.to_string(), id.to_string());
         Ok(self.lock()?.activities.get(&key).cloned())
+    }
+
+    fn chat(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ChatRecord>> {
+        let key = (domain.clone(), id.to_string());
+        Ok(self.lock()?.chats.get(&key).cloned())
+    }
+
+    fn chats(&self, domain: &DomainKey) -> StoreResult<Vec<ChatRecord>> {
+        Ok(self
+            .lock()?
+            .chats
+            .iter()
+            .filter(|((d, _), _)| d == domain)
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    fn chat_events(
+        &self,
+        domain: &DomainKey,
+        chat: &str,
+        first: u64,
+        last: u64,
+    ) -> StoreResult<Vec<ChatEvent>> {
+        if first > last {
+            return Ok(Vec::new());
+        }
+        let from = (domain.clone(), chat.to_string(), first);
+        let to = (domain.clone(), chat.to_string(), last);
+        Ok(self
+            .lock()?
+            .chat_events
+            .range(from..=to)
+            .map(|(_, e)| e.clone())
+            .collect())
     }
 
     fn activities(&self, domain: &DomainKey) -> StoreResult<Vec<ActivityRecord>> {

@@ -11,6 +11,7 @@
 mod acl;
 mod activity;
 pub(crate) mod batch;
+mod chat;
 pub mod codec;
 mod encoded;
 mod lmdb;
@@ -32,6 +33,7 @@ pub use acl::{
     OVERRIDE_MARKER,
 };
 pub use activity::ActivityRecord;
+pub use chat::{ChatEvent, ChatEventKind, ChatKind, ChatMember, ChatRecord};
 pub use encoded::EncodedOps;
 pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
@@ -517,6 +519,24 @@ pub enum WriteOp {
         /// Its id.
         id: String,
     },
+    /// Create or replace a chat's record.
+    PutChat(ChatRecord),
+    /// Append an event to a chat's events (replacing one of the same number).
+    AppendChatEvent {
+        /// Its domain.
+        domain: DomainKey,
+        /// The chat's id.
+        chat: String,
+        /// The event.
+        event: ChatEvent,
+    },
+    /// Delete a chat's record with its events and permission rows.
+    DeleteChat {
+        /// Its domain.
+        domain: DomainKey,
+        /// The chat's id.
+        id: String,
+    },
 }
 
 /// Sizes the store reports for benchmarks and the admin console.
@@ -627,6 +647,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<ActivityRecord>>;
     /// Every activity of a domain, ordered by type then id.
     fn activities(&self, domain: &DomainKey) -> StoreResult<Vec<ActivityRecord>>;
+    /// A chat by id.
+    fn chat(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ChatRecord>>;
+    /// Every chat of a domain, ordered by id.
+    fn chats(&self, domain: &DomainKey) -> StoreResult<Vec<ChatRecord>>;
+    /// The events of a chat numbered `first..=last`, ascending.
+    fn chat_events(
+        &self,
+        domain: &DomainKey,
+        chat: &str,
+        first: u64,
+        last: u64,
+    ) -> StoreResult<Vec<ChatEvent>>;
     /// A store number no model has used.
     fn allocate_model_number(&self) -> u64;
     /// Blocks until every batch queued so far is durable.

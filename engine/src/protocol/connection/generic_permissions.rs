@@ -30,6 +30,15 @@ fn groups_to_wire(rows: &TargetPermissions) -> BTreeMap<String, pc::PermissionsL
         .collect()
 }
 
+/// The reply to `getPermissionsRequest`: every row of the target.
+pub(super) fn rows_to_wire(rows: &TargetPermissions) -> Body {
+    Body::GetPermissionsResponse(pc::GetPermissionsResponseMessage {
+        user: users_to_wire(rows),
+        group: groups_to_wire(rows),
+        world: rows.world.clone(),
+    })
+}
+
 impl Conn {
     fn named(&self, id: i32, target: Option<&pc::PermissionTarget>) -> Option<Named> {
         use pc::permission_target::TargetType;
@@ -71,7 +80,10 @@ impl Conn {
                     Err(e) => activity_error_body(&e),
                 }
             }
-            Some(Named::Chat(chat)) => self.chat_resolve_permissions(&chat, &user),
+            Some(Named::Chat(chat)) => {
+                self.chat_resolve_permissions(id, &chat);
+                return;
+            }
         };
         self.reply(id, body);
     }
@@ -85,17 +97,16 @@ impl Conn {
                 .activities
                 .permissions(&key, &self.actor())
                 .map_err(|e| Box::new(activity_error_body(&e))),
-            Some(Named::Chat(chat)) => self.chat_permissions(&chat),
+            Some(Named::Chat(chat)) => {
+                self.chat_get_permissions(id, &chat);
+                return;
+            }
         };
         let body = match rows {
             Ok(rows) => {
                 let users: Vec<UserId> = rows.users.iter().map(|(u, _)| u.clone()).collect();
                 self.ensure_users(&users);
-                Body::GetPermissionsResponse(pc::GetPermissionsResponseMessage {
-                    user: users_to_wire(&rows),
-                    group: groups_to_wire(&rows),
-                    world: rows.world.clone(),
-                })
+                rows_to_wire(&rows)
             }
             Err(body) => *body,
         };
@@ -147,23 +158,5 @@ impl Conn {
             }
             Some(Named::Chat(chat)) => self.chat_change_permissions(id, chat, change),
         }
-    }
-
-    fn chat_resolve_permissions(&self, _chat: &str, _user: &UserId) -> Body {
-        error_body("not_supported", "chat permissions are not supported yet")
-    }
-
-    fn chat_permissions(&self, _chat: &str) -> Result<TargetPermissions, Box<Body>> {
-        Err(Box::new(error_body(
-            "not_supported",
-            "chat permissions are not supported yet",
-        )))
-    }
-
-    fn chat_change_permissions(&self, id: i32, _chat: String, _change: PermissionChange) {
-        self.reply(
-            id,
-            error_body("not_supported", "chat permissions are not supported yet"),
-        );
     }
 }

@@ -109,6 +109,7 @@ impl Conn {
                     session: info,
                     earlier_sessions: a.earlier_sessions,
                 });
+                self.chat_connected();
             }
             Err(e) => {
                 debug!(error = %e, "authentication failed");

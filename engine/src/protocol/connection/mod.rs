@@ -6,10 +6,11 @@
 //! This module holds the connection's own state machine (frames in, requests dispatched,
 //! internal wake-ups); each area's requests are handled in a file of its own beside it:
 //! `handshake`, `identity`, `models`, `permissions` (a model's), `references`, `history`,
-//! `presence`, `activities` and `generic_permissions` (a chat's or an activity's). A new area
+//! `presence`, `activities`, `chat` and `generic_permissions` (a chat's or an activity's). A new area
 //! adds a file there, not lines here.
 
 mod activities;
+mod chat;
 mod generic_permissions;
 mod handshake;
 mod history;
@@ -263,6 +264,8 @@ enum Internal {
         id: i32,
         result: Result<Vec<crate::activity::Participant>, crate::activity::ActivityError>,
     },
+    /// A chat request was answered.
+    Chat(Box<chat::ChatAnswer>),
 }
 
 struct Resource {
@@ -383,6 +386,10 @@ struct Conn {
     /// Activities being joined, with the events that arrived meanwhile.
     activity_joining: HashMap<(String, String), Vec<crate::activity::ActivityEvent>>,
     activity_tx: crate::activity::ActivitySink,
+    /// Where this session's chat pushes arrive.
+    chat_tx: crate::chat::ChatSink,
+    /// Rooms this session has joined (left when the connection ends).
+    chat_rooms: HashSet<String>,
 }
 
 /// Frames, model events and background results a [`Connection`] handles per wakeup before
@@ -400,6 +407,7 @@ pub struct Connection {
     internal_rx: mpsc::UnboundedReceiver<Internal>,
     presence_rx: mpsc::UnboundedReceiver<crate::presence::PresenceEvent>,
     activity_rx: mpsc::UnboundedReceiver<crate::activity::ActivityDelivery>,
+    chat_rx: mpsc::UnboundedReceiver<crate::chat::ChatDelivery>,
     tick: tokio::time::Interval,
     started: Instant,
 }
@@ -412,6 +420,7 @@ enum WakeupKind {
     Internal(Internal),
     Presence(crate::presence::PresenceEvent),
     Activity(crate::activity::ActivityDelivery),
+    Chat(crate::chat::ChatDelivery),
     Tick,
 }
 
@@ -427,6 +436,7 @@ impl Connection {
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
         let (presence_tx, presence_rx) = mpsc::unbounded_channel();
         let (activity_tx, activity_rx) = mpsc::unbounded_channel();
+        let (chat_tx, chat_rx) = mpsc::unbounded_channel();
         let conn = Conn {
             services,
             config,
@@ -455,6 +465,8 @@ impl Connection {
             by_activity: HashMap::new(),
             activity_joining: HashMap::new(),
             activity_tx,
+            chat_tx,
+            chat_rooms: HashSet::new(),
         };
         Connection {
             conn,
@@ -462,6 +474,7 @@ impl Connection {
             internal_rx,
             presence_rx,
             activity_rx,
+            chat_rx,
             tick: tokio::time::interval(Duration::from_millis(500)),
             started: Instant::now(),
         }
@@ -486,6 +499,7 @@ impl Connection {
             Some(internal) = self.internal_rx.recv() => Wakeup(WakeupKind::Internal(internal)),
             Some(event) = self.presence_rx.recv() => Wakeup(WakeupKind::Presence(event)),
             Some(d) = self.activity_rx.recv() => Wakeup(WakeupKind::Activity(d)),
+            Some(d) = self.chat_rx.recv() => Wakeup(WakeupKind::Chat(d)),
             _ = self.tick.tick() => Wakeup(WakeupKind::Tick),
         }
     }
@@ -512,6 +526,10 @@ impl Connection {
                 while let Ok(d) = self.activity_rx.try_recv() {
                     self.conn.handle_activity_delivery(d);
                 }
+                // And the chats' (a join's answer follows the pushes sent before it).
+                while let Ok(d) = self.chat_rx.try_recv() {
+                    self.conn.handle_chat_delivery(d);
+                }
                 self.conn.handle_internal(internal);
             }
             WakeupKind::Presence(event) => self.conn.handle_presence_event(event),
@@ -520,6 +538,15 @@ impl Connection {
                 for _ in 1..EVENTS_PER_WAKEUP {
                     match self.activity_rx.try_recv() {
                         Ok(d) => self.conn.handle_activity_delivery(d),
+                        Err(_) => break,
+                    }
+                }
+            }
+            WakeupKind::Chat(d) => {
+                self.conn.handle_chat_delivery(d);
+                for _ in 1..EVENTS_PER_WAKEUP {
+                    match self.chat_rx.try_recv() {
+                        Ok(d) => self.conn.handle_chat_delivery(d),
                         Err(_) => break,
                     }
                 }
@@ -596,6 +623,7 @@ impl Conn {
             r.handle.close_now();
         }
         self.leave_activities();
+        self.chat_disconnected();
         if let Some(a) = self.auth.take() {
             self.services.presence.leave(&a.domain, &a.session.session);
             self.services.sessions.remove(&a.session.session);
@@ -732,6 +760,9 @@ impl Conn {
             Body::HistoricalOperationsRequest(r) => self.historical_operations(id, r),
             Body::ModelGetVersionAtTimeRequest(r) => self.version_at_time(id, r),
             other => {
+                let Some(other) = self.chat_request(id, other) else {
+                    return;
+                };
                 debug!(body = codec::body_name(&other), "request not supported yet");
                 self.reply(
                     id,
@@ -762,6 +793,7 @@ impl Conn {
             Internal::ActivityParticipants { id, result } => {
                 self.activity_participants_answered(id, result)
             }
+            Internal::Chat(answer) => self.chat_answered(answer),
             Internal::Closed {
                 request_id,
                 resource,

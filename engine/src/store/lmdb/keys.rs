@@ -333,6 +333,13 @@ pub(super) fn check_keys(batch: &[WriteOp]) -> StoreResult<()> {
                 activity_type,
                 id,
             } => activity_key(domain, activity_type, id),
+            WriteOp::PutChat(r) => child_key(&r.domain, &r.id),
+            WriteOp::AppendChatEvent { domain, chat, .. } => {
+                let mut key = child_key(domain, chat);
+                key.extend_from_slice(&[0; 8]);
+                key
+            }
+            WriteOp::DeleteChat { domain, id } => child_key(domain, id),
         };
         if key.len() > MAX_KEY_BYTES {
             return Err(StoreError::Invalid(format!(

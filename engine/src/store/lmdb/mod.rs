@@ -6,13 +6,13 @@
 //! then the escaped id or token), `users` (keyed by the escaped domain key, the escaped
 //! user-type number, then the escaped username), `ops` and `snapshots` (keyed by the big-endian
 //! pair `(model number, version)`), and, for access control, `permissions`, `groups`,
-//! `group_members` and `user_groups` (see [`keys`]), and `activities` (keyed by the escaped
-//! domain key, type and id). Values are encoded by [`super::codec`]. The
+//! `group_members` and `user_groups` (see [`keys`]), `activities` (keyed by the escaped
+//! domain key, type and id), and `chats` and `chat_events` (see [`chats`]). Values are encoded by [`super::codec`]. The
 //! write-ahead log ([`super::wal`]) lives in `wal/` inside the data directory.
 //!
 //! Files: [`keys`] (key layout, the key-length check), [`threads`] (the writer and the applier),
 //! [`writer`] (applying writes to the database), [`acl`] (permission rows and groups),
-//! [`activities`] (activity records).
+//! [`activities`] (activity records), [`chats`] (chat records and events).
 //!
 //! Every write goes through one writer thread: it takes the first queued request, drains what
 //! else is queued (up to `max_batch` records), appends all of it to the write-ahead log as one
@@ -32,6 +32,7 @@
 
 mod acl;
 mod activities;
+mod chats;
 mod keys;
 mod threads;
 mod writer;
@@ -50,10 +51,10 @@ use heed::{Database, Env, EnvOpenOptions, MdbError, RoTxn, WithoutTls};
 use super::batch;
 use super::wal::{self, Wal};
 use super::{
-    codec, ActivityRecord, CollectionRecord, CommitCallback, DomainKey, DomainRecord, Grantee,
-    GroupRecord, JwtKeyRecord, ModelMeta, OpRecord, PermissionRow, PermissionTarget,
-    ReconnectTokenRecord, Snapshot, Store, StoreError, StoreOptions, StoreResult, StoreStats,
-    UserRecord, UserType, WriteOp, FORMAT_VERSION,
+    codec, ActivityRecord, ChatEvent, ChatRecord, CollectionRecord, CommitCallback, DomainKey,
+    DomainRecord, Grantee, GroupRecord, JwtKeyRecord, ModelMeta, OpRecord, PermissionRow,
+    PermissionTarget, ReconnectTokenRecord, Snapshot, Store, StoreError, StoreOptions, StoreResult,
+    StoreStats, UserRecord, UserType, WriteOp, FORMAT_VERSION,
 };
 use keys::{check_keys, child_key, domain_key, num_key, range_of, split_num_key, user_key};
 use threads::{Applier, Logger};
@@ -173,11 +174,15 @@ struct Dbs {
     memberships: Db,
     /// Activities: domain, type, id -> activity record.
     activities: Db,
+    /// Chats: domain, id -> chat record.
+    chats: Db,
+    /// Chat events: domain, chat id, big-endian event number -> chat event.
+    chat_events: Db,
 }
 
 /// Every named database. Databases added after format version 1 are created when a store of
 /// that format is opened (adding a database does not change how existing records are encoded).
-const DB_NAMES: [&str; 14] = [
+const DB_NAMES: [&str; 16] = [
     "meta",
     "domains",
     "collections",
@@ -192,6 +197,8 @@ const DB_NAMES: [&str; 14] = [
     "group_members",
     "user_groups",
     "activities",
+    "chats",
+    "chat_events",
 ];
 
 /// Checks the format version (writing it into a new environment) and opens every database.
@@ -248,6 +255,8 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<(Dbs, Option<u32>)> {
         members: dbs[11],
         memberships: dbs[12],
         activities: dbs[13],
+        chats: dbs[14],
+        chat_events: dbs[15],
     };
     if fresh {
         dbs.meta
@@ -911,6 +920,27 @@ impl Store for LmdbStore {
     ) -> StoreResult<Option<ActivityRecord>> {
         let rtxn = self.read_txn()?;
         activities::activity(&rtxn, self.dbs(), domain, activity_type, id)
+    }
+
+    fn chat(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ChatRecord>> {
+        let rtxn = self.read_txn()?;
+        chats::chat(&rtxn, self.dbs(), domain, id)
+    }
+
+    fn chats(&self, domain: &DomainKey) -> StoreResult<Vec<ChatRecord>> {
+        let rtxn = self.read_txn()?;
+        chats::chats(&rtxn, self.dbs(), domain)
+    }
+
+    fn chat_events(
+        &self,
+        domain: &DomainKey,
+        chat: &str,
+        first: u64,
+        last: u64,
+    ) -> StoreResult<Vec<ChatEvent>> {
+        let rtxn = self.read_txn()?;
+        chats::events(&rtxn, self.dbs(), domain, chat, first, last)
     }
 
     fn activities(&self, domain: &DomainKey) -> StoreResult<Vec<ActivityRecord>> {

@@ -294,6 +294,9 @@ impl DbWriter {
             WriteOp::PutActivity(_) | WriteOp::DeleteActivity { .. } => {
                 super::activities::apply(txn, &dbs, op)?
             }
+            WriteOp::PutChat(_) | WriteOp::AppendChatEvent { .. } | WriteOp::DeleteChat { .. } => {
+                super::chats::apply(txn, &dbs, op)?
+            }
         }
         Ok(())
     }
@@ -319,7 +322,8 @@ impl DbWriter {
         dbs.jwt_keys.delete_range(txn, &bounds).map_err(db_err)?;
         dbs.tokens.delete_range(txn, &bounds).map_err(db_err)?;
         acl::drop_domain(txn, &dbs, key)?;
-        super::activities::drop_domain(txn, &dbs, key)
+        super::activities::drop_domain(txn, &dbs, key)?;
+        super::chats::drop_domain(txn, &dbs, key)
     }
 
     /// Deletes a collection and its models, with their permission rows.
