@@ -199,6 +199,25 @@ impl From<crate::activity::ActivityError> for Error {
     }
 }
 
+impl From<crate::chat::ChatError> for Error {
+    fn from(e: crate::chat::ChatError) -> Self {
+        use crate::chat::ChatError as C;
+        let code = match &e {
+            C::NotFound | C::NotJoined | C::NotMember | C::UserNotFound(_) => ErrorCode::NotFound,
+            C::AlreadyExists | C::AlreadyJoined | C::AlreadyMember => ErrorCode::AlreadyExists,
+            C::Unauthorized(_) => ErrorCode::PermissionDenied,
+            C::CantRemoveSelf
+            | C::NotSupported(_)
+            | C::Invalid(_)
+            | C::TooLarge { .. }
+            | C::Permission(_) => ErrorCode::InvalidArgument,
+            C::Store(_) => ErrorCode::Storage,
+            C::Stopped => ErrorCode::Unavailable,
+        };
+        Error::new(code, e.to_string())
+    }
+}
+
 impl From<AuthError> for Error {
     fn from(e: AuthError) -> Self {
         let code = match &e {

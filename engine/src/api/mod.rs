@@ -21,6 +21,7 @@
 
 mod access;
 mod activities;
+mod chats;
 mod config;
 mod domain;
 mod engine;
@@ -51,6 +52,10 @@ pub use crate::store::DomainState;
 pub use crate::store::UserType;
 pub use access::Group;
 pub use activities::ActivityParticipant;
+pub use chats::{
+    ChatChange, ChatEvent, ChatEventKind, ChatHistory, ChatHistoryQuery, ChatInfo, ChatKind,
+    ChatMember, NewChat, PostedMessage, CHAT_EVENT_KINDS,
+};
 pub use config::{
     net_config_from_json, EngineConfig, LoginLimits, ModelsConfig, SessionLimits, StoreConfig,
 };

@@ -143,7 +143,8 @@ fn exact_json(value: &impl Serialize, operation: &JsonValue) -> String {
 
 /// Something that happened in the engine, as a host sees it. In JSON an event is an object
 /// with a `"type"` (`operation_applied`, `model_opened`, `model_closed`, `last_session_left`,
-/// `user_connected`, `user_disconnected`, `presence_changed`) beside its fields.
+/// `user_connected`, `user_disconnected`, `presence_changed`, `activity_changed`,
+/// `chat_changed`) beside its fields.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
@@ -260,6 +261,19 @@ pub enum Event {
         /// The session's whole state in the activity after the change.
         state: PresenceState,
     },
+    /// A chat has a new stored event (a message, a join, a rename, ...), a member marked its
+    /// events seen, or it was removed.
+    ChatChanged {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// The chat's id.
+        chat_id: String,
+        /// What happened.
+        #[serde(flatten)]
+        change: super::ChatChange,
+    },
 }
 
 /// A user's presence state: keys to JSON values.
@@ -311,7 +325,8 @@ impl Event {
             Event::UserConnected { .. }
             | Event::UserDisconnected { .. }
             | Event::PresenceChanged { .. }
-            | Event::ActivityChanged { .. } => None,
+            | Event::ActivityChanged { .. }
+            | Event::ChatChanged { .. } => None,
         }
     }
 }
@@ -421,6 +436,12 @@ impl From<EngineEvent> for Event {
                 session: session.map(SessionId::new),
                 user,
                 state,
+            },
+            EngineEvent::ChatChanged { domain, chat, push } => Event::ChatChanged {
+                namespace: domain.namespace,
+                domain: domain.id,
+                chat_id: chat.to_string(),
+                change: (&push).into(),
             },
         }
     }

@@ -22,7 +22,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info_span, Instrument};
 
-pub use history::{HistoryPage, HistoryQuery, SearchPage, SearchQuery};
+pub use history::{HistoryPage, HistoryQuery, SearchPage, SearchQuery, MAX_PAGE};
 
 use crate::model::EventBus;
 use crate::perm::{Actor, PermissionChange, PermissionError, Permissions, TargetPermissions};
@@ -324,7 +324,6 @@ struct Inner {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     limits: ChatLimits,
-    #[allow(dead_code)]
     bus: EventBus,
     owners: Router<ChatKey, Command>,
     deliveries: Router<DomainKey, delivery::Command>,

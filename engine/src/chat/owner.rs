@@ -18,6 +18,7 @@ use super::{
     ChatDelivery, ChatError, ChatInfo, ChatKey, ChatPush, ChatService, ChatSink, Command,
     HistoryPage, HistoryQuery, Inner, NewChat,
 };
+use crate::model::EngineEvent;
 use crate::perm::{Actor, PermissionChange, TargetPermissions, CHAT_PERMISSIONS};
 use crate::store::{
     ChatEvent, ChatEventKind, ChatKind, ChatMember, ChatRecord, Grantee, PermissionTarget, UserId,
@@ -471,6 +472,14 @@ impl Owner {
             chat: Arc::from(self.key.id.as_str()),
             push,
         };
+        let bus = &self.inner().bus;
+        if bus.has_subscribers() {
+            bus.publish(EngineEvent::ChatChanged {
+                domain: self.key.domain.clone(),
+                chat: delivery.chat.clone(),
+                push: delivery.push.clone(),
+            });
+        }
         let room = self
             .record
             .as_ref()

@@ -108,6 +108,15 @@ pub enum EngineEvent {
         /// The session's whole state after the change.
         state: std::collections::BTreeMap<String, serde_json::Value>,
     },
+    /// A chat has a new event (stored), a member marked events seen, or the chat was removed.
+    ChatChanged {
+        /// Domain.
+        domain: DomainKey,
+        /// The chat's id.
+        chat: std::sync::Arc<str>,
+        /// What happened.
+        push: crate::chat::ChatPush,
+    },
 }
 
 /// What an [`EngineEvent::ActivityChanged`] reports.
@@ -135,7 +144,8 @@ impl EngineEvent {
             | EngineEvent::UserConnected { domain, .. }
             | EngineEvent::UserDisconnected { domain, .. }
             | EngineEvent::PresenceChanged { domain, .. }
-            | EngineEvent::ActivityChanged { domain, .. } => domain,
+            | EngineEvent::ActivityChanged { domain, .. }
+            | EngineEvent::ChatChanged { domain, .. } => domain,
         }
     }
 
