@@ -397,6 +397,99 @@ int tandem_domain_presence(const struct tandem_domain *domain,
                            char **out_json);
 
 /*
+ Creates a channel or room from `chat_json` — `{"id"?, "kind": "channel"|"room",
+ "private"?, "name"?, "topic"?, "members"?: [user, ...]}` — and writes its id to `*out_id`.
+ `TANDEM_ERR_ALREADY_EXISTS` if the id is taken; a private room, an unknown member or a bad
+ id is `TANDEM_ERR_INVALID_ARGUMENT` or `TANDEM_ERR_NOT_FOUND`.
+
+ # Safety
+ `domain` must be a live handle; `chat_json` NUL-terminated; `out_id` writable.
+ */
+int tandem_domain_create_chat(const struct tandem_domain *domain,
+                              const char *chat_json,
+                              char **out_id);
+
+/*
+ Removes a chat with its events; its members are told. `TANDEM_ERR_NOT_FOUND` if there is
+ none.
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated.
+ */
+int tandem_domain_remove_chat(const struct tandem_domain *domain, const char *id);
+
+/*
+ Writes a chat as it is now to `*out_json` — `{"id", "kind", "private", "name", "topic",
+ "created_ms", "last_event_number", "last_event_ms", "members": [{"user",
+ "max_seen_event"}]}` — or `null` when it does not exist.
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_chat(const struct tandem_domain *domain, const char *id, char **out_json);
+
+/*
+ Writes every chat of the domain, as a JSON array of chats, to `*out_json`.
+
+ # Safety
+ `domain` must be a live handle; `out_json` writable.
+ */
+int tandem_domain_chats(const struct tandem_domain *domain, char **out_json);
+
+/*
+ Adds (`add` true) or removes the user given as JSON to or from a channel.
+ `TANDEM_ERR_ALREADY_EXISTS` for a member added again, `TANDEM_ERR_NOT_FOUND` for a
+ non-member removed.
+
+ # Safety
+ `domain` must be a live handle; `id` and `user_json` NUL-terminated.
+ */
+int tandem_domain_change_chat_member(const struct tandem_domain *domain,
+                                     const char *id,
+                                     const char *user_json,
+                                     bool add);
+
+/*
+ Sets a chat's name (`topic` false) or its topic.
+
+ # Safety
+ `domain` must be a live handle; `id` and `value` NUL-terminated.
+ */
+int tandem_domain_set_chat_text(const struct tandem_domain *domain,
+                                const char *id,
+                                const char *value,
+                                bool topic);
+
+/*
+ Posts `message` to a chat as the user given as JSON (NULL: as the host) and writes
+ `{"number", "timestamp_ms"}` to `*out_json` (NULL: not written). A user who is no member
+ is refused as if the chat did not exist (`TANDEM_ERR_NOT_FOUND`).
+
+ # Safety
+ `domain` must be a live handle; `id` and `message` NUL-terminated; `user_json` NULL or
+ NUL-terminated; `out_json` NULL or writable.
+ */
+int tandem_domain_post_chat_message(const struct tandem_domain *domain,
+                                    const char *id,
+                                    const char *user_json,
+                                    const char *message,
+                                    char **out_json);
+
+/*
+ Writes a page of a chat's events to `*out_json`: `{"events": [{"number", "timestamp_ms",
+ "user", "kind", ...}], "offset", "total"}`. `query_json` (NULL: newest first, 50) is
+ `{"kinds"?, "text"?, "start"?, "forward"?, "offset"?, "limit"?}`.
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated; `query_json` NULL or NUL-terminated;
+ `out_json` writable.
+ */
+int tandem_domain_chat_history(const struct tandem_domain *domain,
+                               const char *id,
+                               const char *query_json,
+                               char **out_json);
+
+/*
  Frees a domain handle (the domain itself stays). NULL is ignored.
 
  # Safety

@@ -91,6 +91,54 @@ static void *read_forever(void *arg) {
   return NULL;
 }
 
+/* Chats through the domain handle: a channel, a member, posts as the host and as the member,
+   a stranger refused, history, the chat_changed event, removal. */
+static void check_chats(tandem_engine *engine) {
+  tandem_domain *d = NULL;
+  CHECK(tandem_engine_create_domain(engine, "acme", "chat", NULL, &d) == TANDEM_OK, "chat domain");
+  if (!d) return;
+  CHECK(tandem_domain_create_user(d, "{\"username\": \"ann\"}", NULL) == TANDEM_OK, "chat user");
+  tandem_subscription *events = NULL;
+  CHECK(tandem_domain_subscribe(d, &events) == TANDEM_OK, "chat subscription");
+  char *text = NULL;
+  CHECK(tandem_domain_create_chat(d, "{\"id\": \"lobby\", \"kind\": \"channel\", \"name\": \"Lobby\"}",
+                                  &text) == TANDEM_OK, "create chat");
+  expect_text(text, "lobby", "chat id");
+  text = NULL;
+  CHECK(tandem_domain_create_chat(d, "{\"id\": \"lobby\", \"kind\": \"channel\"}", &text) ==
+            TANDEM_ERR_ALREADY_EXISTS, "create chat twice");
+  const char *ann = "{\"kind\": \"normal\", \"name\": \"ann\"}";
+  CHECK(tandem_domain_post_chat_message(d, "lobby", ann, "too early", NULL) == TANDEM_ERR_NOT_FOUND,
+        "a non-member is refused as if there were no chat");
+  CHECK(tandem_domain_change_chat_member(d, "lobby", ann, true) == TANDEM_OK, "add member");
+  CHECK(tandem_domain_post_chat_message(d, "lobby", ann, "hi from ann", &text) == TANDEM_OK, "member posts");
+  expect_part(text, "\"number\":", "posted message number");
+  CHECK(tandem_domain_post_chat_message(d, "lobby", NULL, "hi from the host", NULL) == TANDEM_OK, "host posts");
+  CHECK(tandem_domain_set_chat_text(d, "lobby", "Daily news", true) == TANDEM_OK, "topic");
+  text = NULL;
+  CHECK(tandem_domain_chat_history(d, "lobby", "{\"kinds\": [\"message\"], \"forward\": true}", &text) ==
+            TANDEM_OK, "history");
+  expect_part(text, "\"total\":2", "two messages");
+  text = NULL;
+  CHECK(tandem_domain_chat(d, "lobby", &text) == TANDEM_OK, "chat info");
+  expect_part(text, "\"topic\":\"Daily news\"", "topic set");
+  /* The subscription saw the member's message (after the member's addition). */
+  int saw_message = 0;
+  for (int i = 0; i < 20 && !saw_message; i++) {
+    char *event = NULL;
+    if (tandem_subscription_next(events, 2000, &event) != TANDEM_OK || !event) break;
+    saw_message = strstr(event, "\"chat_changed\"") && strstr(event, "hi from ann");
+    tandem_string_free(event);
+  }
+  CHECK(saw_message, "chat_changed event with the member's message");
+  CHECK(tandem_domain_remove_chat(d, "lobby") == TANDEM_OK, "remove chat");
+  text = NULL;
+  CHECK(tandem_domain_chat(d, "lobby", &text) == TANDEM_OK, "removed chat info");
+  expect_text(text, "null", "no chat after removal");
+  tandem_subscription_free(events);
+  tandem_domain_free(d);
+}
+
 int main(void) {
   CHECK(tandem_abi_version() == TANDEM_ABI_VERSION && TANDEM_ABI_VERSION == 2, "abi version");
   CHECK(strcmp(tandem_error_name(TANDEM_OK), "ok") == 0, "name of ok");
@@ -355,6 +403,8 @@ int main(void) {
   CHECK(tandem_model_delete(same) == TANDEM_OK, "delete");
   CHECK(tandem_model_json(n1, &text) == TANDEM_ERR_NOT_FOUND, "deleted model through the other handle");
   tandem_model_free(same);
+
+  check_chats(engine);
 
   CHECK(tandem_engine_stop_listening(engine) == TANDEM_OK, "stop listening");
   CHECK(tandem_engine_stop_listening(engine) == TANDEM_ERR_NOT_FOUND, "not listening");
