@@ -92,7 +92,34 @@ export type Event =
   | (ModelEventBase & { type: "model_opened" | "model_closed"; session: string; user: UserId })
   | (ModelEventBase & { type: "last_session_left"; version: number })
   | { type: "user_connected" | "user_disconnected"; namespace: string; domain: string; session: string; user: UserId }
-  | { type: "presence_changed"; namespace: string; domain: string; user: UserId; available: boolean; state: Record<string, JsonValue> };
+  | { type: "presence_changed"; namespace: string; domain: string; user: UserId; available: boolean; state: Record<string, JsonValue> }
+  | ({ type: "chat_changed"; namespace: string; domain: string; chat_id: string } & ChatChange);
+
+export type ChatKind = "channel" | "room" | "direct";
+/** A channel or room to create; only `kind` is required. */
+export interface NewChat { id?: string | null; kind: ChatKind; private?: boolean; name?: string; topic?: string; members?: UserId[] }
+export interface ChatMember { user: UserId; max_seen_event: number }
+export interface ChatInfo {
+  id: string; kind: ChatKind; private: boolean; name: string; topic: string;
+  created_ms: number; last_event_number: number; last_event_ms: number; members: ChatMember[];
+}
+export type ChatEventKind =
+  | { kind: "created"; name: string; topic: string; members: UserId[] }
+  | { kind: "message"; text: string }
+  | { kind: "user_joined" | "user_left" }
+  | { kind: "user_added"; added: UserId }
+  | { kind: "user_removed"; removed: UserId }
+  | { kind: "name_changed"; name: string }
+  | { kind: "topic_changed"; topic: string };
+export type ChatEvent = { number: number; timestamp_ms: number; user: UserId } & ChatEventKind;
+export type ChatChange =
+  | { change: "event"; event: ChatEvent }
+  | { change: "marked_seen"; user: UserId; number: number }
+  | { change: "removed" };
+/** Which events to read: newest first and 50 unless told. */
+export interface ChatHistoryQuery { kinds?: string[]; text?: string | null; start?: number | null; forward?: boolean; offset?: number; limit?: number }
+export interface ChatHistory { events: ChatEvent[]; offset: number; total: number }
+export interface PostedMessage { number: number; timestamp_ms: number }
 
 /** A user's presence: whether it has a connected session, and the state its sessions share. */
 export interface UserPresence { user: UserId; available: boolean; state: Record<string, JsonValue> }
@@ -176,6 +203,19 @@ export declare class Domain {
   permissions(target: Target): Promise<TargetPermissions>;
   changePermissions(target: Target, change: PermissionChange): Promise<void>;
   resolvePermissions(target: Target, user: UserId): Promise<string[]>;
+  /** Creates a channel or room; resolves to its id. Its events arrive as `chat_changed`. */
+  createChat(chat: NewChat): Promise<string>;
+  removeChat(id: string): Promise<void>;
+  /** `null` when there is no such chat. */
+  chat(id: string): Promise<ChatInfo | null>;
+  chats(): Promise<ChatInfo[]>;
+  addChatMember(id: string, user: UserId): Promise<void>;
+  removeChatMember(id: string, user: UserId): Promise<void>;
+  setChatName(id: string, name: string): Promise<void>;
+  setChatTopic(id: string, topic: string): Promise<void>;
+  /** As `options.user` (who must be a member), else as the host. */
+  postChatMessage(id: string, text: string, options?: { user?: UserId }): Promise<PostedMessage>;
+  chatHistory(id: string, query?: ChatHistoryQuery): Promise<ChatHistory>;
   events(): Subscription;
 }
 

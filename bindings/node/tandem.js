@@ -238,6 +238,36 @@ class Domain {
   async resolvePermissions(target, user) {
     return call(this.#n.resolvePermissions(target, user));
   }
+  async createChat(chat) {
+    return call(this.#n.createChat(chat));
+  }
+  async removeChat(id) {
+    await call(this.#n.removeChat(id));
+  }
+  async chat(id) {
+    return call(this.#n.chat(id));
+  }
+  async chats() {
+    return call(this.#n.chats());
+  }
+  async addChatMember(id, user) {
+    await call(this.#n.changeChatMember(id, user, true));
+  }
+  async removeChatMember(id, user) {
+    await call(this.#n.changeChatMember(id, user, false));
+  }
+  async setChatName(id, name) {
+    await call(this.#n.setChatText(id, name, false));
+  }
+  async setChatTopic(id, topic) {
+    await call(this.#n.setChatText(id, topic, true));
+  }
+  async postChatMessage(id, text, options) {
+    return call(this.#n.postChatMessage(id, text, options?.user ?? null));
+  }
+  async chatHistory(id, query) {
+    return call(this.#n.chatHistory(id, query ?? null));
+  }
   events() {
     return new Subscription(this.#n.subscribe());
   }

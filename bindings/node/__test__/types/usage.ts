@@ -1,5 +1,5 @@
 // Type-checked (tsc --noEmit --strict) by run-tests.sh: the public API as a TS user writes it.
-import { Engine, Event, NotFoundError, TandemError, Change, ModelRights, UserId } from "tandem-node";
+import { Engine, Event, NotFoundError, TandemError, Change, ModelRights, UserId, ChatHistory, ChatInfo, PostedMessage } from "tandem-node";
 
 async function main(): Promise<void> {
   const engine = await Engine.open({ data_dir: null });
@@ -31,6 +31,15 @@ async function main(): Promise<void> {
   await domain.changePermissions({ kind: "chat", id: "lobby" }, { add: { world: ["join_chat"] } });
   await domain.setState((await domain.settings()).state === "online" ? "maintenance" : "online");
   console.log(rights.write, token.length, (await model.permissions()).users[0][0].name);
+  const chatId: string = await domain.createChat({ kind: "channel", name: "Lobby", members: [bob] });
+  const posted: PostedMessage = await domain.postChatMessage(chatId, "hello", { user: bob });
+  const page: ChatHistory = await domain.chatHistory(chatId, { kinds: ["message"], limit: 10 });
+  for (const ev of page.events) if (ev.kind === "message") console.log(ev.number, ev.text);
+  const info: ChatInfo | null = await domain.chat(chatId);
+  domain.events().on("event", (e: Event) => {
+    if (e.type === "chat_changed" && e.change === "event" && e.event.kind === "message") console.log(e.chat_id, e.event.text);
+  });
+  console.log(posted.number, info?.topic);
   const users = await domain.users();
   console.log(version, data.text, users.map((u) => u.username), await engine.listen("127.0.0.1:0"));
   await engine.shutdown();
