@@ -12,12 +12,17 @@ use std::time::Duration;
 use tandem::api::{self, EngineConfig, HostedEngine};
 
 mod access;
+mod chats;
 mod types;
 
 pub use access::{
     CollectionPermissions, CollectionRights, DomainState, GroupPermissions, ModelPermissions,
     ModelPermissionsChange, ModelRights, PermissionChange, PermissionTarget, TargetPermissions,
     UserCollectionRights, UserGroup, UserModelRights, UserPermissions, UserProfile,
+};
+pub use chats::{
+    ChatChange, ChatEvent, ChatEventKind, ChatHistory, ChatHistoryQuery, ChatInfo, ChatKind,
+    ChatMember, NewChat, PostedMessage,
 };
 pub use types::{
     error_codes, ActivityChangeKind, Change, DomainId, DomainSettings, ErrorCodeInfo, Event,

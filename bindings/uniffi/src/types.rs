@@ -564,6 +564,17 @@ pub enum Event {
         /// The session's whole state in the activity after the change, as JSON text (an object).
         state_json: String,
     },
+    /// A chat has a new stored event, a member marked its events seen, or it was removed.
+    ChatChanged {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// The chat's id.
+        chat_id: String,
+        /// What happened.
+        change: crate::chats::ChatChange,
+    },
 }
 
 /// What happened in an activity.
@@ -725,6 +736,17 @@ impl From<api::Event> for Event {
                 session: session.map(|s| s.to_string()),
                 user: user.map(Into::into),
                 state_json: state_text(&state),
+            },
+            api::Event::ChatChanged {
+                namespace,
+                domain,
+                chat_id,
+                change,
+            } => Event::ChatChanged {
+                namespace,
+                domain,
+                chat_id,
+                change: change.into(),
             },
         }
     }
