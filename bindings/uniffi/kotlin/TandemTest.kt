@@ -14,6 +14,7 @@ import kotlin.system.exitProcess
 import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.take
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.launch
@@ -313,6 +314,41 @@ fun main() {
             }
             check(e.stopListening(), "stopped")
             check(!e.stopListening(), "nothing left to stop")
+        }
+    }
+
+    test("chats: a channel, members, posts as a member and as the host, history, ChatChanged events") {
+        Engine().use { e ->
+            val d = e.createDomain("acme", "chat")
+            d.createUser(NewUser("ann"))
+            val ann = UserId(UserKind.NORMAL, "ann")
+            val sub = d.subscribe()
+            check(d.createChat(NewChat(id = "lobby", kind = ChatKind.CHANNEL, name = "Lobby")) == "lobby", "created")
+            expect<TandemException.AlreadyExists>("twice") { d.createChat(NewChat(id = "lobby", kind = ChatKind.CHANNEL)) }
+            expect<TandemException.InvalidArgument>("a private room") { d.createChat(NewChat(kind = ChatKind.ROOM, private = true)) }
+            expect<TandemException.NotFound>("a non-member posts") { d.postChatMessage("lobby", "early", ann) }
+            d.addChatMember("lobby", ann)
+            val first = d.postChatMessage("lobby", "hi from ann", ann)
+            val second = d.postChatMessage("lobby", "hi from the host")
+            check(second.number == first.number + 1UL, "numbers: $first $second")
+            d.setChatTopic("lobby", "News")
+            val info = d.chat("lobby")
+            check(info != null && info.topic == "News" && info.kind == ChatKind.CHANNEL, "info: $info")
+            check(info!!.members.any { it.user == ann }, "ann is a member: $info")
+            check(d.chat("nope") == null, "no such chat")
+            val page = d.chatHistory("lobby", ChatHistoryQuery(kinds = listOf("message"), forward = true))
+            check(page.total == 2UL, "two messages: $page")
+            val texts = page.events.map { (it.kind as ChatEventKind.Message).text }
+            check(texts == listOf("hi from ann", "hi from the host"), "texts: $texts")
+            check(page.events[1].user.kind == UserKind.CONVERGENCE, "the host posts as the host user")
+            val changes = withTimeout(10_000) {
+                sub.events().filterIsInstance<Event.ChatChanged>().take(4).toList()
+            }
+            val messages = changes.mapNotNull { ((it.change as? ChatChange.Event)?.event?.kind as? ChatEventKind.Message)?.text }
+            check(messages == listOf("hi from ann", "hi from the host"), "events: $changes")
+            check(changes.all { it.chatId == "lobby" }, "chat ids: $changes")
+            d.removeChat("lobby")
+            check(d.chat("lobby") == null, "removed")
         }
     }
 
