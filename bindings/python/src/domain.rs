@@ -27,7 +27,7 @@ pub struct Domain {
     id: String,
 }
 
-fn none(py: Python<'_>, _: ()) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn none(py: Python<'_>, _: ()) -> PyResult<Bound<'_, PyAny>> {
     Ok(py.None().into_bound(py))
 }
 
@@ -73,7 +73,7 @@ impl Domain {
     }
 
     /// Runs `f(domain)` on the calling thread with the GIL released.
-    fn block<T: Send>(
+    pub(crate) fn block<T: Send>(
         &self,
         py: Python<'_>,
         f: impl AsyncFnOnce(&tandem::api::Domain) -> tandem::api::Result<T> + Send,
@@ -83,7 +83,7 @@ impl Domain {
     }
 
     /// Starts `f(domain)` on the engine and returns an asyncio future of its converted result.
-    fn spawn<'py, T, F>(
+    pub(crate) fn spawn<'py, T, F>(
         &self,
         py: Python<'py>,
         f: impl FnOnce(tandem::api::Domain) -> F,

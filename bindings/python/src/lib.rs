@@ -5,6 +5,7 @@
 //! `ErrorCode::ALL`.
 
 mod aio;
+mod chats;
 mod convert;
 mod domain;
 mod engine;

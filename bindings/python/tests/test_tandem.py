@@ -395,3 +395,49 @@ def test_presence_of_users_without_sessions(engine):
     assert d.presence([]) == []
     with pytest.raises(tandem.InvalidArgumentError):
         d.presence([{"kind": "robot", "name": "x"}])
+
+
+def test_chats_members_posts_history_and_events(engine):
+    d = engine.create_domain("acme", "chat")
+    d.create_user({"username": "ann"})
+    ann = {"kind": "normal", "name": "ann"}
+    with d.subscribe() as sub:
+        assert d.create_chat({"id": "lobby", "kind": "channel", "name": "Lobby"}) == "lobby"
+        with pytest.raises(tandem.AlreadyExistsError):
+            d.create_chat({"id": "lobby", "kind": "channel"})
+        with pytest.raises(tandem.InvalidArgumentError):
+            d.create_chat({"kind": "room", "private": True})
+        with pytest.raises(tandem.InvalidArgumentError):
+            d.create_chat({"kind": "channel", "nmae": "typo"})
+        with pytest.raises(tandem.NotFoundError):
+            d.post_chat_message("lobby", "too early", user=ann)
+        d.add_chat_member("lobby", ann)
+        first = d.post_chat_message("lobby", "hi from ann", user=ann)
+        async def post_as_host():
+            return await d.post_chat_message_async("lobby", "hi from the host")
+
+        second = asyncio.run(post_as_host())
+        assert second["number"] == first["number"] + 1
+        d.set_chat_topic("lobby", "News")
+        info = d.chat("lobby")
+        assert info["topic"] == "News" and info["kind"] == "channel"
+        assert any(m["user"] == ann for m in info["members"])
+        assert d.chat("nope") is None
+        assert [c["id"] for c in d.chats()] == ["lobby"]
+        page = d.chat_history("lobby", {"kinds": ["message"], "forward": True})
+        assert page["total"] == 2
+        assert [e["text"] for e in page["events"]] == ["hi from ann", "hi from the host"]
+        assert page["events"][1]["user"]["kind"] == "convergence", "the host posts as the host user"
+        with pytest.raises(tandem.InvalidArgumentError):
+            d.chat_history("lobby", {"kinds": ["gossip"]})
+        seen = []
+        while len(seen) < 4:
+            ev = sub.next(5)
+            assert ev is not None, f"events so far: {seen}"
+            if ev["type"] == "chat_changed":
+                seen.append(ev)
+        texts = [e["event"]["text"] for e in seen if e["change"] == "event" and e["event"]["kind"] == "message"]
+        assert texts == ["hi from ann", "hi from the host"]
+        assert all(e["chat_id"] == "lobby" for e in seen)
+    d.remove_chat("lobby")
+    assert d.chat("lobby") is None

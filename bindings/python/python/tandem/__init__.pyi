@@ -192,9 +192,61 @@ class HistoryEntry(TypedDict):
     user: UserId
     operation: Dict[str, Any]
 
+ChatKind = Literal["channel", "room", "direct"]
+
+class NewChat(TypedDict, total=False):
+    """A channel or room to create; only ``kind`` is required."""
+
+    id: Optional[str]
+    kind: ChatKind
+    private: bool
+    name: str
+    topic: str
+    members: List[UserId]
+
+class ChatMember(TypedDict):
+    user: UserId
+    max_seen_event: int
+
+class ChatInfo(TypedDict):
+    id: str
+    kind: ChatKind
+    private: bool
+    name: str
+    topic: str
+    created_ms: int
+    last_event_number: int
+    last_event_ms: int
+    members: List[ChatMember]
+
+#: A chat event: ``number``, ``timestamp_ms``, ``user`` and ``kind`` (created, message,
+#: user_joined, user_left, user_added, user_removed, name_changed, topic_changed) with the
+#: kind's keys (``text`` for a message, ``added``/``removed``, ``name``, ``topic``, ``members``).
+ChatEvent = Dict[str, Any]
+
+class ChatHistoryQuery(TypedDict, total=False):
+    """Which events to read: newest first and 50 unless told."""
+
+    kinds: List[str]
+    text: Optional[str]
+    start: Optional[int]
+    forward: bool
+    offset: int
+    limit: int
+
+class ChatHistory(TypedDict):
+    events: List[ChatEvent]
+    offset: int
+    total: int
+
+class PostedMessage(TypedDict):
+    number: int
+    timestamp_ms: int
+
 #: An event: ``type`` is operation_applied, model_opened, model_closed, last_session_left,
-#: user_connected, user_disconnected or presence_changed; the other keys depend on it (namespace, domain, model,
-#: version, session, user, timestamp_ms, operation).
+#: user_connected, user_disconnected, presence_changed or chat_changed; the other keys depend on it (namespace, domain, model,
+#: version, session, user, timestamp_ms, operation; for chat_changed: chat_id and ``change`` — "event" with ``event``,
+#: "marked_seen" with ``user`` and ``number``, or "removed").
 Event = Dict[str, Any]
 
 #: A change: {"op": "set"|"insert"|"remove"|"move"|"splice"|"add", "path": [...], ...}.
@@ -326,6 +378,30 @@ class Domain:
     def change_permissions(self, target: Target, change: PermissionChange) -> None: ...
     def change_permissions_async(self, target: Target, change: PermissionChange) -> Awaitable[None]: ...
     def resolve_permissions(self, target: Target, user: UserId) -> List[str]: ...
+    def create_chat(self, chat: NewChat) -> str: ...
+    def create_chat_async(self, chat: NewChat) -> Awaitable[str]: ...
+    def remove_chat(self, id: str) -> None: ...
+    def remove_chat_async(self, id: str) -> Awaitable[None]: ...
+    def chat(self, id: str) -> Optional[ChatInfo]: ...
+    def chat_async(self, id: str) -> Awaitable[Optional[ChatInfo]]: ...
+    def chats(self) -> List[ChatInfo]: ...
+    def chats_async(self) -> Awaitable[List[ChatInfo]]: ...
+    def add_chat_member(self, id: str, user: UserId) -> None: ...
+    def add_chat_member_async(self, id: str, user: UserId) -> Awaitable[None]: ...
+    def remove_chat_member(self, id: str, user: UserId) -> None: ...
+    def remove_chat_member_async(self, id: str, user: UserId) -> Awaitable[None]: ...
+    def set_chat_name(self, id: str, name: str) -> None: ...
+    def set_chat_name_async(self, id: str, name: str) -> Awaitable[None]: ...
+    def set_chat_topic(self, id: str, topic: str) -> None: ...
+    def set_chat_topic_async(self, id: str, topic: str) -> Awaitable[None]: ...
+    def post_chat_message(self, id: str, text: str, user: Optional[UserId] = None) -> PostedMessage: ...
+    def post_chat_message_async(
+        self, id: str, text: str, user: Optional[UserId] = None
+    ) -> Awaitable[PostedMessage]: ...
+    def chat_history(self, id: str, query: Optional[ChatHistoryQuery] = None) -> ChatHistory: ...
+    def chat_history_async(
+        self, id: str, query: Optional[ChatHistoryQuery] = None
+    ) -> Awaitable[ChatHistory]: ...
     def subscribe(self) -> Subscription: ...
 
 class Engine:
