@@ -21,12 +21,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use tandem::api::{Error, ErrorCode};
 
 mod access;
+mod activities;
 mod domain;
 mod engine;
 mod model;
 mod subscription;
 
 pub use access::*;
+pub use activities::*;
 pub use domain::*;
 pub use engine::*;
 pub use model::*;
