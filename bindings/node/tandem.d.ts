@@ -92,7 +92,16 @@ export type Event =
   | (ModelEventBase & { type: "model_opened" | "model_closed"; session: string; user: UserId })
   | (ModelEventBase & { type: "last_session_left"; version: number })
   | { type: "user_connected" | "user_disconnected"; namespace: string; domain: string; session: string; user: UserId }
-  | { type: "presence_changed"; namespace: string; domain: string; user: UserId; available: boolean; state: Record<string, JsonValue> };
+  | { type: "presence_changed"; namespace: string; domain: string; user: UserId; available: boolean; state: Record<string, JsonValue> }
+  | { type: "activity_changed"; namespace: string; domain: string; activity_type: string; activity_id: string; kind: ActivityChangeKind;
+      /** `null` for a deletion. */ session: string | null; /** `null` for a deletion. */ user: UserId | null;
+      /** The session's whole state in the activity after the change. */ state: Record<string, JsonValue> };
+
+/** What an `activity_changed` event reports. */
+export type ActivityChangeKind = "joined" | "left" | "state_changed" | "deleted";
+
+/** A visible participant of an activity: its session, user and state there. */
+export interface ActivityParticipant { session: string; user: UserId; state: Record<string, JsonValue> }
 
 /** A user's presence: whether it has a connected session, and the state its sessions share. */
 export interface UserPresence { user: UserId; available: boolean; state: Record<string, JsonValue> }
@@ -176,6 +185,15 @@ export declare class Domain {
   permissions(target: Target): Promise<TargetPermissions>;
   changePermissions(target: Target, change: PermissionChange): Promise<void>;
   resolvePermissions(target: Target, user: UserId): Promise<string[]>;
+  /** Creates a persistent activity with exactly these rows (strings `join`, `lurk`, `view_state`,
+   * `set_state`, `remove`, `manage`; none when absent). Rejects with `AlreadyExists` if it exists. */
+  createActivity(type: string, id: string, permissions?: Partial<TargetPermissions> | null): Promise<void>;
+  /** Deletes an activity; its participants are told and leave. */
+  deleteActivity(type: string, id: string): Promise<void>;
+  activityExists(type: string, id: string): Promise<boolean>;
+  /** The visible participants in join order; joins, leaves and state changes arrive as
+   * `activity_changed` events. */
+  activityParticipants(type: string, id: string): Promise<ActivityParticipant[]>;
   events(): Subscription;
 }
 

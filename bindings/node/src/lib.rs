@@ -11,6 +11,7 @@
 //! which `tandem.js` turns into the matching `Error` subclass.
 
 mod access;
+mod activities;
 mod domain;
 mod engine;
 mod model;
