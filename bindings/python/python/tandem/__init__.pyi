@@ -192,9 +192,36 @@ class HistoryEntry(TypedDict):
     user: UserId
     operation: Dict[str, Any]
 
+#: What an ``activity_changed`` event reports.
+ActivityChangeKind = Literal["joined", "left", "state_changed", "deleted"]
+
+class ActivityParticipant(TypedDict):
+    """A visible participant of an activity: its session, user and state there."""
+
+    session: str
+    user: UserId
+    state: Dict[str, Any]
+
+class ActivityChangedEvent(TypedDict):
+    """The keys of an event whose ``type`` is ``activity_changed``."""
+
+    type: Literal["activity_changed"]
+    namespace: str
+    domain: str
+    activity_type: str
+    activity_id: str
+    kind: ActivityChangeKind
+    #: None for a deletion.
+    session: Optional[str]
+    #: None for a deletion.
+    user: Optional[UserId]
+    #: The session's whole state in the activity after the change.
+    state: Dict[str, Any]
+
 #: An event: ``type`` is operation_applied, model_opened, model_closed, last_session_left,
-#: user_connected, user_disconnected or presence_changed; the other keys depend on it (namespace, domain, model,
-#: version, session, user, timestamp_ms, operation).
+#: user_connected, user_disconnected, presence_changed or activity_changed; the other keys depend on it
+#: (namespace, domain, model, version, session, user, timestamp_ms, operation; activity_changed has the keys of
+#: ``ActivityChangedEvent``).
 Event = Dict[str, Any]
 
 #: A change: {"op": "set"|"insert"|"remove"|"move"|"splice"|"add", "path": [...], ...}.
@@ -326,6 +353,17 @@ class Domain:
     def change_permissions(self, target: Target, change: PermissionChange) -> None: ...
     def change_permissions_async(self, target: Target, change: PermissionChange) -> Awaitable[None]: ...
     def resolve_permissions(self, target: Target, user: UserId) -> List[str]: ...
+    def create_activity(
+        self, activity_type: str, id: str, permissions: Optional[TargetPermissions] = None
+    ) -> None: ...
+    def create_activity_async(
+        self, activity_type: str, id: str, permissions: Optional[TargetPermissions] = None
+    ) -> Awaitable[None]: ...
+    def delete_activity(self, activity_type: str, id: str) -> None: ...
+    def delete_activity_async(self, activity_type: str, id: str) -> Awaitable[None]: ...
+    def activity_exists(self, activity_type: str, id: str) -> bool: ...
+    def activity_participants(self, activity_type: str, id: str) -> List[ActivityParticipant]: ...
+    def activity_participants_async(self, activity_type: str, id: str) -> Awaitable[List[ActivityParticipant]]: ...
     def subscribe(self) -> Subscription: ...
 
 class Engine:
