@@ -12,6 +12,7 @@ use std::time::Duration;
 use tandem::api::{self, EngineConfig, HostedEngine};
 
 mod access;
+mod activities;
 mod types;
 
 pub use access::{
@@ -19,6 +20,7 @@ pub use access::{
     ModelPermissionsChange, ModelRights, PermissionChange, PermissionTarget, TargetPermissions,
     UserCollectionRights, UserGroup, UserModelRights, UserPermissions, UserProfile,
 };
+pub use activities::ActivityParticipant;
 pub use types::{
     error_codes, ActivityChangeKind, Change, DomainId, DomainSettings, ErrorCodeInfo, Event,
     HistoryEntry, JwtKey, ModelInfo, NewUser, PathSegment, User, UserId, UserKind, UserPresence,
