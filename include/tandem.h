@@ -397,6 +397,57 @@ int tandem_domain_presence(const struct tandem_domain *domain,
                            char **out_json);
 
 /*
+ Creates a persistent activity of `activity_type` and `id` with exactly the permission rows
+ of `permissions_json` (NULL: no rows). `TANDEM_ERR_ALREADY_EXISTS` if it exists; an
+ unknown permission string or a bad type or id is `TANDEM_ERR_INVALID_ARGUMENT`.
+
+ # Safety
+ `domain` must be a live handle; `activity_type` and `id` NUL-terminated;
+ `permissions_json` NULL or NUL-terminated.
+ */
+int tandem_domain_create_activity(const struct tandem_domain *domain,
+                                  const char *activity_type,
+                                  const char *id,
+                                  const char *permissions_json);
+
+/*
+ Deletes an activity; its participants are told and leave. `TANDEM_ERR_NOT_FOUND` if there
+ is none.
+
+ # Safety
+ `domain` must be a live handle; `activity_type` and `id` NUL-terminated.
+ */
+int tandem_domain_delete_activity(const struct tandem_domain *domain,
+                                  const char *activity_type,
+                                  const char *id);
+
+/*
+ Stores in `*out_exists` whether the activity exists.
+
+ # Safety
+ `domain` must be a live handle; `activity_type` and `id` NUL-terminated; `out_exists`
+ writable.
+ */
+int tandem_domain_activity_exists(const struct tandem_domain *domain,
+                                  const char *activity_type,
+                                  const char *id,
+                                  bool *out_exists);
+
+/*
+ Writes the visible participants of an activity, in the order they joined, to `*out_json`:
+ a JSON array of `{"session", "user": {"kind", "name"}, "state": {key: value, ...}}`.
+ `TANDEM_ERR_NOT_FOUND` if there is no such activity.
+
+ # Safety
+ `domain` must be a live handle; `activity_type` and `id` NUL-terminated; `out_json`
+ writable.
+ */
+int tandem_domain_activity_participants(const struct tandem_domain *domain,
+                                        const char *activity_type,
+                                        const char *id,
+                                        char **out_json);
+
+/*
  Creates a channel or room from `chat_json` — `{"id"?, "kind": "channel"|"room",
  "private"?, "name"?, "topic"?, "members"?: [user, ...]}` — and writes its id to `*out_id`.
  `TANDEM_ERR_ALREADY_EXISTS` if the id is taken; a private room, an unknown member or a bad

@@ -93,6 +93,9 @@ export type Event =
   | (ModelEventBase & { type: "last_session_left"; version: number })
   | { type: "user_connected" | "user_disconnected"; namespace: string; domain: string; session: string; user: UserId }
   | { type: "presence_changed"; namespace: string; domain: string; user: UserId; available: boolean; state: Record<string, JsonValue> }
+  | { type: "activity_changed"; namespace: string; domain: string; activity_type: string; activity_id: string; kind: ActivityChangeKind;
+      /** `null` for a deletion. */ session: string | null; /** `null` for a deletion. */ user: UserId | null;
+      /** The session's whole state in the activity after the change. */ state: Record<string, JsonValue> }
   | ({ type: "chat_changed"; namespace: string; domain: string; chat_id: string } & ChatChange);
 
 export type ChatKind = "channel" | "room" | "direct";
@@ -120,6 +123,12 @@ export type ChatChange =
 export interface ChatHistoryQuery { kinds?: string[]; text?: string | null; start?: number | null; forward?: boolean; offset?: number; limit?: number }
 export interface ChatHistory { events: ChatEvent[]; offset: number; total: number }
 export interface PostedMessage { number: number; timestamp_ms: number }
+
+/** What an `activity_changed` event reports. */
+export type ActivityChangeKind = "joined" | "left" | "state_changed" | "deleted";
+
+/** A visible participant of an activity: its session, user and state there. */
+export interface ActivityParticipant { session: string; user: UserId; state: Record<string, JsonValue> }
 
 /** A user's presence: whether it has a connected session, and the state its sessions share. */
 export interface UserPresence { user: UserId; available: boolean; state: Record<string, JsonValue> }
@@ -203,6 +212,15 @@ export declare class Domain {
   permissions(target: Target): Promise<TargetPermissions>;
   changePermissions(target: Target, change: PermissionChange): Promise<void>;
   resolvePermissions(target: Target, user: UserId): Promise<string[]>;
+  /** Creates a persistent activity with exactly these rows (strings `join`, `lurk`, `view_state`,
+   * `set_state`, `remove`, `manage`; none when absent). Rejects with `AlreadyExists` if it exists. */
+  createActivity(type: string, id: string, permissions?: Partial<TargetPermissions> | null): Promise<void>;
+  /** Deletes an activity; its participants are told and leave. */
+  deleteActivity(type: string, id: string): Promise<void>;
+  activityExists(type: string, id: string): Promise<boolean>;
+  /** The visible participants in join order; joins, leaves and state changes arrive as
+   * `activity_changed` events. */
+  activityParticipants(type: string, id: string): Promise<ActivityParticipant[]>;
   /** Creates a channel or room; resolves to its id. Its events arrive as `chat_changed`. */
   createChat(chat: NewChat): Promise<string>;
   removeChat(id: string): Promise<void>;

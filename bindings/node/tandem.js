@@ -238,6 +238,18 @@ class Domain {
   async resolvePermissions(target, user) {
     return call(this.#n.resolvePermissions(target, user));
   }
+  async createActivity(type, id, permissions) {
+    await call(this.#n.createActivity(type, id, permissions ?? null));
+  }
+  async deleteActivity(type, id) {
+    await call(this.#n.deleteActivity(type, id));
+  }
+  async activityExists(type, id) {
+    return call(this.#n.activityExists(type, id));
+  }
+  async activityParticipants(type, id) {
+    return call(this.#n.activityParticipants(type, id));
+  }
   async createChat(chat) {
     return call(this.#n.createChat(chat));
   }

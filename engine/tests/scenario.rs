@@ -179,6 +179,21 @@ async fn call(engine: &Engine, name: &str, a: &Json) -> Result<Option<Json>, Err
             let ttl = a["ttl_secs"].as_u64().unwrap_or_default();
             out(domain()?.admin_token(s(a, "username"), ttl).await?)
         }
+        "create_activity" => {
+            let rows = arg(a, "permissions")?;
+            domain()?
+                .create_activity(s(a, "type"), s(a, "id"), rows)
+                .await?;
+            None
+        }
+        "delete_activity" => {
+            domain()?.delete_activity(s(a, "type"), s(a, "id")).await?;
+            None
+        }
+        "activity_exists" => out(domain()?.activity_exists(s(a, "type"), s(a, "id"))?),
+        "activity_participants" => out(domain()?
+            .activity_participants(s(a, "type"), s(a, "id"))
+            .await?),
         "shutdown" => {
             engine.shutdown().await;
             None

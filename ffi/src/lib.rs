@@ -21,6 +21,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use tandem::api::{Error, ErrorCode};
 
 mod access;
+mod activities;
 mod chats;
 mod domain;
 mod engine;
@@ -28,6 +29,7 @@ mod model;
 mod subscription;
 
 pub use access::*;
+pub use activities::*;
 pub use chats::*;
 pub use domain::*;
 pub use engine::*;

@@ -300,6 +300,27 @@ static int access_step(tandem_engine *e, const char *call, const json *a, char *
   return rc;
 }
 
+/* The activity calls on a domain handle (ffi/src/activities.rs). */
+static int activity_step(tandem_engine *e, const char *call, const json *a, char **out) {
+  int rc = TANDEM_OK;
+  tandem_domain *d = domain_of(e, a, &rc);
+  if (!d) return rc;
+  const char *type = str(a, "type"), *id = str(a, "id");
+  if (!strcmp(call, "create_activity")) {
+    char *rows = arg_text(a, "permissions");
+    rc = tandem_domain_create_activity(d, type, id, rows);
+    free(rows);
+  } else if (!strcmp(call, "delete_activity")) rc = tandem_domain_delete_activity(d, type, id);
+  else if (!strcmp(call, "activity_participants")) rc = tandem_domain_activity_participants(d, type, id, out);
+  else { /* activity_exists: the result is a JSON boolean built here */
+    bool exists = false;
+    rc = tandem_domain_activity_exists(d, type, id, &exists);
+    if (rc == TANDEM_OK) *out = strdup(exists ? "true" : "false");
+  }
+  tandem_domain_free(d);
+  return rc;
+}
+
 /* Runs one step through the handles; returns the status and sets *out to the result's JSON. */
 static int run_step(tandem_engine *e, const char *call, const json *a, char **out) {
   int rc = TANDEM_OK;
@@ -398,12 +419,15 @@ static int run_step(tandem_engine *e, const char *call, const json *a, char **ou
     tandem_model_free(m);
     return rc;
   }
+  if (!strcmp(call, "create_activity") || !strcmp(call, "delete_activity") || !strcmp(call, "activity_exists") ||
+      !strcmp(call, "activity_participants"))
+    return activity_step(e, call, a, out);
   return access_step(e, call, a, out);
 }
 
 /* Results from the library are freed with tandem_string_free, the others with free. */
 static int from_library(const char *call) {
-  static const char *const built_here[] = {"users", "create_model", "apply", "admin_token", NULL};
+  static const char *const built_here[] = {"users", "create_model", "apply", "admin_token", "activity_exists", NULL};
   for (int i = 0; built_here[i]; i++)
     if (!strcmp(call, built_here[i])) return 0;
   return 1;

@@ -376,6 +376,38 @@ int main(void) {
   CHECK(tandem_domain_resolve_permissions(docs, chat, bob, &text) == TANDEM_OK, "resolve");
   expect_text(text, "[\"join_chat\"]", "bob on the chat");
   CHECK(tandem_domain_permissions(docs, "{\"kind\":\"room\"}", &text) == TANDEM_ERR_INVALID_ARGUMENT, "bad target");
+
+  /* Activities: create with rows, exists, participants, rows on an activity, delete. */
+  bool exists = true;
+  CHECK(tandem_domain_activity_exists(docs, "doc", "a1", &exists) == TANDEM_OK && !exists, "no activity yet");
+  CHECK(tandem_domain_create_activity(docs, "doc", "a1", "{\"world\":[\"join\",\"view_state\"]}") == TANDEM_OK,
+        "create activity");
+  CHECK(tandem_domain_create_activity(docs, "doc", "a1", NULL) == TANDEM_ERR_ALREADY_EXISTS, "activity twice");
+  CHECK(tandem_domain_create_activity(docs, "doc", "a2", "{\"world\":[\"fly\"]}") == TANDEM_ERR_INVALID_ARGUMENT,
+        "unknown activity permission");
+  CHECK(tandem_domain_create_activity(docs, "doc", "a2", "not json") == TANDEM_ERR_INVALID_ARGUMENT, "bad rows");
+  CHECK(tandem_domain_create_activity(docs, NULL, "a2", NULL) == TANDEM_ERR_INVALID_ARGUMENT, "null type");
+  CHECK(tandem_domain_activity_exists(docs, "doc", "a1", &exists) == TANDEM_OK && exists, "activity exists");
+  CHECK(tandem_domain_activity_exists(docs, "doc", "a1", NULL) == TANDEM_ERR_INVALID_ARGUMENT, "null out_exists");
+  CHECK(tandem_domain_activity_participants(docs, "doc", "a1", &text) == TANDEM_OK, "participants");
+  expect_text(text, "[]", "nobody in the activity");
+  const char *a1 = "{\"kind\":\"activity\",\"type\":\"doc\",\"id\":\"a1\"}";
+  const char *a2 = "{\"kind\":\"activity\",\"type\":\"doc\",\"id\":\"a2\"}";
+  CHECK(tandem_domain_permissions(docs, a1, &text) == TANDEM_OK, "activity rows");
+  expect_text(text, "{\"world\":[\"join\",\"view_state\"],\"users\":[],\"groups\":[]}", "activity rows");
+  CHECK(tandem_domain_change_permissions(docs, a1, "{\"add\":{\"users\":[[{\"kind\":\"normal\",\"name\":\"bob\"},"
+                                                   "[\"manage\"]]]}}") == TANDEM_OK,
+        "activity user row");
+  CHECK(tandem_domain_resolve_permissions(docs, a1, bob, &text) == TANDEM_OK, "resolve on the activity");
+  expect_text(text, "[\"join\",\"manage\",\"view_state\"]", "bob on the activity");
+  CHECK(tandem_domain_permissions(docs, a2, &text) == TANDEM_ERR_NOT_FOUND, "rows of a missing activity");
+  CHECK(tandem_domain_change_permissions(docs, a2, "{\"add\":{\"world\":[\"join\"]}}") == TANDEM_ERR_NOT_FOUND,
+        "change on a missing activity");
+  CHECK(tandem_domain_delete_activity(docs, "doc", "a1") == TANDEM_OK, "delete activity");
+  CHECK(tandem_domain_activity_exists(docs, "doc", "a1", &exists) == TANDEM_OK && !exists, "activity gone");
+  CHECK(tandem_domain_delete_activity(docs, "doc", "a1") == TANDEM_ERR_NOT_FOUND, "delete twice");
+  CHECK(tandem_domain_activity_participants(docs, "doc", "a1", &text) == TANDEM_ERR_NOT_FOUND,
+        "participants of a missing activity");
   CHECK(tandem_domain_delete_group(docs, "staff") == TANDEM_OK, "delete group");
   CHECK(tandem_domain_group(docs, "staff", &text) == TANDEM_ERR_NOT_FOUND, "group gone");
 

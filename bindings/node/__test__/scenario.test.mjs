@@ -49,6 +49,10 @@ async function call(e, name, a) {
     case "set_settings": return (await domain()).setSettings(a.settings);
     case "set_state": return (await domain()).setState(a.state);
     case "admin_token": return (await domain()).adminToken(a.username, a.ttl_secs);
+    case "create_activity": return (await domain()).createActivity(a.type, a.id, a.permissions);
+    case "delete_activity": return (await domain()).deleteActivity(a.type, a.id);
+    case "activity_exists": return (await domain()).activityExists(a.type, a.id);
+    case "activity_participants": return (await domain()).activityParticipants(a.type, a.id);
     case "shutdown": return e.shutdown();
     default: throw new Error(`unknown call ${name}`);
   }

@@ -11,6 +11,7 @@
 //! which `tandem.js` turns into the matching `Error` subclass.
 
 mod access;
+mod activities;
 mod chats;
 mod domain;
 mod engine;

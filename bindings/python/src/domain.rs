@@ -8,11 +8,11 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use tandem::api::{
     CollectionRights, DomainSettings, DomainState, ErrorCode, HostedEngine, JwtKey, NewUser,
-    PermissionChange, Target, UserId, UserProfile,
+    PermissionChange, Target, TargetPermissions, UserId, UserProfile,
 };
 
 use crate::aio::{awaitable, OnCancel};
-use crate::convert::{input, output, output_pairs, outputs, to_json};
+use crate::convert::{input, input_or_default, output, output_pairs, outputs, to_json};
 use crate::errors::{raise, OrRaise};
 use crate::model::Model;
 use crate::subscription::Subscription;
@@ -41,6 +41,11 @@ fn opt_rights(rights: Option<&Bound<'_, PyAny>>) -> PyResult<Option<CollectionRi
         .filter(|r| !r.is_none())
         .map(|r| arg(r, "collection rights"))
         .transpose()
+}
+
+/// An activity's permission rows, none for `None`.
+fn activity_rows(rows: Option<&Bound<'_, PyAny>>) -> PyResult<TargetPermissions> {
+    input_or_default(rows, "activity permissions", ErrorCode::InvalidArgument)
 }
 
 /// A domain state from its name (`"online"`, `"maintenance"`, `"offline"`).
@@ -737,6 +742,96 @@ impl Domain {
         let (target, user): (Target, UserId) =
             (arg(target, "permission target")?, arg(user, "user id")?);
         self.get()?.resolve_permissions(&target, &user).or_raise()
+    }
+
+    /// Creates a persistent activity with exactly these permission rows (`{"world",
+    /// "users", "groups"}` of `join`, `lurk`, `view_state`, `set_state`, `remove`, `manage`;
+    /// none when `None`). `AlreadyExistsError` if it exists.
+    #[pyo3(signature = (activity_type, id, permissions=None))]
+    fn create_activity(
+        &self,
+        py: Python<'_>,
+        activity_type: &str,
+        id: &str,
+        permissions: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let rows: TargetPermissions = activity_rows(permissions)?;
+        self.block(py, async move |d| {
+            d.create_activity(activity_type, id, rows).await
+        })
+    }
+
+    /// Awaitable [`Domain::create_activity`].
+    #[pyo3(signature = (activity_type, id, permissions=None))]
+    fn create_activity_async<'py>(
+        &self,
+        py: Python<'py>,
+        activity_type: String,
+        id: String,
+        permissions: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rows: TargetPermissions = activity_rows(permissions)?;
+        self.spawn(
+            py,
+            move |d| async move { d.create_activity(&activity_type, &id, rows).await },
+            none,
+        )
+    }
+
+    /// Deletes an activity; its participants are told and leave. `NotFoundError` if there is
+    /// none.
+    fn delete_activity(&self, py: Python<'_>, activity_type: &str, id: &str) -> PyResult<()> {
+        self.block(py, async move |d| {
+            d.delete_activity(activity_type, id).await
+        })
+    }
+
+    /// Awaitable [`Domain::delete_activity`].
+    fn delete_activity_async<'py>(
+        &self,
+        py: Python<'py>,
+        activity_type: String,
+        id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.spawn(
+            py,
+            move |d| async move { d.delete_activity(&activity_type, &id).await },
+            none,
+        )
+    }
+
+    /// Whether an activity exists.
+    fn activity_exists(&self, activity_type: &str, id: &str) -> PyResult<bool> {
+        self.get()?.activity_exists(activity_type, id).or_raise()
+    }
+
+    /// The visible participants of an activity, in the order they joined: `{"session",
+    /// "user", "state"}` dicts. Joins, leaves and state changes arrive as `activity_changed`
+    /// events. `NotFoundError` if there is no such activity.
+    fn activity_participants<'py>(
+        &self,
+        py: Python<'py>,
+        activity_type: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let found = self.block(py, async move |d| {
+            d.activity_participants(activity_type, id).await
+        })?;
+        outputs(py, &found)
+    }
+
+    /// Awaitable [`Domain::activity_participants`].
+    fn activity_participants_async<'py>(
+        &self,
+        py: Python<'py>,
+        activity_type: String,
+        id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.spawn(
+            py,
+            move |d| async move { d.activity_participants(&activity_type, &id).await },
+            |py, found| outputs(py, &found),
+        )
     }
 
     /// The events of this domain (its models' and its sessions').

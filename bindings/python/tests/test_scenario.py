@@ -69,6 +69,10 @@ DOMAIN_CALLS = {
     "set_settings": lambda d, a: d.set_settings(a["settings"]),
     "set_state": lambda d, a: d.set_state(a["state"]),
     "admin_token": lambda d, a: d.admin_token(a["username"], a["ttl_secs"]),
+    "create_activity": lambda d, a: d.create_activity(a["type"], a["id"], a["permissions"]),
+    "delete_activity": lambda d, a: d.delete_activity(a["type"], a["id"]),
+    "activity_exists": lambda d, a: d.activity_exists(a["type"], a["id"]),
+    "activity_participants": lambda d, a: d.activity_participants(a["type"], a["id"]),
 }
 
 MODEL_CALLS = {

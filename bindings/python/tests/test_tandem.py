@@ -397,6 +397,53 @@ def test_presence_of_users_without_sessions(engine):
         d.presence([{"kind": "robot", "name": "x"}])
 
 
+def test_activities_sync_and_async_with_typed_errors(engine):
+    d = engine.create_domain("acme", "activities")
+    d.create_user({"username": "bob"})
+    bob = {"kind": "normal", "name": "bob"}
+    assert d.activity_exists("doc", "a1") is False
+    d.create_activity("doc", "a1", {"world": ["join", "view_state"], "users": [(bob, ["manage"])]})
+    with pytest.raises(tandem.AlreadyExistsError):
+        d.create_activity("doc", "a1")
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.create_activity("doc", "a2", {"world": ["fly"]})
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.create_activity("", "a2")
+    assert d.activity_exists("doc", "a1") is True
+    assert d.activity_participants("doc", "a1") == []
+    a1 = {"kind": "activity", "type": "doc", "id": "a1"}
+    assert d.permissions(a1) == {"world": ["join", "view_state"], "users": [(bob, ["manage"])], "groups": []}
+    assert d.resolve_permissions(a1, bob) == ["join", "manage", "view_state"]
+    missing = {"kind": "activity", "type": "doc", "id": "nope"}
+    with pytest.raises(tandem.NotFoundError):
+        d.permissions(missing)
+    with pytest.raises(tandem.NotFoundError):
+        d.change_permissions(missing, {"add": {"world": ["join"]}})
+    with pytest.raises(tandem.NotFoundError):
+        d.activity_participants("doc", "nope")
+    d.delete_activity("doc", "a1")
+    assert not d.activity_exists("doc", "a1")
+    with pytest.raises(tandem.NotFoundError):
+        d.delete_activity("doc", "a1")
+
+    async def main():
+        await d.create_activity_async("doc", "b1", {"world": ["join"]})
+        await d.create_activity_async("doc", "b2")
+        with pytest.raises(tandem.AlreadyExistsError):
+            await d.create_activity_async("doc", "b1")
+        found = await d.activity_participants_async("doc", "b1")
+        await d.delete_activity_async("doc", "b1")
+        with pytest.raises(tandem.NotFoundError):
+            await d.activity_participants_async("doc", "b1")
+        with pytest.raises(tandem.NotFoundError):
+            await d.delete_activity_async("doc", "b1")
+        return found
+
+    assert asyncio.run(main()) == []
+    assert (d.activity_exists("doc", "b1"), d.activity_exists("doc", "b2")) == (False, True)
+    assert d.permissions({"kind": "activity", "type": "doc", "id": "b2"}) == {"world": [], "users": [], "groups": []}
+
+
 def test_chats_members_posts_history_and_events(engine):
     d = engine.create_domain("acme", "chat")
     d.create_user({"username": "ann"})

@@ -33,6 +33,12 @@ def test_typed_round_trip() -> None:
         rights: tandem.ModelRights = model.rights_of(bob)
         assert rights["write"] and not rights["read"]
         domain.change_permissions({"kind": "chat", "id": "lobby"}, {"add": {"world": ["join_chat"]}})
+        domain.create_activity("board", "b1", {"world": ["join", "view_state"]})
+        exists: bool = domain.activity_exists("board", "b1")
+        participants: list[tandem.ActivityParticipant] = domain.activity_participants("board", "b1")
+        kind: tandem.ActivityChangeKind = "state_changed"
+        assert exists and participants == [] and kind != "deleted"
+        domain.delete_activity("board", "b1")
         domain.set_state("maintenance")
         token: str = domain.admin_token("ops", 60)
         assert token and domain.settings().get("state") == "maintenance"

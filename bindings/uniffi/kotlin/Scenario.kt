@@ -267,6 +267,12 @@ suspend fun accessCall(d: Domain, call: String, a: Map<String, Any?>): Result<An
         "set_settings" -> d.setSettings(settings(a["settings"]))
         "set_state" -> d.setState(DomainState.valueOf(s("state").uppercase()))
         "admin_token" -> d.adminToken(s("username"), (a["ttl_secs"] as Double).toLong().toULong())
+        "create_activity" -> d.createActivity(s("type"), s("id"), rows(a["permissions"]))
+        "delete_activity" -> d.deleteActivity(s("type"), s("id"))
+        "activity_exists" -> d.activityExists(s("type"), s("id"))
+        "activity_participants" -> d.activityParticipants(s("type"), s("id")).map {
+            mapOf("session" to it.session, "user" to json(it.user), "state" to JsonReader(it.stateJson).value())
+        }
         else -> return null
     }
     return Result.success(if (got == Unit) null else got)

@@ -396,6 +396,7 @@ fun main() {
                 d.changePermissions(lobby, PermissionChange.Add(TargetPermissions(world = listOf("fly"))))
             }
             val doc = PermissionTarget.Activity("doc", "a1")
+            d.createActivity("doc", "a1", TargetPermissions())
             d.changePermissions(doc, PermissionChange.Set(listOf("join"), emptyList(), false, emptyList(), false))
             check(d.resolvePermissions(doc, bob) == listOf("join"), "activity: ${d.resolvePermissions(doc, bob)}")
             d.deleteGroup("staff")
@@ -411,6 +412,38 @@ fun main() {
             check(s.state == DomainState.ONLINE && s.reconnectTokenMinutes == 5u && s.defaultCollectionWorld == listOf("read"), "settings: $s")
             check(Regex("[\\w-]+\\.[\\w-]+\\.[\\w-]+").matches(d.adminToken("ops", 60UL)), "admin token")
             expect<TandemException.InvalidArgument>("no lifetime") { d.adminToken("ops", 0UL) }
+        }
+    }
+
+    test("activities: create, exists, participants, rows on an activity, delete, typed errors") {
+        Engine().use { e ->
+            val d = e.createDomain("acme", "docs")
+            d.createUser(NewUser("bob"))
+            val bob = UserId(UserKind.NORMAL, "bob")
+            check(!d.activityExists("doc", "a1"), "no activity yet")
+            d.createActivity("doc", "a1", TargetPermissions(world = listOf("join", "view_state"), users = listOf(UserPermissions(bob, listOf("manage")))))
+            expect<TandemException.AlreadyExists>("activity twice") { d.createActivity("doc", "a1", TargetPermissions()) }
+            expect<TandemException.InvalidArgument>("unknown activity permission") {
+                d.createActivity("doc", "a2", TargetPermissions(world = listOf("fly")))
+            }
+            expect<TandemException.InvalidArgument>("empty activity type") { d.createActivity("", "a2", TargetPermissions()) }
+            check(d.activityExists("doc", "a1"), "activity exists")
+            check(d.activityParticipants("doc", "a1") == emptyList<ActivityParticipant>(), "nobody in it")
+            val a1 = PermissionTarget.Activity("doc", "a1")
+            check(d.permissions(a1) == TargetPermissions(listOf("join", "view_state"), listOf(UserPermissions(bob, listOf("manage"))), emptyList()), "rows: ${d.permissions(a1)}")
+            check(d.resolvePermissions(a1, bob) == listOf("join", "manage", "view_state"), "bob: ${d.resolvePermissions(a1, bob)}")
+            val missing = PermissionTarget.Activity("doc", "nope")
+            expect<TandemException.NotFound>("rows of a missing activity") { d.permissions(missing) }
+            expect<TandemException.NotFound>("change on a missing activity") {
+                d.changePermissions(missing, PermissionChange.Add(TargetPermissions(world = listOf("join"))))
+            }
+            expect<TandemException.NotFound>("participants of a missing activity") { d.activityParticipants("doc", "nope") }
+            d.deleteActivity("doc", "a1")
+            check(!d.activityExists("doc", "a1"), "activity gone")
+            expect<TandemException.NotFound>("delete twice") { d.deleteActivity("doc", "a1") }
+            // The event an activity change arrives as is typed, its state JSON text.
+            val ev: Event = Event.ActivityChanged("acme", "docs", "doc", "a1", ActivityChangeKind.DELETED, null, null, "{}")
+            check((ev as Event.ActivityChanged).kind == ActivityChangeKind.DELETED && ev.session == null, "event: $ev")
         }
     }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tandem::api::{self, EngineConfig, HostedEngine};
 
 mod access;
+mod activities;
 mod chats;
 mod types;
 
@@ -20,6 +21,7 @@ pub use access::{
     ModelPermissionsChange, ModelRights, PermissionChange, PermissionTarget, TargetPermissions,
     UserCollectionRights, UserGroup, UserModelRights, UserPermissions, UserProfile,
 };
+pub use activities::ActivityParticipant;
 pub use chats::{
     ChatChange, ChatEvent, ChatEventKind, ChatHistory, ChatHistoryQuery, ChatInfo, ChatKind,
     ChatMember, NewChat, PostedMessage,

@@ -190,9 +190,15 @@ impl Domain {
         Ok(auth.mint_admin_token(&self.key, username, ttl_secs).await?)
     }
 
-    /// The generic permission rows of a chat, an activity or the whole domain.
+    /// The generic permission rows of a chat, an activity or the whole domain; an activity
+    /// that does not exist is `NotFound`, as [`Domain::change_permissions`] answers.
     pub fn permissions(&self, target: &Target) -> Result<TargetPermissions> {
         self.engine.check()?;
+        if let Target::Activity { activity_type, id } = target {
+            let key = ActivityKey::new(self.key.clone(), activity_type, id);
+            let activities = &self.engine.inner.services.activities;
+            return Ok(activities.permissions(&key, &Actor::Host)?);
+        }
         Ok(self
             .perms()
             .target_permissions(&self.key, &target.to_store())?)

@@ -1,5 +1,8 @@
 // Type-checked (tsc --noEmit --strict) by run-tests.sh: the public API as a TS user writes it.
-import { Engine, Event, NotFoundError, TandemError, Change, ModelRights, UserId, ChatHistory, ChatInfo, PostedMessage } from "tandem-node";
+import {
+  Engine, Event, NotFoundError, TandemError, Change, ModelRights, UserId, ActivityParticipant, ActivityChangeKind,
+  ChatHistory, ChatInfo, PostedMessage,
+} from "tandem-node";
 
 async function main(): Promise<void> {
   const engine = await Engine.open({ data_dir: null });
@@ -29,6 +32,18 @@ async function main(): Promise<void> {
   const rights: ModelRights = await model.rightsOf(bob);
   const token: string = await domain.adminToken("ops", 3600);
   await domain.changePermissions({ kind: "chat", id: "lobby" }, { add: { world: ["join_chat"] } });
+  await domain.createActivity("board", "b1", { world: ["join", "view_state"] });
+  const participants: ActivityParticipant[] = await domain.activityParticipants("board", "b1");
+  const exists: boolean = await domain.activityExists("board", "b1");
+  for await (const e of domain.events()) {
+    if (e.type === "activity_changed") {
+      const kind: ActivityChangeKind = e.kind;
+      console.log(kind, e.activity_type, e.activity_id, e.session ?? "-", e.user?.name, e.state);
+      break;
+    }
+  }
+  await domain.deleteActivity("board", "b1");
+  console.log(participants.map((p) => [p.session, p.user.name, p.state]), exists);
   await domain.setState((await domain.settings()).state === "online" ? "maintenance" : "online");
   console.log(rights.write, token.length, (await model.permissions()).users[0][0].name);
   const chatId: string = await domain.createChat({ kind: "channel", name: "Lobby", members: [bob] });

@@ -192,6 +192,32 @@ class HistoryEntry(TypedDict):
     user: UserId
     operation: Dict[str, Any]
 
+#: What an ``activity_changed`` event reports.
+ActivityChangeKind = Literal["joined", "left", "state_changed", "deleted"]
+
+class ActivityParticipant(TypedDict):
+    """A visible participant of an activity: its session, user and state there."""
+
+    session: str
+    user: UserId
+    state: Dict[str, Any]
+
+class ActivityChangedEvent(TypedDict):
+    """The keys of an event whose ``type`` is ``activity_changed``."""
+
+    type: Literal["activity_changed"]
+    namespace: str
+    domain: str
+    activity_type: str
+    activity_id: str
+    kind: ActivityChangeKind
+    #: None for a deletion.
+    session: Optional[str]
+    #: None for a deletion.
+    user: Optional[UserId]
+    #: The session's whole state in the activity after the change.
+    state: Dict[str, Any]
+
 ChatKind = Literal["channel", "room", "direct"]
 
 class NewChat(TypedDict, total=False):
@@ -244,8 +270,9 @@ class PostedMessage(TypedDict):
     timestamp_ms: int
 
 #: An event: ``type`` is operation_applied, model_opened, model_closed, last_session_left,
-#: user_connected, user_disconnected, presence_changed or chat_changed; the other keys depend on it (namespace, domain, model,
-#: version, session, user, timestamp_ms, operation; for chat_changed: chat_id and ``change`` — "event" with ``event``,
+#: user_connected, user_disconnected, presence_changed, activity_changed or chat_changed; the other keys depend
+#: on it (namespace, domain, model, version, session, user, timestamp_ms, operation; activity_changed has the
+#: keys of ``ActivityChangedEvent``; chat_changed has chat_id and ``change``: "event" with ``event``,
 #: "marked_seen" with ``user`` and ``number``, or "removed").
 Event = Dict[str, Any]
 
@@ -378,6 +405,17 @@ class Domain:
     def change_permissions(self, target: Target, change: PermissionChange) -> None: ...
     def change_permissions_async(self, target: Target, change: PermissionChange) -> Awaitable[None]: ...
     def resolve_permissions(self, target: Target, user: UserId) -> List[str]: ...
+    def create_activity(
+        self, activity_type: str, id: str, permissions: Optional[TargetPermissions] = None
+    ) -> None: ...
+    def create_activity_async(
+        self, activity_type: str, id: str, permissions: Optional[TargetPermissions] = None
+    ) -> Awaitable[None]: ...
+    def delete_activity(self, activity_type: str, id: str) -> None: ...
+    def delete_activity_async(self, activity_type: str, id: str) -> Awaitable[None]: ...
+    def activity_exists(self, activity_type: str, id: str) -> bool: ...
+    def activity_participants(self, activity_type: str, id: str) -> List[ActivityParticipant]: ...
+    def activity_participants_async(self, activity_type: str, id: str) -> Awaitable[List[ActivityParticipant]]: ...
     def create_chat(self, chat: NewChat) -> str: ...
     def create_chat_async(self, chat: NewChat) -> Awaitable[str]: ...
     def remove_chat(self, id: str) -> None: ...
