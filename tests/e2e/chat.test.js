@@ -9,6 +9,7 @@
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const h = require("./lib/harness");
+const { proxyFor } = require("./lib/proxy");
 
 const USERS = [
   { username: "alice", password: "pw-a", displayName: "Alice Liddell" },
@@ -32,8 +33,8 @@ after(async () => {
   if (server) await server.close();
 });
 
-async function connect(user) {
-  const d = await h.connectPassword(server.url, user, `pw-${user[0]}`, { reconnect: { autoReconnect: false } });
+async function connect(user, url = server.url) {
+  const d = await h.connectPassword(url, user, `pw-${user[0]}`, { reconnect: { autoReconnect: false } });
   domains.push(d);
   return d;
 }
@@ -222,4 +223,38 @@ test("chats, members and history survive a restart", async () => {
   assert.equal(sent.eventNumber, 3, "numbering goes on");
   const history = await again.getHistory({ eventFilter: ["message"], forward: true });
   assert.deepEqual(history.data.map((e) => e.message), ["before the restart", "after the restart"]);
+});
+
+test("bad input gets the protocol's error and changes nothing", async () => {
+  const alice = await connect("alice");
+  const bob = await connect("bob");
+  await alice.chat().create({ id: "strict", type: "channel", membership: "public", name: "Strict" });
+  const chat = await alice.chat().get("strict"); // the creator is a member already
+  await chat.send("fits");
+  await rejects(chat.send("x".repeat(64 * 1024 + 1)), "message_too_large", "a message over 64 KiB");
+  await rejects(bob.chat().join("no-such-chat"), "chat_not_found", "joining an unknown chat");
+  await rejects(bob.chat().remove("strict"), "unauthorized", "removing a chat without remove_chat");
+  assert.deepEqual(await bob.chat().exists("no-such-chat"), false);
+  const history = await chat.getHistory({ eventFilter: ["message"] });
+  assert.deepEqual(history.data.map((e) => e.message), ["fits"], "the refused message was not stored");
+  assert.equal(history.totalResults, 1);
+});
+
+test("a room member whose connection drops leaves the room for the others", async () => {
+  const alice = await connect("alice");
+  const seen = record(alice);
+  await alice.chat().create({ id: "drop-room", type: "room", membership: "public", name: "Drop" });
+  await alice.chat().join("drop-room");
+  const proxy = await proxyFor(server);
+  try {
+    const carol = await connect("carol", proxy.url(server.url));
+    await carol.chat().join("drop-room");
+    await h.waitFor(() => seen.some((e) => e[0] === "user_joined" && e[2] === "carol"), { what: "carol's join" });
+    proxy.dropAll();
+    await h.waitFor(() => seen.some((e) => e[0] === "user_left" && e[2] === "carol"), { what: "carol's leave after the drop" });
+  } finally {
+    proxy.close();
+  }
+  const info = (await alice.chat().get("drop-room")).info();
+  assert.deepEqual(names(info), ["alice"]);
 });
