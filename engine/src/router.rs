@@ -7,13 +7,18 @@ use std::hash::Hash;
 use std::sync::Mutex;
 
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// How often a command is offered to a fresh owner when the one it met had just stopped.
 const ATTEMPTS: usize = 3;
+/// How long [`Router::shutdown`] waits for one owner task to end.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The senders of the running owners of one kind of entity, by key.
 pub(crate) struct Router<K, C> {
     owners: Mutex<HashMap<K, mpsc::UnboundedSender<C>>>,
+    /// The owner tasks started and not yet seen finished; `None` once shut down.
+    tasks: Mutex<Option<Vec<JoinHandle<()>>>>,
 }
 
 impl<K: Eq + Hash + Clone, C> Router<K, C> {
@@ -21,17 +26,19 @@ impl<K: Eq + Hash + Clone, C> Router<K, C> {
     pub(crate) fn new() -> Self {
         Router {
             owners: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(Some(Vec::new())),
         }
     }
 
     /// Sends `command` to the owner of `key`. When it has none (or its owner just stopped),
-    /// `start` is given the receiving end of a fresh owner's queue and must spawn that owner.
-    /// False when the command could not be delivered.
+    /// `start` is given the receiving end of a fresh owner's queue and must spawn that owner
+    /// (an owner ends when its queue closes). False when the command could not be delivered,
+    /// or the router was shut down.
     pub(crate) fn send(
         &self,
         key: &K,
         mut command: C,
-        mut start: impl FnMut(mpsc::UnboundedReceiver<C>),
+        mut start: impl FnMut(mpsc::UnboundedReceiver<C>) -> JoinHandle<()>,
     ) -> bool {
         for _ in 0..ATTEMPTS {
             let tx = {
@@ -41,8 +48,15 @@ impl<K: Eq + Hash + Clone, C> Router<K, C> {
                 match owners.get(key).filter(|tx| !tx.is_closed()) {
                     Some(tx) => tx.clone(),
                     None => {
+                        let Ok(mut tasks) = self.tasks.lock() else {
+                            return false;
+                        };
+                        let Some(tasks) = tasks.as_mut() else {
+                            return false;
+                        };
                         let (tx, rx) = mpsc::unbounded_channel();
-                        start(rx);
+                        tasks.retain(|t| !t.is_finished());
+                        tasks.push(start(rx));
                         owners.insert(key.clone(), tx.clone());
                         tx
                     }
@@ -69,6 +83,19 @@ impl<K: Eq + Hash + Clone, C> Router<K, C> {
         true
     }
 
+    /// Closes every owner's queue and waits until each owner task has ended (so whatever the
+    /// owners held, the store included, is released); later commands are refused.
+    pub(crate) async fn shutdown(&self) {
+        let tasks = self.tasks.lock().ok().and_then(|mut t| t.take());
+        if let Ok(mut owners) = self.owners.lock() {
+            owners.clear();
+        }
+        for task in tasks.unwrap_or_default() {
+            // An owner stuck past this is left to the runtime's own shutdown.
+            let _ = tokio::time::timeout(SHUTDOWN_WAIT, task).await;
+        }
+    }
+
     /// Whether an owner of `key` is running.
     pub(crate) fn is_running(&self, key: &K) -> bool {
         self.owners
@@ -90,20 +117,29 @@ impl<K: Eq + Hash + Clone, C> Router<K, C> {
 mod tests {
     use super::*;
 
+    /// Keeps a fresh owner's queue for the test to read; the owner task does nothing.
+    fn park(
+        queues: &mut Vec<mpsc::UnboundedReceiver<u32>>,
+        rx: mpsc::UnboundedReceiver<u32>,
+    ) -> JoinHandle<()> {
+        queues.push(rx);
+        tokio::spawn(async {})
+    }
+
     #[tokio::test]
     async fn a_command_that_meets_a_stopped_owner_goes_to_a_fresh_one() {
         let router: Router<&str, u32> = Router::new();
         let mut queues = Vec::new();
-        assert!(router.send(&"a", 1, |rx| queues.push(rx)));
+        assert!(router.send(&"a", 1, |rx| park(&mut queues, rx)));
         assert_eq!(queues.len(), 1, "the first command starts an owner");
-        assert!(router.send(&"a", 2, |rx| queues.push(rx)));
+        assert!(router.send(&"a", 2, |rx| park(&mut queues, rx)));
         assert_eq!(queues.len(), 1, "the next one goes to the same owner");
         // The owner stops (its queue is dropped) without forgetting itself.
         let mut first = queues.remove(0);
         assert_eq!(first.try_recv().ok(), Some(1));
         assert_eq!(first.try_recv().ok(), Some(2));
         drop(first);
-        assert!(router.send(&"a", 3, |rx| queues.push(rx)));
+        assert!(router.send(&"a", 3, |rx| park(&mut queues, rx)));
         assert_eq!(queues.len(), 1, "a fresh owner was started");
         assert_eq!(queues[0].try_recv().ok(), Some(3));
     }
@@ -112,12 +148,37 @@ mod tests {
     async fn an_idle_owner_is_forgotten_only_with_an_empty_queue() {
         let router: Router<&str, u32> = Router::new();
         let mut queues = Vec::new();
-        router.send(&"a", 1, |rx| queues.push(rx));
+        router.send(&"a", 1, |rx| park(&mut queues, rx));
         assert!(!router.forget(&"a", &queues[0]), "a command waits");
         assert!(router.is_running(&"a"));
         assert_eq!(queues[0].try_recv().ok(), Some(1));
         assert!(router.forget(&"a", &queues[0]));
         assert!(!router.is_running(&"a"));
         assert!(router.running(|_| true).is_empty());
+    }
+
+    #[tokio::test]
+    async fn shutdown_waits_for_the_owners_and_refuses_later_commands() {
+        let router: Router<&str, u32> = Router::new();
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let mut done_tx = Some(done_tx);
+        router.send(&"a", 1, |mut rx| {
+            let done = done_tx.take();
+            tokio::spawn(async move {
+                while rx.recv().await.is_some() {}
+                if let Some(d) = done {
+                    let _ = d.send(());
+                }
+            })
+        });
+        router.shutdown().await;
+        assert!(
+            done_rx.await.is_ok(),
+            "the owner ran to its end before shutdown returned"
+        );
+        assert!(
+            !router.send(&"a", 2, |_| tokio::spawn(async {})),
+            "refused after shutdown"
+        );
     }
 }

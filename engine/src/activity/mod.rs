@@ -310,6 +310,11 @@ impl ActivityService {
         }
     }
 
+    /// Ends every activity owner, waiting for each (engine shutdown).
+    pub async fn shutdown(&self) {
+        self.inner.owners.shutdown().await;
+    }
+
     /// Sends `command` to the activity's owner, starting one when it has none (or its owner
     /// just stopped: the command then goes to a fresh one).
     fn send(&self, key: &ActivityKey, command: Command) {
@@ -317,7 +322,7 @@ impl ActivityService {
             let span = info_span!("activity", domain = %key.domain,
                 activity_type = %key.activity_type, id = %key.id);
             let owner = owner::Owner::new(key.clone(), self.clone());
-            self.inner.runtime.spawn(owner.run(rx).instrument(span));
+            self.inner.runtime.spawn(owner.run(rx).instrument(span))
         });
     }
 

@@ -389,6 +389,12 @@ impl Engine {
             return;
         }
         self.inner.models.shutdown().await;
+        // The owners of chats, activities and presence hold the store: end them before the
+        // flush, so that a shut-down engine's data directory can be opened again at once.
+        let services = &self.inner.services;
+        services.chats.shutdown().await;
+        services.activities.shutdown().await;
+        services.presence.shutdown().await;
         let store = self.inner.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.flush()).await;
         self.inner.bus.close();

@@ -358,7 +358,7 @@ impl ChatService {
         self.inner.owners.send(key, command, |rx| {
             let span = info_span!("chat", domain = %key.domain, id = %key.id);
             let owner = owner::Owner::new(key.clone(), self.clone());
-            self.inner.runtime.spawn(owner.run(rx).instrument(span));
+            self.inner.runtime.spawn(owner.run(rx).instrument(span))
         });
     }
 
@@ -370,7 +370,7 @@ impl ChatService {
         self.inner.deliveries.send(domain, command, |rx| {
             let span = info_span!("chat_delivery", domain = %domain);
             let task = delivery::Delivery::new(domain.clone(), self.clone());
-            self.inner.runtime.spawn(task.run(rx).instrument(span));
+            self.inner.runtime.spawn(task.run(rx).instrument(span))
         });
     }
 
@@ -385,6 +385,12 @@ impl ChatService {
         let (reply, rx) = oneshot::channel();
         self.send(key, command(reply));
         Ok(rx)
+    }
+
+    /// Ends every chat owner and delivery task, waiting for each (engine shutdown).
+    pub async fn shutdown(&self) {
+        self.inner.owners.shutdown().await;
+        self.inner.deliveries.shutdown().await;
     }
 
     /// A session of `user` connected: the events of its user's channels and direct chats go

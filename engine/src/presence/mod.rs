@@ -171,12 +171,17 @@ impl PresenceService {
         }
     }
 
+    /// Ends every domain's presence owner, waiting for each (engine shutdown).
+    pub async fn shutdown(&self) {
+        self.inner.owners.shutdown().await;
+    }
+
     fn send(&self, domain: &DomainKey, command: Command) {
         self.inner.owners.send(domain, command, |rx| {
             let span = info_span!("presence", domain = %domain);
             let owner = owner::Owner::new(self.inner.limits)
                 .publishing(domain.clone(), self.inner.bus.clone());
-            self.inner.runtime.spawn(owner.run(rx).instrument(span));
+            self.inner.runtime.spawn(owner.run(rx).instrument(span))
         });
     }
 
