@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-use tandem::api::{Domain, Engine, EngineConfig};
+use tandem::api::{ChatKind, Domain, Engine, EngineConfig, NewChat};
 
 /// A data directory with one domain, `t/d`.
 struct Cli {
@@ -382,6 +382,19 @@ fn generic_permission_rows() {
     cli.ok(&["group", "add-member", "eds", "bob"]);
     let empty = json!({"world": [], "users": [], "groups": []});
     assert_eq!(cli.json(&["permissions", "get", "global"]), empty);
+    // A chat's rows go through its owner, which knows only chats that exist.
+    cli.err_says(&["permissions", "get", "chat:room"], "the chat does not exist");
+    cli.facade(async |d| {
+        let chat = NewChat {
+            id: Some("room".into()),
+            kind: ChatKind::Channel,
+            private: false,
+            name: "Room".into(),
+            topic: String::new(),
+            members: Vec::new(),
+        };
+        d.create_chat(chat).await.expect("create the chat")
+    });
 
     cli.ok(&[
         "permissions",

@@ -49,6 +49,8 @@ test("users, groups, collection and model rights, generic rows, state and admin 
   assert.deepEqual((await d.collectionPermissions("notes")).users, []);
 
   const lobby = { kind: "chat", id: "lobby" };
+  await assert.rejects(d.permissions(lobby), NotFoundError);
+  await d.createChat({ id: "lobby", kind: "channel" });
   await d.changePermissions(lobby, { add: { groups: [["staff", ["join_chat"]]] } });
   assert.deepEqual(await d.permissions(lobby), { world: [], users: [], groups: [["staff", ["join_chat"]]] });
   assert.deepEqual(await d.resolvePermissions(lobby, bob), ["join_chat"]);

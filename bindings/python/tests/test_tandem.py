@@ -349,6 +349,9 @@ def test_users_groups_and_permissions(engine):
     assert d.collection_permissions("notes")["users"] == []
 
     lobby = {"kind": "chat", "id": "lobby"}
+    with pytest.raises(tandem.NotFoundError):
+        d.permissions(lobby)
+    d.create_chat({"id": "lobby", "kind": "channel"})
     d.change_permissions(lobby, {"add": {"groups": [("staff", ["join_chat"])]}})
     assert d.permissions(lobby) == {"world": [], "users": [], "groups": [("staff", ["join_chat"])]}
     assert d.resolve_permissions(lobby, bob) == ["join_chat"]

@@ -32,6 +32,7 @@ def test_typed_round_trip() -> None:
         model.set_permissions({"override_world": True, "world": {}, "set_users": [(bob, {"write": True})]})
         rights: tandem.ModelRights = model.rights_of(bob)
         assert rights["write"] and not rights["read"]
+        domain.create_chat({"id": "lobby", "kind": "channel"})
         domain.change_permissions({"kind": "chat", "id": "lobby"}, {"add": {"world": ["join_chat"]}})
         domain.create_activity("board", "b1", {"world": ["join", "view_state"]})
         exists: bool = domain.activity_exists("board", "b1")

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Domain, Model, Result, User, UserId};
 use crate::activity::ActivityKey;
 use crate::auth::UserProfile;
+use crate::chat::{ChatError, ChatKey};
 use crate::perm::{
     Actor, CollectionPermissions, CollectionRights, ModelPermissions, ModelPermissionsChange,
     ModelRights, PermissionChange, Permissions, Target, TargetPermissions,
@@ -190,34 +191,56 @@ impl Domain {
         Ok(auth.mint_admin_token(&self.key, username, ttl_secs).await?)
     }
 
-    /// The generic permission rows of a chat, an activity or the whole domain; an activity
-    /// that does not exist is `NotFound`, as [`Domain::change_permissions`] answers.
+    /// The generic permission rows of a chat, an activity or the whole domain; a chat or an
+    /// activity that does not exist is `NotFound`, as [`Domain::change_permissions`] answers.
     pub fn permissions(&self, target: &Target) -> Result<TargetPermissions> {
         self.engine.check()?;
-        if let Target::Activity { activity_type, id } = target {
-            let key = ActivityKey::new(self.key.clone(), activity_type, id);
-            let activities = &self.engine.inner.services.activities;
-            return Ok(activities.permissions(&key, &Actor::Host)?);
+        match target {
+            Target::Activity { activity_type, id } => {
+                let key = ActivityKey::new(self.key.clone(), activity_type, id);
+                let activities = &self.engine.inner.services.activities;
+                return Ok(activities.permissions(&key, &Actor::Host)?);
+            }
+            Target::Chat { id } => {
+                if self.engine.inner.store.chat(&self.key, id)?.is_none() {
+                    return Err(ChatError::NotFound.into());
+                }
+            }
+            Target::Global => {}
         }
         Ok(self
             .perms()
             .target_permissions(&self.key, &target.to_store())?)
     }
 
-    /// Adds, removes or replaces generic permission rows.
+    /// Adds, removes or replaces generic permission rows; a chat's or an activity's go
+    /// through its owner (and are `NotFound` when it does not exist), so its members and
+    /// participants are judged by the new rows at once.
     pub async fn change_permissions(
         &self,
         target: &Target,
         change: &PermissionChange,
     ) -> Result<()> {
         self.engine.check()?;
-        let activities = &self.engine.inner.services.activities;
-        if let Target::Activity { activity_type, id } = target {
-            let key = ActivityKey::new(self.key.clone(), activity_type, id);
-            return Ok(activities
-                .change_permissions(&key, &Actor::Host, change)
-                .await?);
+        let services = &self.engine.inner.services;
+        match target {
+            Target::Activity { activity_type, id } => {
+                let key = ActivityKey::new(self.key.clone(), activity_type, id);
+                return Ok(services
+                    .activities
+                    .change_permissions(&key, &Actor::Host, change)
+                    .await?);
+            }
+            Target::Chat { id } => {
+                let key = ChatKey::new(self.key.clone(), id);
+                return Ok(services
+                    .chats
+                    .change_permissions(&key, &Actor::Host, change.clone())
+                    .await?);
+            }
+            Target::Global => {}
         }
+        let activities = &services.activities;
         self.perms()
             .change_target(&self.key, &target.to_store(), change, &target.allowed())
             .await
