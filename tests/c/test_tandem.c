@@ -367,6 +367,11 @@ int main(void) {
   CHECK(tandem_model_rights_of(n1, "not json", &text) == TANDEM_ERR_INVALID_ARGUMENT, "bad user json");
 
   const char *chat = "{\"kind\":\"chat\",\"id\":\"lobby\"}";
+  CHECK(tandem_domain_permissions(docs, chat, &text) == TANDEM_ERR_NOT_FOUND, "rows of a missing chat");
+  char *lobby_id = NULL;
+  CHECK(tandem_domain_create_chat(docs, "{\"id\":\"lobby\",\"kind\":\"channel\"}", &lobby_id) == TANDEM_OK,
+        "create the chat");
+  tandem_string_free(lobby_id);
   CHECK(tandem_domain_change_permissions(docs, chat, "{\"add\":{\"world\":[\"join_chat\"]}}") == TANDEM_OK,
         "chat world");
   CHECK(tandem_domain_change_permissions(docs, chat, "{\"add\":{\"world\":[\"fly\"]}}") ==

@@ -389,6 +389,8 @@ fun main() {
             check(d.collectionPermissions("notes").users.isEmpty(), "entry removed")
 
             val lobby = PermissionTarget.Chat("lobby")
+            expect<TandemException.NotFound>("rows of a missing chat") { d.permissions(lobby) }
+            d.createChat(NewChat(id = "lobby", kind = ChatKind.CHANNEL))
             d.changePermissions(lobby, PermissionChange.Add(TargetPermissions(groups = listOf(GroupPermissions("staff", listOf("join_chat"))))))
             check(d.permissions(lobby) == TargetPermissions(groups = listOf(GroupPermissions("staff", listOf("join_chat")))), "rows: ${d.permissions(lobby)}")
             check(d.resolvePermissions(lobby, bob) == listOf("join_chat"), "resolved")
