@@ -383,7 +383,10 @@ fn generic_permission_rows() {
     let empty = json!({"world": [], "users": [], "groups": []});
     assert_eq!(cli.json(&["permissions", "get", "global"]), empty);
     // A chat's rows go through its owner, which knows only chats that exist.
-    cli.err_says(&["permissions", "get", "chat:room"], "the chat does not exist");
+    cli.err_says(
+        &["permissions", "get", "chat:room"],
+        "the chat does not exist",
+    );
     cli.facade(async |d| {
         let chat = NewChat {
             id: Some("room".into()),

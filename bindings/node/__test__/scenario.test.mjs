@@ -53,9 +53,29 @@ async function call(e, name, a) {
     case "delete_activity": return (await domain()).deleteActivity(a.type, a.id);
     case "activity_exists": return (await domain()).activityExists(a.type, a.id);
     case "activity_participants": return (await domain()).activityParticipants(a.type, a.id);
+    case "create_chat": return (await domain()).createChat(a.chat);
+    case "remove_chat": return (await domain()).removeChat(a.id);
+    case "chat": return (await domain()).chat(a.id);
+    case "chats": return (await domain()).chats();
+    case "add_chat_member": return (await domain()).addChatMember(a.id, a.user);
+    case "remove_chat_member": return (await domain()).removeChatMember(a.id, a.user);
+    case "set_chat_name": return (await domain()).setChatName(a.id, a.name);
+    case "set_chat_topic": return (await domain()).setChatTopic(a.id, a.topic);
+    case "post_chat_message": return (await domain()).postChatMessage(a.id, a.text, a.user ? { user: a.user } : {});
+    case "chat_history": return (await domain()).chatHistory(a.id, a.query);
     case "shutdown": return e.shutdown();
     default: throw new Error(`unknown call ${name}`);
   }
+}
+
+// Whether `got` matches `want` as the scenario's `like` says: an object names some of the
+// result's fields, an array has its length and matching elements, anything else is equal.
+function like(got, want) {
+  if (Array.isArray(want)) return Array.isArray(got) && got.length === want.length && want.every((w, i) => like(got[i], w));
+  if (want !== null && typeof want === "object") {
+    return got !== null && typeof got === "object" && Object.entries(want).every(([k, w]) => like(got[k], w));
+  }
+  return got === want;
 }
 
 test("the shared scenario passes through the Node handles", async () => {
@@ -77,7 +97,7 @@ test("the shared scenario passes through the Node handles", async () => {
       assert.ifError(err);
       if (typeof expect !== "object") continue;
       if ("result" in expect) assert.deepEqual(got, expect.result, what);
-      for (const [k, v] of Object.entries(expect.fields ?? {})) assert.deepEqual(got?.[k], v, `${what}: ${k}`);
+      if ("like" in expect) assert.ok(like(got, expect.like), `${what}: ${JSON.stringify(got)} is not like ${JSON.stringify(expect.like)}`);
       if (expect.shape === "jwt") assert.match(got, /^[\w-]+\.[\w-]+\.[\w-]+$/, what);
       else if ("shape" in expect) assert.fail(`${what}: unknown shape ${expect.shape}`);
     }
