@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CI entry of the Python binding: builds it, runs its tests (the shared scenario included),
+# CI entry of the Python binding: builds it, runs its tests (the shared scenario and the real
+# Convergence client against a Python-hosted engine included),
 # type-checks the stubs with mypy --strict, builds the abi3 wheel, installs it into a fresh
 # venv and runs the FastAPI example from there against a live engine.
 set -euo pipefail
@@ -14,6 +15,10 @@ trap 'rm -rf "$work"' EXIT
 if ! python3 -m venv "$work/probe" >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -q && apt-get install -y -q python3-venv python3-pip
 fi
+
+# The real-client tests run the Convergence client (Node) from tests/e2e's package.
+[ -d "$root/tests/e2e/node_modules/@convergence/convergence" ] \
+  || (cd "$root/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
 
 # 1. Development venv: build in place, run the tests, type-check.
 dev=${TANDEM_PY_VENV:-$work/dev}
