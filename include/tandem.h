@@ -480,6 +480,19 @@ int tandem_domain_remove_chat(const struct tandem_domain *domain, const char *id
 int tandem_domain_chat(const struct tandem_domain *domain, const char *id, char **out_json);
 
 /*
+ Writes the direct chat of exactly the users in `users_json` (a JSON array of users) to
+ `*out_json`, as `tandem_domain_chat` writes a chat; it is created when there is none, and
+ the same set always answers the same chat. No user is `TANDEM_ERR_INVALID_ARGUMENT`, an
+ unknown one `TANDEM_ERR_NOT_FOUND`.
+
+ # Safety
+ `domain` must be a live handle; `users_json` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_direct_chat(const struct tandem_domain *domain,
+                              const char *users_json,
+                              char **out_json);
+
+/*
  Writes every chat of the domain, as a JSON array of chats, to `*out_json`.
 
  # Safety

@@ -223,6 +223,9 @@ export declare class Domain {
   activityParticipants(type: string, id: string): Promise<ActivityParticipant[]>;
   /** Creates a channel or room; resolves to its id. Its events arrive as `chat_changed`. */
   createChat(chat: NewChat): Promise<string>;
+  /** The direct chat of exactly these users, created when there is none (the same set always
+   * answers the same chat; the host is no member). */
+  directChat(users: UserId[]): Promise<ChatInfo>;
   removeChat(id: string): Promise<void>;
   /** `null` when there is no such chat. */
   chat(id: string): Promise<ChatInfo | null>;

@@ -253,6 +253,9 @@ class Domain {
   async createChat(chat) {
     return call(this.#n.createChat(chat));
   }
+  async directChat(users) {
+    return call(this.#n.directChat(users));
+  }
   async removeChat(id) {
     await call(this.#n.removeChat(id));
   }

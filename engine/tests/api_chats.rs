@@ -279,3 +279,78 @@ async fn chat_events_serialize_for_the_bindings() {
     assert_eq!(json["event"]["number"], posted.number);
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_host_gets_or_creates_the_direct_chat_of_a_member_set() {
+    let engine = Engine::open(EngineConfig::default()).expect("engine");
+    let domain = domain_with_users(&engine, &["alice", "bob"]).await;
+    let (alice, bob) = (UserId::normal("alice"), UserId::normal("bob"));
+    let first = domain
+        .direct_chat(&[alice.clone(), bob.clone()])
+        .await
+        .expect("made");
+    assert_eq!((first.kind, first.private), (ChatKind::Direct, true));
+    let members: Vec<UserId> = first.members.iter().map(|m| m.user.clone()).collect();
+    assert_eq!(
+        members,
+        [alice.clone(), bob.clone()],
+        "the host is no member"
+    );
+    let again = domain
+        .direct_chat(&[bob.clone(), alice.clone(), bob.clone()])
+        .await
+        .expect("found");
+    assert_eq!(again.id, first.id, "the same set answers the same chat");
+    let solo = domain
+        .direct_chat(std::slice::from_ref(&alice))
+        .await
+        .expect("one member");
+    assert_ne!(solo.id, first.id);
+
+    domain
+        .post_chat_message(&first.id, Some(&bob), "hi alice")
+        .await
+        .expect("a member posts");
+    domain
+        .post_chat_message(&first.id, None, "from the host")
+        .await
+        .expect("the host posts");
+    let page = domain
+        .chat_history(
+            &first.id,
+            ChatHistoryQuery {
+                forward: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("history");
+    let texts: Vec<Option<&str>> = page
+        .events
+        .iter()
+        .map(|e| match &e.kind {
+            ChatEventKind::Message { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, [None, Some("hi alice"), Some("from the host")]);
+    assert!(matches!(page.events[0].kind, ChatEventKind::Created { .. }));
+    assert_eq!(page.events[1].user, bob);
+
+    for (users, code) in [
+        (vec![], ErrorCode::InvalidArgument),
+        (
+            vec![alice.clone(), UserId::normal("ghost")],
+            ErrorCode::NotFound,
+        ),
+    ] {
+        let err = domain.direct_chat(&users).await.expect_err("refused");
+        assert_eq!(err.code, code, "{users:?}");
+    }
+    assert_eq!(
+        domain.chats().await.expect("chats").len(),
+        2,
+        "nothing made by a refusal"
+    );
+    engine.shutdown().await;
+}

@@ -209,6 +209,10 @@ async fn call(engine: &Engine, name: &str, a: &Json) -> Result<Option<Json>, Err
             .activity_participants(s(a, "type"), s(a, "id"))
             .await?),
         "create_chat" => out(domain()?.create_chat(arg(a, "chat")?).await?),
+        "direct_chat" => {
+            let users: Vec<UserId> = arg(a, "users")?;
+            out(domain()?.direct_chat(&users).await?)
+        }
         "remove_chat" => {
             domain()?.remove_chat(s(a, "id")).await?;
             None

@@ -1,5 +1,5 @@
 //! Chats on `tandem_domain` handles (the facade's `api/chats.rs`): create and remove channels
-//! and rooms, read one or all, manage members, name and topic, post messages as a user or as
+//! and rooms, get or create direct chats, read one or all, manage members, name and topic, post messages as a user or as
 //! the host, read history. Every stored chat event arrives as a `chat_changed` event on
 //! [`tandem_domain_subscribe`](crate::tandem_domain_subscribe). Users cross as JSON
 //! `{"kind": "normal", "name": "bob"}`.
@@ -69,6 +69,29 @@ pub unsafe extern "C" fn tandem_domain_chat(
         let found = d.engine().block(d.chat(id))?;
         // SAFETY: forwarded contract.
         unsafe { put_string(out_json, to_json(&found)?) }
+    })
+}
+
+/// Writes the direct chat of exactly the users in `users_json` (a JSON array of users) to
+/// `*out_json`, as `tandem_domain_chat` writes a chat; it is created when there is none, and
+/// the same set always answers the same chat. No user is `TANDEM_ERR_INVALID_ARGUMENT`, an
+/// unknown one `TANDEM_ERR_NOT_FOUND`.
+///
+/// # Safety
+/// `domain` must be a live handle; `users_json` NUL-terminated; `out_json` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_domain_direct_chat(
+    domain: *const TandemDomain,
+    users_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (d, users) = unsafe { (dom(domain)?, text(users_json, "users_json")?) };
+        let users: Vec<UserId> = from_json(users, "users_json")?;
+        let chat = d.engine().block(d.direct_chat(&users))?;
+        // SAFETY: forwarded contract.
+        unsafe { put_string(out_json, to_json(&chat)?) }
     })
 }
 

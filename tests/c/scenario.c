@@ -339,6 +339,10 @@ static int chat_step(tandem_engine *e, const char *call, const json *a, char **o
     }
     tandem_string_free(made);
     free(chat);
+  } else if (!strcmp(call, "direct_chat")) {
+    char *users = arg_text(a, "users");
+    rc = tandem_domain_direct_chat(d, users, out);
+    free(users);
   } else if (!strcmp(call, "remove_chat")) rc = tandem_domain_remove_chat(d, id);
   else if (!strcmp(call, "chat")) rc = tandem_domain_chat(d, id, out);
   else if (!strcmp(call, "chats")) rc = tandem_domain_chats(d, out);
@@ -359,9 +363,10 @@ static int chat_step(tandem_engine *e, const char *call, const json *a, char **o
 
 /* Whether `call` is one of the chat calls. */
 static int is_chat_call(const char *call) {
-  static const char *const calls[] = {"create_chat", "remove_chat", "chat", "chats", "add_chat_member",
-                                      "remove_chat_member", "set_chat_name", "set_chat_topic",
-                                      "post_chat_message", "chat_history", NULL};
+  static const char *const calls[] = {"create_chat",       "direct_chat",       "remove_chat",
+                                      "chat",              "chats",             "add_chat_member",
+                                      "remove_chat_member", "set_chat_name",    "set_chat_topic",
+                                      "post_chat_message", "chat_history",      NULL};
   for (int i = 0; calls[i]; i++)
     if (!strcmp(call, calls[i])) return 1;
   return 0;

@@ -131,6 +131,12 @@ static void check_chats(tandem_engine *engine) {
     tandem_string_free(event);
   }
   CHECK(saw_message, "chat_changed event with the member's message");
+  text = NULL;
+  CHECK(tandem_domain_direct_chat(d, "[{\"kind\": \"normal\", \"name\": \"ann\"}]", &text) == TANDEM_OK,
+        "direct chat");
+  expect_part(text, "\"kind\":\"direct\"", "a direct chat");
+  text = NULL;
+  CHECK(tandem_domain_direct_chat(d, "[]", &text) == TANDEM_ERR_INVALID_ARGUMENT, "a direct chat of nobody");
   CHECK(tandem_domain_remove_chat(d, "lobby") == TANDEM_OK, "remove chat");
   text = NULL;
   CHECK(tandem_domain_chat(d, "lobby", &text) == TANDEM_OK, "removed chat info");

@@ -1,12 +1,14 @@
 // Chats through the Node handles: a channel with a member, posts as the member and as the
 // host, a stranger refused, history with filters, every stored event on the domain's events,
-// and removal.
+// and removal; a direct chat a host made, found and heard by the real Convergence client.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const { Engine, NotFoundError, InvalidArgumentError, AlreadyExistsError } = require("../tandem.js");
+const Convergence = require("@convergence/convergence");
+const WebSocket = require("ws");
 
 const ann = { kind: "normal", name: "ann" };
 
@@ -65,5 +67,32 @@ test("a host runs a channel: members, posts, history and chat_changed events", a
   }
   assert.ok(seen.every((ev) => ev.chat_id === "lobby"));
   assert.equal(await d.chat("lobby"), null);
+  await e.shutdown();
+});
+
+test("a host makes a direct chat; the real client's direct() finds it and hears the host", async () => {
+  const e = await Engine.open();
+  const d = await e.createDomain("demo", "default");
+  await d.createUser({ username: "alice", password: "pw" });
+  await d.createUser({ username: "bob", password: "pw" });
+  const [alice, bob] = [{ kind: "normal", name: "alice" }, { kind: "normal", name: "bob" }];
+  const made = await d.directChat([alice, bob]);
+  assert.deepEqual([made.kind, made.private, made.members.map((m) => m.user.name)], ["direct", true, ["alice", "bob"]]);
+  assert.equal((await d.directChat([bob, alice])).id, made.id, "the same set answers the same chat");
+  await assert.rejects(d.directChat([]), InvalidArgumentError);
+  await assert.rejects(d.directChat([alice, { kind: "normal", name: "ghost" }]), NotFoundError);
+  await assert.rejects(d.directChat("alice"), InvalidArgumentError);
+
+  const addr = await e.listen("127.0.0.1:0");
+  const opts = { webSocket: { factory: (u) => new WebSocket(u), class: WebSocket }, reconnect: { autoReconnect: false } };
+  const client = await Convergence.connect(`ws://${addr}/realtime/demo/default`, "alice", "pw", opts);
+  const chat = await client.chat().direct("bob");
+  assert.equal(chat.info().chatId, made.id, "the client's direct chat with bob is the host's");
+  const heard = new Promise((resolve) => client.chat().on("message", resolve));
+  await d.postChatMessage(made.id, "from the host");
+  const message = await heard;
+  assert.deepEqual([message.chatId, message.message], [made.id, "from the host"]);
+  await client.dispose();
+  assert.equal(await e.stopListening(), true);
   await e.shutdown();
 });

@@ -54,6 +54,7 @@ async function call(e, name, a) {
     case "activity_exists": return (await domain()).activityExists(a.type, a.id);
     case "activity_participants": return (await domain()).activityParticipants(a.type, a.id);
     case "create_chat": return (await domain()).createChat(a.chat);
+    case "direct_chat": return (await domain()).directChat(a.users);
     case "remove_chat": return (await domain()).removeChat(a.id);
     case "chat": return (await domain()).chat(a.id);
     case "chats": return (await domain()).chats();

@@ -24,6 +24,18 @@ impl NativeDomain {
         )
     }
 
+    /// The direct chat (`ChatInfo`) of exactly these users (`UserId[]`), created when none.
+    #[napi]
+    pub fn direct_chat<'e>(&self, env: &'e Env, users: Value) -> Result<PromiseRaw<'e, Value>> {
+        settle(
+            env,
+            self.spawn(|d| async move {
+                let users: Vec<UserId> = input(Some(users), "user ids")?;
+                output(&d.direct_chat(&users).await?)
+            }),
+        )
+    }
+
     /// Removes a chat with its events.
     #[napi]
     pub fn remove_chat<'e>(&self, env: &'e Env, id: String) -> Result<PromiseRaw<'e, ()>> {

@@ -17,6 +17,10 @@ fn user_arg(user: &Bound<'_, PyAny>) -> PyResult<UserId> {
     input(user, "user id", ErrorCode::InvalidArgument)
 }
 
+fn user_list(users: &Bound<'_, PyAny>) -> PyResult<Vec<UserId>> {
+    input(users, "user ids", ErrorCode::InvalidArgument)
+}
+
 fn opt_user(user: Option<&Bound<'_, PyAny>>) -> PyResult<Option<UserId>> {
     user.filter(|u| !u.is_none()).map(user_arg).transpose()
 }
@@ -45,6 +49,31 @@ impl Domain {
             py,
             move |d| async move { d.create_chat(chat).await },
             |py, id| output(py, &id),
+        )
+    }
+
+    /// The direct chat (a dict) of exactly these users, created when there is none.
+    fn direct_chat<'py>(
+        &self,
+        py: Python<'py>,
+        users: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let users = user_list(users)?;
+        let chat = self.block(py, async move |d| d.direct_chat(&users).await)?;
+        output(py, &chat)
+    }
+
+    /// Awaitable [`Domain::direct_chat`].
+    fn direct_chat_async<'py>(
+        &self,
+        py: Python<'py>,
+        users: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let users = user_list(users)?;
+        self.spawn(
+            py,
+            move |d| async move { d.direct_chat(&users).await },
+            |py, c| output(py, &c),
         )
     }
 

@@ -74,6 +74,7 @@ DOMAIN_CALLS = {
     "activity_exists": lambda d, a: d.activity_exists(a["type"], a["id"]),
     "activity_participants": lambda d, a: d.activity_participants(a["type"], a["id"]),
     "create_chat": lambda d, a: d.create_chat(a["chat"]),
+    "direct_chat": lambda d, a: d.direct_chat(a["users"]),
     "remove_chat": lambda d, a: d.remove_chat(a["id"]),
     "chat": lambda d, a: d.chat(a["id"]),
     "chats": lambda d, a: d.chats(),

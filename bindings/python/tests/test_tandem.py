@@ -491,3 +491,28 @@ def test_chats_members_posts_history_and_events(engine):
         assert all(e["chat_id"] == "lobby" for e in seen)
     d.remove_chat("lobby")
     assert d.chat("lobby") is None
+
+
+def test_direct_chat_is_got_or_created_by_member_set(engine):
+    d = engine.create_domain("acme", "direct")
+    for name in ("ann", "ben"):
+        d.create_user({"username": name})
+    ann, ben = {"kind": "normal", "name": "ann"}, {"kind": "normal", "name": "ben"}
+    made = d.direct_chat([ann, ben])
+    assert (made["kind"], made["private"]) == ("direct", True)
+    assert [m["user"] for m in made["members"]] == [ann, ben]
+
+    async def again():
+        return await d.direct_chat_async([ben, ann])
+
+    assert asyncio.run(again())["id"] == made["id"], "the same set answers the same chat"
+    assert d.direct_chat([ann])["id"] != made["id"]
+    d.post_chat_message(made["id"], "hello", user=ben)
+    assert d.chat_history(made["id"], {"kinds": ["message"]})["events"][0]["user"] == ben
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.direct_chat([])
+    with pytest.raises(tandem.NotFoundError):
+        d.direct_chat([ann, {"kind": "normal", "name": "ghost"}])
+    with pytest.raises(tandem.InvalidArgumentError):
+        d.direct_chat("ann")
+    assert len(d.chats()) == 2, "a refusal makes nothing"

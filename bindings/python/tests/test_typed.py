@@ -33,6 +33,8 @@ def test_typed_round_trip() -> None:
         rights: tandem.ModelRights = model.rights_of(bob)
         assert rights["write"] and not rights["read"]
         domain.create_chat({"id": "lobby", "kind": "channel"})
+        direct: tandem.ChatInfo = domain.direct_chat([bob])
+        assert direct["kind"] == "direct"
         domain.change_permissions({"kind": "chat", "id": "lobby"}, {"add": {"world": ["join_chat"]}})
         domain.create_activity("board", "b1", {"world": ["join", "view_state"]})
         exists: bool = domain.activity_exists("board", "b1")

@@ -282,6 +282,7 @@ suspend fun chatCall(d: Domain, call: String, a: Map<String, Any?>): Result<Any?
     fun s(k: String) = a[k] as String
     val got: Any? = when (call) {
         "create_chat" -> d.createChat(newChat(a["chat"]))
+        "direct_chat" -> json(d.directChat(list(a["users"]).map { userId(it) }))
         "remove_chat" -> d.removeChat(s("id"))
         "chat" -> d.chat(s("id"))?.let { json(it) }
         "chats" -> d.chats().map { json(it) }

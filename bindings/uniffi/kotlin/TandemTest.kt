@@ -317,7 +317,7 @@ fun main() {
         }
     }
 
-    test("chats: a channel, members, posts as a member and as the host, history, ChatChanged events") {
+    test("chats: a channel, members, posts as a member and as the host, history, ChatChanged events, a direct chat") {
         Engine().use { e ->
             val d = e.createDomain("acme", "chat")
             d.createUser(NewUser("ann"))
@@ -347,6 +347,10 @@ fun main() {
             val messages = changes.mapNotNull { ((it.change as? ChatChange.Event)?.event?.kind as? ChatEventKind.Message)?.text }
             check(messages == listOf("hi from ann", "hi from the host"), "events: $changes")
             check(changes.all { it.chatId == "lobby" }, "chat ids: $changes")
+            val direct = d.directChat(listOf(ann))
+            check(direct.kind == ChatKind.DIRECT && direct.members.map { it.user } == listOf(ann), "direct: $direct")
+            check(d.directChat(listOf(ann, ann)).id == direct.id, "the same set answers the same chat")
+            expect<TandemException.InvalidArgument>("a direct chat of nobody") { d.directChat(emptyList()) }
             d.removeChat("lobby")
             check(d.chat("lobby") == null, "removed")
         }

@@ -298,6 +298,16 @@ impl Domain {
         run(&e, async move { d.create_chat(new).await }).await
     }
 
+    /// The direct chat of exactly these users, created when there is none (the same set
+    /// always answers the same chat; the host is no member).
+    pub async fn direct_chat(&self, users: Vec<UserId>) -> Result<ChatInfo> {
+        let d = self.inner.clone();
+        let e = d.engine().clone();
+        let users: Vec<api::UserId> = users.into_iter().map(Into::into).collect();
+        let found = run(&e, async move { d.direct_chat(&users).await }).await?;
+        Ok(found.into())
+    }
+
     /// Removes a chat with its events; its members are told.
     pub async fn remove_chat(&self, id: String) -> Result<()> {
         let d = self.inner.clone();

@@ -109,7 +109,7 @@ pub struct NewChat {
     /// Its id; the engine makes one up when absent.
     #[serde(default)]
     pub id: Option<String>,
-    /// `channel` or `room` (direct chats are made for their member set by clients).
+    /// `channel` or `room` (a direct chat is made for its member set: `direct_chat`).
     pub kind: ChatKind,
     /// Whether it is private (a room must be public).
     #[serde(default)]
@@ -325,6 +325,17 @@ impl Domain {
             .chat_service()
             .create(&self.key, &Actor::Host, new)
             .await?)
+    }
+
+    /// The direct chat of exactly these users, created when there is none (the same set
+    /// always answers the same chat; the host is no member of it).
+    pub async fn direct_chat(&self, users: &[UserId]) -> Result<ChatInfo> {
+        self.engine.check()?;
+        let found = self
+            .chat_service()
+            .direct(&self.key, &Actor::Host, users)
+            .await?;
+        Ok(found.into())
     }
 
     /// Removes a chat with its events; its members are told.

@@ -38,7 +38,7 @@ pub(super) enum Command {
     Flush(oneshot::Sender<()>),
     /// The id of the direct chat of `members`, created when there is none.
     Direct {
-        creator: UserId,
+        creator: Actor,
         members: BTreeSet<UserId>,
         reply: oneshot::Sender<Result<String, ChatError>>,
     },
@@ -156,7 +156,7 @@ impl Delivery {
 
     async fn direct(
         &mut self,
-        creator: UserId,
+        creator: Actor,
         members: BTreeSet<UserId>,
     ) -> Result<String, ChatError> {
         let (map, next) = self.directory()?;
@@ -178,7 +178,7 @@ impl Delivery {
         self.service.send(
             &key,
             ChatCommand::Create {
-                actor: Actor::User(creator),
+                actor: creator,
                 chat,
                 reply,
             },

@@ -527,18 +527,21 @@ impl ChatService {
         Ok(out)
     }
 
-    /// The direct chat of `users` plus the actor's user, created when there is none.
+    /// The direct chat of `users` plus the actor's user (the host is no member), created
+    /// when there is none.
     pub async fn direct(
         &self,
         domain: &DomainKey,
         actor: &Actor,
         users: &[UserId],
     ) -> Result<ChatInfo, ChatError> {
-        let Some(me) = actor.user() else {
-            return Err(ChatError::NotSupported("the host has no direct chats"));
-        };
         let mut members: std::collections::BTreeSet<UserId> = users.iter().cloned().collect();
-        members.insert(me.clone());
+        if let Some(me) = actor.user() {
+            members.insert(me.clone());
+        }
+        if members.is_empty() {
+            return Err(ChatError::Invalid("a direct chat needs a member".into()));
+        }
         let limits = self.inner.limits;
         limits.check("the member list", members.len(), limits.max_members)?;
         for u in &members {
@@ -551,7 +554,7 @@ impl ChatService {
         self.send_delivery(
             domain,
             delivery::Command::Direct {
-                creator: me.clone(),
+                creator: actor.clone(),
                 members,
                 reply,
             },

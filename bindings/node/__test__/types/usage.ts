@@ -51,6 +51,8 @@ async function main(): Promise<void> {
   const page: ChatHistory = await domain.chatHistory(chatId, { kinds: ["message"], limit: 10 });
   for (const ev of page.events) if (ev.kind === "message") console.log(ev.number, ev.text);
   const info: ChatInfo | null = await domain.chat(chatId);
+  const direct: ChatInfo = await domain.directChat([bob]);
+  console.log(direct.id, direct.members.map((m) => m.max_seen_event));
   domain.events().on("event", (e: Event) => {
     if (e.type === "chat_changed" && e.change === "event" && e.event.kind === "message") console.log(e.chat_id, e.event.text);
   });
