@@ -134,7 +134,7 @@ impl Conn {
                 kind: user_type,
                 name: username,
             } = UserId::from_key(user);
-            if !self.known_users.contains(&(user_type, username.clone())) {
+            if !self.known_users.contains(&(user_type, username.as_str())) {
                 let record = self
                     .services
                     .sessions
@@ -149,13 +149,13 @@ impl Conn {
                     })
                     .unwrap_or_else(|| UserRecord::placeholder(user_type, &username));
                 update.users.push(user_data(&record));
-                self.known_users.insert((user_type, username.clone()));
+                self.known_users.insert(&(user_type, username.as_str()));
             }
             update.sessions.insert(
                 session.to_string(),
                 convert::user_id(wire_type(user_type), &username),
             );
-            self.known_sessions.insert(session.to_string());
+            self.known_sessions.insert(session);
         }
         if !update.sessions.is_empty() || !update.users.is_empty() {
             self.send(codec::normal(Body::IdentityCacheUpdate(update)));
@@ -167,7 +167,7 @@ impl Conn {
         let mut update = pi::IdentityCacheUpdateMessage::default();
         let domain = self.domain();
         for u in users {
-            if !self.known_users.insert((u.kind, u.name.clone())) {
+            if !self.known_users.insert(&(u.kind, u.name.as_str())) {
                 continue;
             }
             let record = self

@@ -15,6 +15,7 @@ mod generic_permissions;
 mod handshake;
 mod history;
 mod identity;
+mod known;
 mod models;
 mod open_barrier;
 mod permissions;
@@ -365,8 +366,8 @@ struct Conn {
     next_resource: i32,
     next_request: Arc<AtomicI32>,
     pending: Arc<Mutex<HashMap<i32, oneshot::Sender<Envelope>>>>,
-    known_sessions: HashSet<String>,
-    known_users: HashSet<(UserType, String)>,
+    known_sessions: known::Known,
+    known_users: known::Known,
     model_tx: mpsc::UnboundedSender<ModelEvent>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     presence_tx: crate::presence::PresenceSink,
@@ -449,8 +450,8 @@ impl Connection {
             next_resource: 0,
             next_request: Arc::new(AtomicI32::new(0)),
             pending: Arc::new(Mutex::new(HashMap::new())),
-            known_sessions: HashSet::new(),
-            known_users: HashSet::new(),
+            known_sessions: known::Known::default(),
+            known_users: known::Known::default(),
             model_tx,
             internal_tx,
             presence_tx,
