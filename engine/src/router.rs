@@ -83,6 +83,28 @@ impl<K: Eq + Hash + Clone, C> Router<K, C> {
         true
     }
 
+    /// The next command for the owner of `key` from its queue `rx`, or `None` when the owner
+    /// should stop: its queue closed, or it was `idle` (holding nothing that needs it running)
+    /// for `wait` and has been forgotten.
+    pub(crate) async fn next(
+        &self,
+        key: &K,
+        rx: &mut mpsc::UnboundedReceiver<C>,
+        idle: bool,
+        wait: std::time::Duration,
+    ) -> Option<C> {
+        if !idle {
+            return rx.recv().await;
+        }
+        loop {
+            match tokio::time::timeout(wait, rx.recv()).await {
+                Ok(command) => return command,
+                Err(_) if self.forget(key, rx) => return None,
+                Err(_) => {}
+            }
+        }
+    }
+
     /// Closes every owner's queue and waits until each owner task has ended (so whatever the
     /// owners held, the store included, is released); later commands are refused.
     pub(crate) async fn shutdown(&self) {
@@ -110,6 +132,15 @@ impl<K: Eq + Hash + Clone, C> Router<K, C> {
             Ok(o) => o.keys().filter(|k| keep(k)).cloned().collect(),
             Err(_) => Vec::new(),
         }
+    }
+}
+
+/// Closes a stopping owner's queue `rx` and hands each command still in it to `resend`, which
+/// sends it on to the owner's successor.
+pub(crate) fn hand_over<C>(rx: &mut mpsc::UnboundedReceiver<C>, mut resend: impl FnMut(C)) {
+    rx.close();
+    while let Ok(command) = rx.try_recv() {
+        resend(command);
     }
 }
 
@@ -155,6 +186,38 @@ mod tests {
         assert!(router.forget(&"a", &queues[0]));
         assert!(!router.is_running(&"a"));
         assert!(router.running(|_| true).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_owner_stops_after_the_wait_and_a_busy_one_keeps_waiting() {
+        use std::time::Duration;
+        let router: Router<&str, u32> = Router::new();
+        let mut queues = Vec::new();
+        router.send(&"a", 1, |rx| park(&mut queues, rx));
+        let mut rx = queues.remove(0);
+        let wait = Duration::from_secs(30);
+        assert_eq!(router.next(&"a", &mut rx, true, wait).await, Some(1));
+        assert_eq!(
+            router.next(&"a", &mut rx, true, wait).await,
+            None,
+            "idle: forgotten"
+        );
+        assert!(!router.is_running(&"a"));
+
+        router.send(&"b", 2, |rx| park(&mut queues, rx));
+        let mut rx = queues.remove(0);
+        assert_eq!(router.next(&"b", &mut rx, false, wait).await, Some(2));
+        let busy = router.next(&"b", &mut rx, false, wait);
+        assert!(
+            tokio::time::timeout(wait * 4, busy).await.is_err(),
+            "a busy owner is not stopped by the wait"
+        );
+        assert!(router.is_running(&"b"));
+        let mut resent = Vec::new();
+        router.send(&"b", 3, |_| unreachable!("b runs"));
+        hand_over(&mut rx, |c| resent.push(c));
+        assert_eq!(resent, [3], "what waited is handed on");
+        assert!(rx.is_closed());
     }
 
     #[tokio::test]

@@ -326,11 +326,6 @@ impl ActivityService {
         });
     }
 
-    /// An idle owner of `key` asks to stop; true when it may (no command waits in `rx`).
-    fn forget(&self, key: &ActivityKey, rx: &mpsc::UnboundedReceiver<Command>) -> bool {
-        self.inner.owners.forget(key, rx)
-    }
-
     async fn ask<T>(
         &self,
         key: &ActivityKey,

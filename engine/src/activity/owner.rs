@@ -14,6 +14,7 @@ use super::{
 };
 use crate::model::{ActivityChangeKind, EngineEvent};
 use crate::perm::{Actor, TargetPermissions, ACTIVITY_PERMISSIONS};
+use crate::router::hand_over;
 use crate::store::{ActivityRecord, StoreError, UserId, WriteOp};
 
 /// How long an owner without participants waits for another request before it stops.
@@ -92,27 +93,15 @@ impl Owner {
             warn!(error = %e, "activity record unreadable");
         }
         loop {
-            let command = if self.members.is_empty() {
-                match tokio::time::timeout(IDLE, rx.recv()).await {
-                    Ok(c) => c,
-                    Err(_) => {
-                        if self.service.forget(&self.key, &rx) {
-                            break;
-                        }
-                        continue;
-                    }
-                }
-            } else {
-                rx.recv().await
+            let owners = &self.inner().owners;
+            let idle = self.members.is_empty();
+            let Some(command) = owners.next(&self.key, &mut rx, idle, IDLE).await else {
+                break;
             };
-            let Some(command) = command else { break };
             self.handle(command).await;
         }
         // Requests sent while this owner was stopping go to its successor.
-        rx.close();
-        while let Ok(command) = rx.try_recv() {
-            self.service.send(&self.key, command);
-        }
+        hand_over(&mut rx, |command| self.service.send(&self.key, command));
     }
 
     /// Reads the record. An ephemeral one found here outlived its participants (the process

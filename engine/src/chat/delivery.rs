@@ -14,6 +14,7 @@ use super::{
     ChatDelivery, ChatError, ChatKey, ChatService, ChatSink, Command as ChatCommand, NewChat,
 };
 use crate::perm::Actor;
+use crate::router::hand_over;
 use crate::store::{ChatKind, DomainKey, UserId};
 
 /// How long a task without sessions waits for another command before it stops.
@@ -66,26 +67,16 @@ impl Delivery {
 
     pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
         loop {
-            let command = if self.users.is_empty() {
-                match tokio::time::timeout(IDLE, rx.recv()).await {
-                    Ok(c) => c,
-                    Err(_) => {
-                        if self.service.inner.deliveries.forget(&self.domain, &rx) {
-                            break;
-                        }
-                        continue;
-                    }
-                }
-            } else {
-                rx.recv().await
+            let deliveries = &self.service.inner.deliveries;
+            let idle = self.users.is_empty();
+            let Some(command) = deliveries.next(&self.domain, &mut rx, idle, IDLE).await else {
+                break;
             };
-            let Some(command) = command else { break };
             self.handle(command).await;
         }
-        rx.close();
-        while let Ok(command) = rx.try_recv() {
-            self.service.send_delivery(&self.domain, command);
-        }
+        hand_over(&mut rx, |command| {
+            self.service.send_delivery(&self.domain, command)
+        });
     }
 
     async fn handle(&mut self, command: Command) {

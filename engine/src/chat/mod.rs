@@ -362,10 +362,6 @@ impl ChatService {
         });
     }
 
-    fn forget(&self, key: &ChatKey, rx: &mpsc::UnboundedReceiver<Command>) -> bool {
-        self.inner.owners.forget(key, rx)
-    }
-
     fn send_delivery(&self, domain: &DomainKey, command: delivery::Command) {
         self.inner.deliveries.send(domain, command, |rx| {
             let span = info_span!("chat_delivery", domain = %domain);

@@ -20,6 +20,7 @@ use super::{
 };
 use crate::model::EngineEvent;
 use crate::perm::{Actor, PermissionChange, TargetPermissions, CHAT_PERMISSIONS};
+use crate::router::hand_over;
 use crate::store::{
     ChatEvent, ChatEventKind, ChatKind, ChatMember, ChatRecord, Grantee, PermissionTarget, UserId,
     WriteOp,
@@ -71,27 +72,15 @@ impl Owner {
             warn!(error = %e, "chat record unreadable");
         }
         loop {
-            let command = if self.room.is_empty() {
-                match tokio::time::timeout(IDLE, rx.recv()).await {
-                    Ok(c) => c,
-                    Err(_) => {
-                        if self.service.forget(&self.key, &rx) {
-                            break;
-                        }
-                        continue;
-                    }
-                }
-            } else {
-                rx.recv().await
+            let owners = &self.inner().owners;
+            let idle = self.room.is_empty();
+            let Some(command) = owners.next(&self.key, &mut rx, idle, IDLE).await else {
+                break;
             };
-            let Some(command) = command else { break };
             self.handle(command).await;
         }
         // Requests sent while this owner was stopping go to its successor.
-        rx.close();
-        while let Ok(command) = rx.try_recv() {
-            self.service.send(&self.key, command);
-        }
+        hand_over(&mut rx, |command| self.service.send(&self.key, command));
     }
 
     /// Reads the record, and the number of its last event (messages do not rewrite the

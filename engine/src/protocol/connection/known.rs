@@ -45,7 +45,10 @@ mod tests {
         let mut k = Known::default();
         assert!(!k.contains(&(1u8, "bob")));
         assert!(k.insert(&(1u8, String::from("bob"))));
-        assert!(k.contains(&(1u8, "bob")), "a &str finds what a String put in");
+        assert!(
+            k.contains(&(1u8, "bob")),
+            "a &str finds what a String put in"
+        );
         assert!(!k.insert(&(1u8, "bob")), "told twice");
         assert!(!k.contains(&(2u8, "bob")), "the kind is part of the id");
         assert!(!k.contains("bob"));
