@@ -271,14 +271,13 @@ async fn realtime_or_static(
                 .to_string();
             let client_ip = client_address(remote, &headers);
             let max = state.config.max_frame_bytes;
-            // Small buffers: the WebSocket codec keeps (and zero-fills) a read buffer of this
-            // size per connection, and its write buffer keeps the most it ever held (it writes
-            // to the socket past 16 KiB; the default 128 KiB cost every busy connection that
-            // much for good). Larger frames still work.
+            // A small read buffer: the WebSocket codec keeps (and zero-fills) a buffer of this
+            // size per connection; larger frames still work. The write buffer stays at its
+            // 128 KiB default: 16 KiB saved 22 MB at 1,000 chat connections but cost pipelined
+            // throughput about a tenth (docs/PERFORMANCE.md, "Chat memory").
             ws.max_message_size(max)
                 .max_frame_size(max)
                 .read_buffer_size(8 * 1024)
-                .write_buffer_size(16 * 1024)
                 .on_upgrade(move |socket| {
                     let info = ConnectionInfo {
                         namespace,
