@@ -3,30 +3,15 @@
 //! domain's deletion taking its activities), and LMDB keeps them across a reopen and recovers
 //! them from the write-ahead log; a key LMDB cannot hold is refused.
 
+#[path = "support/records.rs"]
+mod records;
 mod support;
+use records::{ok, open, open_lazy};
 use support::write_sync;
 
-use std::path::Path;
-use std::time::Duration;
-
 use tandem::store::{
-    ActivityRecord, DomainKey, Grantee, LmdbStore, MemoryStore, PermissionTarget, Store,
-    StoreOptions, WriteOp,
+    ActivityRecord, DomainKey, Grantee, MemoryStore, PermissionTarget, Store, WriteOp,
 };
-
-fn options(path: &Path, apply_interval: Duration) -> StoreOptions {
-    StoreOptions {
-        path: path.to_path_buf(),
-        max_size_bytes: 1 << 30,
-        snapshots_kept: 2,
-        max_batch: 10_000,
-        apply_interval,
-    }
-}
-
-fn open(path: &Path) -> LmdbStore {
-    LmdbStore::open(options(path, Duration::from_millis(10))).expect("open")
-}
 
 fn record(domain: &DomainKey, kind: &str, id: &str, ephemeral: bool) -> ActivityRecord {
     ActivityRecord {
@@ -43,10 +28,6 @@ fn target(kind: &str, id: &str) -> PermissionTarget {
         kind: kind.into(),
         id: id.into(),
     }
-}
-
-fn ok(store: &dyn Store, batch: Vec<WriteOp>) {
-    write_sync(store, batch).expect("write");
 }
 
 /// What a reader sees after the scenario's writes.
@@ -148,7 +129,7 @@ fn lmdb_keeps_activities_across_a_reopen_and_recovers_them_from_the_log() {
     }
     {
         // An applier that never runs before the store closes: the record is only in the log.
-        let store = LmdbStore::open(options(dir.path(), Duration::from_secs(3600))).expect("open");
+        let store = open_lazy(dir.path());
         ok(
             &store,
             vec![WriteOp::PutActivity(record(&d, "deck", "logged", true))],

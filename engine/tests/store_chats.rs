@@ -3,30 +3,16 @@
 //! and permission rows, a domain's deletion taking its chats), and LMDB keeps them across a
 //! reopen and recovers them from the write-ahead log; a key LMDB cannot hold is refused.
 
+#[path = "support/records.rs"]
+mod records;
 mod support;
+use records::{ok, open, open_lazy};
 use support::write_sync;
 
-use std::path::Path;
-use std::time::Duration;
-
 use tandem::store::{
-    ChatEvent, ChatEventKind, ChatKind, ChatMember, ChatRecord, DomainKey, Grantee, LmdbStore,
-    MemoryStore, PermissionTarget, Store, StoreOptions, UserId, UserType, WriteOp,
+    ChatEvent, ChatEventKind, ChatKind, ChatMember, ChatRecord, DomainKey, Grantee, MemoryStore,
+    PermissionTarget, Store, UserId, UserType, WriteOp,
 };
-
-fn options(path: &Path, apply_interval: Duration) -> StoreOptions {
-    StoreOptions {
-        path: path.to_path_buf(),
-        max_size_bytes: 1 << 30,
-        snapshots_kept: 2,
-        max_batch: 10_000,
-        apply_interval,
-    }
-}
-
-fn open(path: &Path) -> LmdbStore {
-    LmdbStore::open(options(path, Duration::from_millis(10))).expect("open")
-}
 
 fn alice() -> UserId {
     UserId::normal("alice")
@@ -94,10 +80,6 @@ fn appends(domain: &DomainKey, id: &str) -> Vec<WriteOp> {
             event,
         })
         .collect()
-}
-
-fn ok(store: &dyn Store, batch: Vec<WriteOp>) {
-    write_sync(store, batch).expect("write");
 }
 
 /// What a reader sees after the scenario's writes.
@@ -216,7 +198,7 @@ fn lmdb_keeps_chats_across_a_reopen_and_recovers_them_from_the_log() {
     }
     {
         // An applier that never runs before the store closes: the writes are only in the log.
-        let store = LmdbStore::open(options(dir.path(), Duration::from_secs(3600))).expect("open");
+        let store = open_lazy(dir.path());
         let mut batch = vec![WriteOp::PutChat(chat(&d, "logged", ChatKind::Direct))];
         batch.extend(appends(&d, "logged"));
         ok(&store, batch);
