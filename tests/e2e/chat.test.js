@@ -1,8 +1,8 @@
 // Chat through the real client: channels and rooms created, joined and left; messages and the
 // other events reaching every session of every member without the chat being opened there;
 // direct chats got or created by their member set; history filtered and paged; name, topic and
-// marking seen; member changes and their errors; permission denials; persistence across a
-// restart.
+// marking seen; member changes and their errors; every permission denial and its grant;
+// persistence across a restart.
 
 "use strict";
 
@@ -204,6 +204,40 @@ test("members are added and removed with the protocol's errors, and a private ch
   for (const p of ["add_chat_user", "remove_chat_user", "set_chat_name", "manage_chat_permissions"]) {
     assert.ok(mine.includes(p), `the creator holds ${p}: ${mine}`);
   }
+});
+
+test("each chat right a plain member lacks is refused, and granting it makes the request work", async () => {
+  const alice = await connect("alice");
+  const bob = await connect("bob");
+  const carol = await connect("carol");
+  await alice.chat().create({ id: "rules", type: "channel", membership: "private", name: "Rules" });
+  const rules = await alice.chat().get("rules");
+  await rules.add("bob");
+  const bobRules = await bob.chat().get("rules");
+  const held = [...(await bobRules.permissions().resolveSessionPermissions())].sort();
+  assert.deepEqual(held, ["create_chat", "leave_chat"], "an added member (create_chat is bob's global row)");
+  await rejects(bobRules.setTopic("bob's"), "unauthorized", "set_topic");
+  await rejects(bobRules.setName("bob's"), "unauthorized", "set_chat_name");
+  await rejects(bobRules.add("carol"), "unauthorized", "add_chat_user");
+  await rejects(bobRules.remove("alice"), "unauthorized", "remove_chat_user");
+  await rejects(bobRules.permissions().getWorldPermissions(), "unauthorized", "read rows without manage_chat_permissions");
+  await rejects(bobRules.permissions().addWorldPermissions(["join_chat"]), "unauthorized", "grant without manage_chat_permissions");
+  await rejects(bob.chat().remove("rules"), "unauthorized", "remove_chat");
+  await bobRules.markSeen(1); // membership is enough (the original also asked set_topic)
+  await rejects(carol.chat().join("rules"), "chat_not_found", "a private channel without join_chat");
+  await rules.permissions().removeUserPermissions({ bob: ["leave_chat"] });
+  await rejects(bobRules.leave(), "unauthorized", "leave_chat");
+  const info = (await alice.chat().get("rules")).info();
+  assert.deepEqual([info.name, info.topic, names(info)], ["Rules", "", ["alice", "bob"]], "no refusal changed anything");
+
+  await rules.permissions().addUserPermissions({ bob: ["set_topic", "leave_chat"] });
+  await bobRules.setTopic("granted");
+  assert.equal((await alice.chat().get("rules")).info().topic, "granted");
+  await rules.permissions().addWorldPermissions(["join_chat"]);
+  const carolRules = await carol.chat().join("rules");
+  assert.deepEqual(names(carolRules.info()), ["alice", "bob", "carol"], "join_chat opens the private channel");
+  await bobRules.leave();
+  assert.deepEqual(names((await alice.chat().get("rules")).info()), ["alice", "carol"]);
 });
 
 test("chats, members and history survive a restart", async () => {
