@@ -411,7 +411,7 @@ impl Conn {
 
     /// Lifts the barriers a pong answered (`pongs` so far) or that waited too long.
     pub(super) fn lift_activity_barriers(&mut self) {
-        let pongs = self.pongs;
+        let pongs = self.heartbeat.pongs();
         let due: Vec<i32> = self
             .activities
             .iter()

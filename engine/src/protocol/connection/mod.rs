@@ -13,6 +13,7 @@ mod activities;
 mod chat;
 mod generic_permissions;
 mod handshake;
+mod heartbeat;
 mod history;
 mod identity;
 mod known;
@@ -24,7 +25,7 @@ mod references;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -99,8 +100,13 @@ pub struct ProtocolConfig {
     pub handshake_timeout: Duration,
     /// Send a ping after this much incoming silence.
     pub ping_interval: Duration,
-    /// Close if nothing arrives this long after a ping.
+    /// Close if nothing arrives this long after a ping (plus the grace below).
     pub pong_timeout: Duration,
+    /// Extra time a ping's answer may take per frame queued ahead of it that the client has
+    /// not provably read yet (a busy client reads the ping only after its backlog).
+    pub pong_grace_per_frame: Duration,
+    /// The most extra time a ping's answer gets for the frames ahead of it.
+    pub pong_grace_max: Duration,
     /// How long the client may take to answer a server request (auto-create data).
     pub client_request_timeout: Duration,
     /// When a reconnecting client resyncs while one of its earlier sessions still looks
@@ -119,6 +125,8 @@ impl Default for ProtocolConfig {
             handshake_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(10),
             pong_timeout: Duration::from_secs(10),
+            pong_grace_per_frame: heartbeat::DEFAULT_GRACE_PER_FRAME,
+            pong_grace_max: heartbeat::DEFAULT_GRACE_MAX,
             client_request_timeout: Duration::from_secs(15),
             liveness_probe_timeout: Duration::from_secs(2),
             limits: SessionLimits::default(),
@@ -371,11 +379,9 @@ struct Conn {
     model_tx: mpsc::UnboundedSender<ModelEvent>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     presence_tx: crate::presence::PresenceSink,
-    last_in: Instant,
-    ping_sent: Option<Instant>,
-    /// Pings sent and pongs received: the client answers each ping, in order.
-    pings: u64,
-    pongs: u64,
+    heartbeat: heartbeat::Heartbeat,
+    /// Frames queued for the client so far (written by this task only).
+    queued: AtomicU64,
     /// Resources whose events wait behind an open barrier, oldest first (may name closed ones).
     barriers: Vec<i32>,
     probes: Vec<oneshot::Sender<()>>,
@@ -455,10 +461,8 @@ impl Connection {
             model_tx,
             internal_tx,
             presence_tx,
-            last_in: Instant::now(),
-            ping_sent: None,
-            pings: 0,
-            pongs: 0,
+            heartbeat: heartbeat::Heartbeat::new(Instant::now()),
+            queued: AtomicU64::new(0),
             barriers: Vec::new(),
             probes: Vec::new(),
             closing: false,
@@ -557,13 +561,14 @@ impl Connection {
                 let cfg = &conn.config;
                 if conn.auth.is_none() && self.started.elapsed() > cfg.handshake_timeout {
                     conn.close(close::HANDSHAKE_TIMEOUT, "no connection request");
-                } else if let Some(sent) = conn.ping_sent {
-                    if sent.elapsed() > cfg.pong_timeout {
-                        conn.close(close::HEARTBEAT_TIMEOUT, "heartbeat pong timeout");
+                } else {
+                    match conn.heartbeat.check(Instant::now(), cfg) {
+                        heartbeat::Beat::Fine => {}
+                        heartbeat::Beat::PingNow => conn.heartbeat_ping(),
+                        heartbeat::Beat::Dead => {
+                            conn.close(close::HEARTBEAT_TIMEOUT, "heartbeat pong timeout")
+                        }
                     }
-                } else if conn.last_in.elapsed() > cfg.ping_interval {
-                    conn.ping_sent = Some(Instant::now());
-                    conn.send_ping();
                 }
                 conn.lift_overdue_barriers();
                 conn.lift_activity_barriers();
@@ -595,15 +600,29 @@ impl Connection {
 
 impl Conn {
     fn heard_from_client(&mut self) {
-        self.last_in = Instant::now();
-        self.ping_sent = None;
+        self.heartbeat.heard(Instant::now());
         for probe in self.probes.drain(..) {
             let _ = probe.send(());
         }
     }
 
     fn send(&self, msg: Envelope) {
-        let _ = self.out.send(Outgoing::Frame(codec::encode(&msg)));
+        self.send_frame(codec::encode(&msg));
+    }
+
+    /// Queues an encoded frame for the client, counted for the heartbeat.
+    fn send_frame(&self, frame: Vec<u8>) {
+        // Only this task writes the count, so a plain load and store suffice.
+        let queued = self.queued.load(Ordering::Relaxed);
+        self.queued.store(queued + 1, Ordering::Relaxed);
+        let _ = self.out.send(Outgoing::Frame(frame));
+    }
+
+    /// Pings the client after its silence, with the pong deadline running.
+    fn heartbeat_ping(&mut self) {
+        let queued = self.queued.load(Ordering::Relaxed);
+        self.heartbeat.arm(Instant::now(), queued, &self.config);
+        self.send_ping();
     }
 
     fn reply(&self, request_id: i32, body: Body) {
@@ -784,10 +803,7 @@ impl Conn {
             Internal::Reply(msg) => self.send(msg),
             Internal::Probe(reply) => {
                 self.probes.push(reply);
-                if self.ping_sent.is_none() {
-                    self.ping_sent = Some(Instant::now());
-                }
-                self.send_ping();
+                self.heartbeat_ping();
             }
             Internal::Close(code, reason) => self.close(code, reason),
             Internal::ActivityJoined { id, key, result } => self.activity_joined(id, key, result),

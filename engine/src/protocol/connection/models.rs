@@ -430,7 +430,7 @@ impl Conn {
                     })
                 });
                 let frame = codec::remote_operation_frame(resource, shared);
-                let _ = self.out.send(Outgoing::Frame(frame));
+                self.send_frame(frame);
             }
             ModelEvent::RemoteOpened { session, user, .. } => {
                 self.ensure_identity([(session.as_str(), user.as_str())]);

@@ -63,18 +63,20 @@ impl<E> Held<E> {
 pub(super) type OpenBarrier = Held<ModelEvent>;
 
 impl Conn {
-    /// Sends a ping, counted so that its pong can be recognised.
-    pub(super) fn send_ping(&mut self) {
-        self.pings += 1;
+    /// Sends a ping, counted so that its pong can be recognised; gives its number.
+    pub(super) fn send_ping(&mut self) -> u64 {
+        let queued = self.queued.load(std::sync::atomic::Ordering::Relaxed);
+        let number = self.heartbeat.ping(queued);
         self.send(codec::normal(Body::Ping(pc::PingMessage {})));
+        number
     }
 
     /// Pings the client right behind a response that introduces a resource: the barrier its
     /// first events (`events` already, if any) wait behind.
     pub(super) fn ping_barrier<E>(&mut self, events: VecDeque<E>) -> Held<E> {
-        self.send_ping();
+        let pong = self.send_ping();
         Held {
-            pong: self.pings,
+            pong,
             since: Instant::now(),
             events,
         }
@@ -115,8 +117,7 @@ impl Conn {
 
     /// Notes a pong and sends the events of every resource whose barrier it answers.
     pub(super) fn pong_received(&mut self) {
-        self.pongs += 1;
-        let pongs = self.pongs;
+        let pongs = self.heartbeat.pong();
         self.lift_barriers(|b| b.answered(pongs));
         self.lift_activity_barriers();
     }
