@@ -30,6 +30,9 @@ pub mod perm;
 pub(crate) mod presence;
 #[doc(hidden)]
 pub mod protocol;
+/// The model query language (`SELECT … FROM … WHERE …`): parsing and evaluation, pure.
+#[doc(hidden)]
+pub mod query;
 pub(crate) mod router;
 pub(crate) mod session;
 #[doc(hidden)]
