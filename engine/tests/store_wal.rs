@@ -179,7 +179,7 @@ fn format_1_directories_open_and_are_upgraded() {
         ok(&store, vec![create(&d, "m", "c", 1), append(1, 2..=4)]);
     }
     LmdbStore::set_format_version_for_tests(dir.path(), 1).unwrap();
-    assert_eq!(FORMAT_VERSION, 3);
+    assert_eq!(FORMAT_VERSION, 4);
     for _ in 0..2 {
         let store = open(dir.path());
         assert_eq!(versions(&store, 1), [2, 3, 4]);

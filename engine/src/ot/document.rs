@@ -576,3 +576,72 @@ fn check_index(index: i64, bound: usize) -> Result<usize, ApplyError> {
     }
     Ok(index as usize)
 }
+
+/// One step of [`Document::walk_scalars`]' path.
+#[derive(Clone, Copy, Debug)]
+pub enum WalkStep<'a> {
+    /// Into an object property.
+    Key(&'a JsString),
+    /// Into an array element.
+    Element,
+}
+
+/// A scalar as [`Document::walk_scalars`] reports it; strings by their leading code units.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScalarPrefix {
+    /// At most the requested number of leading code units of a string.
+    String(Vec<u16>),
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Boolean(bool),
+    /// A date (epoch ms).
+    Date(i64),
+    /// Null.
+    Null,
+}
+
+impl Document {
+    /// Calls `visit` with the path to every scalar below the root and the scalar (strings cut
+    /// to `units` code units), depth first.
+    pub fn walk_scalars(&self, units: usize, visit: &mut dyn FnMut(&[WalkStep<'_>], ScalarPrefix)) {
+        let mut path = Vec::new();
+        self.walk_from(&self.root, units, &mut path, visit);
+    }
+
+    fn walk_from<'a>(
+        &'a self,
+        id: &ValueId,
+        units: usize,
+        path: &mut Vec<WalkStep<'a>>,
+        visit: &mut dyn FnMut(&[WalkStep<'_>], ScalarPrefix),
+    ) {
+        let Some(node) = self.nodes.get(id) else {
+            return;
+        };
+        let scalar = match node {
+            Node::Object(map) => {
+                for (k, child) in map {
+                    path.push(WalkStep::Key(k));
+                    self.walk_from(child, units, path, visit);
+                    path.pop();
+                }
+                return;
+            }
+            Node::Array(items) => {
+                for child in items {
+                    path.push(WalkStep::Element);
+                    self.walk_from(child, units, path, visit);
+                    path.pop();
+                }
+                return;
+            }
+            Node::String(text) => ScalarPrefix::String(text.prefix(units)),
+            Node::Number(n) => ScalarPrefix::Number(*n),
+            Node::Boolean(b) => ScalarPrefix::Boolean(*b),
+            Node::Date(d) => ScalarPrefix::Date(*d),
+            Node::Null => ScalarPrefix::Null,
+        };
+        visit(path, scalar);
+    }
+}

@@ -13,7 +13,7 @@ mod text;
 mod transform;
 mod value;
 
-pub use document::{Document, PathSegment};
+pub use document::{Document, PathSegment, ScalarPrefix, WalkStep};
 pub use error::{ApplyError, TransformError};
 pub use jsstring::{
     code_points, is_high_surrogate, is_low_surrogate, write_wtf8, wtf8_len, CodePoint, JsString,

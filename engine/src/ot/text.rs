@@ -156,6 +156,19 @@ impl Text {
         self.len
     }
 
+    /// The first `n` code units (all of them when the text is shorter).
+    pub fn prefix(&self, n: usize) -> Vec<u16> {
+        let mut out = Vec::with_capacity(n.min(self.len));
+        for c in &self.chunks {
+            if out.len() >= n {
+                break;
+            }
+            c.push_to(&mut out);
+        }
+        out.truncate(n);
+        out
+    }
+
     /// The whole text as a string.
     pub fn to_js_string(&self) -> JsString {
         let mut out = Vec::with_capacity(self.len);

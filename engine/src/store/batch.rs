@@ -109,6 +109,7 @@ const K_ADD_GROUP_MEMBER: u32 = 20;
 const K_REMOVE_GROUP_MEMBER: u32 = 21;
 const K_PUT_ACTIVITY: u32 = 22;
 const K_DELETE_ACTIVITY: u32 = 23;
+const K_INDEX_MODEL: u32 = 24;
 
 fn target_to_p(target: &PermissionTarget) -> PTarget {
     let (kind, id, activity_type) = match target {
@@ -416,6 +417,17 @@ fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
             id: id.clone(),
             ..write_in(K_DELETE_MODEL, domain)
         },
+        WriteOp::IndexModel {
+            domain,
+            id,
+            number,
+            entries,
+        } => PWrite {
+            id: id.clone(),
+            number: *number,
+            records: entries.iter().cloned().collect(),
+            ..write_in(K_INDEX_MODEL, domain)
+        },
         WriteOp::PutUser { domain, record: r } => PWrite {
             records: vec![record(|b| encode_user(r, b))],
             ..write_in(K_PUT_USER, domain)
@@ -499,6 +511,12 @@ fn write_from_p(mut p: PWrite) -> StoreResult<WriteOp> {
             snapshot: decode_snapshot(&one_record(&mut p, "snapshot")?)?,
         },
         K_DELETE_MODEL => WriteOp::DeleteModel { domain, id: p.id },
+        K_INDEX_MODEL => WriteOp::IndexModel {
+            domain,
+            id: p.id,
+            number: p.number,
+            entries: p.records.into_iter().collect(),
+        },
         K_PUT_USER => WriteOp::PutUser {
             record: decode_user(&one_record(&mut p, "user")?)?,
             domain,

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use super::index::{self, IndexKey, IndexRange};
 use super::{
     ActivityRecord, ChatEvent, ChatRecord, CollectionRecord, CommitCallback, DomainKey,
     DomainRecord, Grantee, GroupRecord, JwtKeyRecord, ModelMeta, OpRecord, PermissionRow,
@@ -31,6 +32,10 @@ struct Data {
     chats: BTreeMap<(DomainKey, String), ChatRecord>,
     /// (domain, chat id, event number).
     chat_events: BTreeMap<(DomainKey, String, u64), ChatEvent>,
+    /// Query index: entry key to the ids of the models that have it.
+    index: BTreeMap<IndexKey, BTreeSet<String>>,
+    /// Model number to its id and query index entries.
+    entries: BTreeMap<u64, (String, BTreeSet<IndexKey>)>,
 }
 
 /// Sorted, without duplicates.
@@ -90,6 +95,32 @@ fn drop_rows(data: &mut Data, domain: &DomainKey, target: &PermissionTarget) {
 fn delete_model_data(data: &mut Data, number: u64) {
     data.ops.retain(|(n, _), _| *n != number);
     data.snapshots.retain(|(n, _), _| *n != number);
+    drop_index(data, number);
+}
+
+fn drop_index(data: &mut Data, number: u64) {
+    let Some((id, old)) = data.entries.remove(&number) else {
+        return;
+    };
+    for key in old {
+        if let Some(ids) = data.index.get_mut(&key) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                data.index.remove(&key);
+            }
+        }
+    }
+}
+
+fn put_index(data: &mut Data, number: u64, id: &str, entries: BTreeSet<IndexKey>) {
+    drop_index(data, number);
+    for key in &entries {
+        data.index
+            .entry(key.clone())
+            .or_default()
+            .insert(id.to_string());
+    }
+    data.entries.insert(number, (id.to_string(), entries));
 }
 
 fn apply(data: &mut Data, op: WriteOp, kept: usize) {
@@ -144,6 +175,8 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
             }
         }
         WriteOp::CreateModel { meta, snapshot } => {
+            let entries = index::entries_of(&meta.domain, &meta.collection, &snapshot.data);
+            put_index(data, meta.number, &meta.id, entries);
             data.snapshots
                 .insert((meta.number, snapshot.version), snapshot);
             data.models
@@ -174,6 +207,16 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
                 for v in &versions[1..versions.len() - kept] {
                     data.snapshots.remove(&(number, *v));
                 }
+            }
+        }
+        WriteOp::IndexModel {
+            domain,
+            id,
+            number,
+            entries,
+        } => {
+            if data.models.contains_key(&(domain, id.clone())) {
+                put_index(data, number, &id, entries);
             }
         }
         WriteOp::DeleteModel { domain, id } => {
@@ -368,6 +411,18 @@ impl Store for MemoryStore {
             .filter(|((d, _), m)| d == domain && collection.is_none_or(|c| m.collection == c))
             .map(|(_, m)| m.clone())
             .collect())
+    }
+
+    fn index_ids(&self, ranges: &[IndexRange]) -> StoreResult<BTreeSet<String>> {
+        let data = self.lock()?;
+        let mut out = BTreeSet::new();
+        for (low, high) in ranges.iter().filter(|r| !index::range_is_empty(r)) {
+            let bounds = (std::ops::Bound::Included(low.clone()), high.clone());
+            for (_, ids) in data.index.range(bounds) {
+                out.extend(ids.iter().cloned());
+            }
+        }
+        Ok(out)
     }
 
     fn ops(&self, number: u64, first: u64, last: u64) -> StoreResult<Vec<OpRecord>> {

@@ -14,6 +14,7 @@ pub(crate) mod batch;
 mod chat;
 pub mod codec;
 mod encoded;
+pub mod index;
 mod lmdb;
 mod memory;
 mod splice_codec;
@@ -46,7 +47,7 @@ pub(crate) fn recover_log(dir: &std::path::Path, applied: u64) -> StoreResult<Ve
 }
 
 /// The on-disk format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Errors of the storage layer.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -400,6 +401,18 @@ pub enum WriteOp {
         /// The snapshot.
         snapshot: Snapshot,
     },
+    /// Make these the query index entries of a model (see [`index`]); ignored when the model
+    /// no longer exists.
+    IndexModel {
+        /// Its domain.
+        domain: DomainKey,
+        /// Model id.
+        id: String,
+        /// The model's store number.
+        number: u64,
+        /// Every entry of the model's current data.
+        entries: std::collections::BTreeSet<index::IndexKey>,
+    },
     /// Delete a model with its log, snapshots and permission rows.
     DeleteModel {
         /// Its domain.
@@ -586,6 +599,11 @@ pub trait Store: Send + Sync + 'static {
     fn model(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ModelMeta>>;
     /// Metadata of every model in a domain, or in one of its collections.
     fn models(&self, domain: &DomainKey, collection: Option<&str>) -> StoreResult<Vec<ModelMeta>>;
+    /// Ids of the models with a query index entry in any of `ranges` (see [`index`]).
+    fn index_ids(
+        &self,
+        ranges: &[index::IndexRange],
+    ) -> StoreResult<std::collections::BTreeSet<String>>;
     /// Log records with `first <= version <= last`, ascending.
     fn ops(&self, number: u64, first: u64, last: u64) -> StoreResult<Vec<OpRecord>>;
     /// The newest snapshot at or before `version`.

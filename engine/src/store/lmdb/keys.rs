@@ -281,9 +281,9 @@ pub(super) fn check_keys(batch: &[WriteOp]) -> StoreResult<()> {
             WriteOp::PutDomain(d) => domain_key(&d.key),
             WriteOp::DeleteDomain(key) => domain_key(key),
             WriteOp::PutCollection { domain, record } => child_key(domain, &record.id),
-            WriteOp::DeleteCollection { domain, id } | WriteOp::DeleteModel { domain, id } => {
-                child_key(domain, id)
-            }
+            WriteOp::DeleteCollection { domain, id }
+            | WriteOp::DeleteModel { domain, id }
+            | WriteOp::IndexModel { domain, id, .. } => child_key(domain, id),
             WriteOp::CreateModel { meta, .. } | WriteOp::PutModelMeta(meta) => {
                 child_key(&meta.domain, &meta.id)
             }

@@ -33,6 +33,7 @@
 mod acl;
 mod activities;
 mod chats;
+mod index;
 mod keys;
 mod threads;
 mod writer;
@@ -46,7 +47,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use heed::types::Bytes;
-use heed::{Database, Env, EnvOpenOptions, MdbError, RoTxn, WithoutTls};
+use heed::{Database, DatabaseFlags, Env, EnvOpenOptions, MdbError, RoTxn, WithoutTls};
 
 use super::batch;
 use super::wal::{self, Wal};
@@ -70,9 +71,10 @@ const VERSION_KEY: &[u8] = b"format_version";
 const APPLIED_KEY: &[u8] = b"wal_applied";
 /// Older formats this build opens (and upgrades to [`FORMAT_VERSION`] in place): format 1 has
 /// no write-ahead log, and formats 1 and 2 have no permission rows (everyone could do
-/// everything), so the upgrade grants everyone every permission on every collection. Their
+/// everything), so the upgrade grants everyone every permission on every collection; formats
+/// before 4 have no query index, which the upgrade builds from every model's data. Their
 /// records are this format's with fields missing, which decode to those fields' defaults.
-const UPGRADABLE: [u32; 2] = [1, 2];
+const UPGRADABLE: [u32; 3] = [1, 2, 3];
 /// Size at which the write-ahead log starts a new segment.
 const WAL_SEGMENT_BYTES: u64 = 64 << 20;
 /// Logged bytes waiting for the applier beyond which the writer waits for it.
@@ -178,6 +180,10 @@ struct Dbs {
     chats: Db,
     /// Chat events: domain, chat id, big-endian event number -> chat event.
     chat_events: Db,
+    /// Query index (dup-sorted): entry key -> ids of the models with the entry.
+    query_index: Db,
+    /// Query index by model: big-endian model number -> its id and entry keys.
+    query_entries: Db,
 }
 
 /// Every named database. Databases added after format version 1 are created when a store of
@@ -257,6 +263,16 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<(Dbs, Option<u32>)> {
         activities: dbs[13],
         chats: dbs[14],
         chat_events: dbs[15],
+        query_index: env
+            .database_options()
+            .types::<Bytes, Bytes>()
+            .name("query_index")
+            .flags(DatabaseFlags::DUP_SORT)
+            .create(&mut wtxn)
+            .map_err(db_err)?,
+        query_entries: env
+            .create_database(&mut wtxn, Some("query_entries"))
+            .map_err(db_err)?,
     };
     if fresh {
         dbs.meta
@@ -268,12 +284,18 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<(Dbs, Option<u32>)> {
 }
 
 /// Upgrades a store of format `from` (its log applied) to [`FORMAT_VERSION`] in one durable
-/// transaction: everyone gets every collection permission on every existing collection, then
-/// the version is written. Until that commits the store stays of its older format, so an
+/// transaction: before format 3, everyone gets every collection permission on every existing
+/// collection; before format 4, every model's query index entries are built; then the version
+/// is written. Until that commits the store stays of its older format, so an
 /// interrupted upgrade runs again at the next open.
 fn finish_upgrade(env: &Env<WithoutTls>, dbs: &Dbs, from: u32) -> StoreResult<()> {
     let mut wtxn = env.write_txn().map_err(db_err)?;
-    let rows = acl::grant_world_on_every_collection(&mut wtxn, dbs)?;
+    let rows = if from < 3 {
+        acl::grant_world_on_every_collection(&mut wtxn, dbs)?
+    } else {
+        0
+    };
+    let indexed = index::backfill(&mut wtxn, dbs)?;
     dbs.meta
         .put(&mut wtxn, VERSION_KEY, &FORMAT_VERSION.to_be_bytes())
         .map_err(db_err)?;
@@ -282,7 +304,9 @@ fn finish_upgrade(env: &Env<WithoutTls>, dbs: &Dbs, from: u32) -> StoreResult<()
         from,
         to = FORMAT_VERSION,
         collections = rows,
-        "upgraded the store's format: everyone keeps every permission on existing collections"
+        models = indexed,
+        "upgraded the store's format: query indexes built; before format 3, everyone keeps \
+         every permission on existing collections"
     );
     Ok(())
 }
@@ -754,6 +778,14 @@ impl Store for LmdbStore {
             out.push(codec::decode_op(bytes)?);
         }
         Ok(out)
+    }
+
+    fn index_ids(
+        &self,
+        ranges: &[super::index::IndexRange],
+    ) -> StoreResult<std::collections::BTreeSet<String>> {
+        let rtxn = self.read_txn()?;
+        index::scan(&rtxn, self.dbs(), ranges)
     }
 
     fn snapshot_at_or_before(&self, number: u64, version: u64) -> StoreResult<Option<Snapshot>> {

@@ -8,12 +8,13 @@ use heed::types::DecodeIgnore;
 use heed::{Env, MdbError, PutFlags, RoTxn, RwTxn, WithoutTls};
 
 use super::super::batch::{self, LoggedWrite};
+use super::super::index::entries_of;
 use super::super::wal;
 use super::super::{
     codec, DomainKey, OpRecord, PermissionTarget, StoreError, StoreResult, UserType, WriteOp,
 };
-use super::acl;
 use super::keys::{child_key, domain_key, model_range, num_key, prefix_end, range_of, user_key};
+use super::{acl, index};
 use super::{db_err, Dbs, APPLIED_KEY};
 
 /// Applies write batches to the database (the applier thread's, and recovery's).
@@ -216,6 +217,24 @@ impl DbWriter {
                 dbs.models
                     .put(txn, &child_key(&meta.domain, &meta.id), &self.buf)
                     .map_err(db_err)?;
+                let entries = entries_of(&meta.domain, &meta.collection, &snapshot.data);
+                index::put(txn, &dbs, meta.number, &meta.id, &entries)?;
+            }
+            WriteOp::IndexModel {
+                domain,
+                id,
+                number,
+                entries,
+            } => {
+                // The entries of a deleted model are not resurrected.
+                if dbs
+                    .models
+                    .get(txn, &child_key(domain, id))
+                    .map_err(db_err)?
+                    .is_some()
+                {
+                    index::put(txn, &dbs, *number, id, entries)?;
+                }
             }
             WriteOp::PutModelMeta(meta) => {
                 let key = child_key(&meta.domain, &meta.id);
@@ -477,6 +496,6 @@ impl DbWriter {
             .delete_range(txn, &range_of(&lo, &hi))
             .map_err(db_err)?;
         self.last_op_key = None;
-        Ok(())
+        index::drop_model(txn, &dbs, number)
     }
 }
