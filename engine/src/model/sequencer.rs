@@ -12,6 +12,7 @@ use tracing::{debug, warn};
 
 mod delivery;
 mod host;
+mod index;
 mod perms;
 mod refs;
 
@@ -265,6 +266,8 @@ pub(crate) struct Sequencer {
     batch_failed: Option<StoreError>,
     batch_meta_dirty: bool,
     batch_snapshot: Option<Snapshot>,
+    /// The query index entries of the model's data.
+    index: index::ModelIndex,
     batch_id: u64,
     durable_id: u64,
     awaiting: VecDeque<(u64, Awaiting)>,
@@ -331,6 +334,7 @@ impl Sequencer {
         tx: mpsc::UnboundedSender<Command>,
     ) -> Self {
         let version = meta.version;
+        let index = index::ModelIndex::new(&domain, &meta.collection, &doc);
         Sequencer {
             model_id: Arc::from(meta.id.as_str()),
             cc: Concurrency::new(version, config.max_history),
@@ -351,6 +355,7 @@ impl Sequencer {
             batch_failed: None,
             batch_meta_dirty: false,
             batch_snapshot: None,
+            index,
             batch_id: 1,
             durable_id: 0,
             awaiting: VecDeque::new(),
@@ -915,6 +920,7 @@ impl Sequencer {
     ) {
         let timestamp_ms = self.next_timestamp();
         let version = self.cc.version();
+        self.index.note(&op);
         for (_, r) in self.references.iter_mut() {
             if let Some(values) = r.values.take() {
                 r.values = update_reference_on_apply(&applied, r.target.as_ref(), values);
@@ -1005,6 +1011,7 @@ impl Sequencer {
         if let Some(snapshot) = self.batch_snapshot.take() {
             writes.push(WriteOp::PutSnapshot { number, snapshot });
         }
+        writes.extend(self.index_write());
         writes.push(WriteOp::PutModelMeta(self.meta.clone()));
         self.batch_meta_dirty = false;
         let batch = self.batch_id;
