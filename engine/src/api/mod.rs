@@ -29,6 +29,7 @@ mod error;
 mod hosted;
 mod json;
 mod model;
+mod query;
 mod subscription;
 mod types;
 
@@ -68,6 +69,7 @@ pub use json::{
     changes_from_str,
 };
 pub use model::Model;
+pub use query::{QueryPage, QueryResult};
 pub use subscription::{EventCallback, Pending, Subscription};
 pub use types::{
     presence_state_to_json_text, Event, HistoryEntry, JwtKey, PresenceState, User, UserPresence,

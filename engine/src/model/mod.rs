@@ -23,7 +23,7 @@ pub use config::ModelsConfig;
 pub use events::{ActivityChangeKind, EngineEvent, EventBus, EventFilter, EventSubscription};
 pub use sequencer::Change;
 pub(crate) use sequencer::HOST_SESSION;
-pub use service::{ModelInfo, ModelService, OpenedModel, SessionModel};
+pub use service::{ModelInfo, ModelService, OpenedModel, QueryAnswer, QueryHit, SessionModel};
 
 /// Errors of the model services.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -64,6 +64,14 @@ pub enum ModelError {
     /// A request names something that does not exist or is malformed.
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// A query's text is not valid (see [`crate::query`]).
+    #[error("invalid query: {message}")]
+    Query {
+        /// Where the text stops being valid, in UTF-16 code units.
+        index: usize,
+        /// What was expected there.
+        message: String,
+    },
     /// Storage failed; nothing of the failed write was acknowledged.
     #[error("storage: {0}")]
     Store(#[from] StoreError),

@@ -10,6 +10,8 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info_span, Instrument};
 
+mod query;
+
 use super::events::EventBus;
 use super::sequencer::{Command, Registry, ResyncFrom, Sequencer};
 use super::{
@@ -24,6 +26,7 @@ use crate::sources::{Clock, IdSource};
 use crate::store::{
     CollectionRecord, DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreError, WriteOp,
 };
+pub use query::{QueryAnswer, QueryHit};
 
 /// A model's metadata.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

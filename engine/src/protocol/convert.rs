@@ -694,3 +694,51 @@ pub fn json_to_proto(v: &serde_json::Value) -> prost_types::Value {
     };
     prost_types::Value { kind: Some(kind) }
 }
+
+/// Model data as a `google.protobuf.Value` (query results): dates as the original server
+/// wrote them, `{"$$convergence_type": "date", "date": <epoch ms>}`; an unpaired surrogate,
+/// which a protobuf string cannot hold, as U+FFFD.
+pub fn value_to_proto(v: &Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match &v.data {
+        Data::Null => Kind::NullValue(0),
+        Data::Boolean(b) => Kind::BoolValue(*b),
+        Data::Number(n) => Kind::NumberValue(*n),
+        Data::String(s) => Kind::StringValue(s.to_string_lossy()),
+        Data::Date(ms) => Kind::StructValue(prost_types::Struct {
+            fields: [
+                (
+                    "$$convergence_type".to_string(),
+                    prost_types::Value {
+                        kind: Some(Kind::StringValue("date".into())),
+                    },
+                ),
+                (
+                    "date".to_string(),
+                    prost_types::Value {
+                        kind: Some(Kind::NumberValue(*ms as f64)),
+                    },
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        }),
+        Data::Array(items) => Kind::ListValue(prost_types::ListValue {
+            values: items.iter().map(value_to_proto).collect(),
+        }),
+        Data::Object(_) => Kind::StructValue(object_to_struct(v)),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+/// An object value's properties as a `google.protobuf.Struct` (empty for anything else).
+pub fn object_to_struct(v: &Value) -> prost_types::Struct {
+    let fields = match &v.data {
+        Data::Object(map) => map
+            .iter()
+            .map(|(k, v)| (k.to_string_lossy(), value_to_proto(v)))
+            .collect(),
+        _ => Default::default(),
+    };
+    prost_types::Struct { fields }
+}

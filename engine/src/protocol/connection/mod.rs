@@ -21,6 +21,7 @@ mod models;
 mod open_barrier;
 mod permissions;
 mod presence;
+mod query;
 mod references;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -224,6 +225,9 @@ fn error_body(code: &str, message: impl Into<String>) -> Body {
 fn model_error_body(e: &ModelError) -> Body {
     match e {
         ModelError::NotFound(id) => error_with_detail("model_not_found", &e.to_string(), "id", id),
+        ModelError::Query { index, .. } => {
+            error_with_detail("invalid_query", &e.to_string(), "index", &index.to_string())
+        }
         _ => error_body(model_error_code(e), e.to_string()),
     }
 }
@@ -779,6 +783,7 @@ impl Conn {
             Body::HistoricalDataRequest(r) => self.historical_data(id, r),
             Body::HistoricalOperationsRequest(r) => self.historical_operations(id, r),
             Body::ModelGetVersionAtTimeRequest(r) => self.version_at_time(id, r),
+            Body::ModelsQueryRequest(r) => self.models_query(id, r),
             other => {
                 let Some(other) = self.chat_request(id, other) else {
                     return;
