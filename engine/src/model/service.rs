@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{info_span, Instrument};
 
 mod query;
+mod query_plan;
 
 use super::events::EventBus;
 use super::sequencer::{Command, Registry, ResyncFrom, Sequencer};

@@ -145,6 +145,38 @@ pub fn push_value(out: &mut Vec<u8>, value: &IndexValue) {
     }
 }
 
+/// The value an entry's key ends with (`bytes`: what follows the path prefix); `None` if
+/// malformed.
+pub fn decode_value(bytes: &[u8]) -> Option<IndexValue> {
+    let (&tag, rest) = bytes.split_first()?;
+    let eight = |rest: &[u8]| -> Option<u64> { Some(u64::from_be_bytes(rest.try_into().ok()?)) };
+    Some(match tag {
+        TAG_NULL if rest.is_empty() => IndexValue::Null,
+        TAG_BOOL if rest.len() == 1 => IndexValue::Bool(rest[0] != 0),
+        TAG_NUMBER => {
+            let bits = eight(rest)?;
+            let bits = if bits >> 63 == 1 {
+                bits ^ (1 << 63)
+            } else {
+                !bits
+            };
+            IndexValue::Number(f64::from_bits(bits))
+        }
+        TAG_STRING if rest.len() % 2 == 0 => IndexValue::String(
+            rest.chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect(),
+        ),
+        TAG_DATE => IndexValue::Date((eight(rest)? ^ (1 << 63)) as i64),
+        _ => return None,
+    })
+}
+
+/// Whether an indexed value may stand for a longer one (a string cut to [`INDEXED_UNITS`]).
+pub fn maybe_truncated(v: &IndexValue) -> bool {
+    matches!(v, IndexValue::String(u) if u.len() >= INDEXED_UNITS)
+}
+
 /// A double's bits, transformed so that unsigned order is numeric order (`-0` as `0`).
 fn number_bits(n: f64) -> u64 {
     let n = if n == 0.0 { 0.0 } else { n };

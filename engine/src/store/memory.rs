@@ -413,16 +413,29 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn index_ids(&self, ranges: &[IndexRange]) -> StoreResult<BTreeSet<String>> {
-        let data = self.lock()?;
-        let mut out = BTreeSet::new();
-        for (low, high) in ranges.iter().filter(|r| !index::range_is_empty(r)) {
-            let bounds = (std::ops::Bound::Included(low.clone()), high.clone());
-            for (_, ids) in data.index.range(bounds) {
-                out.extend(ids.iter().cloned());
+    fn index_scan(
+        &self,
+        range: &IndexRange,
+        visit: &mut dyn FnMut(&[u8], &str) -> bool,
+    ) -> StoreResult<()> {
+        if index::range_is_empty(range) {
+            return Ok(());
+        }
+        // Copied out first: `visit` may call back into the store.
+        let found: Vec<(IndexKey, String)> = {
+            let data = self.lock()?;
+            let bounds = (std::ops::Bound::Included(range.0.clone()), range.1.clone());
+            data.index
+                .range(bounds)
+                .flat_map(|(k, ids)| ids.iter().map(move |id| (k.clone(), id.clone())))
+                .collect()
+        };
+        for (k, id) in &found {
+            if !visit(k, id) {
+                break;
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn ops(&self, number: u64, first: u64, last: u64) -> StoreResult<Vec<OpRecord>> {

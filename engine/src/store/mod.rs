@@ -599,11 +599,27 @@ pub trait Store: Send + Sync + 'static {
     fn model(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ModelMeta>>;
     /// Metadata of every model in a domain, or in one of its collections.
     fn models(&self, domain: &DomainKey, collection: Option<&str>) -> StoreResult<Vec<ModelMeta>>;
+    /// Visits the query index entries in `range` (see [`index`]) in key order (a key's model
+    /// ids in id order), each as its key and the model's id, until `visit` answers false.
+    fn index_scan(
+        &self,
+        range: &index::IndexRange,
+        visit: &mut dyn FnMut(&[u8], &str) -> bool,
+    ) -> StoreResult<()>;
     /// Ids of the models with a query index entry in any of `ranges` (see [`index`]).
     fn index_ids(
         &self,
         ranges: &[index::IndexRange],
-    ) -> StoreResult<std::collections::BTreeSet<String>>;
+    ) -> StoreResult<std::collections::BTreeSet<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        for range in ranges {
+            self.index_scan(range, &mut |_, id| {
+                out.insert(id.to_string());
+                true
+            })?;
+        }
+        Ok(out)
+    }
     /// Log records with `first <= version <= last`, ascending.
     fn ops(&self, number: u64, first: u64, last: u64) -> StoreResult<Vec<OpRecord>>;
     /// The newest snapshot at or before `version`.

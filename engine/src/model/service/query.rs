@@ -60,7 +60,7 @@ fn empty_root() -> Value {
     Value::new("0:0", Data::Object(Default::default()))
 }
 
-fn view<'a>(meta: &'a ModelMeta, data: &'a Value) -> ModelView<'a> {
+pub(super) fn view<'a>(meta: &'a ModelMeta, data: &'a Value) -> ModelView<'a> {
     ModelView {
         collection: &meta.collection,
         id: &meta.id,
@@ -78,6 +78,9 @@ impl ModelService {
             index: e.index,
             message: e.to_string(),
         })?;
+        if let Some(answer) = self.query_from_index(domain, &q, actor)? {
+            return Ok(answer);
+        }
         let needs_data = q.filter.as_ref().is_some_and(reads_data)
             || q.order.iter().any(|k| matches!(k.field, FieldRef::Path(_)));
         let perms = Permissions::new(self.inner.store.clone());
@@ -161,15 +164,7 @@ impl ModelService {
                 Err(e) => return Err(e),
             },
         };
-        let fields = query::project(q, &view(&meta, &data));
-        Ok(QueryHit {
-            data: Value::new(data.id.clone(), Data::Object(fields)),
-            collection: meta.collection,
-            id: meta.id,
-            created_ms: meta.created_ms,
-            modified_ms: meta.modified_ms,
-            version: meta.version,
-        })
+        Ok(hit_from(q, meta, data))
     }
 
     /// The ids of the models that may match: those every index-backed constraint admits, or
@@ -243,7 +238,7 @@ fn index_value(v: &Literal) -> IndexValue {
 /// The index ranges holding every value at `prefix`'s path that can satisfy the constraint
 /// (`None`: the constraint cannot use the index). A number also matches dates (compared by
 /// epoch milliseconds), so number constraints scan every date too.
-fn ranges_for(prefix: &[u8], c: &Constraint) -> Option<Vec<IndexRange>> {
+pub(super) fn ranges_for(prefix: &[u8], c: &Constraint) -> Option<Vec<IndexRange>> {
     let mut out = Vec::new();
     for v in &c.values {
         let iv = index_value(v);
@@ -258,6 +253,19 @@ fn ranges_for(prefix: &[u8], c: &Constraint) -> Option<Vec<IndexRange>> {
         }
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// A match as an answer carries it: its metadata and its data projected.
+pub(super) fn hit_from(q: &query::Query, meta: ModelMeta, data: Value) -> QueryHit {
+    let fields = query::project(q, &view(&meta, &data));
+    QueryHit {
+        data: Value::new(data.id.clone(), Data::Object(fields)),
+        collection: meta.collection,
+        id: meta.id,
+        created_ms: meta.created_ms,
+        modified_ms: meta.modified_ms,
+        version: meta.version,
+    }
 }
 
 /// Whether a condition reads the model's data (not only its meta fields).

@@ -93,30 +93,35 @@ pub(super) fn drop_model(txn: &mut RwTxn, dbs: &Dbs, number: u64) -> StoreResult
     Ok(())
 }
 
-/// The ids of the models with an entry in any of `ranges`.
+/// Visits the entries in `range` in key order (a key's ids in id order) until `visit`
+/// answers false.
 pub(super) fn scan(
     txn: &RoTxn<'_, WithoutTls>,
     dbs: &Dbs,
-    ranges: &[IndexRange],
-) -> StoreResult<BTreeSet<String>> {
-    let mut out = BTreeSet::new();
-    for (low, high) in ranges.iter().filter(|r| !range_is_empty(r)) {
-        let bounds = (
-            Bound::Included(&low[..]),
-            match high {
-                Bound::Included(h) => Bound::Included(&h[..]),
-                Bound::Excluded(h) => Bound::Excluded(&h[..]),
-                Bound::Unbounded => Bound::Unbounded,
-            },
-        );
-        for item in dbs.query_index.range(txn, &bounds).map_err(db_err)? {
-            let (_, id) = item.map_err(db_err)?;
-            let id = std::str::from_utf8(id)
-                .map_err(|_| StoreError::Corrupt("query index entry names no model".into()))?;
-            out.insert(id.to_string());
+    range: &IndexRange,
+    visit: &mut dyn FnMut(&[u8], &str) -> bool,
+) -> StoreResult<()> {
+    if range_is_empty(range) {
+        return Ok(());
+    }
+    let (low, high) = range;
+    let bounds = (
+        Bound::Included(&low[..]),
+        match high {
+            Bound::Included(h) => Bound::Included(&h[..]),
+            Bound::Excluded(h) => Bound::Excluded(&h[..]),
+            Bound::Unbounded => Bound::Unbounded,
+        },
+    );
+    for item in dbs.query_index.range(txn, &bounds).map_err(db_err)? {
+        let (key, id) = item.map_err(db_err)?;
+        let id = std::str::from_utf8(id)
+            .map_err(|_| StoreError::Corrupt("query index entry names no model".into()))?;
+        if !visit(key, id) {
+            break;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Builds the index entries of every model (the upgrade from a format without the index):

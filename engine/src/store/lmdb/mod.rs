@@ -780,12 +780,13 @@ impl Store for LmdbStore {
         Ok(out)
     }
 
-    fn index_ids(
+    fn index_scan(
         &self,
-        ranges: &[super::index::IndexRange],
-    ) -> StoreResult<std::collections::BTreeSet<String>> {
+        range: &super::index::IndexRange,
+        visit: &mut dyn FnMut(&[u8], &str) -> bool,
+    ) -> StoreResult<()> {
         let rtxn = self.read_txn()?;
-        index::scan(&rtxn, self.dbs(), ranges)
+        index::scan(&rtxn, self.dbs(), range, visit)
     }
 
     fn snapshot_at_or_before(&self, number: u64, version: u64) -> StoreResult<Option<Snapshot>> {
