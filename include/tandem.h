@@ -948,6 +948,22 @@ int tandem_model_delete(const struct tandem_model *model);
 int tandem_model_subscribe(const struct tandem_model *model, struct tandem_subscription **out_sub);
 
 /*
+ Runs a model query (`SELECT … FROM collection [WHERE …] [ORDER BY …] [LIMIT n]
+ [OFFSET n]`) and writes `{"models": [{"collection", "id", "created_ms", "modified_ms",
+ "version", "data"}], "offset", "total"}` to `*out_json`. With `user_json` (a user as JSON;
+ NULL: as the host) only the models that user may read count. A malformed query is
+ `TANDEM_ERR_INVALID_ARGUMENT`, its message naming the position.
+
+ # Safety
+ `domain` must be a live handle; `query` NUL-terminated; `user_json` NULL or
+ NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_query(const struct tandem_domain *domain,
+                        const char *query,
+                        const char *user_json,
+                        char **out_json);
+
+/*
  Closes (if not closed yet) and frees a subscription; once it returns the callback is not
  called again. NULL is ignored.
 

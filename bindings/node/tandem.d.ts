@@ -49,6 +49,10 @@ export interface User {
 export interface JwtKey { id: string; description: string; public_key_pem: string; enabled: boolean; updated_ms: number }
 export type JwtKeyInput = Pick<JwtKey, "id" | "public_key_pem"> & Partial<JwtKey>;
 export interface ModelInfo { id: string; collection: string; version: number; created_ms: number; modified_ms: number }
+/** One model a query found: its data, or the selected fields it has. */
+export interface QueryResult { collection: string; id: string; created_ms: number; modified_ms: number; version: number; data: { [key: string]: unknown } }
+/** One page of a query's matches and how many there are in all. */
+export interface QueryPage { models: QueryResult[]; offset: number; total: number }
 export type UserKind = "normal" | "convergence" | "anonymous";
 export interface UserId { kind: UserKind; name: string }
 /** Fields given replace the stored ones; absent ones stay. */
@@ -182,6 +186,8 @@ export declare class Domain {
   createModel(collection: string, data: { [key: string]: unknown }, id?: string | null): Promise<Model>;
   models(collection?: string | null): Promise<ModelInfo[]>;
   model(id: string): Promise<Model>;
+  /** Runs a model query (`SELECT … FROM collection [WHERE …] [ORDER BY …] [LIMIT n] [OFFSET n]`, docs/queries.md); with a user, only what it may read. */
+  query(query: string, options?: { user?: UserId }): Promise<QueryPage>;
   createUser(user: NewUser): Promise<User>;
   users(): Promise<User[]>;
   setPassword(username: string, password: string): Promise<void>;

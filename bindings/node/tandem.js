@@ -157,6 +157,9 @@ class Domain {
   async model(id) {
     return new Model(this, await call(this.#n.model(id)));
   }
+  async query(query, options) {
+    return call(this.#n.query(query, options?.user ?? null));
+  }
   async createUser(user) {
     return call(this.#n.createUser(user));
   }

@@ -244,6 +244,14 @@ async fn call(engine: &Engine, name: &str, a: &Json) -> Result<Option<Json>, Err
                 .await?)
         }
         "chat_history" => out(domain()?.chat_history(s(a, "id"), arg(a, "query")?).await?),
+        "query" => {
+            let user: Option<UserId> = arg(a, "user")?;
+            let d = domain()?;
+            out(match user {
+                Some(u) => d.query_as(&u, s(a, "query"))?,
+                None => d.query(s(a, "query"))?,
+            })
+        }
         "shutdown" => {
             engine.shutdown().await;
             None

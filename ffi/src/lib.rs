@@ -26,6 +26,7 @@ mod chats;
 mod domain;
 mod engine;
 mod model;
+mod query;
 mod subscription;
 
 pub use access::*;

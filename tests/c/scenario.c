@@ -321,7 +321,7 @@ static int activity_step(tandem_engine *e, const char *call, const json *a, char
   return rc;
 }
 
-/* The chat calls on a domain handle (ffi/src/chats.rs). */
+/* The chat calls on a domain handle (ffi/src/chats.rs), and the model query (ffi/src/query.rs). */
 static int chat_step(tandem_engine *e, const char *call, const json *a, char **out) {
   int rc = TANDEM_OK;
   tandem_domain *d = domain_of(e, a, &rc);
@@ -351,6 +351,7 @@ static int chat_step(tandem_engine *e, const char *call, const json *a, char **o
   else if (!strcmp(call, "set_chat_name")) rc = tandem_domain_set_chat_text(d, id, str(a, "name"), false);
   else if (!strcmp(call, "set_chat_topic")) rc = tandem_domain_set_chat_text(d, id, str(a, "topic"), true);
   else if (!strcmp(call, "post_chat_message")) rc = tandem_domain_post_chat_message(d, id, user, str(a, "text"), out);
+  else if (!strcmp(call, "query")) rc = tandem_domain_query(d, str(a, "query"), user, out);
   else { /* chat_history */
     char *query = arg_text(a, "query");
     rc = tandem_domain_chat_history(d, id, query, out);
@@ -366,7 +367,8 @@ static int is_chat_call(const char *call) {
   static const char *const calls[] = {"create_chat",       "direct_chat",       "remove_chat",
                                       "chat",              "chats",             "add_chat_member",
                                       "remove_chat_member", "set_chat_name",    "set_chat_topic",
-                                      "post_chat_message", "chat_history",      NULL};
+                                      "post_chat_message", "chat_history",      "query",
+                                      NULL};
   for (int i = 0; calls[i]; i++)
     if (!strcmp(call, calls[i])) return 1;
   return 0;

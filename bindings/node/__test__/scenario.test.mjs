@@ -64,6 +64,7 @@ async function call(e, name, a) {
     case "set_chat_topic": return (await domain()).setChatTopic(a.id, a.topic);
     case "post_chat_message": return (await domain()).postChatMessage(a.id, a.text, a.user ? { user: a.user } : {});
     case "chat_history": return (await domain()).chatHistory(a.id, a.query);
+    case "query": return (await domain()).query(a.query, a.user ? { user: a.user } : {});
     case "shutdown": return e.shutdown();
     default: throw new Error(`unknown call ${name}`);
   }

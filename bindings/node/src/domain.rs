@@ -7,6 +7,7 @@ use napi_derive::napi;
 use serde_json::Value;
 use tandem::api::{
     parse_json, Domain, DomainSettings, Error as CoreError, ErrorCode, JwtKey, NewUser, Pending,
+    UserId,
 };
 
 use crate::{input, output, settle, NativeModel, NativeSubscription};
@@ -136,6 +137,27 @@ impl NativeDomain {
         settle(
             env,
             self.spawn(|d| async move { output(&d.models(collection.as_deref())?) }),
+        )
+    }
+
+    /// Runs a model query (`SELECT … FROM …`); resolves to a `QueryPage`. With a user
+    /// (`UserId`), only the models it may read count.
+    #[napi]
+    pub fn query<'e>(
+        &self,
+        env: &'e Env,
+        query: String,
+        user: Option<Value>,
+    ) -> Result<PromiseRaw<'e, Value>> {
+        settle(
+            env,
+            self.spawn(|d| async move {
+                let page = match user {
+                    Some(Value::Null) | None => d.query(&query)?,
+                    Some(u) => d.query_as(&input::<UserId>(Some(u), "user id")?, &query)?,
+                };
+                output(&page)
+            }),
         )
     }
 

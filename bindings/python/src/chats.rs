@@ -21,7 +21,7 @@ fn user_list(users: &Bound<'_, PyAny>) -> PyResult<Vec<UserId>> {
     input(users, "user ids", ErrorCode::InvalidArgument)
 }
 
-fn opt_user(user: Option<&Bound<'_, PyAny>>) -> PyResult<Option<UserId>> {
+pub(crate) fn opt_user(user: Option<&Bound<'_, PyAny>>) -> PyResult<Option<UserId>> {
     user.filter(|u| !u.is_none()).map(user_arg).transpose()
 }
 

@@ -11,6 +11,7 @@ mod domain;
 mod engine;
 mod errors;
 mod model;
+mod query;
 mod subscription;
 
 use pyo3::prelude::*;

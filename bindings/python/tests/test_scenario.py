@@ -84,6 +84,7 @@ DOMAIN_CALLS = {
     "set_chat_topic": lambda d, a: d.set_chat_topic(a["id"], a["topic"]),
     "post_chat_message": lambda d, a: d.post_chat_message(a["id"], a["text"], user=a["user"]),
     "chat_history": lambda d, a: d.chat_history(a["id"], a["query"]),
+    "query": lambda d, a: d.query(a["query"], user=a["user"]),
 }
 
 MODEL_CALLS = {

@@ -32,6 +32,14 @@ def test_typed_round_trip() -> None:
         model.set_permissions({"override_world": True, "world": {}, "set_users": [(bob, {"write": True})]})
         rights: tandem.ModelRights = model.rights_of(bob)
         assert rights["write"] and not rights["read"]
+        page: tandem.QueryPage = domain.query("SELECT * FROM notes WHERE text = '>hi!'")
+        assert [m["id"] for m in page["models"]] == ["t1"] and page["total"] == 1
+        assert domain.query("SELECT * FROM notes", user=bob)["total"] == 0
+
+        async def ask() -> "tandem.QueryPage":
+            return await domain.query_async("SELECT text FROM notes ORDER BY @id LIMIT 1")
+
+        assert asyncio.run(ask())["models"][0]["data"] == {"text": ">hi!"}
         domain.create_chat({"id": "lobby", "kind": "channel"})
         direct: tandem.ChatInfo = domain.direct_chat([bob])
         assert direct["kind"] == "direct"

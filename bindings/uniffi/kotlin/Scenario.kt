@@ -277,6 +277,17 @@ fun json(e: ChatEvent) = mapOf(
 fun json(h: ChatHistory) =
     mapOf("events" to h.events.map { json(it) }, "offset" to h.offset.toDouble(), "total" to h.total.toDouble())
 
+fun json(p: QueryPage) = mapOf(
+    "models" to p.models.map {
+        mapOf(
+            "collection" to it.collection, "id" to it.id, "created_ms" to it.createdMs.toDouble(),
+            "modified_ms" to it.modifiedMs.toDouble(), "version" to it.version.toDouble(),
+            "data" to JsonReader(it.dataJson).value(),
+        )
+    },
+    "offset" to p.offset.toDouble(), "total" to p.total.toDouble(),
+)
+
 /** The chat calls of a step, or null when `call` is none of them. */
 suspend fun chatCall(d: Domain, call: String, a: Map<String, Any?>): Result<Any?>? {
     fun s(k: String) = a[k] as String
@@ -294,6 +305,7 @@ suspend fun chatCall(d: Domain, call: String, a: Map<String, Any?>): Result<Any?
             mapOf("number" to it.number.toDouble(), "timestamp_ms" to it.timestampMs.toDouble())
         }
         "chat_history" -> json(d.chatHistory(s("id"), historyQuery(a["query"])))
+        "query" -> json(d.query(s("query"), a["user"]?.let { userId(it) }))
         else -> return null
     }
     return Result.success(if (got == Unit) null else got)

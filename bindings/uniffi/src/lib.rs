@@ -14,6 +14,7 @@ use tandem::api::{self, EngineConfig, HostedEngine};
 mod access;
 mod activities;
 mod chats;
+mod query;
 mod types;
 
 pub use access::{

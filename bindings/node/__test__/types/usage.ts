@@ -1,7 +1,7 @@
 // Type-checked (tsc --noEmit --strict) by run-tests.sh: the public API as a TS user writes it.
 import {
   Engine, Event, NotFoundError, TandemError, Change, ModelRights, UserId, ActivityParticipant, ActivityChangeKind,
-  ChatHistory, ChatInfo, PostedMessage,
+  ChatHistory, ChatInfo, PostedMessage, QueryPage,
 } from "tandem-node";
 
 async function main(): Promise<void> {
@@ -53,6 +53,8 @@ async function main(): Promise<void> {
   const info: ChatInfo | null = await domain.chat(chatId);
   const direct: ChatInfo = await domain.directChat([bob]);
   console.log(direct.id, direct.members.map((m) => m.max_seen_event));
+  const found: QueryPage = await domain.query("SELECT * FROM notes WHERE text = 'hi!'", { user: bob });
+  for (const m of found.models) console.log(m.id, m.version, m.data["text"], found.total);
   domain.events().on("event", (e: Event) => {
     if (e.type === "chat_changed" && e.change === "event" && e.event.kind === "message") console.log(e.chat_id, e.event.text);
   });

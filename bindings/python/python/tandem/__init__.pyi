@@ -185,6 +185,19 @@ class ModelInfo(TypedDict):
     created_ms: int
     modified_ms: int
 
+class QueryResult(TypedDict):
+    collection: str
+    id: str
+    created_ms: int
+    modified_ms: int
+    version: int
+    data: Dict[str, Any]
+
+class QueryPage(TypedDict):
+    models: List[QueryResult]
+    offset: int
+    total: int
+
 class HistoryEntry(TypedDict):
     version: int
     timestamp_ms: int
@@ -358,6 +371,8 @@ class Domain:
     ) -> Awaitable[Model]: ...
     def models(self, collection: Optional[str] = None) -> List[ModelInfo]: ...
     def model(self, id: str) -> Model: ...
+    def query(self, query: str, user: Optional[UserId] = None) -> QueryPage: ...
+    def query_async(self, query: str, user: Optional[UserId] = None) -> Awaitable[QueryPage]: ...
     def create_user(self, user: NewUser) -> User: ...
     def create_user_async(self, user: NewUser) -> Awaitable[User]: ...
     def set_password(self, username: str, password: str) -> None: ...
