@@ -1,8 +1,8 @@
 //! The model query language: parse a query's text once, then evaluate it against models.
-//! Pure code: no store, no network, no clocks. The query service runs [`parse`], walks the
-//! collection (narrowed with [`sargable()`] where an index helps), keeps the models that
-//! [`matches`] accepts, sorts them with [`compare`] (then by `@id`), pages them with
-//! `limit`/`offset` and returns [`project`] of each.
+//! Pure code: no store, no network, no clocks. The query service runs [`parse`](crate::query::parse), walks the
+//! collection (narrowed with [`sargable()`](crate::query::sargable) where an index helps), keeps the models that
+//! [`matches`](crate::query::matches) accepts, sorts them with [`compare`](crate::query::compare) (then by `@id`), pages them with
+//! `limit`/`offset` and returns [`project`](crate::query::project) of each.
 //!
 //! The language is Convergence's (see `reference/convergence-server.md` §6):
 //!
@@ -32,7 +32,7 @@
 //! whitespace in `ORDER BY`, and `@collection`/`@createdTime`/`@modifiedTime`. The original
 //! allowed meta fields only in `WHERE` and `ORDER BY`; here a projection may name them too.
 //!
-//! Limits ([`MAX_QUERY_BYTES`], [`MAX_DEPTH`], [`MAX_FIELDS`], `LIMIT`/`OFFSET` within
+//! Limits ([`MAX_QUERY_BYTES`](crate::query::MAX_QUERY_BYTES), [`MAX_DEPTH`](crate::query::MAX_DEPTH), [`MAX_FIELDS`](crate::query::MAX_FIELDS), `LIMIT`/`OFFSET` within
 //! `u32`) are errors with a position, never panics: evaluation recurses only as deep as the
 //! parentheses (and, for container equality and order, the model's own nesting).
 
