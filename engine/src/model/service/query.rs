@@ -179,25 +179,10 @@ impl ModelService {
                     FieldRef::Meta(MetaField::Id)
                         if matches!(c.op, ConstraintOp::Eq | ConstraintOp::In) =>
                     {
-                        sets.push(
-                            c.values
-                                .iter()
-                                .filter_map(|v| match v {
-                                    Literal::String(s) => s.as_string(),
-                                    _ => None,
-                                })
-                                .collect(),
-                        );
+                        sets.push(id_literals(&c));
                     }
                     FieldRef::Path(path) => {
-                        let path: Vec<IndexSegment> = path
-                            .iter()
-                            .map(|s| match s {
-                                Segment::Key(k) => IndexSegment::Key(k.clone()),
-                                Segment::Index(_) => IndexSegment::Element,
-                            })
-                            .collect();
-                        let Some(p) = path_prefix(prefix, &path) else {
+                        let Some(p) = path_prefix(prefix, &index_path(path)) else {
                             continue;
                         };
                         if let Some(ranges) = ranges_for(&p, &c) {
@@ -216,14 +201,40 @@ impl ModelService {
                 .map(|m| m.id)
                 .collect());
         }
-        sets.sort_by_key(BTreeSet::len);
-        let mut sets = sets.into_iter();
-        let mut ids = sets.next().unwrap_or_default();
-        for s in sets {
-            ids.retain(|id| s.contains(id));
-        }
-        Ok(ids.into_iter().collect())
+        Ok(intersect(sets).into_iter().collect())
     }
+}
+
+/// The model ids an `@id` constraint names.
+pub(super) fn id_literals(c: &Constraint) -> BTreeSet<String> {
+    c.values
+        .iter()
+        .filter_map(|v| match v {
+            Literal::String(s) => s.as_string(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A query path as the index addresses it (array positions as the wildcard).
+pub(super) fn index_path(path: &[Segment]) -> Vec<IndexSegment> {
+    path.iter()
+        .map(|s| match s {
+            Segment::Key(k) => IndexSegment::Key(k.clone()),
+            Segment::Index(_) => IndexSegment::Element,
+        })
+        .collect()
+}
+
+/// The ids in every set (none for no sets).
+pub(super) fn intersect(mut sets: Vec<BTreeSet<String>>) -> BTreeSet<String> {
+    sets.sort_by_key(BTreeSet::len);
+    let mut sets = sets.into_iter();
+    let mut ids = sets.next().unwrap_or_default();
+    for s in sets {
+        ids.retain(|id| s.contains(id));
+    }
+    ids
 }
 
 fn index_value(v: &Literal) -> IndexValue {

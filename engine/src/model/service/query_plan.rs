@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use super::query::{hit_from, ranges_for, QueryAnswer};
+use super::query::{hit_from, id_literals, index_path, intersect, ranges_for, QueryAnswer};
 use super::{store_err, ModelService};
 use crate::model::ModelResult;
 use crate::perm::{Actor, Permissions};
@@ -16,8 +16,7 @@ use crate::query::{
     Segment,
 };
 use crate::store::index::{
-    collection_prefix, decode_value, maybe_truncated, path_prefix, IndexRange, IndexSegment,
-    IndexValue,
+    collection_prefix, decode_value, maybe_truncated, path_prefix, IndexRange, IndexValue,
 };
 use crate::store::DomainKey;
 
@@ -85,14 +84,7 @@ fn scan_of(
     let FieldRef::Path(path) = &c.field else {
         return None;
     };
-    let path: Vec<IndexSegment> = path
-        .iter()
-        .map(|s| match s {
-            Segment::Key(k) => IndexSegment::Key(k.clone()),
-            Segment::Index(_) => IndexSegment::Element,
-        })
-        .collect();
-    let prefix = path_prefix(collection_prefix(domain, collection), &path)?;
+    let prefix = path_prefix(collection_prefix(domain, collection), &index_path(path))?;
     let mut ranges = ranges_for(&prefix, c)?;
     ranges.sort_by(|a, b| a.0.cmp(&b.0));
     Some((prefix, ranges))
@@ -192,15 +184,7 @@ impl ModelService {
         let mut sets: Vec<BTreeSet<String>> = Vec::new();
         for c in constraints {
             if c.field == FieldRef::Meta(MetaField::Id) {
-                sets.push(
-                    c.values
-                        .iter()
-                        .filter_map(|v| match v {
-                            Literal::String(s) => s.as_string(),
-                            _ => None,
-                        })
-                        .collect(),
-                );
+                sets.push(id_literals(c));
                 continue;
             }
             let Some((prefix, ranges)) = scan_of(domain, collection, c) else {
@@ -232,13 +216,7 @@ impl ModelService {
             }
             sets.push(found);
         }
-        sets.sort_by_key(BTreeSet::len);
-        let mut sets = sets.into_iter();
-        let mut ids = sets.next().unwrap_or_default();
-        for s in sets {
-            ids.retain(|id| s.contains(id));
-        }
-        Ok(Some(ids))
+        Ok(Some(intersect(sets)))
     }
 
     /// The first `wanted` of `ids` in the order of the field `c` constrains (every one of them
