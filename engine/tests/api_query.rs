@@ -429,3 +429,41 @@ async fn the_index_only_plan_answers_as_the_general_one() {
         assert_eq!(page.total, 6);
     }
 }
+
+#[tokio::test]
+async fn a_query_over_its_budget_is_refused_and_a_narrow_one_is_answered() {
+    let mut config = EngineConfig::default();
+    config.models.query_max_models = 4;
+    let engine = Engine::open(config).expect("engine");
+    let d = setup(&engine).await;
+    // Nothing narrows these: every one of the six notes would be examined.
+    for text in [
+        "SELECT * FROM notes",
+        "SELECT * FROM notes WHERE title LIKE 'G%'",
+        "SELECT * FROM notes WHERE stars > 0 OR owner = 'bob'",
+    ] {
+        let e = d.query(text).expect_err(text);
+        assert_eq!(e.code, ErrorCode::InvalidArgument, "{text}");
+        assert!(e.to_string().contains("more than 4 models"), "{text}: {e}");
+    }
+    // Narrowed by the index to three (general plan) or decided on it (index plan).
+    assert_eq!(
+        ids(&q(
+            &d,
+            "SELECT * FROM notes WHERE owner = 'bob' AND title LIKE 'G%'"
+        )),
+        ["n1", "n3"]
+    );
+    assert_eq!(
+        ids(&q(
+            &d,
+            "SELECT * FROM notes WHERE owner = 'bob' ORDER BY @id"
+        )),
+        ["n1", "n3", "n5"]
+    );
+    // A selective condition over many matches is still refused when the matches are too many.
+    let e = d
+        .query("SELECT * FROM notes WHERE stars > -10")
+        .expect_err("six matches");
+    assert!(e.to_string().contains("more than 4 models"), "{e}");
+}

@@ -115,3 +115,53 @@ test("a malformed query is refused with invalid_query and its position", async (
   const page = await bob.models().query("SELECT * FROM notes WHERE @id = 'n1'");
   assert.deepEqual(ids(page), ["n1"]);
 });
+
+test("a query over the server's budget, and one too many at once, are refused with their codes", async () => {
+  const small = await h.TandemServer.start({
+    users: [{ username: "alice", password: "alice-pw" }],
+    collections: [{ id: "bulk", world: "read,write,create", users: {} }],
+    config: "[engine.models]\nquery_max_models = 150\n[engine.limits]\nmax_queries_per_connection = 1\n",
+  });
+  const mine = [];
+  try {
+    const alice = await h.connectPassword(small.url, "alice", "alice-pw");
+    mine.push(alice);
+    const creations = [];
+    for (let n = 0; n < 160; n++) {
+      creations.push(alice.models().create({ collection: "bulk", id: `b${n}`, data: { n, title: `t${n}` } }));
+    }
+    await Promise.all(creations);
+
+    // Nothing narrows it: all 160 would be read.
+    await assert.rejects(alice.models().query("SELECT * FROM bulk"), (e) => {
+      assert.equal(e.code, "query_budget_exceeded", e.message);
+      assert.match(e.message, /more than 150 models/);
+      return true;
+    });
+    // The index narrows this one to 120, each read and rechecked.
+    const narrow = "SELECT * FROM bulk WHERE n < 120 AND title LIKE 't1%' ORDER BY n";
+    const page = await alice.models().query(narrow);
+    assert.equal(page.totalResults, 31); // t1, t10..t19, t100..t119
+
+    // Twenty at once on one connection: the first runs, the others that arrive while it runs
+    // are refused; every answer is either the full result or that refusal.
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        alice.models().query(narrow).then(
+          (p) => ({ total: p.totalResults }),
+          (e) => ({ code: e.code }),
+        ),
+      ),
+    );
+    for (const o of outcomes) {
+      assert.ok(o.total === 31 || o.code === "too_many_queries", JSON.stringify(o));
+    }
+    assert.ok(outcomes.some((o) => o.total === 31), JSON.stringify(outcomes));
+    assert.ok(outcomes.some((o) => o.code === "too_many_queries"), JSON.stringify(outcomes));
+    // Once they are answered, the connection queries again.
+    assert.equal((await alice.models().query(narrow)).totalResults, 31);
+  } finally {
+    await h.disposeAll(mine, []);
+    await small.close();
+  }
+});

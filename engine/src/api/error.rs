@@ -159,9 +159,10 @@ impl From<ModelError> for Error {
             ModelError::Apply(_) => ErrorCode::InvalidOperation,
             ModelError::Concurrency(ConcurrencyError::Transform(_)) => ErrorCode::Conflict,
             ModelError::Concurrency(_) => ErrorCode::Conflict,
-            ModelError::Json(_) | ModelError::Invalid(_) | ModelError::Query { .. } => {
-                ErrorCode::InvalidArgument
-            }
+            ModelError::Json(_)
+            | ModelError::Invalid(_)
+            | ModelError::Query { .. }
+            | ModelError::QueryBudget(_) => ErrorCode::InvalidArgument,
             ModelError::Store(s) => return Error::from(s.clone()),
             ModelError::Unavailable(_) => ErrorCode::Unavailable,
         };

@@ -28,6 +28,13 @@ pub struct ModelsConfig {
     pub max_depth: u32,
     /// Heaviest model, in bytes: 16 per value plus 2 per UTF-16 unit of text and keys.
     pub max_document_bytes: u64,
+    /// Most models one query may examine: the candidates left by its filter and the index (or
+    /// the whole collection when nothing narrows it), and every match when counting them. A
+    /// query over more is refused (`query_budget_exceeded`) before it reads them (0 = no limit).
+    pub query_max_models: u64,
+    /// Most milliseconds one query may run; past it the query is refused
+    /// (`query_budget_exceeded`) instead of answered (0 = no limit).
+    pub query_timeout_ms: u64,
 }
 
 impl Default for ModelsConfig {
@@ -40,6 +47,8 @@ impl Default for ModelsConfig {
             max_history_range: 100_000,
             max_depth: 100,
             max_document_bytes: 64 * 1024 * 1024,
+            query_max_models: 100_000,
+            query_timeout_ms: 10_000,
         }
     }
 }

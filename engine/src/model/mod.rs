@@ -72,6 +72,12 @@ pub enum ModelError {
         /// What was expected there.
         message: String,
     },
+    /// A query would examine more models, or run longer, than the configuration allows
+    /// (`models.query_max_models`, `models.query_timeout_ms`).
+    #[error(
+        "query too expensive: {0}; narrow it with a condition on a field (an equality or a range)"
+    )]
+    QueryBudget(String),
     /// Storage failed; nothing of the failed write was acknowledged.
     #[error("storage: {0}")]
     Store(#[from] StoreError),

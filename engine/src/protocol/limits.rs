@@ -27,6 +27,9 @@ pub struct SessionLimits {
     /// Largest chat message, in bytes of UTF-8; a longer one is refused with
     /// `message_too_large`.
     pub max_chat_message_bytes: usize,
+    /// Queries one connection may have running at once; the next is refused with
+    /// `too_many_queries` until one of them answers.
+    pub max_queries_per_connection: usize,
 }
 
 impl Default for SessionLimits {
@@ -38,6 +41,7 @@ impl Default for SessionLimits {
             max_state_bytes: 64 * 1024,
             max_state_depth: 32,
             max_chat_message_bytes: 64 * 1024,
+            max_queries_per_connection: 4,
         }
     }
 }

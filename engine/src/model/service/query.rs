@@ -9,6 +9,7 @@
 //! data, never a mix.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use super::{store_err, ModelService};
 use crate::model::{ModelError, ModelResult};
@@ -56,6 +57,60 @@ struct Found {
     data: Option<Value>,
 }
 
+/// What one query may still spend: models examined and time (see
+/// [`crate::model::ModelsConfig::query_max_models`] and `query_timeout_ms`).
+pub(super) struct Budget {
+    max_models: u64,
+    examined: u64,
+    timeout_ms: u64,
+    deadline: Option<Instant>,
+    ticks: u32,
+}
+
+impl Budget {
+    pub(super) fn new(max_models: u64, timeout_ms: u64) -> Budget {
+        Budget {
+            max_models,
+            examined: 0,
+            timeout_ms,
+            deadline: (timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(timeout_ms)),
+            ticks: 0,
+        }
+    }
+
+    /// Counts `n` more models to examine; refused when that goes over the limit.
+    pub(super) fn examine(&mut self, n: usize) -> ModelResult<()> {
+        self.examined = self.examined.saturating_add(n as u64);
+        if self.max_models > 0 && self.examined > self.max_models {
+            return Err(ModelError::QueryBudget(format!(
+                "it would examine more than {} models",
+                self.max_models
+            )));
+        }
+        self.check_time()
+    }
+
+    /// Refused when the query has run out of time.
+    pub(super) fn check_time(&mut self) -> ModelResult<()> {
+        if self.out_of_time() {
+            return Err(self.timeout());
+        }
+        Ok(())
+    }
+
+    /// Whether the query has run out of time (the clock is read every 64 calls).
+    pub(super) fn out_of_time(&mut self) -> bool {
+        self.ticks = self.ticks.wrapping_add(1);
+        self.deadline
+            .is_some_and(|d| self.ticks % 64 == 1 && Instant::now() > d)
+    }
+
+    /// The refusal of a query that ran out of time.
+    pub(super) fn timeout(&self) -> ModelError {
+        ModelError::QueryBudget(format!("it ran longer than {} ms", self.timeout_ms))
+    }
+}
+
 fn empty_root() -> Value {
     Value::new("0:0", Data::Object(Default::default()))
 }
@@ -78,7 +133,9 @@ impl ModelService {
             index: e.index,
             message: e.to_string(),
         })?;
-        if let Some(answer) = self.query_from_index(domain, &q, actor)? {
+        let config = &self.inner.config;
+        let mut budget = Budget::new(config.query_max_models, config.query_timeout_ms);
+        if let Some(answer) = self.query_from_index(domain, &q, actor, &mut budget)? {
             return Ok(answer);
         }
         let needs_data = q.filter.as_ref().is_some_and(reads_data)
@@ -86,7 +143,10 @@ impl ModelService {
         let perms = Permissions::new(self.inner.store.clone());
         let empty = empty_root();
         let mut found = Vec::new();
-        for id in self.candidates(domain, &q)? {
+        let candidates = self.candidates(domain, &q, &mut budget)?;
+        budget.examine(candidates.len())?;
+        for id in candidates {
+            budget.check_time()?;
             let Some(found_one) = self.candidate(domain, &id, &q.collection, needs_data)? else {
                 continue;
             };
@@ -169,7 +229,12 @@ impl ModelService {
 
     /// The ids of the models that may match: those every index-backed constraint admits, or
     /// every model of the collection when the filter implies none.
-    fn candidates(&self, domain: &DomainKey, q: &query::Query) -> ModelResult<Vec<String>> {
+    fn candidates(
+        &self,
+        domain: &DomainKey,
+        q: &query::Query,
+        budget: &mut Budget,
+    ) -> ModelResult<Vec<String>> {
         let store = &self.inner.store;
         let mut sets: Vec<BTreeSet<String>> = Vec::new();
         if let Some(filter) = &q.filter {
@@ -186,7 +251,7 @@ impl ModelService {
                             continue;
                         };
                         if let Some(ranges) = ranges_for(&p, &c) {
-                            sets.push(store.index_ids(&ranges).map_err(store_err)?);
+                            sets.push(index_ids(store.as_ref(), &ranges, budget)?);
                         }
                     }
                     FieldRef::Meta(_) => {}
@@ -203,6 +268,31 @@ impl ModelService {
         }
         Ok(intersect(sets).into_iter().collect())
     }
+}
+
+/// The ids of the models with an entry in one of the ranges, scanned within the budget's time.
+fn index_ids(
+    store: &dyn crate::store::Store,
+    ranges: &[IndexRange],
+    budget: &mut Budget,
+) -> ModelResult<BTreeSet<String>> {
+    let mut ids = BTreeSet::new();
+    let mut late = false;
+    for range in ranges {
+        store
+            .index_scan(range, &mut |_, id| {
+                if !ids.contains(id) {
+                    ids.insert(id.to_string());
+                }
+                late = budget.out_of_time();
+                !late
+            })
+            .map_err(store_err)?;
+        if late {
+            return Err(budget.timeout());
+        }
+    }
+    Ok(ids)
 }
 
 /// The model ids an `@id` constraint names.
@@ -296,5 +386,26 @@ fn reads_data(e: &query::Expr) -> bool {
         query::Expr::Compare { left, right, .. } => operand(left) || operand(right),
         query::Expr::In { operand: o, .. } => operand(o),
         query::Expr::Like { field, .. } => matches!(field, FieldRef::Path(_)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_counts_models_and_time() {
+        let mut b = Budget::new(10, 0);
+        assert!(b.examine(10).is_ok());
+        assert!(matches!(b.examine(1), Err(ModelError::QueryBudget(_))));
+
+        let mut unlimited = Budget::new(0, 0);
+        assert!(unlimited.examine(usize::MAX).is_ok());
+        assert!(!unlimited.out_of_time());
+
+        let mut b = Budget::new(0, 1);
+        std::thread::sleep(Duration::from_millis(5));
+        let e = b.check_time().expect_err("past its deadline");
+        assert!(e.to_string().contains("longer than 1 ms"), "{e}");
     }
 }

@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use super::query::{hit_from, id_literals, index_path, intersect, ranges_for, QueryAnswer};
+use super::query::{hit_from, id_literals, index_path, intersect, ranges_for, Budget, QueryAnswer};
 use super::{store_err, ModelService};
 use crate::model::ModelResult;
 use crate::perm::{Actor, Permissions};
@@ -98,6 +98,7 @@ impl ModelService {
         domain: &DomainKey,
         q: &Query,
         actor: &Actor,
+        budget: &mut Budget,
     ) -> ModelResult<Option<QueryAnswer>> {
         let Some(filter) = q.filter.as_ref().filter(|f| exact_filter(f)) else {
             return Ok(None);
@@ -115,12 +116,14 @@ impl ModelService {
             },
             _ => return Ok(None),
         };
-        let Some(matches) = self.exact_matches(domain, &q.collection, &constraints)? else {
+        let Some(matches) = self.exact_matches(domain, &q.collection, &constraints, budget)? else {
             return Ok(None);
         };
+        budget.examine(matches.len())?;
         let perms = Permissions::new(self.inner.store.clone());
         let mut readable = BTreeSet::new();
         for id in matches {
+            budget.check_time()?;
             let Some(meta) = self.inner.store.model(domain, &id).map_err(store_err)? else {
                 continue;
             };
@@ -142,14 +145,12 @@ impl ModelService {
                 readable.into_iter().rev().take(wanted).collect()
             }
             None => readable.into_iter().take(wanted).collect(),
-            Some((i, descending)) => self.in_index_order(
-                domain,
-                &q.collection,
-                &constraints[i],
-                descending,
-                &readable,
-                wanted,
-            )?,
+            Some((i, descending)) => match scan_of(domain, &q.collection, &constraints[i]) {
+                Some((_, ranges)) => {
+                    self.in_index_order(&ranges, descending, &readable, wanted, budget)?
+                }
+                None => readable.into_iter().take(wanted).collect(),
+            },
         };
         let mut models = Vec::new();
         for id in ordered.into_iter().skip(offset) {
@@ -180,6 +181,7 @@ impl ModelService {
         domain: &DomainKey,
         collection: &str,
         constraints: &[Constraint],
+        budget: &mut Budget,
     ) -> ModelResult<Option<BTreeSet<String>>> {
         let mut sets: Vec<BTreeSet<String>> = Vec::new();
         for c in constraints {
@@ -192,6 +194,7 @@ impl ModelService {
             };
             let mut found = BTreeSet::new();
             let mut undecided = false;
+            let mut late = false;
             for range in &ranges {
                 self.inner
                     .store
@@ -207,9 +210,13 @@ impl ModelService {
                             Some(_) => {}
                             None => undecided = true,
                         }
-                        !undecided
+                        late = budget.out_of_time();
+                        !undecided && !late
                     })
                     .map_err(store_err)?;
+                if late {
+                    return Err(budget.timeout());
+                }
             }
             if undecided {
                 return Ok(None);
@@ -219,32 +226,33 @@ impl ModelService {
         Ok(Some(intersect(sets)))
     }
 
-    /// The first `wanted` of `ids` in the order of the field `c` constrains (every one of them
-    /// has an entry in `c`'s ranges), ties by `@id`. Scanned forward (a descending order stops
-    /// only at the range's end).
+    /// The first `wanted` of `ids` in the order of the index `ranges` of the field a condition
+    /// constrains (every one of them has an entry in them), ties by `@id`. Scanned forward (a
+    /// descending order stops only at the ranges' end).
     fn in_index_order(
         &self,
-        domain: &DomainKey,
-        collection: &str,
-        c: &Constraint,
+        ranges: &[IndexRange],
         descending: bool,
         ids: &BTreeSet<String>,
         wanted: usize,
+        budget: &mut Budget,
     ) -> ModelResult<Vec<String>> {
-        let Some((_, ranges)) = scan_of(domain, collection, c) else {
-            return Ok(ids.iter().take(wanted).cloned().collect());
-        };
         // Runs of equal values, in ascending order, each run's ids in id order.
         let mut runs: Vec<Vec<String>> = Vec::new();
         let mut last_key: Vec<u8> = Vec::new();
         let mut taken = 0;
-        for range in &ranges {
+        let mut late = false;
+        for range in ranges {
             if !descending && taken >= wanted {
                 break;
             }
             self.inner
                 .store
                 .index_scan(range, &mut |key, id| {
+                    late = budget.out_of_time();
+                    if late {
+                        return false;
+                    }
                     if !ids.contains(id) {
                         return true;
                     }
@@ -262,6 +270,9 @@ impl ModelService {
                     true
                 })
                 .map_err(store_err)?;
+            if late {
+                return Err(budget.timeout());
+            }
         }
         if descending {
             runs.reverse();

@@ -241,6 +241,7 @@ fn model_error_code(e: &ModelError) -> &'static str {
         ModelError::NotOpen(_) => "model_not_open",
         ModelError::Unauthorized(_) => "unauthorized",
         ModelError::GranteeNotFound(_) => "user_not_found",
+        ModelError::QueryBudget(_) => "query_budget_exceeded",
         ModelError::Json(_) | ModelError::Invalid(_) | ModelError::Apply(_) => {
             "invalid_model_creation_data"
         }
@@ -401,6 +402,8 @@ struct Conn {
     chat_tx: crate::chat::ChatSink,
     /// Rooms this session has joined (left when the connection ends).
     chat_rooms: HashSet<String>,
+    /// Queries running for this connection (each decrements it when it answers).
+    queries: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Frames, model events and background results a [`Connection`] handles per wakeup before
@@ -476,6 +479,7 @@ impl Connection {
             activity_tx,
             chat_tx,
             chat_rooms: HashSet::new(),
+            queries: Arc::default(),
         };
         Connection {
             conn,

@@ -1,11 +1,32 @@
 //! Model queries: `modelsQueryRequest` answered off the connection loop (a query reads many
-//! models) with `modelsQueryResponse`, or `invalid_query` with the failing position.
+//! models) with `modelsQueryResponse`, or `invalid_query` with the failing position. A
+//! connection runs a bounded number of queries at once (`too_many_queries` beyond it).
+
+use std::sync::atomic::AtomicUsize;
 
 use super::*;
+
+/// One running query of a connection: counted while it lives.
+struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 impl Conn {
     /// Runs a query as the connection's user and answers when it is done.
     pub(super) fn models_query(&mut self, id: i32, r: pm::ModelsQueryRequestMessage) {
+        let limit = self.config.limits.max_queries_per_connection;
+        if SessionLimits::full(limit, self.queries.load(Ordering::Acquire)) {
+            warn!(limit, "query refused: too many running on this connection");
+            let message = format!("at most {limit} queries may run at once on a connection");
+            self.send(codec::response(id, error_body("too_many_queries", message)));
+            return;
+        }
+        self.queries.fetch_add(1, Ordering::AcqRel);
+        let running = Running(self.queries.clone());
         let domain = self.domain();
         let actor = self.actor();
         let models = self.services.models.clone();
@@ -30,6 +51,7 @@ impl Conn {
                 }),
                 Err(e) => model_error_body(&e),
             };
+            drop(running);
             let _ = tx.send(Internal::Reply(codec::response(id, body)));
         });
     }
