@@ -221,7 +221,16 @@ async fn creating_needs_create_on_an_existing_collection_and_the_creator_gets_ev
     let root = || tandem::ot::Value::new("@:0", Data::Object(Default::default()));
     let initial = ModelPermissionsChange::default();
     let refused = svc
-        .create_model_from_value(key, "c", Some("n"), root(), true, &actor("bob"), &initial)
+        .create_model_from_value(
+            key,
+            "c",
+            Some("n"),
+            root(),
+            true,
+            &actor("bob"),
+            &initial,
+            false,
+        )
         .await;
     assert!(matches!(refused, Err(ModelError::Unauthorized(_))));
     d.set_collection_user(
@@ -234,9 +243,18 @@ async fn creating_needs_create_on_an_existing_collection_and_the_creator_gets_ev
     )
     .await
     .unwrap();
-    svc.create_model_from_value(key, "c", Some("n"), root(), true, &actor("bob"), &initial)
-        .await
-        .unwrap();
+    svc.create_model_from_value(
+        key,
+        "c",
+        Some("n"),
+        root(),
+        true,
+        &actor("bob"),
+        &initial,
+        false,
+    )
+    .await
+    .unwrap();
     let n = d.model("n").unwrap();
     assert_eq!(
         n.rights_of(&UserId::normal("bob")).unwrap(),
@@ -255,6 +273,7 @@ async fn creating_needs_create_on_an_existing_collection_and_the_creator_gets_ev
         true,
         &actor("carol"),
         &initial,
+        false,
     )
     .await
     .unwrap();

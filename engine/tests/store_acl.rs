@@ -65,6 +65,7 @@ fn create_model(d: &DomainKey, id: &str, collection: &str, number: u64) -> Write
             modified_ms: 0,
             version: 1,
             value_prefix: 0,
+            ephemeral: false,
         },
         snapshot: Snapshot {
             version: 1,

@@ -51,6 +51,7 @@ fn meta(d: &DomainKey, id: &str, collection: &str, number: u64) -> ModelMeta {
         modified_ms: 1,
         version: 1,
         value_prefix: 1,
+        ephemeral: false,
     }
 }
 

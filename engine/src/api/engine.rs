@@ -150,6 +150,11 @@ impl Engine {
             config.models.clone(),
             runtime.handle().clone(),
         );
+        match models.delete_leftover_ephemeral() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(models = n, "deleted ephemeral models left by the last run"),
+            Err(e) => tracing::warn!(error = %e, "could not delete leftover ephemeral models"),
+        }
         let auth = AuthService::new(
             store.clone(),
             sources.clock.clone(),

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
 mod delivery;
+mod ephemeral;
 mod host;
 mod index;
 mod perms;
@@ -145,6 +146,10 @@ pub(crate) enum Command {
     },
     Durable {
         batch: u64,
+        result: StoreResult<()>,
+    },
+    /// The deletion of an ephemeral model is durable (or failed).
+    Deleted {
         result: StoreResult<()>,
     },
 }
@@ -287,6 +292,8 @@ pub(crate) struct Sequencer {
     exit_replies: Vec<Box<dyn FnOnce() + Send>>,
     /// Set when the task ends by its own decision; a sequencer dropped without it crashed.
     clean_exit: bool,
+    /// An ephemeral model's deletion after its last session.
+    deletion: ephemeral::Deletion,
 }
 
 impl Drop for Sequencer {
@@ -368,6 +375,7 @@ impl Sequencer {
             shutdown_pending: None,
             exit_replies: Vec::new(),
             clean_exit: false,
+            deletion: ephemeral::Deletion::default(),
         }
     }
 
@@ -431,10 +439,14 @@ impl Sequencer {
                 }
             }
             self.flush();
+            self.delete_if_due();
         }
     }
 
     fn handle(&mut self, cmd: Command) -> Flow {
+        if self.deletion.writing() {
+            return self.handle_while_deleting(cmd);
+        }
         match cmd {
             Command::Open {
                 session,
@@ -479,6 +491,7 @@ impl Sequencer {
                 // Stay until every queued write is durable, then close everyone.
                 self.shutdown_pending = Some(reply);
             }
+            Command::Deleted { .. } => {}
             Command::Durable { batch, result } => match result {
                 Ok(()) => {
                     self.durable_id = self.durable_id.max(batch);
@@ -807,6 +820,7 @@ impl Sequencer {
 
     fn after_session_left(&mut self) {
         if self.sessions.is_empty() {
+            self.deletion.note_last_left(self.meta.ephemeral);
             self.bus.publish(EngineEvent::LastSessionLeft {
                 domain: self.domain.clone(),
                 model: self.model_id.to_string(),

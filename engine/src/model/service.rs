@@ -242,6 +242,38 @@ impl ModelService {
         }
     }
 
+    /// Deletes the ephemeral models a previous run left behind (it stopped while sessions had
+    /// them open, or their deletion failed): no session survives a restart, so none is open.
+    /// Called once at start, before any session can open one; returns how many it deleted.
+    pub fn delete_leftover_ephemeral(&self) -> ModelResult<usize> {
+        let store = &self.inner.store;
+        let mut batch = Vec::new();
+        for d in store.domains().map_err(store_err)? {
+            for m in store.models(&d.key, None).map_err(store_err)? {
+                if m.ephemeral {
+                    batch.push(WriteOp::DeleteModel {
+                        domain: m.domain,
+                        id: m.id,
+                    });
+                }
+            }
+        }
+        let n = batch.len();
+        if n > 0 {
+            let (tx, rx) = std::sync::mpsc::channel();
+            store.write(
+                batch,
+                Box::new(move |r| {
+                    let _ = tx.send(r);
+                }),
+            );
+            rx.recv()
+                .map_err(|_| ModelError::Store(StoreError::Closed))?
+                .map_err(store_err)?;
+        }
+        Ok(n)
+    }
+
     /// The store behind this service.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
@@ -367,6 +399,7 @@ impl ModelService {
             auto_create_collection,
             &Actor::Host,
             &initial,
+            false,
         )
         .await
     }
@@ -375,6 +408,7 @@ impl ModelService {
     /// In an existing collection the creator needs `create` on it; a missing one is created
     /// (with the domain's default world permissions) only if `auto_create_collection`. The
     /// creator gets every right on the model; `initial` sets its first world and user entries.
+    /// An `ephemeral` model is deleted when its last session closes.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_model_from_value(
         &self,
@@ -385,6 +419,7 @@ impl ModelService {
         auto_create_collection: bool,
         creator: &Actor,
         initial: &ModelPermissionsChange,
+        ephemeral: bool,
     ) -> ModelResult<ModelInfo> {
         self.check_open()?;
         let domain_record = self
@@ -450,6 +485,7 @@ impl ModelService {
             modified_ms: now,
             version: 1,
             value_prefix: 1,
+            ephemeral,
         };
         batch.push(WriteOp::CreateModel {
             meta: meta.clone(),

@@ -778,6 +778,7 @@ mod tests {
                 modified_ms: 2,
                 version: 3,
                 value_prefix: 4,
+                ephemeral: false,
             }),
         ]
     }

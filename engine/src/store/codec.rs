@@ -103,6 +103,8 @@ struct PModelMeta {
     version: u64,
     #[prost(uint64, tag = "9")]
     value_prefix: u64,
+    #[prost(bool, tag = "10")]
+    ephemeral: bool,
 }
 
 /// One node of a flattened value tree (pre-order). `key` is set for children of objects (and
@@ -827,6 +829,7 @@ pub fn encode_model_meta(m: &ModelMeta, buf: &mut Vec<u8>) {
             modified_ms: m.modified_ms,
             version: m.version,
             value_prefix: m.value_prefix,
+            ephemeral: m.ephemeral,
         },
         buf,
     );
@@ -847,6 +850,7 @@ pub fn decode_model_meta(bytes: &[u8]) -> StoreResult<ModelMeta> {
         modified_ms: p.modified_ms,
         version: p.version,
         value_prefix: p.value_prefix,
+        ephemeral: p.ephemeral,
     })
 }
 

@@ -168,6 +168,8 @@ pub struct ModelMeta {
     pub version: u64,
     /// The last value-id prefix handed out (base-36 rendered on the wire).
     pub value_prefix: u64,
+    /// Deleted when its last session closes (set by a client's auto-create data).
+    pub ephemeral: bool,
 }
 
 /// One applied operation in a model's log.

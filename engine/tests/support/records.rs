@@ -73,6 +73,7 @@ pub fn meta(d: &DomainKey, id: &str, coll: &str, number: u64) -> ModelMeta {
         modified_ms: 20,
         version: 1,
         value_prefix: 7,
+        ephemeral: false,
     }
 }
 

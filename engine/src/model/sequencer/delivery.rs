@@ -210,7 +210,7 @@ impl Sequencer {
                     }
                     return;
                 };
-                if let Some(r) = reply {
+                if let Some(r) = self.last_close(reply) {
                     let _ = r.send(Ok(()));
                 }
                 for (id, other) in &self.sessions {

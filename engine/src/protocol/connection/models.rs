@@ -136,6 +136,7 @@ impl Conn {
                                     auto,
                                     &actor,
                                     &initial,
+                                    data.ephemeral,
                                 )
                                 .await
                             {
@@ -246,6 +247,7 @@ impl Conn {
                     auto,
                     &actor,
                     &initial,
+                    false,
                 )
                 .await
             {
