@@ -40,6 +40,16 @@ export interface DomainSettings {
   reconnect_token_minutes: number;
   /** What everyone may do with a collection created on demand (default: everything). */
   default_collection_world: CollectionPermission[];
+  /** When the domain's models take snapshots (absent: the engine's rule). */
+  snapshot_policy?: SnapshotPolicy | null;
+  /** Policies of single collections, by collection id, in place of the domain's. */
+  collection_snapshot_policies?: Record<string, SnapshotPolicy>;
+}
+/** The original server's snapshot rule: taken iff enabled, past the minimums where limited, and over a maximum that triggers. */
+export interface SnapshotPolicy {
+  enabled?: boolean; trigger_by_version?: boolean; max_version_interval?: number;
+  limited_by_version?: boolean; min_version_interval?: number; trigger_by_time?: boolean;
+  max_time_interval_ms?: number; limited_by_time?: boolean; min_time_interval_ms?: number;
 }
 export interface NewUser { username: string; display_name?: string; first_name?: string; last_name?: string; email?: string; password?: string | null }
 export interface User {

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use crate::ident::{check, IdKind};
 use crate::model::{ModelError, ModelResult};
 use crate::sources::Clock;
-use crate::store::{DomainKey, DomainRecord, DomainState, Store, WriteOp};
+use crate::store::{
+    DomainKey, DomainRecord, DomainState, SnapshotPolicies, SnapshotPolicy, Store, WriteOp,
+};
 
 /// The collection permissions, in the order the wire and the docs list them.
 pub const COLLECTION_PERMISSIONS: [&str; 5] = ["create", "read", "write", "remove", "manage"];
@@ -27,6 +29,13 @@ pub struct DomainSettings {
     /// The collection permissions everyone gets on a collection created on demand: any of
     /// `create`, `read`, `write`, `remove`, `manage`.
     pub default_collection_world: Vec<String>,
+    /// When the domain's models take snapshots (unset: the engine's rule, `[engine.models]
+    /// snapshot_every_ops / snapshot_every_secs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_policy: Option<SnapshotPolicy>,
+    /// Policies of single collections, by collection id, in place of the domain's.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub collection_snapshot_policies: std::collections::BTreeMap<String, SnapshotPolicy>,
 }
 
 impl Default for DomainSettings {
@@ -38,6 +47,8 @@ impl Default for DomainSettings {
             state: DomainState::Online,
             reconnect_token_minutes: 24 * 60,
             default_collection_world: COLLECTION_PERMISSIONS.map(String::from).to_vec(),
+            snapshot_policy: None,
+            collection_snapshot_policies: Default::default(),
         }
     }
 }
@@ -52,10 +63,29 @@ impl DomainSettings {
             state: record.state,
             reconnect_token_minutes: record.reconnect_token_minutes,
             default_collection_world: record.default_collection_world.clone(),
+            snapshot_policy: record.snapshots.domain,
+            collection_snapshot_policies: record.snapshots.collections.clone(),
+        }
+    }
+
+    /// The snapshot policies as the domain record keeps them.
+    fn snapshots(&self) -> SnapshotPolicies {
+        SnapshotPolicies {
+            domain: self.snapshot_policy,
+            collections: self.collection_snapshot_policies.clone(),
         }
     }
 
     fn check(&self) -> ModelResult<()> {
+        if let Some(bad) = self
+            .collection_snapshot_policies
+            .keys()
+            .find(|c| check(IdKind::Collection, c).is_err())
+        {
+            return Err(ModelError::Invalid(format!(
+                "collection_snapshot_policies names an invalid collection id {bad:?}"
+            )));
+        }
         if self.reconnect_token_minutes == 0 {
             return Err(ModelError::Invalid(
                 "reconnect_token_minutes must be at least 1".into(),
@@ -120,6 +150,7 @@ impl DomainService {
             return Err(ModelError::AlreadyExists(format!("domain {key}")));
         }
         let (admin_private_key_pem, admin_public_key_pem) = generate_admin_key()?;
+        let snapshots = settings.snapshots();
         let record = DomainRecord {
             key: key.clone(),
             display_name: if settings.display_name.is_empty() {
@@ -135,6 +166,7 @@ impl DomainService {
             default_collection_world: settings.default_collection_world,
             admin_private_key_pem,
             admin_public_key_pem,
+            snapshots,
         };
         self.write(vec![WriteOp::PutDomain(record.clone())]).await?;
         Ok(record)
@@ -148,6 +180,7 @@ impl DomainService {
     ) -> ModelResult<DomainRecord> {
         settings.check()?;
         let mut record = self.get(key)?;
+        record.snapshots = settings.snapshots();
         if !settings.display_name.is_empty() {
             record.display_name = settings.display_name;
         }

@@ -78,6 +78,7 @@ fn record(n: usize) -> DomainRecord {
         default_collection_world: Vec::new(),
         admin_private_key_pem: String::new(),
         admin_public_key_pem: String::new(),
+        snapshots: Default::default(),
     }
 }
 

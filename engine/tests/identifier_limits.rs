@@ -60,6 +60,7 @@ fn a_key_lmdb_cannot_hold_is_refused_before_logging_and_the_store_goes_on() {
                 default_collection_world: Vec::new(),
                 admin_private_key_pem: String::new(),
                 admin_public_key_pem: String::new(),
+                snapshots: Default::default(),
             })],
         )
         .expect("domain");

@@ -40,6 +40,7 @@ fn domain(key: &DomainKey) -> DomainRecord {
         default_collection_world: vec!["read".into()],
         admin_private_key_pem: String::new(),
         admin_public_key_pem: String::new(),
+        snapshots: Default::default(),
     }
 }
 

@@ -206,7 +206,29 @@ fun settings(v: Any?) = DomainSettings().apply {
     (m["state"] as String?)?.let { state = DomainState.valueOf(it.uppercase()) }
     (m["reconnect_token_minutes"] as Double?)?.let { reconnectTokenMinutes = it.toUInt() }
     m["default_collection_world"]?.let { defaultCollectionWorld = strings(it) }
+    m["snapshot_policy"]?.let { snapshotPolicy = policy(it) }
+    m["collection_snapshot_policies"]?.let { p ->
+        collectionSnapshotPolicies = obj(p).map { (c, v) -> CollectionSnapshotPolicy(c, policy(v)) }
+    }
 }
+
+fun policy(v: Any?) = obj(v).let {
+    fun flag(k: String, d: Boolean) = it[k] as Boolean? ?: d
+    fun num(k: String, d: ULong) = (it[k] as Double?)?.toULong() ?: d
+    SnapshotPolicy(
+        flag("enabled", true), flag("trigger_by_version", true), num("max_version_interval", 1000u),
+        flag("limited_by_version", false), num("min_version_interval", 0u), flag("trigger_by_time", true),
+        num("max_time_interval_ms", 600000u), flag("limited_by_time", false), num("min_time_interval_ms", 0u),
+    )
+}
+
+fun json(p: SnapshotPolicy) = mapOf(
+    "enabled" to p.enabled, "trigger_by_version" to p.triggerByVersion,
+    "max_version_interval" to p.maxVersionInterval.toDouble(), "limited_by_version" to p.limitedByVersion,
+    "min_version_interval" to p.minVersionInterval.toDouble(), "trigger_by_time" to p.triggerByTime,
+    "max_time_interval_ms" to p.maxTimeIntervalMs.toDouble(), "limited_by_time" to p.limitedByTime,
+    "min_time_interval_ms" to p.minTimeIntervalMs.toDouble(),
+)
 
 fun json(u: UserId) = mapOf("kind" to u.kind.name.lowercase(), "name" to u.name)
 fun json(r: ModelRights) = mapOf("read" to r.read, "write" to r.write, "remove" to r.remove, "manage" to r.manage)
@@ -229,11 +251,19 @@ fun json(u: User) = mapOf(
     "last_name" to u.lastName, "email" to u.email, "disabled" to u.disabled, "has_password" to u.hasPassword,
     "created_ms" to u.createdMs.toDouble(), "last_login_ms" to u.lastLoginMs.toDouble(),
 )
-fun json(s: DomainSettings) = mapOf(
-    "display_name" to s.displayName, "anonymous_auth" to s.anonymousAuth,
-    "collection_auto_create" to s.collectionAutoCreate, "state" to s.state?.name?.lowercase(),
-    "reconnect_token_minutes" to s.reconnectTokenMinutes.toDouble(), "default_collection_world" to s.defaultCollectionWorld,
-)
+fun json(s: DomainSettings): Map<String, Any?> = buildMap {
+    put("display_name", s.displayName)
+    put("anonymous_auth", s.anonymousAuth)
+    put("collection_auto_create", s.collectionAutoCreate)
+    put("state", s.state?.name?.lowercase())
+    put("reconnect_token_minutes", s.reconnectTokenMinutes.toDouble())
+    put("default_collection_world", s.defaultCollectionWorld)
+    // Unset policies are left out, as the facade's JSON leaves them out.
+    s.snapshotPolicy?.let { put("snapshot_policy", json(it)) }
+    if (s.collectionSnapshotPolicies.isNotEmpty()) {
+        put("collection_snapshot_policies", s.collectionSnapshotPolicies.associate { it.collection to json(it.policy) })
+    }
+}
 
 // The chat records in the facade's JSON form: an event's kind is a "kind" name beside its
 // fields, numbers are Doubles as the reader makes them.

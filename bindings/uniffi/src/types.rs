@@ -63,6 +63,87 @@ pub struct DomainSettings {
     /// `write`, `remove`, `manage` (`null`: all of them).
     #[uniffi(default = None)]
     pub default_collection_world: Option<Vec<String>>,
+    /// When the domain's models take snapshots (`null`: the engine's rule).
+    #[uniffi(default = None)]
+    pub snapshot_policy: Option<SnapshotPolicy>,
+    /// Policies of single collections in place of the domain's.
+    #[uniffi(default = [])]
+    pub collection_snapshot_policies: Vec<CollectionSnapshotPolicy>,
+}
+
+/// When models take snapshots (the original server's rule; see `docs/history.md`): iff enabled,
+/// at least the minimum intervals passed where limited, and more than the maximum interval of a
+/// trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct SnapshotPolicy {
+    /// Whether snapshots are taken by this policy at all.
+    #[uniffi(default = true)]
+    pub enabled: bool,
+    /// Take one after more than `max_version_interval` versions.
+    #[uniffi(default = true)]
+    pub trigger_by_version: bool,
+    /// See `trigger_by_version`.
+    #[uniffi(default = 1000)]
+    pub max_version_interval: u64,
+    /// Never before `min_version_interval` versions.
+    #[uniffi(default = false)]
+    pub limited_by_version: bool,
+    /// See `limited_by_version`.
+    #[uniffi(default = 0)]
+    pub min_version_interval: u64,
+    /// Take one after more than `max_time_interval_ms`.
+    #[uniffi(default = true)]
+    pub trigger_by_time: bool,
+    /// See `trigger_by_time`.
+    #[uniffi(default = 600000)]
+    pub max_time_interval_ms: u64,
+    /// Never before `min_time_interval_ms`.
+    #[uniffi(default = false)]
+    pub limited_by_time: bool,
+    /// See `limited_by_time`.
+    #[uniffi(default = 0)]
+    pub min_time_interval_ms: u64,
+}
+
+/// One collection's snapshot policy.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CollectionSnapshotPolicy {
+    /// The collection.
+    pub collection: String,
+    /// Its policy.
+    pub policy: SnapshotPolicy,
+}
+
+impl From<SnapshotPolicy> for api::SnapshotPolicy {
+    fn from(p: SnapshotPolicy) -> Self {
+        api::SnapshotPolicy {
+            enabled: p.enabled,
+            trigger_by_version: p.trigger_by_version,
+            max_version_interval: p.max_version_interval,
+            limited_by_version: p.limited_by_version,
+            min_version_interval: p.min_version_interval,
+            trigger_by_time: p.trigger_by_time,
+            max_time_interval_ms: p.max_time_interval_ms,
+            limited_by_time: p.limited_by_time,
+            min_time_interval_ms: p.min_time_interval_ms,
+        }
+    }
+}
+
+impl From<api::SnapshotPolicy> for SnapshotPolicy {
+    fn from(p: api::SnapshotPolicy) -> Self {
+        SnapshotPolicy {
+            enabled: p.enabled,
+            trigger_by_version: p.trigger_by_version,
+            max_version_interval: p.max_version_interval,
+            limited_by_version: p.limited_by_version,
+            min_version_interval: p.min_version_interval,
+            trigger_by_time: p.trigger_by_time,
+            max_time_interval_ms: p.max_time_interval_ms,
+            limited_by_time: p.limited_by_time,
+            min_time_interval_ms: p.min_time_interval_ms,
+        }
+    }
 }
 
 impl From<DomainSettings> for api::DomainSettings {
@@ -77,6 +158,12 @@ impl From<DomainSettings> for api::DomainSettings {
             default_collection_world: s
                 .default_collection_world
                 .unwrap_or(defaults.default_collection_world),
+            snapshot_policy: s.snapshot_policy.map(Into::into),
+            collection_snapshot_policies: s
+                .collection_snapshot_policies
+                .into_iter()
+                .map(|c| (c.collection, c.policy.into()))
+                .collect(),
         }
     }
 }
@@ -90,6 +177,15 @@ impl From<api::DomainSettings> for DomainSettings {
             state: Some(s.state.into()),
             reconnect_token_minutes: s.reconnect_token_minutes,
             default_collection_world: Some(s.default_collection_world),
+            snapshot_policy: s.snapshot_policy.map(Into::into),
+            collection_snapshot_policies: s
+                .collection_snapshot_policies
+                .into_iter()
+                .map(|(collection, p)| CollectionSnapshotPolicy {
+                    collection,
+                    policy: p.into(),
+                })
+                .collect(),
         }
     }
 }

@@ -53,11 +53,16 @@ impl Domain {
     /// Replaces the domain's settings.
     pub async fn set_settings(&self, settings: DomainSettings) -> Result<()> {
         self.engine.check()?;
-        self.engine
+        let record = self
+            .engine
             .inner
             .domains
             .update(&self.key, settings)
             .await?;
+        self.engine
+            .inner
+            .models
+            .apply_snapshot_policies(&self.key, record.snapshots);
         Ok(())
     }
 

@@ -50,6 +50,7 @@ pub use crate::perm::{
 };
 pub use crate::session::{SessionId, UserId};
 pub use crate::store::DomainState;
+pub use crate::store::SnapshotPolicy;
 pub use crate::store::UserType;
 pub use access::Group;
 pub use activities::ActivityParticipant;

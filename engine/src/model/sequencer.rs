@@ -16,6 +16,7 @@ mod host;
 mod index;
 mod perms;
 mod refs;
+mod snapshots;
 
 use delivery::{AckRun, Delivery};
 
@@ -29,7 +30,8 @@ use crate::ot::json::{IdGenerator, JsonValue};
 use crate::ot::{update_reference_on_apply, Document, JsString, Operation, PathSegment, ValueId};
 use crate::sources::Clock;
 use crate::store::{
-    DomainKey, EncodedOps, ModelMeta, Snapshot, Store, StoreError, StoreResult, WriteOp,
+    DomainKey, EncodedOps, ModelMeta, Snapshot, SnapshotPolicies, SnapshotPolicy, Store,
+    StoreError, StoreResult, WriteOp,
 };
 
 /// The key the host's own changes use in concurrency control.
@@ -40,10 +42,6 @@ pub(crate) const HOST_SESSION: &str = "host";
 const MAX_BATCH: usize = 256;
 /// Command buffer an idle sequencer keeps.
 const IDLE_BATCH: usize = 8;
-/// Snapshot bytes written per operation that a larger document's snapshot interval keeps to.
-const SNAPSHOT_BYTES_PER_OP: u64 = 64;
-/// How far past `snapshot_every_ops` a large document's snapshot interval may stretch.
-const MAX_SNAPSHOT_STRETCH: u64 = 4;
 
 /// A change a host makes to a model, addressed by path rather than by value id.
 #[derive(Clone, Debug, PartialEq)]
@@ -141,6 +139,8 @@ pub(crate) enum Command {
     },
     /// The model's or its collection's permissions changed: resolve every session's again.
     Reauthorize,
+    /// The domain's snapshot policies changed.
+    Policies(Arc<SnapshotPolicies>),
     Shutdown {
         reply: oneshot::Sender<()>,
     },
@@ -294,6 +294,8 @@ pub(crate) struct Sequencer {
     clean_exit: bool,
     /// An ephemeral model's deletion after its last session.
     deletion: ephemeral::Deletion,
+    /// The snapshot policy of the model's domain or collection (`None`: the engine's rule).
+    policy: Option<SnapshotPolicy>,
 }
 
 impl Drop for Sequencer {
@@ -334,6 +336,7 @@ impl Sequencer {
         meta: ModelMeta,
         doc: Document,
         snapshot: (u64, i64),
+        policy: Option<SnapshotPolicy>,
         store: Arc<dyn Store>,
         bus: EventBus,
         clock: Arc<dyn Clock>,
@@ -376,6 +379,7 @@ impl Sequencer {
             exit_replies: Vec::new(),
             clean_exit: false,
             deletion: ephemeral::Deletion::default(),
+            policy,
         }
     }
 
@@ -479,6 +483,7 @@ impl Sequencer {
                     .push_back((self.batch_id, Awaiting::Read { reply, data }));
             }
             Command::Reauthorize => self.reauthorize(),
+            Command::Policies(p) => self.policy = p.for_collection(&self.meta.collection),
             Command::Delete { reply } => {
                 self.fail_all(ForceCloseReason::Deleted, "the model was deleted");
                 self.exit_replies.push(Box::new(move || {
@@ -955,7 +960,7 @@ impl Sequencer {
         self.meta.version = version;
         self.meta.modified_ms = timestamp_ms;
         self.batch_meta_dirty = true;
-        if version - self.last_snapshot_version >= self.snapshot_interval() {
+        if self.snapshot_due_at_op(version, timestamp_ms) {
             self.take_snapshot(timestamp_ms);
         }
         self.awaiting.push_back((
@@ -971,34 +976,11 @@ impl Sequencer {
         ));
     }
 
-    /// Operations between two snapshots: `snapshot_every_ops`, or more for a large document,
-    /// so that snapshots cost at most [`SNAPSHOT_BYTES_PER_OP`] per operation, up to
-    /// [`MAX_SNAPSHOT_STRETCH`] times `snapshot_every_ops` (which bounds what a cold open
-    /// replays).
-    fn snapshot_interval(&self) -> u64 {
-        let every = self.config.snapshot_every_ops.max(1);
-        (self.doc.weight() / SNAPSHOT_BYTES_PER_OP)
-            .clamp(every, every.saturating_mul(MAX_SNAPSHOT_STRETCH))
-    }
-
-    fn take_snapshot(&mut self, now: i64) {
-        self.batch_snapshot = Some(Snapshot {
-            version: self.cc.version(),
-            timestamp_ms: now,
-            data: self.doc.to_value(),
-        });
-        self.last_snapshot_version = self.cc.version();
-        self.last_snapshot_ms = now;
-    }
-
     /// Sends everything written since the last flush to the store as one batch.
     fn flush(&mut self) {
         if !self.nothing_to_write() {
             let now = self.clock.now_ms();
-            if self.batch_snapshot.is_none()
-                && self.cc.version() > self.last_snapshot_version
-                && now - self.last_snapshot_ms >= self.config.snapshot_every_ms()
-            {
+            if self.batch_snapshot.is_none() && self.snapshot_due_at_flush(now) {
                 self.take_snapshot(now);
             }
         }

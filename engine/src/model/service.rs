@@ -25,7 +25,8 @@ use crate::ot::{Data, Document, Operation, Value, ValueId};
 use crate::perm::{Actor, ModelPermissions, ModelPermissionsChange, ModelRights, Permissions};
 use crate::sources::{Clock, IdSource};
 use crate::store::{
-    CollectionRecord, DomainKey, ModelMeta, OpRecord, Snapshot, Store, StoreError, WriteOp,
+    CollectionRecord, DomainKey, ModelMeta, OpRecord, Snapshot, SnapshotPolicies, Store,
+    StoreError, WriteOp,
 };
 pub use query::{QueryAnswer, QueryHit};
 
@@ -605,6 +606,20 @@ impl ModelService {
         }
     }
 
+    /// Hands a domain's new snapshot policies to its loaded models (models loaded later read
+    /// them from the domain record).
+    pub fn apply_snapshot_policies(&self, domain: &DomainKey, policies: SnapshotPolicies) {
+        let policies = Arc::new(policies);
+        let Ok(models) = self.inner.models.lock() else {
+            return;
+        };
+        for ((d, _), tx) in models.iter() {
+            if d == domain {
+                let _ = tx.send(Command::Policies(policies.clone()));
+            }
+        }
+    }
+
     /// Tells the open models of a collection that permissions changed.
     pub fn reauthorize_collection(&self, domain: &DomainKey, collection: &str) {
         let models: std::collections::HashSet<String> = self
@@ -670,12 +685,19 @@ impl ModelService {
         }
         let (meta, mut doc, snapshot) = self.load(domain, id)?;
         doc.set_limits(self.inner.config.doc_limits());
+        let policy = self
+            .inner
+            .store
+            .domain(domain)
+            .map_err(store_err)?
+            .and_then(|d| d.snapshots.for_collection(&meta.collection));
         let (tx, rx) = mpsc::unbounded_channel();
         let seq = Sequencer::new(
             domain.clone(),
             meta,
             doc,
             snapshot,
+            policy,
             self.inner.store.clone(),
             self.inner.bus.clone(),
             self.inner.clock.clone(),

@@ -20,7 +20,8 @@ use prost::Message;
 use super::acl::{COLLECTION_PERMISSIONS, DEFAULT_RECONNECT_TOKEN_MINUTES};
 use super::{
     CollectionRecord, DomainKey, DomainRecord, DomainState, JwtKeyRecord, ModelMeta, OpRecord,
-    ReconnectTokenRecord, Snapshot, StoreError, StoreResult, UserRecord, UserType,
+    ReconnectTokenRecord, Snapshot, SnapshotPolicies, SnapshotPolicy, StoreError, StoreResult,
+    UserRecord, UserType,
 };
 use crate::ot::{
     AppliedOp, AppliedOperation, Data, DiscreteOp, JsString, OpKind, Undo, Value, ValueId,
@@ -71,6 +72,65 @@ struct PDomain {
     admin_private_key_pem: String,
     #[prost(string, tag = "11")]
     admin_public_key_pem: String,
+    /// Absent: the engine's rule.
+    #[prost(message, optional, tag = "12")]
+    snapshot_policy: Option<PSnapshotPolicy>,
+    #[prost(map = "string, message", tag = "13")]
+    collection_snapshot_policies: std::collections::HashMap<String, PSnapshotPolicy>,
+}
+
+#[derive(Clone, Copy, PartialEq, Message)]
+struct PSnapshotPolicy {
+    #[prost(bool, tag = "1")]
+    enabled: bool,
+    #[prost(bool, tag = "2")]
+    trigger_by_version: bool,
+    #[prost(uint64, tag = "3")]
+    max_version_interval: u64,
+    #[prost(bool, tag = "4")]
+    limited_by_version: bool,
+    #[prost(uint64, tag = "5")]
+    min_version_interval: u64,
+    #[prost(bool, tag = "6")]
+    trigger_by_time: bool,
+    #[prost(uint64, tag = "7")]
+    max_time_interval_ms: u64,
+    #[prost(bool, tag = "8")]
+    limited_by_time: bool,
+    #[prost(uint64, tag = "9")]
+    min_time_interval_ms: u64,
+}
+
+impl From<SnapshotPolicy> for PSnapshotPolicy {
+    fn from(p: SnapshotPolicy) -> Self {
+        PSnapshotPolicy {
+            enabled: p.enabled,
+            trigger_by_version: p.trigger_by_version,
+            max_version_interval: p.max_version_interval,
+            limited_by_version: p.limited_by_version,
+            min_version_interval: p.min_version_interval,
+            trigger_by_time: p.trigger_by_time,
+            max_time_interval_ms: p.max_time_interval_ms,
+            limited_by_time: p.limited_by_time,
+            min_time_interval_ms: p.min_time_interval_ms,
+        }
+    }
+}
+
+impl From<PSnapshotPolicy> for SnapshotPolicy {
+    fn from(p: PSnapshotPolicy) -> Self {
+        SnapshotPolicy {
+            enabled: p.enabled,
+            trigger_by_version: p.trigger_by_version,
+            max_version_interval: p.max_version_interval,
+            limited_by_version: p.limited_by_version,
+            min_version_interval: p.min_version_interval,
+            trigger_by_time: p.trigger_by_time,
+            max_time_interval_ms: p.max_time_interval_ms,
+            limited_by_time: p.limited_by_time,
+            min_time_interval_ms: p.min_time_interval_ms,
+        }
+    }
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -762,6 +822,13 @@ pub fn encode_domain(r: &DomainRecord, buf: &mut Vec<u8>) {
             }),
             admin_private_key_pem: r.admin_private_key_pem.clone(),
             admin_public_key_pem: r.admin_public_key_pem.clone(),
+            snapshot_policy: r.snapshots.domain.map(PSnapshotPolicy::from),
+            collection_snapshot_policies: r
+                .snapshots
+                .collections
+                .iter()
+                .map(|(c, p)| (c.clone(), PSnapshotPolicy::from(*p)))
+                .collect(),
         },
         buf,
     );
@@ -791,6 +858,14 @@ pub fn decode_domain(bytes: &[u8]) -> StoreResult<DomainRecord> {
         },
         admin_private_key_pem: p.admin_private_key_pem,
         admin_public_key_pem: p.admin_public_key_pem,
+        snapshots: SnapshotPolicies {
+            domain: p.snapshot_policy.map(SnapshotPolicy::from),
+            collections: p
+                .collection_snapshot_policies
+                .into_iter()
+                .map(|(c, p)| (c, SnapshotPolicy::from(p)))
+                .collect(),
+        },
     })
 }
 

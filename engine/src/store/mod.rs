@@ -17,6 +17,7 @@ mod encoded;
 pub mod index;
 mod lmdb;
 mod memory;
+mod snapshot_policy;
 mod splice_codec;
 mod user_id;
 mod wal;
@@ -38,6 +39,7 @@ pub use chat::{ChatEvent, ChatEventKind, ChatKind, ChatMember, ChatRecord};
 pub use encoded::EncodedOps;
 pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
+pub use snapshot_policy::{SnapshotPolicies, SnapshotPolicy};
 pub use user_id::UserId;
 
 /// Every write-ahead log record in `dir` above `applied` (what opening the store applies);
@@ -136,6 +138,8 @@ pub struct DomainRecord {
     pub admin_private_key_pem: String,
     /// The domain admin key's public half (SubjectPublicKeyInfo PEM); empty until generated.
     pub admin_public_key_pem: String,
+    /// When its models take snapshots (unset: the engine's rule).
+    pub snapshots: SnapshotPolicies,
 }
 
 /// A collection of models within a domain.

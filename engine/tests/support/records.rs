@@ -52,6 +52,7 @@ pub fn domain(ns: &str, id: &str) -> DomainRecord {
         default_collection_world: vec!["read".into()],
         admin_private_key_pem: format!("private {id}"),
         admin_public_key_pem: format!("public {id}"),
+        snapshots: Default::default(),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{ArgAction, Args, Subcommand};
-use tandem::api::{DomainSettings, DomainState};
+use tandem::api::{DomainSettings, DomainState, SnapshotPolicy};
 
 use super::{
     fail, json, msg, open, parse_perms, run, CmdResult, DataArgs, Scope, COLLECTION_PERMS,
@@ -38,7 +38,9 @@ pub(crate) struct ConfigArgs {
     /// Change a setting: display_name, anonymous_auth (true|false), collection_auto_create
     /// (true|false), state (online|maintenance|offline), reconnect_token_minutes (a number
     /// of minutes, at least 1), default_collection_world (PERMS: comma list of create, read,
-    /// write, remove, manage; or none).
+    /// write, remove, manage; or none), snapshot_policy (JSON of the policy's fields, the
+    /// missing ones at their defaults; or none for the engine's rule),
+    /// collection_snapshot_policy.COLLECTION (the same, for one collection).
     #[arg(long = "set", value_name = "KEY=VALUE", num_args = 1.., action = ArgAction::Append)]
     set: Vec<String>,
 }
@@ -64,10 +66,26 @@ enum Setting {
     State(DomainState),
     ReconnectTokenMinutes(u32),
     DefaultCollectionWorld(Vec<String>),
+    SnapshotPolicy(Option<SnapshotPolicy>),
+    CollectionSnapshotPolicy(String, Option<SnapshotPolicy>),
 }
 
 const KEYS: &str = "display_name, anonymous_auth, collection_auto_create, state, \
-                    reconnect_token_minutes, default_collection_world";
+                    reconnect_token_minutes, default_collection_world, snapshot_policy, \
+                    collection_snapshot_policy.COLLECTION";
+
+fn parse_policy(key: &str, value: &str) -> CmdResult<Option<SnapshotPolicy>> {
+    if value == "none" {
+        return Ok(None);
+    }
+    serde_json::from_str(value).map(Some).map_err(|e| {
+        format!(
+            "{key} must be none or a JSON object of enabled, trigger_by_version, \
+             max_version_interval, limited_by_version, min_version_interval, trigger_by_time, \
+             max_time_interval_ms, limited_by_time, min_time_interval_ms: {e}"
+        )
+    })
+}
 
 fn parse_bool(key: &str, value: &str) -> CmdResult<bool> {
     match value {
@@ -107,7 +125,13 @@ fn parse_setting(text: &str) -> CmdResult<Setting> {
         "default_collection_world" => {
             Setting::DefaultCollectionWorld(parse_perms(value, &COLLECTION_PERMS)?)
         }
-        _ => return Err(format!("unknown setting {key:?} (keys: {KEYS})")),
+        "snapshot_policy" => Setting::SnapshotPolicy(parse_policy(key, value)?),
+        _ => match key.strip_prefix("collection_snapshot_policy.") {
+            Some(c) if !c.is_empty() => {
+                Setting::CollectionSnapshotPolicy(c.to_string(), parse_policy(key, value)?)
+            }
+            _ => return Err(format!("unknown setting {key:?} (keys: {KEYS})")),
+        },
     })
 }
 
@@ -119,6 +143,13 @@ fn apply(settings: &mut DomainSettings, setting: Setting) {
         Setting::State(v) => settings.state = v,
         Setting::ReconnectTokenMinutes(v) => settings.reconnect_token_minutes = v,
         Setting::DefaultCollectionWorld(v) => settings.default_collection_world = v,
+        Setting::SnapshotPolicy(v) => settings.snapshot_policy = v,
+        Setting::CollectionSnapshotPolicy(c, Some(p)) => {
+            settings.collection_snapshot_policies.insert(c, p);
+        }
+        Setting::CollectionSnapshotPolicy(c, None) => {
+            settings.collection_snapshot_policies.remove(&c);
+        }
     }
 }
 
@@ -223,7 +254,25 @@ mod tests {
             parse_setting("default_collection_world=none").unwrap(),
             Setting::DefaultCollectionWorld(Vec::new())
         );
+        assert_eq!(
+            parse_setting(
+                r#"snapshot_policy={"max_version_interval": 5, "trigger_by_time": false}"#
+            )
+            .unwrap(),
+            Setting::SnapshotPolicy(Some(SnapshotPolicy {
+                max_version_interval: 5,
+                trigger_by_time: false,
+                ..SnapshotPolicy::default()
+            }))
+        );
+        assert_eq!(
+            parse_setting("collection_snapshot_policy.notes=none").unwrap(),
+            Setting::CollectionSnapshotPolicy("notes".into(), None)
+        );
         for bad in [
+            r#"snapshot_policy={"every": 5}"#,
+            "snapshot_policy=5",
+            "collection_snapshot_policy.={}",
             "state=closed",
             "anonymous_auth=yes",
             "reconnect_token_minutes=0",

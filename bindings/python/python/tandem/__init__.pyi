@@ -52,6 +52,23 @@ class DomainSettings(TypedDict, total=False):
     #: What everyone may do with a collection created on demand: any of "create", "read",
     #: "write", "remove", "manage" (default: all).
     default_collection_world: List[str]
+    #: When the domain's models take snapshots (absent: the engine's rule).
+    snapshot_policy: Optional[SnapshotPolicy]
+    #: Policies of single collections, by collection id, in place of the domain's.
+    collection_snapshot_policies: Dict[str, SnapshotPolicy]
+
+class SnapshotPolicy(TypedDict, total=False):
+    """The original server's snapshot rule: taken iff enabled, past the minimums where
+    limited, and over a maximum that triggers."""
+    enabled: bool
+    trigger_by_version: bool
+    max_version_interval: int
+    limited_by_version: bool
+    min_version_interval: int
+    trigger_by_time: bool
+    max_time_interval_ms: int
+    limited_by_time: bool
+    min_time_interval_ms: int
 
 class NewUser(TypedDict):
     username: str

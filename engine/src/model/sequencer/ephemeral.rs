@@ -111,7 +111,10 @@ impl Sequencer {
                     self.durable_id = self.durable_id.max(batch);
                 }
             }
-            Command::Submit { .. } | Command::Reference { .. } | Command::Reauthorize => {}
+            Command::Submit { .. }
+            | Command::Reference { .. }
+            | Command::Reauthorize
+            | Command::Policies(_) => {}
         }
         Flow::Continue
     }

@@ -152,6 +152,22 @@ fn domain_record() -> DomainRecord {
         default_collection_world: vec!["read".into(), "create".into()],
         admin_private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
         admin_public_key_pem: "-----BEGIN PUBLIC KEY-----".into(),
+        snapshots: crate::store::SnapshotPolicies {
+            domain: Some(crate::store::SnapshotPolicy {
+                limited_by_time: true,
+                min_time_interval_ms: 5,
+                ..Default::default()
+            }),
+            collections: [(
+                "c".to_string(),
+                crate::store::SnapshotPolicy {
+                    enabled: false,
+                    max_version_interval: 7,
+                    ..Default::default()
+                },
+            )]
+            .into(),
+        },
     }
 }
 
@@ -226,6 +242,7 @@ fn an_older_domain_record_decodes_with_the_defaults() {
                 .to_vec(),
             admin_private_key_pem: String::new(),
             admin_public_key_pem: String::new(),
+            snapshots: Default::default(),
         }
     );
     // And the new fields are not lost on the way back.
