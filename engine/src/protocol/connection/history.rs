@@ -1,6 +1,7 @@
 //! History: a model's data, its operations in a range, and its version at a time.
 
 use super::*;
+use crate::ot::{AppliedOp, AppliedOperation, Data, DiscreteOp, Document, OpKind, Operation, Undo};
 
 impl Conn {
     /// Answers with a model's current data, for a history view.
@@ -43,6 +44,16 @@ impl Conn {
             &self.actor(),
         ) {
             Ok(ops) => {
+                let applied = match readable_by_the_client(
+                    &self.services.models,
+                    &self.domain(),
+                    &r.model_id,
+                    &self.actor(),
+                    &ops,
+                ) {
+                    Ok(a) => a,
+                    Err(e) => return self.reply(id, model_error_body(&e)),
+                };
                 let pairs: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)> = ops
                     .iter()
                     .map(|o| (o.session.clone(), o.user.clone()))
@@ -50,13 +61,14 @@ impl Conn {
                 self.ensure_identity(pairs.iter().map(|(s, u)| (&**s, &**u)));
                 let operations = ops
                     .iter()
+                    .zip(&applied)
                     .map(
-                        |o| pm::historical_operations_response_message::ModelOperationData {
+                        |(o, a)| pm::historical_operations_response_message::ModelOperationData {
                             model_id: r.model_id.clone(),
                             version: o.version as i64,
                             timestamp: Some(timestamp(o.timestamp_ms)),
                             session_id: o.session.to_string(),
-                            operation: Some(convert::applied_to_wire(&o.op)),
+                            operation: Some(convert::applied_to_wire(a)),
                         },
                     )
                     .collect();
@@ -87,5 +99,67 @@ impl Conn {
             ),
             Err(e) => self.reply(id, model_error_body(&e)),
         }
+    }
+}
+
+/// The operations as the client can play them. rc.12 cannot read an applied
+/// `objectRemovePropertyOperation` (it reads the fields of a set-property there and fails), so a
+/// removal is sent as the equivalent object set: the object's properties before it as the old
+/// values and after it as the new ones, every value with its id. That needs the object as it
+/// was, so the data is rebuilt from the nearest snapshot up to the first removal and followed
+/// through the range.
+fn readable_by_the_client(
+    models: &crate::model::ModelService,
+    domain: &DomainKey,
+    model: &str,
+    actor: &Actor,
+    ops: &[crate::store::OpRecord],
+) -> Result<Vec<AppliedOperation>, ModelError> {
+    let removes = |o: &crate::store::OpRecord| {
+        o.op.ops()
+            .iter()
+            .any(|a| !a.op.no_op && matches!(a.op.kind, OpKind::ObjectRemoveProperty { .. }))
+    };
+    let Some(first) = ops.iter().position(removes) else {
+        return Ok(ops.iter().map(|o| o.op.clone()).collect());
+    };
+    let before = models.data_at(domain, model, ops[first].version - 1, actor)?;
+    let mut doc = Document::new(before.data)?;
+    let mut out: Vec<AppliedOperation> = ops[..first].iter().map(|o| o.op.clone()).collect();
+    for o in &ops[first..] {
+        let mut parts = Vec::with_capacity(o.op.ops().len());
+        for a in o.op.ops() {
+            parts.push(as_object_set(&doc, a));
+            if !a.op.no_op {
+                doc.apply(Operation::Discrete(a.op.clone()))?;
+            }
+        }
+        out.push(match &o.op {
+            AppliedOperation::Discrete(_) => parts
+                .pop()
+                .map_or_else(|| o.op.clone(), AppliedOperation::Discrete),
+            AppliedOperation::Compound(_) => AppliedOperation::Compound(parts),
+        });
+    }
+    Ok(out)
+}
+
+/// A property removal as the object set with the same effect on `doc` (other ops unchanged).
+fn as_object_set(doc: &Document, a: &AppliedOp) -> AppliedOp {
+    let OpKind::ObjectRemoveProperty { key } = &a.op.kind else {
+        return a.clone();
+    };
+    let Some(Data::Object(old)) = (!a.op.no_op)
+        .then(|| doc.value(&a.op.id))
+        .flatten()
+        .map(|v| v.data)
+    else {
+        return a.clone();
+    };
+    let mut values = old.clone();
+    values.remove(key);
+    AppliedOp {
+        op: DiscreteOp::new(a.op.id.clone(), OpKind::ObjectSet { values }),
+        undo: Undo::Map(old),
     }
 }
