@@ -35,6 +35,10 @@ pub struct ModelsConfig {
     /// Most milliseconds one query may run; past it the query is refused
     /// (`query_budget_exceeded`) instead of answered (0 = no limit).
     pub query_timeout_ms: u64,
+    /// Milliseconds between checks of the models a client keeps in offline storage (each
+    /// connection checks its subscriptions when they are made, and again this often; 0 checks
+    /// them only when made).
+    pub offline_sync_interval_ms: u64,
 }
 
 impl Default for ModelsConfig {
@@ -49,6 +53,7 @@ impl Default for ModelsConfig {
             max_document_bytes: 64 * 1024 * 1024,
             query_max_models: 100_000,
             query_timeout_ms: 10_000,
+            offline_sync_interval_ms: 300_000,
         }
     }
 }

@@ -23,7 +23,10 @@ pub use config::ModelsConfig;
 pub use events::{ActivityChangeKind, EngineEvent, EventBus, EventFilter, EventSubscription};
 pub use sequencer::Change;
 pub(crate) use sequencer::HOST_SESSION;
-pub use service::{ModelInfo, ModelService, OpenedModel, QueryAnswer, QueryHit, SessionModel};
+pub use service::{
+    ModelInfo, ModelService, OfflineAnswer, OfflineCopy, OfflineKnown, OpenedModel, QueryAnswer,
+    QueryHit, SessionModel,
+};
 
 /// Errors of the model services.
 #[derive(Debug, Clone, PartialEq, Error)]

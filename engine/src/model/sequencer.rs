@@ -23,11 +23,12 @@ use delivery::{AckRun, Delivery};
 use super::concurrency::{ClientKey, Concurrency, NO_CLIENT};
 use super::events::{EngineEvent, EventBus};
 use super::{
-    EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult, OpenedModel,
-    ReferenceChange, ReplayedOp, SessionInfo, SessionModel, SharedReference,
+    EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult, OfflineCopy,
+    OpenedModel, ReferenceChange, ReplayedOp, SessionInfo, SessionModel, SharedReference,
 };
 use crate::ot::json::{IdGenerator, JsonValue};
 use crate::ot::{update_reference_on_apply, Document, JsString, Operation, PathSegment, ValueId};
+use crate::perm::Actor;
 use crate::sources::Clock;
 use crate::store::{
     DomainKey, EncodedOps, ModelMeta, Snapshot, SnapshotPolicies, SnapshotPolicy, Store,
@@ -134,6 +135,13 @@ pub(crate) enum Command {
     Read {
         reply: oneshot::Sender<ModelResult<ModelData>>,
     },
+    /// A copy for a client's offline storage: the data and the actor's rights (it needs read),
+    /// with a new value-id prefix for a first download.
+    OfflineCopy {
+        actor: Actor,
+        fresh_prefix: bool,
+        reply: oneshot::Sender<ModelResult<OfflineCopy>>,
+    },
     Delete {
         reply: oneshot::Sender<ModelResult<()>>,
     },
@@ -221,6 +229,10 @@ enum Awaiting {
     Read {
         reply: oneshot::Sender<ModelResult<ModelData>>,
         data: ModelData,
+    },
+    Offline {
+        reply: oneshot::Sender<ModelResult<OfflineCopy>>,
+        copy: OfflineCopy,
     },
 }
 
@@ -482,6 +494,11 @@ impl Sequencer {
                 self.awaiting
                     .push_back((self.batch_id, Awaiting::Read { reply, data }));
             }
+            Command::OfflineCopy {
+                actor,
+                fresh_prefix,
+                reply,
+            } => self.offline_copy(&actor, fresh_prefix, reply),
             Command::Reauthorize => self.reauthorize(),
             Command::Policies(p) => self.policy = p.for_collection(&self.meta.collection),
             Command::Delete { reply } => {
@@ -1045,6 +1062,9 @@ impl Sequencer {
                     let _ = r.send(Ok(()));
                 }
                 Awaiting::Read { reply, .. } => {
+                    let _ = reply.send(Err(ModelError::Unavailable(message.to_string())));
+                }
+                Awaiting::Offline { reply, .. } => {
                     let _ = reply.send(Err(ModelError::Unavailable(message.to_string())));
                 }
                 _ => {}

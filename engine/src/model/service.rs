@@ -10,6 +10,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info_span, Instrument};
 
+mod offline;
 mod query;
 mod query_plan;
 
@@ -28,6 +29,7 @@ use crate::store::{
     CollectionRecord, DomainKey, ModelMeta, OpRecord, Snapshot, SnapshotPolicies, Store,
     StoreError, WriteOp,
 };
+pub use offline::{OfflineAnswer, OfflineCopy, OfflineKnown};
 pub use query::{QueryAnswer, QueryHit};
 
 /// A model's metadata.

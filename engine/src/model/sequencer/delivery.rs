@@ -248,6 +248,9 @@ impl Sequencer {
             Awaiting::Read { reply, data } => {
                 let _ = reply.send(Ok(data));
             }
+            Awaiting::Offline { reply, copy } => {
+                let _ = reply.send(Ok(copy));
+            }
         }
     }
 }

@@ -91,6 +91,9 @@ impl Sequencer {
             Command::Read { reply } => {
                 let _ = reply.send(Err(gone()));
             }
+            Command::OfflineCopy { reply, .. } => {
+                let _ = reply.send(Err(gone()));
+            }
             Command::Close { session, reply } => {
                 if let Some(r) = reply {
                     let _ = r.send(Err(ModelError::NotOpen(session)));

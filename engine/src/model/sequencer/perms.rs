@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
-use super::Sequencer;
-use crate::model::{ForceCloseReason, ModelEvent};
+use tokio::sync::oneshot;
+
+use super::{base36, Awaiting, Sequencer};
+use crate::model::{ForceCloseReason, ModelError, ModelEvent, ModelResult, OfflineCopy};
 use crate::perm::{Actor, ModelRights, Permissions};
 use crate::store::{StoreError, UserId};
 
@@ -19,6 +21,44 @@ impl Sequencer {
             &self.meta.collection,
             &actor,
         )
+    }
+
+    /// Answers with a copy for `actor`'s offline storage once everything before is durable
+    /// (with a new value-id prefix, made durable with it, for a first download).
+    pub(super) fn offline_copy(
+        &mut self,
+        actor: &Actor,
+        fresh_prefix: bool,
+        reply: oneshot::Sender<ModelResult<OfflineCopy>>,
+    ) {
+        let rights = match Permissions::new(self.store.clone()).model_rights(
+            &self.domain,
+            &self.meta.id,
+            &self.meta.collection,
+            actor,
+        ) {
+            Ok(r) if r.read => r,
+            Ok(_) => {
+                let _ = reply.send(Err(ModelError::NotFound(self.meta.id.clone())));
+                return;
+            }
+            Err(e) => {
+                let _ = reply.send(Err(ModelError::Store(e)));
+                return;
+            }
+        };
+        let value_prefix = fresh_prefix.then(|| {
+            self.meta.value_prefix += 1;
+            self.batch_meta_dirty = true;
+            base36(self.meta.value_prefix)
+        });
+        let copy = OfflineCopy {
+            data: self.model_data(),
+            rights,
+            value_prefix,
+        };
+        self.awaiting
+            .push_back((self.batch_id, Awaiting::Offline { reply, copy }));
     }
 
     /// Resolves every session's rights again, after a permission change.
