@@ -202,6 +202,7 @@ impl Engine {
         });
         let protocol = Arc::new(ProtocolConfig {
             limits: config.limits.clone(),
+            offline_sync_interval: Duration::from_millis(config.models.offline_sync_interval_ms),
             ..ProtocolConfig::default()
         });
         Ok(Engine {

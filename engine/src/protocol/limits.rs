@@ -30,6 +30,9 @@ pub struct SessionLimits {
     /// Queries one connection may have running at once; the next is refused with
     /// `too_many_queries` until one of them answers.
     pub max_queries_per_connection: usize,
+    /// Models one connection may subscribe for offline use; a subscription change that would
+    /// hold more is refused with `too_many_offline_models` (and changes nothing).
+    pub max_offline_models: usize,
 }
 
 impl Default for SessionLimits {
@@ -42,6 +45,7 @@ impl Default for SessionLimits {
             max_state_depth: 32,
             max_chat_message_bytes: 64 * 1024,
             max_queries_per_connection: 4,
+            max_offline_models: 1000,
         }
     }
 }

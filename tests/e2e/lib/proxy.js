@@ -22,6 +22,10 @@ class GatedProxy {
   }
 
   accept(client) {
+    if (this.refusing) {
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = net.connect(this.targetPort, "127.0.0.1");
     const pair = { client, upstream, held: [] };
     this.pairs.add(pair);
@@ -85,6 +89,20 @@ class GatedProxy {
     this.pairs.clear();
     this.downstream = true;
     this.upstream = true;
+  }
+
+  /**
+   * The client's network is gone: its connections are dropped and new ones refused until
+   * `goOnline()` (the server stays up for everyone else).
+   */
+  goOffline() {
+    this.refusing = true;
+    this.dropAll();
+  }
+
+  /** Connections are accepted again after `goOffline()`. */
+  goOnline() {
+    this.refusing = false;
   }
 
   /** `serverUrl` with its port replaced by the proxy's. */

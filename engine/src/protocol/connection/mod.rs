@@ -18,6 +18,7 @@ mod history;
 mod identity;
 mod known;
 mod models;
+mod offline;
 mod open_barrier;
 mod permissions;
 mod presence;
@@ -114,6 +115,9 @@ pub struct ProtocolConfig {
     /// connected, how long that session has to show a sign of life before it is taken for a
     /// dead connection (closed, and its operations counted as the reconnecting client's own).
     pub liveness_probe_timeout: Duration,
+    /// How often the models a client keeps offline are checked for changes (0: only when
+    /// subscribed).
+    pub offline_sync_interval: Duration,
     /// Per-user and per-connection limits.
     pub limits: SessionLimits,
     /// Version reported in the handshake.
@@ -130,6 +134,7 @@ impl Default for ProtocolConfig {
             pong_grace_max: heartbeat::DEFAULT_GRACE_MAX,
             client_request_timeout: Duration::from_secs(15),
             liveness_probe_timeout: Duration::from_secs(2),
+            offline_sync_interval: Duration::from_secs(300),
             limits: SessionLimits::default(),
             server_version: env!("CARGO_PKG_VERSION").to_string(),
         }
@@ -280,6 +285,10 @@ enum Internal {
     },
     /// A chat request was answered.
     Chat(Box<chat::ChatAnswer>),
+    /// One offline model was checked.
+    Offline(Box<offline::Checked>),
+    /// A check of offline models ended.
+    OfflineDone,
 }
 
 struct Resource {
@@ -404,6 +413,8 @@ struct Conn {
     chat_rooms: HashSet<String>,
     /// Queries running for this connection (each decrements it when it answers).
     queries: Arc<std::sync::atomic::AtomicUsize>,
+    /// Models the client keeps in offline storage.
+    offline: offline::Offline,
 }
 
 /// Frames, model events and background results a [`Connection`] handles per wakeup before
@@ -480,6 +491,7 @@ impl Connection {
             chat_tx,
             chat_rooms: HashSet::new(),
             queries: Arc::default(),
+            offline: offline::Offline::default(),
         };
         Connection {
             conn,
@@ -580,6 +592,9 @@ impl Connection {
                 }
                 conn.lift_overdue_barriers();
                 conn.lift_activity_barriers();
+                if conn.auth.is_some() {
+                    conn.offline_tick(Instant::now());
+                }
             }
         }
     }
@@ -788,6 +803,7 @@ impl Conn {
             Body::HistoricalOperationsRequest(r) => self.historical_operations(id, r),
             Body::ModelGetVersionAtTimeRequest(r) => self.version_at_time(id, r),
             Body::ModelsQueryRequest(r) => self.models_query(id, r),
+            Body::ModelOfflineSubscriptionChange(r) => self.offline_subscription(id, r),
             other => {
                 let Some(other) = self.chat_request(id, other) else {
                     return;
@@ -820,6 +836,8 @@ impl Conn {
                 self.activity_participants_answered(id, result)
             }
             Internal::Chat(answer) => self.chat_answered(answer),
+            Internal::Offline(checked) => self.offline_checked(*checked),
+            Internal::OfflineDone => self.offline_done(),
             Internal::Closed {
                 request_id,
                 resource,
@@ -920,6 +938,7 @@ impl Conn {
                     );
                     barrier = Some(self.open_barrier(resource));
                 }
+                self.offline_opened(&model);
                 self.by_model.insert(model.clone(), resource);
                 self.resources.insert(
                     resource,
