@@ -230,9 +230,10 @@ enum Awaiting {
         reply: oneshot::Sender<ModelResult<ModelData>>,
         data: ModelData,
     },
+    /// Boxed: rare, and it would make every waiting operation's slot larger.
     Offline {
         reply: oneshot::Sender<ModelResult<OfflineCopy>>,
-        copy: OfflineCopy,
+        copy: Box<OfflineCopy>,
     },
 }
 

@@ -249,7 +249,7 @@ impl Sequencer {
                 let _ = reply.send(Ok(data));
             }
             Awaiting::Offline { reply, copy } => {
-                let _ = reply.send(Ok(copy));
+                let _ = reply.send(Ok(*copy));
             }
         }
     }

@@ -52,11 +52,11 @@ impl Sequencer {
             self.batch_meta_dirty = true;
             base36(self.meta.value_prefix)
         });
-        let copy = OfflineCopy {
+        let copy = Box::new(OfflineCopy {
             data: self.model_data(),
             rights,
             value_prefix,
-        };
+        });
         self.awaiting
             .push_back((self.batch_id, Awaiting::Offline { reply, copy }));
     }
