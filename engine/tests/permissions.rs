@@ -364,10 +364,18 @@ proptest! {
                     .unwrap_or(if t.override_world { t.model_world } else { t.collection_world });
                 let got = m.rights_of(&UserId::normal(*u)).unwrap();
                 assert_eq!(got, naive, "{u} in {t:?}");
+                // The resolution queries use, with the collection's part read once.
+                let perms = tandem::perm::Permissions::new(engine.model_service().store().clone());
+                let actor = Actor::User(UserId::normal(*u));
+                let access = perms.collection_access(d.key(), "c", &actor).unwrap();
+                assert_eq!(perms.model_rights_in(d.key(), "m", &access).unwrap(), naive, "{u} in {t:?}");
             }
             // Convergence users hold everything whatever the table says.
             let admin = UserId::new(tandem::api::UserType::Convergence, "admin");
             assert_eq!(m.rights_of(&admin).unwrap(), ModelRights::ALL);
+            let perms = tandem::perm::Permissions::new(engine.model_service().store().clone());
+            let access = perms.collection_access(d.key(), "c", &Actor::User(admin)).unwrap();
+            assert_eq!(perms.model_rights_in(d.key(), "m", &access).unwrap(), ModelRights::ALL);
         });
     }
 }

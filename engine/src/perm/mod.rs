@@ -11,8 +11,8 @@ mod service;
 
 pub use rights::{may_create, resolve, CollectionRights, ModelAcl, ModelRights};
 pub use service::{
-    CollectionPermissions, ModelPermissions, ModelPermissionsChange, PermissionChange,
-    PermissionError, Permissions, TargetPermissions,
+    CollectionAccess, CollectionPermissions, ModelPermissions, ModelPermissionsChange,
+    PermissionChange, PermissionError, Permissions, TargetPermissions,
 };
 
 use crate::store::{UserId, UserType};

@@ -26,6 +26,22 @@ pub enum PermissionError {
     Store(#[from] StoreError),
 }
 
+/// What an actor holds through one collection (see [`Permissions::collection_access`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CollectionAccess {
+    /// The host or a convergence user: every right on every model.
+    All,
+    /// A user whose rights the model's rows and these decide.
+    User {
+        /// The user as permission rows name it.
+        grantee: Grantee,
+        /// The user's own entry on the collection.
+        collection_user: Option<CollectionRights>,
+        /// The collection's world permissions.
+        collection_world: CollectionRights,
+    },
+}
+
 /// A model's stored permissions.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -175,6 +191,59 @@ impl Permissions {
             override_world: world.iter().any(|p| p == OVERRIDE_MARKER),
             model_world: ModelRights::from_strings(&world),
             collection_world: self.collection_world(domain, collection)?,
+        })
+    }
+
+    /// What `actor` holds through `collection`, read once to resolve its rights on many of
+    /// the collection's models with [`Permissions::model_rights_in`].
+    pub fn collection_access(
+        &self,
+        domain: &DomainKey,
+        collection: &str,
+        actor: &Actor,
+    ) -> Result<CollectionAccess, StoreError> {
+        let user = match actor {
+            Actor::User(u) if !actor.is_privileged() => u.clone(),
+            _ => return Ok(CollectionAccess::All),
+        };
+        let collection_user = self
+            .row(domain, &collection_target(collection), &user_grantee(&user))?
+            .map(|r| CollectionRights::from_strings(&r));
+        Ok(CollectionAccess::User {
+            grantee: user_grantee(&user),
+            collection_user,
+            collection_world: self.collection_world(domain, collection)?,
+        })
+    }
+
+    /// The rights on `model`, one of the models of the collection `access` was read for: the
+    /// same as [`Permissions::model_rights`], with at most two reads.
+    pub fn model_rights_in(
+        &self,
+        domain: &DomainKey,
+        model: &str,
+        access: &CollectionAccess,
+    ) -> Result<ModelRights, StoreError> {
+        let CollectionAccess::User {
+            grantee,
+            collection_user,
+            collection_world,
+        } = access
+        else {
+            return Ok(ModelRights::ALL);
+        };
+        let target = model_target(model);
+        if let Some(own) = self.row(domain, &target, grantee)? {
+            return Ok(ModelRights::from_strings(&own));
+        }
+        if let Some(c) = collection_user {
+            return Ok(c.model());
+        }
+        let world = self.store.permission(domain, &target, &Grantee::World)?;
+        Ok(if world.iter().any(|p| p == OVERRIDE_MARKER) {
+            ModelRights::from_strings(&world)
+        } else {
+            collection_world.model()
         })
     }
 

@@ -141,6 +141,9 @@ impl ModelService {
         let needs_data = q.filter.as_ref().is_some_and(reads_data)
             || q.order.iter().any(|k| matches!(k.field, FieldRef::Path(_)));
         let perms = Permissions::new(self.inner.store.clone());
+        let access = perms
+            .collection_access(domain, &q.collection, actor)
+            .map_err(store_err)?;
         let empty = empty_root();
         let mut found = Vec::new();
         let candidates = self.candidates(domain, &q, &mut budget)?;
@@ -159,7 +162,7 @@ impl ModelService {
                 continue;
             }
             let rights = perms
-                .model_rights(domain, &id, &found_one.meta.collection, actor)
+                .model_rights_in(domain, &id, &access)
                 .map_err(store_err)?;
             if rights.read {
                 found.push(found_one);

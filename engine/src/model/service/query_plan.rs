@@ -121,6 +121,9 @@ impl ModelService {
         };
         budget.examine(matches.len())?;
         let perms = Permissions::new(self.inner.store.clone());
+        let access = perms
+            .collection_access(domain, &q.collection, actor)
+            .map_err(store_err)?;
         let mut readable = BTreeSet::new();
         for id in matches {
             budget.check_time()?;
@@ -129,7 +132,7 @@ impl ModelService {
             };
             if meta.collection == q.collection
                 && perms
-                    .model_rights(domain, &id, &meta.collection, actor)
+                    .model_rights_in(domain, &id, &access)
                     .map_err(store_err)?
                     .read
             {
