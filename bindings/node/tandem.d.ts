@@ -10,9 +10,10 @@ export interface EngineConfig {
   models?: {
     snapshot_every_ops?: number; snapshot_every_secs?: number; max_history?: number;
     passivate_after_secs?: number; max_history_range?: number; max_depth?: number; max_document_bytes?: number;
+    query_max_models?: number; query_timeout_ms?: number; offline_sync_interval_ms?: number;
   };
   auth?: {
-    reconnect_token_minutes?: number; jwt_leeway_secs?: number;
+    reconnect_token_minutes?: number; jwt_leeway_secs?: number; admin_token_minutes?: number;
     limits?: { failed_per_user?: number; failed_per_address?: number; anonymous_per_address?: number; window_secs?: number };
   };
   limits?: {
@@ -21,6 +22,9 @@ export interface EngineConfig {
     max_references_per_model?: number;
     max_state_bytes?: number;
     max_state_depth?: number;
+    max_chat_message_bytes?: number;
+    max_queries_per_connection?: number;
+    max_offline_models?: number;
   };
 }
 

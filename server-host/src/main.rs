@@ -57,6 +57,12 @@ enum Command {
     JwtKey(JwtKeyCommand),
     /// Print a model's data as JSON.
     Dump(DumpArgs),
+    /// Manage the server's administrators (REST API and admin console logins).
+    #[command(subcommand)]
+    Admin(admin::operators::AdminCommand),
+    /// Manage API keys, each of which reaches one domain's REST routes.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(admin::operators::ApiKeyCommand),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -245,6 +251,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args, serve_config.unwrap_or_default()).await,
             Command::User(cmd) => admin::users::user(cmd).await,
+            Command::Admin(cmd) => admin::operators::admin(cmd).await,
+            Command::ApiKey(cmd) => admin::operators::api_key(cmd).await,
             Command::Group(cmd) => admin::groups::group(cmd).await,
             Command::Collection(cmd) => admin::collections::collection(cmd).await,
             Command::Permissions(cmd) => admin::permissions::permissions(cmd).await,

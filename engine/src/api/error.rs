@@ -233,10 +233,13 @@ impl From<AuthError> for Error {
             AuthError::DomainNotFound(_)
             | AuthError::UserNotFound(_)
             | AuthError::GroupNotFound(_)
-            | AuthError::KeyNotFound(_) => ErrorCode::NotFound,
-            AuthError::UserExists(_) | AuthError::KeyExists(_) | AuthError::GroupExists(_) => {
-                ErrorCode::AlreadyExists
-            }
+            | AuthError::KeyNotFound(_)
+            | AuthError::AdminNotFound(_)
+            | AuthError::ApiKeyNotFound(_) => ErrorCode::NotFound,
+            AuthError::UserExists(_)
+            | AuthError::KeyExists(_)
+            | AuthError::GroupExists(_)
+            | AuthError::AdminExists(_) => ErrorCode::AlreadyExists,
             AuthError::InvalidKey(_) | AuthError::Invalid(_) => ErrorCode::InvalidArgument,
             AuthError::Internal(_) => ErrorCode::Internal,
             AuthError::Store(s) => return Error::from(s.clone()),

@@ -29,6 +29,7 @@ mod error;
 mod hosted;
 mod json;
 mod model;
+mod operators;
 mod query;
 mod subscription;
 mod types;
@@ -70,6 +71,7 @@ pub use json::{
     changes_from_str,
 };
 pub use model::Model;
+pub use operators::{Admin, AdminToken, ApiKey, NewApiKey};
 pub use query::{QueryPage, QueryResult};
 pub use subscription::{EventCallback, Pending, Subscription};
 pub use types::{

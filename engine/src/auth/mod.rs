@@ -30,6 +30,7 @@ use crate::ident::{self, IdKind};
 
 mod admin_key;
 mod groups;
+mod operators;
 mod throttle;
 use crate::sources::{Clock, IdSource};
 use crate::store::{
@@ -38,6 +39,7 @@ use crate::store::{
 };
 pub use admin_key::ADMIN_KEY_ID;
 pub use groups::{UserField, UserSearch};
+pub use operators::{Admin, AdminToken, ApiKey, NewApiKey};
 use throttle::LoginThrottle;
 pub use throttle::{LoginLimits, Throttled};
 
@@ -60,6 +62,8 @@ pub struct AuthConfig {
     pub jwt_leeway_secs: u64,
     /// Limits on failed and anonymous logins.
     pub limits: LoginLimits,
+    /// Lifetime of a server administrator's login token, in minutes.
+    pub admin_token_minutes: u64,
 }
 
 impl Default for AuthConfig {
@@ -68,6 +72,7 @@ impl Default for AuthConfig {
             reconnect_token_minutes: 1440,
             jwt_leeway_secs: 30,
             limits: LoginLimits::default(),
+            admin_token_minutes: 60,
         }
     }
 }
@@ -253,6 +258,15 @@ pub enum AuthError {
     /// A JWT key with this id exists already.
     #[error("JWT key {0:?} already exists")]
     KeyExists(String),
+    /// No server administrator with this name.
+    #[error("administrator {0:?} not found")]
+    AdminNotFound(String),
+    /// A server administrator with this name exists already.
+    #[error("administrator {0:?} already exists")]
+    AdminExists(String),
+    /// No API key with this id in the domain.
+    #[error("API key {0:?} not found")]
+    ApiKeyNotFound(String),
     /// The JWT key given is not a usable RSA public key.
     #[error("invalid JWT key: {0}")]
     InvalidKey(String),
@@ -305,6 +319,9 @@ impl AuthError {
             | AuthError::UserExists(_)
             | AuthError::KeyNotFound(_)
             | AuthError::KeyExists(_)
+            | AuthError::AdminNotFound(_)
+            | AuthError::AdminExists(_)
+            | AuthError::ApiKeyNotFound(_)
             | AuthError::GroupNotFound(_)
             | AuthError::GroupExists(_)
             | AuthError::InvalidKey(_)
@@ -473,6 +490,8 @@ pub struct AuthService {
     /// Serialises read-modify-write sequences on users, keys and tokens.
     lock: Arc<Mutex<()>>,
     throttle: Arc<LoginThrottle>,
+    /// Signs administrators' tokens; drawn at start, so a restart ends every login.
+    operator_secret: Arc<[u8; 32]>,
 }
 
 impl AuthService {
@@ -490,6 +509,11 @@ impl AuthService {
             throttle: Arc::new(LoginThrottle::new(config.limits.clone())),
             config,
             lock: Arc::new(Mutex::new(())),
+            operator_secret: Arc::new({
+                let mut secret = [0u8; 32];
+                rand_core::RngCore::fill_bytes(&mut OsRng, &mut secret);
+                secret
+            }),
         }
     }
 

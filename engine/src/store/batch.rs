@@ -8,6 +8,7 @@
 //! each record is encoded once, and what the database holds is exactly what was logged.
 
 mod chat;
+mod credentials;
 
 use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, encoded_len_varint};
 use prost::encoding::{DecodeContext, WireType};
@@ -349,7 +350,10 @@ fn write_in(kind: u32, domain: &DomainKey) -> PWrite {
 }
 
 fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
-    if let Some(p) = acl_write_to_p(op).or_else(|| chat::to_p(op)) {
+    if let Some(p) = acl_write_to_p(op)
+        .or_else(|| chat::to_p(op))
+        .or_else(|| credentials::to_p(op))
+    {
         return Ok(p);
     }
     Ok(match op {
@@ -363,7 +367,11 @@ fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
         | WriteOp::DeleteActivity { .. }
         | WriteOp::PutChat(_)
         | WriteOp::AppendChatEvent { .. }
-        | WriteOp::DeleteChat { .. } => {
+        | WriteOp::DeleteChat { .. }
+        | WriteOp::PutAdmin(_)
+        | WriteOp::DeleteAdmin { .. }
+        | WriteOp::PutApiKey(_)
+        | WriteOp::DeleteApiKey { .. } => {
             return Err(StoreError::Invalid(
                 "access-control change without an encoding".into(),
             ))
@@ -541,6 +549,9 @@ fn write_from_p(mut p: PWrite) -> StoreResult<WriteOp> {
         },
         _ => {
             if let Some(op) = chat::from_p(&mut p, &domain) {
+                return op;
+            }
+            if let Some(op) = credentials::from_p(&mut p, &domain) {
                 return op;
             }
             return acl_write_from_p(p, domain);

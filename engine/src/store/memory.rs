@@ -6,10 +6,10 @@ use std::sync::Mutex;
 
 use super::index::{self, IndexKey, IndexRange};
 use super::{
-    ActivityRecord, ChatEvent, ChatRecord, CollectionRecord, CommitCallback, DomainKey,
-    DomainRecord, Grantee, GroupRecord, JwtKeyRecord, ModelMeta, OpRecord, PermissionRow,
-    PermissionTarget, ReconnectTokenRecord, Snapshot, Store, StoreError, StoreResult, StoreStats,
-    UserRecord, UserType, WriteOp,
+    ActivityRecord, AdminRecord, ApiKeyRecord, ChatEvent, ChatRecord, CollectionRecord,
+    CommitCallback, DomainKey, DomainRecord, Grantee, GroupRecord, JwtKeyRecord, ModelMeta,
+    OpRecord, PermissionRow, PermissionTarget, ReconnectTokenRecord, Snapshot, Store, StoreError,
+    StoreResult, StoreStats, UserRecord, UserType, WriteOp,
 };
 
 #[derive(Default)]
@@ -21,6 +21,8 @@ struct Data {
     snapshots: BTreeMap<(u64, u64), Snapshot>,
     users: BTreeMap<(DomainKey, UserType, String), UserRecord>,
     jwt_keys: BTreeMap<(DomainKey, String), JwtKeyRecord>,
+    admins: BTreeMap<String, AdminRecord>,
+    api_keys: BTreeMap<(DomainKey, String), ApiKeyRecord>,
     tokens: BTreeMap<(DomainKey, String), ReconnectTokenRecord>,
     permissions: BTreeMap<(DomainKey, PermissionTarget, Grantee), Vec<String>>,
     groups: BTreeMap<(DomainKey, String), GroupRecord>,
@@ -143,6 +145,7 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
             }
             data.users.retain(|(d, _, _), _| *d != key);
             data.jwt_keys.retain(|(d, _), _| *d != key);
+            data.api_keys.retain(|(d, _), _| *d != key);
             data.tokens.retain(|(d, _), _| *d != key);
             data.permissions.retain(|(d, _, _), _| *d != key);
             data.groups.retain(|(d, _), _| *d != key);
@@ -287,6 +290,19 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
                 record.id.clone(),
             );
             data.activities.insert(key, record);
+        }
+        WriteOp::PutAdmin(record) => {
+            data.admins.insert(record.username.clone(), record);
+        }
+        WriteOp::DeleteAdmin { username } => {
+            data.admins.remove(&username);
+        }
+        WriteOp::PutApiKey(record) => {
+            data.api_keys
+                .insert((record.domain.clone(), record.id.clone()), record);
+        }
+        WriteOp::DeleteApiKey { domain, id } => {
+            data.api_keys.remove(&(domain, id));
         }
         WriteOp::PutChat(record) => {
             data.chats
@@ -489,6 +505,32 @@ impl Store for MemoryStore {
             .iter()
             .filter(|((d, _, _), _)| d == domain)
             .map(|(_, u)| u.clone())
+            .collect())
+    }
+
+    fn admin(&self, username: &str) -> StoreResult<Option<AdminRecord>> {
+        Ok(self.lock()?.admins.get(username).cloned())
+    }
+
+    fn admins(&self) -> StoreResult<Vec<AdminRecord>> {
+        Ok(self.lock()?.admins.values().cloned().collect())
+    }
+
+    fn api_key(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        Ok(self
+            .lock()?
+            .api_keys
+            .get(&(domain.clone(), id.to_string()))
+            .cloned())
+    }
+
+    fn api_keys(&self, domain: &DomainKey) -> StoreResult<Vec<ApiKeyRecord>> {
+        Ok(self
+            .lock()?
+            .api_keys
+            .iter()
+            .filter(|((d, _), _)| d == domain)
+            .map(|(_, k)| k.clone())
             .collect())
     }
 

@@ -13,6 +13,7 @@ mod activity;
 pub(crate) mod batch;
 mod chat;
 pub mod codec;
+mod credentials;
 mod encoded;
 pub mod index;
 mod lmdb;
@@ -36,6 +37,7 @@ pub use acl::{
 };
 pub use activity::ActivityRecord;
 pub use chat::{ChatEvent, ChatEventKind, ChatKind, ChatMember, ChatRecord};
+pub use credentials::{AdminRecord, ApiKeyRecord};
 pub use encoded::EncodedOps;
 pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
@@ -556,6 +558,22 @@ pub enum WriteOp {
         /// The chat's id.
         id: String,
     },
+    /// Create or replace a server administrator.
+    PutAdmin(AdminRecord),
+    /// Delete a server administrator.
+    DeleteAdmin {
+        /// The login name.
+        username: String,
+    },
+    /// Create or replace an API key.
+    PutApiKey(ApiKeyRecord),
+    /// Delete an API key.
+    DeleteApiKey {
+        /// Its domain.
+        domain: DomainKey,
+        /// Its id.
+        id: String,
+    },
 }
 
 /// Sizes the store reports for benchmarks and the admin console.
@@ -687,6 +705,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<ActivityRecord>>;
     /// Every activity of a domain, ordered by type then id.
     fn activities(&self, domain: &DomainKey) -> StoreResult<Vec<ActivityRecord>>;
+    /// A server administrator by login name.
+    fn admin(&self, username: &str) -> StoreResult<Option<AdminRecord>>;
+    /// Every server administrator, ordered by login name.
+    fn admins(&self) -> StoreResult<Vec<AdminRecord>>;
+    /// An API key of a domain by id.
+    fn api_key(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Every API key of a domain, ordered by id.
+    fn api_keys(&self, domain: &DomainKey) -> StoreResult<Vec<ApiKeyRecord>>;
     /// A chat by id.
     fn chat(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ChatRecord>>;
     /// Every chat of a domain, ordered by id.

@@ -33,6 +33,13 @@ fn push_escaped(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&[0, 0]);
 }
 
+/// The key of a server-level record named `name` (an administrator).
+pub(super) fn name_key(name: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(name.len() + 2);
+    push_escaped(&mut out, name);
+    out
+}
+
 pub(super) fn domain_key(d: &DomainKey) -> Vec<u8> {
     let mut out = Vec::with_capacity(d.namespace.len() + d.id.len() + 4);
     push_escaped(&mut out, &d.namespace);
@@ -340,6 +347,10 @@ pub(super) fn check_keys(batch: &[WriteOp]) -> StoreResult<()> {
                 key
             }
             WriteOp::DeleteChat { domain, id } => child_key(domain, id),
+            WriteOp::PutAdmin(r) => name_key(&r.username),
+            WriteOp::DeleteAdmin { username } => name_key(username),
+            WriteOp::PutApiKey(r) => child_key(&r.domain, &r.id),
+            WriteOp::DeleteApiKey { domain, id } => child_key(domain, id),
         };
         if key.len() > MAX_KEY_BYTES {
             return Err(StoreError::Invalid(format!(

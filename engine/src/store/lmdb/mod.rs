@@ -33,6 +33,7 @@
 mod acl;
 mod activities;
 mod chats;
+mod credentials;
 mod index;
 mod keys;
 mod threads;
@@ -52,10 +53,10 @@ use heed::{Database, DatabaseFlags, Env, EnvOpenOptions, MdbError, RoTxn, Withou
 use super::batch;
 use super::wal::{self, Wal};
 use super::{
-    codec, ActivityRecord, ChatEvent, ChatRecord, CollectionRecord, CommitCallback, DomainKey,
-    DomainRecord, Grantee, GroupRecord, JwtKeyRecord, ModelMeta, OpRecord, PermissionRow,
-    PermissionTarget, ReconnectTokenRecord, Snapshot, Store, StoreError, StoreOptions, StoreResult,
-    StoreStats, UserRecord, UserType, WriteOp, FORMAT_VERSION,
+    codec, ActivityRecord, AdminRecord, ApiKeyRecord, ChatEvent, ChatRecord, CollectionRecord,
+    CommitCallback, DomainKey, DomainRecord, Grantee, GroupRecord, JwtKeyRecord, ModelMeta,
+    OpRecord, PermissionRow, PermissionTarget, ReconnectTokenRecord, Snapshot, Store, StoreError,
+    StoreOptions, StoreResult, StoreStats, UserRecord, UserType, WriteOp, FORMAT_VERSION,
 };
 use keys::{check_keys, child_key, domain_key, num_key, range_of, split_num_key, user_key};
 use threads::{Applier, Logger};
@@ -184,6 +185,10 @@ struct Dbs {
     query_index: Db,
     /// Query index by model: big-endian model number -> its id and entry keys.
     query_entries: Db,
+    /// Server administrators: login name -> record.
+    admins: Db,
+    /// API keys: domain, key id -> record.
+    api_keys: Db,
 }
 
 /// Every named database. Databases added after format version 1 are created when a store of
@@ -272,6 +277,12 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<(Dbs, Option<u32>)> {
             .map_err(db_err)?,
         query_entries: env
             .create_database(&mut wtxn, Some("query_entries"))
+            .map_err(db_err)?,
+        admins: env
+            .create_database(&mut wtxn, Some("admins"))
+            .map_err(db_err)?,
+        api_keys: env
+            .create_database(&mut wtxn, Some("api_keys"))
             .map_err(db_err)?,
     };
     if fresh {
@@ -953,6 +964,26 @@ impl Store for LmdbStore {
     ) -> StoreResult<Option<ActivityRecord>> {
         let rtxn = self.read_txn()?;
         activities::activity(&rtxn, self.dbs(), domain, activity_type, id)
+    }
+
+    fn admin(&self, username: &str) -> StoreResult<Option<AdminRecord>> {
+        let rtxn = self.read_txn()?;
+        credentials::admin(&rtxn, self.dbs(), username)
+    }
+
+    fn admins(&self) -> StoreResult<Vec<AdminRecord>> {
+        let rtxn = self.read_txn()?;
+        credentials::admins(&rtxn, self.dbs())
+    }
+
+    fn api_key(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let rtxn = self.read_txn()?;
+        credentials::api_key(&rtxn, self.dbs(), domain, id)
+    }
+
+    fn api_keys(&self, domain: &DomainKey) -> StoreResult<Vec<ApiKeyRecord>> {
+        let rtxn = self.read_txn()?;
+        credentials::api_keys(&rtxn, self.dbs(), domain)
     }
 
     fn chat(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ChatRecord>> {

@@ -316,6 +316,10 @@ impl DbWriter {
             WriteOp::PutChat(_) | WriteOp::AppendChatEvent { .. } | WriteOp::DeleteChat { .. } => {
                 super::chats::apply(txn, &dbs, op)?
             }
+            WriteOp::PutAdmin(_)
+            | WriteOp::DeleteAdmin { .. }
+            | WriteOp::PutApiKey(_)
+            | WriteOp::DeleteApiKey { .. } => super::credentials::apply(txn, &dbs, op)?,
         }
         Ok(())
     }
@@ -339,6 +343,7 @@ impl DbWriter {
         }
         dbs.users.delete_range(txn, &bounds).map_err(db_err)?;
         dbs.jwt_keys.delete_range(txn, &bounds).map_err(db_err)?;
+        dbs.api_keys.delete_range(txn, &bounds).map_err(db_err)?;
         dbs.tokens.delete_range(txn, &bounds).map_err(db_err)?;
         acl::drop_domain(txn, &dbs, key)?;
         super::activities::drop_domain(txn, &dbs, key)?;
