@@ -176,3 +176,28 @@ async fn an_api_key_reaches_its_own_domain_until_revoked_or_the_domain_goes() {
     assert!(a.api_keys().unwrap().is_empty());
     e.shutdown().await;
 }
+
+#[tokio::test]
+async fn repeated_failed_admin_logins_are_throttled_per_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(1_000_000));
+    let e = engine(clock.clone(), dir.path());
+    e.add_admin("root", "right").await.unwrap();
+    let limit = EngineConfig::default().auth.limits.failed_per_user;
+    for _ in 0..limit {
+        let err = e.admin_login("root", "wrong").await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unauthenticated);
+    }
+    let throttled = e.admin_login("root", "right").await.unwrap_err();
+    assert_eq!(throttled.code, ErrorCode::Unauthenticated);
+    assert!(
+        throttled.message.contains("too many"),
+        "{}",
+        throttled.message
+    );
+    clock.advance(
+        i64::try_from(EngineConfig::default().auth.limits.window_secs).unwrap() * 1000 + 1,
+    );
+    assert!(e.admin_login("root", "right").await.is_ok());
+    e.shutdown().await;
+}

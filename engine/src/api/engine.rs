@@ -360,6 +360,7 @@ impl Engine {
             self.inner.services.clone(),
             self.inner.protocol.clone(),
             config,
+            super::rest::router(self.clone()),
         )
         .await
         .map_err(|e| {

@@ -31,6 +31,7 @@ mod json;
 mod model;
 mod operators;
 mod query;
+pub mod rest;
 mod subscription;
 mod types;
 

@@ -189,17 +189,21 @@ impl AuthService {
     }
 
     /// Logs an administrator in: a token valid for `auth.admin_token_minutes`. A wrong name
-    /// and a wrong password fail alike, after the same work.
+    /// and a wrong password fail alike, after the same work; after `auth.limits.failed_per_user`
+    /// failures in a window the name is refused until the window ends.
     pub async fn admin_login(&self, username: &str, password: &str) -> AuthResult<AdminToken> {
+        // Administrators are counted apart from every domain (no domain has an empty key).
+        let server = DomainKey::new("", "");
+        let now = self.clock.now_ms();
+        self.throttle.check(&server, Some(username), None, now)?;
         let record = match check_username(username) {
             Ok(()) => self.store.admin(username)?,
             Err(_) => None,
         };
         let hash = record.as_ref().map(|r| r.password_hash.clone());
-        if !verify_password(password.to_string(), hash).await? {
-            return Err(AuthError::AuthenticationFailed);
-        }
-        let Some(record) = record else {
+        let verified = verify_password(password.to_string(), hash).await?;
+        let Some(record) = record.filter(|_| verified) else {
+            self.throttle.failed(&server, Some(username), None, now);
             return Err(AuthError::AuthenticationFailed);
         };
         let minutes = i64::try_from(self.config.admin_token_minutes).unwrap_or(i64::MAX);

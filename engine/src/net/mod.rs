@@ -134,12 +134,14 @@ impl Listener {
     }
 }
 
-/// Binds `addr` and serves until [`Listener::stop`].
+/// Binds `addr` and serves until [`Listener::stop`], with `routes` (the REST API) beside the
+/// realtime endpoint.
 pub async fn listen(
     addr: SocketAddr,
     services: Arc<Services>,
     protocol: Arc<ProtocolConfig>,
     config: NetConfig,
+    routes: Router,
 ) -> std::io::Result<Listener> {
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
@@ -160,7 +162,8 @@ pub async fn listen(
         .route("/health", get(health))
         .route("/metrics", get(metrics_handler))
         .fallback(get(realtime_or_static))
-        .with_state(state);
+        .with_state(state)
+        .merge(routes);
     let mut stop = shutdown_rx;
     let task = tokio::spawn(async move {
         let server = axum::serve(

@@ -1,0 +1,249 @@
+//! The REST API under `/api/v1`, over the facade: JSON in and out, errors as
+//! `{"error": {"code", "message"}}` with the facade's codes, lists paged alike
+//! (`offset`, `limit` → `{items, offset, total}`), and an OpenAPI 3 document generated from
+//! these handlers at `/api/v1/openapi.json`.
+//!
+//! Authentication is `Authorization: Bearer <token>`: an administrator's token
+//! (`POST /api/v1/auth/login`) reaches everything; an API key reaches its own domain's routes
+//! only, and a read-only key only what reads. See `docs/operators.md`.
+
+mod auth;
+mod models;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::{Engine, Error, ErrorCode};
+use auth::BearerScheme;
+pub(crate) use auth::Caller;
+
+/// Largest page a list answers.
+pub const MAX_PAGE: u64 = 1000;
+/// The page size when a list request names none.
+pub const DEFAULT_PAGE: u64 = 100;
+
+/// The OpenAPI document of the REST API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tandem REST API", description = "Domains, models and their contents, for operators and app servers."),
+    paths(auth::login, list_domains, models::list_models, models::get_model, models::create_model, models::delete_model),
+    components(schemas(ErrorBody, ErrorDetail, auth::LoginBody, auth::TokenBody, DomainItem, DomainPage, models::ModelItem, models::ModelPage, models::ModelBody, models::NewModelBody)),
+    modifiers(&BearerScheme)
+)]
+pub struct ApiDoc;
+
+/// The routes of the REST API, for a listener to serve.
+pub(crate) fn router(engine: Engine) -> Router {
+    let api = Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/auth/login", post(auth::login))
+        .route("/domains", get(list_domains))
+        .route(
+            "/domains/{namespace}/{domain}/models",
+            get(models::list_models).post(models::create_model),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/models/{id}",
+            get(models::get_model).delete(models::delete_model),
+        )
+        .fallback(not_found)
+        .with_state(engine);
+    Router::new().nest("/api/v1", api)
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+async fn not_found() -> RestError {
+    RestError::new(ErrorCode::NotFound, "no such route")
+}
+
+/// An error answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What failed.
+    pub error: ErrorDetail,
+}
+
+/// What failed, with the facade's code.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: `invalid_argument`, `not_found`, `already_exists`, `unauthenticated`,
+    /// `permission_denied`, ...
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
+/// A failed request: its status follows from its code.
+#[derive(Debug)]
+pub(crate) struct RestError(Error);
+
+impl RestError {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> RestError {
+        RestError(Error::new(code, message))
+    }
+}
+
+impl From<Error> for RestError {
+    fn from(e: Error) -> Self {
+        RestError(e)
+    }
+}
+
+impl From<JsonRejection> for RestError {
+    fn from(e: JsonRejection) -> Self {
+        RestError::new(ErrorCode::InvalidArgument, e.body_text())
+    }
+}
+
+impl From<QueryRejection> for RestError {
+    fn from(e: QueryRejection) -> Self {
+        RestError::new(ErrorCode::InvalidArgument, e.body_text())
+    }
+}
+
+/// The code's name in REST answers.
+pub(crate) fn code_name(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::InvalidArgument => "invalid_argument",
+        ErrorCode::NotFound => "not_found",
+        ErrorCode::AlreadyExists => "already_exists",
+        ErrorCode::InvalidOperation => "invalid_operation",
+        ErrorCode::Conflict => "conflict",
+        ErrorCode::Storage => "storage",
+        ErrorCode::FormatVersion => "format_version",
+        ErrorCode::Unavailable => "unavailable",
+        ErrorCode::Config => "config",
+        ErrorCode::Internal => "internal",
+        ErrorCode::Unauthenticated => "unauthenticated",
+        ErrorCode::PermissionDenied => "permission_denied",
+    }
+}
+
+fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidArgument | ErrorCode::Config => StatusCode::BAD_REQUEST,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::AlreadyExists | ErrorCode::Conflict | ErrorCode::InvalidOperation => {
+            StatusCode::CONFLICT
+        }
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Storage | ErrorCode::FormatVersion | ErrorCode::Internal => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        let status = status_of(self.0.code);
+        if status.is_server_error() {
+            tracing::error!(code = ?self.0.code, message = %self.0.message, "REST request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code_name(self.0.code).to_string(),
+                message: self.0.message,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+/// Paging of every list.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Items to skip (default 0).
+    #[serde(default)]
+    pub offset: u64,
+    /// Items to answer (1 to 1000, default 100).
+    pub limit: Option<u64>,
+}
+
+impl Paging {
+    /// The page of `items`, or an error for a limit out of range.
+    pub(crate) fn page<T>(&self, items: Vec<T>) -> Result<(Vec<T>, u64), RestError> {
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(RestError::new(
+                ErrorCode::InvalidArgument,
+                format!("limit must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let total = items.len() as u64;
+        let page = items
+            .into_iter()
+            .skip(usize::try_from(self.offset).unwrap_or(usize::MAX))
+            .take(limit as usize)
+            .collect();
+        Ok((page, total))
+    }
+}
+
+/// A domain.
+#[derive(Serialize, ToSchema)]
+pub struct DomainItem {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its id.
+    pub id: String,
+}
+
+/// A page of domains.
+#[derive(Serialize, ToSchema)]
+pub struct DomainPage {
+    /// The domains of this page.
+    pub items: Vec<DomainItem>,
+    /// Items skipped.
+    pub offset: u64,
+    /// Items in the whole list.
+    pub total: u64,
+}
+
+/// Lists the domains (administrators only).
+#[utoipa::path(
+    get, path = "/api/v1/domains", tag = "domains",
+    params(Paging),
+    responses(
+        (status = 200, body = DomainPage),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn list_domains(
+    caller: Caller,
+    axum::extract::State(engine): axum::extract::State<Engine>,
+    paging: Result<axum::extract::Query<Paging>, QueryRejection>,
+) -> Result<Json<DomainPage>, RestError> {
+    caller.admin()?;
+    let paging = paging?;
+    let domains = engine
+        .domains()?
+        .into_iter()
+        .map(|(namespace, id)| DomainItem { namespace, id })
+        .collect();
+    let (items, total) = paging.page(domains)?;
+    Ok(Json(DomainPage {
+        items,
+        offset: paging.offset,
+        total,
+    }))
+}

@@ -1,0 +1,413 @@
+//! The REST API over a real listener, as an HTTP client sees it: an administrator's login and
+//! token, API keys that reach their own domain only (read-only ones only what reads), paging
+//! and its edges, model JSON current and at a version (exact JavaScript text), creation and
+//! deletion, and malformed requests — each refusal with its status and a JSON error code.
+//! The OpenAPI document names every route.
+
+use std::net::SocketAddr;
+
+use serde_json::{json, Value};
+use tandem::api::{Engine, EngineConfig, NetConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct Api {
+    addr: SocketAddr,
+}
+
+struct Answer {
+    status: u16,
+    body: Value,
+    text: String,
+}
+
+impl Api {
+    /// Sends one HTTP/1.1 request and reads the whole answer.
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Answer {
+        let mut s = TcpStream::connect(self.addr).await.expect("connect");
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n");
+        if let Some(t) = token {
+            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        if let Some(b) = body {
+            req.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                b.len()
+            ));
+        }
+        req.push_str("\r\n");
+        req.push_str(body.unwrap_or(""));
+        s.write_all(req.as_bytes()).await.expect("write");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).await.expect("read");
+        let raw = String::from_utf8(raw).expect("utf-8 answer");
+        let (head, rest) = raw.split_once("\r\n\r\n").expect("a head");
+        let status = head[9..12].parse().expect("status");
+        let text = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(rest)
+        } else {
+            rest.to_string()
+        };
+        let body = tandem::api::parse_json(&text)
+            .map(|v| v.to_serde())
+            .unwrap_or(Value::Null);
+        Answer { status, body, text }
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.call("GET", path, token, None).await
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+fn refused(a: &Answer, status: u16, code: &str) {
+    assert_eq!(a.status, status, "{}", a.text);
+    assert_eq!(a.body["error"]["code"], code, "{}", a.text);
+    assert!(a.body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+}
+
+async fn setup() -> (Engine, tandem::api::Listener, Api) {
+    let engine = Engine::open(EngineConfig::default()).unwrap();
+    engine.add_admin("root", "root pw").await.unwrap();
+    engine.create_domain("t", "a").await.unwrap();
+    engine.create_domain("t", "b").await.unwrap();
+    let listener = engine
+        .serve("127.0.0.1:0".parse().unwrap(), NetConfig::default())
+        .await
+        .unwrap();
+    let api = Api {
+        addr: listener.local_addr(),
+    };
+    (engine, listener, api)
+}
+
+async fn login(api: &Api) -> String {
+    let a = api
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(r#"{"username":"root","password":"root pw"}"#),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert!(a.body["expires_ms"].as_i64().unwrap() > 0);
+    a.body["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn login_and_the_domain_list_with_its_paging_edges() {
+    let (engine, listener, api) = setup().await;
+    let wrong = api
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(r#"{"username":"root","password":"x"}"#),
+        )
+        .await;
+    refused(&wrong, 401, "unauthenticated");
+    let unknown = api
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(r#"{"username":"nobody","password":"x"}"#),
+        )
+        .await;
+    assert_eq!(
+        unknown.text, wrong.text,
+        "an unknown name answers like a wrong password"
+    );
+    for bad in [
+        "{",
+        "[]",
+        r#"{"username":"root"}"#,
+        r#"{"username":"root","password":"root pw","x":1}"#,
+        r#"{"username":1,"password":"p"}"#,
+    ] {
+        refused(
+            &api.call("POST", "/api/v1/auth/login", None, Some(bad))
+                .await,
+            400,
+            "invalid_argument",
+        );
+    }
+    let token = login(&api).await;
+
+    refused(
+        &api.get("/api/v1/domains", None).await,
+        401,
+        "unauthenticated",
+    );
+    refused(
+        &api.get("/api/v1/domains", Some("ta1.00.1.00")).await,
+        401,
+        "unauthenticated",
+    );
+    let key = engine
+        .domain("t", "a")
+        .unwrap()
+        .create_api_key("k", false)
+        .await
+        .unwrap();
+    refused(
+        &api.get("/api/v1/domains", Some(&key.token)).await,
+        403,
+        "permission_denied",
+    );
+
+    let all = api.get("/api/v1/domains", Some(&token)).await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    assert_eq!(all.body["total"], 2);
+    assert_eq!(
+        all.body["items"],
+        json!([{"namespace": "t", "id": "a"}, {"namespace": "t", "id": "b"}])
+    );
+    let second = api
+        .get("/api/v1/domains?offset=1&limit=1", Some(&token))
+        .await;
+    assert_eq!(second.body["items"], json!([{"namespace": "t", "id": "b"}]));
+    assert_eq!(
+        (second.body["offset"].clone(), second.body["total"].clone()),
+        (json!(1), json!(2))
+    );
+    let past = api.get("/api/v1/domains?offset=5", Some(&token)).await;
+    assert_eq!(
+        (
+            past.status,
+            past.body["items"].clone(),
+            past.body["total"].clone()
+        ),
+        (200, json!([]), json!(2))
+    );
+    for q in ["limit=0", "limit=1001", "offset=-1", "limit=x", "sort=id"] {
+        refused(
+            &api.get(&format!("/api/v1/domains?{q}"), Some(&token)).await,
+            400,
+            "invalid_argument",
+        );
+    }
+    refused(
+        &api.get("/api/v1/nowhere", Some(&token)).await,
+        404,
+        "not_found",
+    );
+
+    let doc = api.get("/api/v1/openapi.json", None).await;
+    assert_eq!(doc.status, 200);
+    let paths = doc.body["paths"].as_object().expect("paths");
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/domains",
+        "/api/v1/domains/{namespace}/{domain}/models",
+        "/api/v1/domains/{namespace}/{domain}/models/{id}",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    listener.stop().await;
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn models_through_keys_of_their_domain_and_the_administrator() {
+    let (engine, listener, api) = setup().await;
+    let token = login(&api).await;
+    let a = engine.domain("t", "a").unwrap();
+    let writer = a.create_api_key("sync", false).await.unwrap().token;
+    let reader = a.create_api_key("dash", true).await.unwrap().token;
+    let other = engine
+        .domain("t", "b")
+        .unwrap()
+        .create_api_key("b", false)
+        .await
+        .unwrap()
+        .token;
+    let models = "/api/v1/domains/t/a/models";
+
+    let made = api
+        .call(
+            "POST",
+            models,
+            Some(&writer),
+            Some(r#"{"collection":"notes","id":"n1","data":{"t":"a\ud800b","n":[1,2]}}"#),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    assert_eq!(made.body["version"], 1);
+    // The lone surrogate comes back exactly as it was stored, escaped.
+    assert!(made.text.contains(r#""t":"a\ud800b""#), "{}", made.text);
+    let dup = api
+        .call(
+            "POST",
+            models,
+            Some(&token),
+            Some(r#"{"collection":"notes","id":"n1","data":{}}"#),
+        )
+        .await;
+    refused(&dup, 409, "already_exists");
+    refused(
+        &api.call(
+            "POST",
+            models,
+            Some(&reader),
+            Some(r#"{"collection":"notes","data":{}}"#),
+        )
+        .await,
+        403,
+        "permission_denied",
+    );
+    refused(
+        &api.call(
+            "POST",
+            models,
+            Some(&writer),
+            Some(r#"{"collection":"notes","data":[1]}"#),
+        )
+        .await,
+        400,
+        "invalid_argument",
+    );
+    refused(
+        &api.call(
+            "POST",
+            models,
+            Some(&writer),
+            Some(r#"{"collection":"notes","data":{},"extra":true}"#),
+        )
+        .await,
+        400,
+        "invalid_argument",
+    );
+    let generated = api
+        .call(
+            "POST",
+            models,
+            Some(&token),
+            Some(r#"{"collection":"other","data":{"x":1}}"#),
+        )
+        .await;
+    assert_eq!(generated.status, 201, "{}", generated.text);
+    let generated_id = generated.body["id"].as_str().unwrap().to_string();
+
+    // Another domain's key, an unknown domain and no key at all.
+    refused(&api.get(models, Some(&other)).await, 401, "unauthenticated");
+    let nowhere = api.get("/api/v1/domains/t/nope/models", Some(&other)).await;
+    refused(&nowhere, 401, "unauthenticated");
+    assert_eq!(
+        nowhere.body["error"]["message"],
+        api.get(models, Some(&other)).await.body["error"]["message"],
+        "a key learns nothing about domains it does not reach"
+    );
+    refused(&api.get(models, None).await, 401, "unauthenticated");
+    refused(
+        &api.get("/api/v1/domains/t/nope/models", Some(&token)).await,
+        404,
+        "not_found",
+    );
+
+    let listed = api.get(models, Some(&reader)).await;
+    assert_eq!(listed.body["total"], 2, "{}", listed.text);
+    let notes = api
+        .get(&format!("{models}?collection=notes"), Some(&reader))
+        .await;
+    assert_eq!(notes.body["items"][0]["id"], "n1");
+    assert_eq!(notes.body["total"], 1);
+
+    a.model("n1")
+        .unwrap()
+        .apply(vec![tandem::api::Change::Set {
+            path: vec![tandem::api::PathSegment::Key("n".into())],
+            value: json!("changed").into(),
+        }])
+        .await
+        .unwrap();
+    let now = api.get(&format!("{models}/n1"), Some(&reader)).await;
+    assert_eq!(
+        (now.body["version"].clone(), now.body["data"]["n"].clone()),
+        (json!(2), json!("changed"))
+    );
+    let then = api
+        .get(&format!("{models}/n1?version=1"), Some(&reader))
+        .await;
+    assert_eq!(then.body["data"]["n"], json!([1, 2]));
+    for v in ["0", "3"] {
+        let a = api
+            .get(&format!("{models}/n1?version={v}"), Some(&reader))
+            .await;
+        assert!(
+            a.status == 400 || a.status == 404,
+            "version {v}: {}",
+            a.text
+        );
+        assert!(a.body["error"]["code"].is_string());
+    }
+    refused(
+        &api.get(&format!("{models}/missing"), Some(&reader)).await,
+        404,
+        "not_found",
+    );
+
+    refused(
+        &api.call("DELETE", &format!("{models}/n1"), Some(&reader), None)
+            .await,
+        403,
+        "permission_denied",
+    );
+    assert_eq!(
+        api.call("DELETE", &format!("{models}/n1"), Some(&writer), None)
+            .await
+            .status,
+        204
+    );
+    refused(
+        &api.get(&format!("{models}/n1"), Some(&token)).await,
+        404,
+        "not_found",
+    );
+    assert_eq!(
+        api.call(
+            "DELETE",
+            &format!("{models}/{generated_id}"),
+            Some(&token),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    refused(
+        &api.call("DELETE", &format!("{models}/n1"), Some(&token), None)
+            .await,
+        404,
+        "not_found",
+    );
+    listener.stop().await;
+    engine.shutdown().await;
+}
