@@ -411,3 +411,167 @@ async fn models_through_keys_of_their_domain_and_the_administrator() {
     listener.stop().await;
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn replace_history_version_query_and_settings() {
+    let (engine, listener, api) = setup().await;
+    let token = login(&api).await;
+    let a = engine.domain("t", "a").unwrap();
+    let reader = a.create_api_key("dash", true).await.unwrap().token;
+    let writer = a.create_api_key("sync", false).await.unwrap().token;
+    a.create_model("notes", Some("n"), &json!({"title": "draft", "n": 1}))
+        .await
+        .unwrap();
+    let base = "/api/v1/domains/t/a/models/n";
+
+    refused(
+        &api.call("PUT", &format!("{base}/data"), Some(&reader), Some("{}"))
+            .await,
+        403,
+        "permission_denied",
+    );
+    refused(
+        &api.call("PUT", &format!("{base}/data"), Some(&writer), Some("[1]"))
+            .await,
+        400,
+        "invalid_argument",
+    );
+    refused(
+        &api.call("PUT", &format!("{base}/data"), Some(&writer), Some("{"))
+            .await,
+        400,
+        "invalid_argument",
+    );
+    refused(
+        &api.call(
+            "PUT",
+            "/api/v1/domains/t/a/models/none/data",
+            Some(&writer),
+            Some("{}"),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    let replaced = api
+        .call(
+            "PUT",
+            &format!("{base}/data"),
+            Some(&writer),
+            Some(r#"{"title":"final","tags":["x"]}"#),
+        )
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.text);
+    assert_eq!(replaced.body["version"], 2);
+    assert_eq!(
+        replaced.body["data"],
+        json!({"title": "final", "tags": ["x"]})
+    );
+
+    // The replacement is an operation in the history, and the old data is still readable.
+    let history = api.get(&format!("{base}/history"), Some(&reader)).await;
+    assert_eq!(history.status, 200, "{}", history.text);
+    let ops = history.body.as_array().expect("a list");
+    assert_eq!(ops.len(), 1, "{}", history.text);
+    assert_eq!(ops[0]["version"], 2);
+    let empty = api
+        .get(&format!("{base}/history?first=5"), Some(&reader))
+        .await;
+    assert_eq!(empty.body, json!([]));
+    // A range past the current version ends at it.
+    let clamped = api
+        .get(&format!("{base}/history?first=1&last=5000"), Some(&reader))
+        .await;
+    assert_eq!(
+        clamped.body.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        clamped.text
+    );
+    refused(
+        &api.get(&format!("{base}/history?first=x"), Some(&reader))
+            .await,
+        400,
+        "invalid_argument",
+    );
+    let old = api.get(&format!("{base}?version=1"), Some(&reader)).await;
+    assert_eq!(old.body["data"], json!({"title": "draft", "n": 1}));
+
+    let created = old.body["created_ms"].as_i64().unwrap();
+    let v = api
+        .get(
+            &format!("{base}/version?time_ms={}", created),
+            Some(&reader),
+        )
+        .await;
+    assert_eq!(v.body["version"], 1, "{}", v.text);
+    let before = api
+        .get(
+            &format!("{base}/version?time_ms={}", created - 1000),
+            Some(&reader),
+        )
+        .await;
+    assert!(
+        before.status >= 400 && before.status < 500,
+        "{}",
+        before.text
+    );
+    refused(
+        &api.get(&format!("{base}/version"), Some(&reader)).await,
+        400,
+        "invalid_argument",
+    );
+
+    let q = api
+        .call(
+            "POST",
+            "/api/v1/domains/t/a/query",
+            Some(&reader),
+            Some(r#"{"query":"SELECT * FROM notes WHERE title = 'final'"}"#),
+        )
+        .await;
+    assert_eq!(q.status, 200, "{}", q.text);
+    assert_eq!(q.body["total"], 1);
+    assert_eq!(q.body["models"][0]["id"], "n");
+    let bad = api
+        .call(
+            "POST",
+            "/api/v1/domains/t/a/query",
+            Some(&reader),
+            Some(r#"{"query":"SELECT FROM"}"#),
+        )
+        .await;
+    refused(&bad, 400, "invalid_argument");
+
+    // Settings: administrators only.
+    let settings = "/api/v1/domains/t/a/settings";
+    refused(
+        &api.get(settings, Some(&writer)).await,
+        403,
+        "permission_denied",
+    );
+    let mut s = api.get(settings, Some(&token)).await.body;
+    assert_eq!(s["anonymous_auth"], false);
+    s["anonymous_auth"] = json!(true);
+    let put = api
+        .call("PUT", settings, Some(&token), Some(&s.to_string()))
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(put.body["anonymous_auth"], true);
+    assert!(
+        engine
+            .domain("t", "a")
+            .unwrap()
+            .settings()
+            .unwrap()
+            .anonymous_auth
+    );
+    refused(
+        &api.call("PUT", settings, Some(&token), Some(r#"{"nope":1}"#))
+            .await,
+        400,
+        "invalid_argument",
+    );
+    listener.stop().await;
+    engine.shutdown().await;
+}

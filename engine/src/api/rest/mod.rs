@@ -8,12 +8,13 @@
 //! only, and a read-only key only what reads. See `docs/operators.md`.
 
 mod auth;
+mod history;
 mod models;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -31,8 +32,16 @@ pub const DEFAULT_PAGE: u64 = 100;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tandem REST API", description = "Domains, models and their contents, for operators and app servers."),
-    paths(auth::login, list_domains, models::list_models, models::get_model, models::create_model, models::delete_model),
-    components(schemas(ErrorBody, ErrorDetail, auth::LoginBody, auth::TokenBody, DomainItem, DomainPage, models::ModelItem, models::ModelPage, models::ModelBody, models::NewModelBody)),
+    paths(
+        auth::login, list_domains, history::get_settings, history::put_settings,
+        models::list_models, models::get_model, models::create_model, models::delete_model,
+        history::replace_data, history::history, history::version_at, history::query
+    ),
+    components(schemas(
+        ErrorBody, ErrorDetail, auth::LoginBody, auth::TokenBody, DomainItem, DomainPage,
+        models::ModelItem, models::ModelPage, models::ModelBody, models::NewModelBody,
+        history::VersionBody, history::QueryBody
+    )),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
@@ -50,6 +59,23 @@ pub(crate) fn router(engine: Engine) -> Router {
         .route(
             "/domains/{namespace}/{domain}/models/{id}",
             get(models::get_model).delete(models::delete_model),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/models/{id}/data",
+            put(history::replace_data),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/models/{id}/history",
+            get(history::history),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/models/{id}/version",
+            get(history::version_at),
+        )
+        .route("/domains/{namespace}/{domain}/query", post(history::query))
+        .route(
+            "/domains/{namespace}/{domain}/settings",
+            get(history::get_settings).put(history::put_settings),
         )
         .fallback(not_found)
         .with_state(engine);

@@ -166,7 +166,11 @@ pub(super) async fn get_model(
 }
 
 /// The answer for a model: its meta fields and its data as exact JSON text.
-fn model_response(status: StatusCode, id: &str, data: &crate::api::ModelData) -> Response {
+pub(super) fn model_response(
+    status: StatusCode,
+    id: &str,
+    data: &crate::api::ModelData,
+) -> Response {
     let meta = serde_json::json!({
         "id": id,
         "collection": data.collection,
