@@ -65,6 +65,9 @@ else
   exit 1
 fi
 
+echo "== REST API: schemathesis against the served OpenAPI document"
+TANDEM_BIN="$PWD/target/debug/tandem" tests/rest/run.sh
+
 echo "== browser demo in two headless Chromium tabs; lone surrogates from browser clients"
 tests/demo/run.sh
 

@@ -1,7 +1,6 @@
 //! Who calls: the bearer token of an administrator or an API key, and the login that gives an
 //! administrator's token.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -139,9 +138,9 @@ pub struct TokenBody {
 )]
 pub(super) async fn login(
     State(engine): State<Engine>,
-    body: Result<Json<LoginBody>, JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Result<Json<TokenBody>, RestError> {
-    let Json(body) = body?;
+    let body: LoginBody = super::json_body(&body)?;
     match engine.admin_login(&body.username, &body.password).await {
         Ok(t) => Ok(Json(TokenBody {
             token: t.token,

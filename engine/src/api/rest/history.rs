@@ -1,7 +1,7 @@
 //! A model's data replaced as one operation, its history (operations in a range, the version
 //! at a time), model queries in the query language, and the domain's settings.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use crate::api::{parse_json, Change, DomainSettings, Engine, ErrorCode, JsonValu
 /// history shows it, authored by the host.
 #[utoipa::path(
     put, path = "/api/v1/domains/{namespace}/{domain}/models/{id}/data", tag = "models",
-    params(("namespace" = String, Path), ("domain" = String, Path), ("id" = String, Path)),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), ("id" = String, Path, example = "m1")),
     request_body(content = Object, description = "The new data (a JSON object)"),
     responses(
         (status = 200, body = super::models::ModelBody),
@@ -30,10 +30,10 @@ pub(super) async fn replace_data(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain, id)): Path<(String, String, String)>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<Response, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, true)?;
-    let value = parse_json(&body).map_err(|e| {
+    let value = parse_json(super::body_text(&body)?).map_err(|e| {
         RestError::new(
             ErrorCode::InvalidArgument,
             format!("the body is not JSON: {e}"),
@@ -71,7 +71,7 @@ pub struct HistoryQuery {
 /// user and the operation as JSON (at most 1000 per request).
 #[utoipa::path(
     get, path = "/api/v1/domains/{namespace}/{domain}/models/{id}/history", tag = "models",
-    params(("namespace" = String, Path), ("domain" = String, Path), ("id" = String, Path), HistoryQuery),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), ("id" = String, Path, example = "m1"), HistoryQuery),
     responses(
         (status = 200, description = "The operations, ascending", body = [Object]),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -134,7 +134,7 @@ pub struct VersionBody {
 /// The version a model had at a time (an error before its creation).
 #[utoipa::path(
     get, path = "/api/v1/domains/{namespace}/{domain}/models/{id}/version", tag = "models",
-    params(("namespace" = String, Path), ("domain" = String, Path), ("id" = String, Path), TimeQuery),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), ("id" = String, Path, example = "m1"), TimeQuery),
     responses(
         (status = 200, body = VersionBody),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -165,7 +165,7 @@ pub struct QueryBody {
 /// Runs a model query over the domain's models (all of them: the caller acts for the host).
 #[utoipa::path(
     post, path = "/api/v1/domains/{namespace}/{domain}/query", tag = "models",
-    params(("namespace" = String, Path), ("domain" = String, Path)),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
     request_body = QueryBody,
     responses(
         (status = 200, description = "{models, offset, total}", body = Object),
@@ -178,10 +178,10 @@ pub(super) async fn query(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-    body: Result<Json<QueryBody>, JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Result<Json<crate::api::QueryPage>, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, false)?;
-    let Json(body) = body?;
+    let body: QueryBody = super::json_body(&body)?;
     let page = tokio::task::spawn_blocking(move || d.query(&body.query))
         .await
         .map_err(|e| RestError::new(ErrorCode::Internal, format!("query task: {e}")))??;
@@ -191,7 +191,7 @@ pub(super) async fn query(
 /// The domain's settings.
 #[utoipa::path(
     get, path = "/api/v1/domains/{namespace}/{domain}/settings", tag = "domains",
-    params(("namespace" = String, Path), ("domain" = String, Path)),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
     responses(
         (status = 200, body = Object),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
@@ -211,7 +211,7 @@ pub(super) async fn get_settings(
 /// Replaces the domain's settings (fields left out take their defaults).
 #[utoipa::path(
     put, path = "/api/v1/domains/{namespace}/{domain}/settings", tag = "domains",
-    params(("namespace" = String, Path), ("domain" = String, Path)),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
     request_body = Object,
     responses(
         (status = 200, body = Object),
@@ -224,11 +224,11 @@ pub(super) async fn put_settings(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-    body: Result<Json<DomainSettings>, JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Result<Json<DomainSettings>, RestError> {
     caller.admin()?;
     let d = caller.domain(&engine, &namespace, &domain, true)?;
-    let Json(settings) = body?;
+    let settings: DomainSettings = super::json_body(&body)?;
     d.set_settings(settings).await?;
     Ok(Json(d.settings()?))
 }

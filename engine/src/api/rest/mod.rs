@@ -25,6 +25,8 @@ pub(crate) use auth::Caller;
 
 /// Largest page a list answers.
 pub const MAX_PAGE: u64 = 1000;
+/// Largest offset taken (the largest integer a JavaScript number holds exactly).
+pub const MAX_OFFSET: u64 = 9_007_199_254_740_991;
 /// The page size when a list request names none.
 pub const DEFAULT_PAGE: u64 = 100;
 
@@ -135,6 +137,23 @@ impl From<QueryRejection> for RestError {
     }
 }
 
+/// A request body as text (a body that is not UTF-8 is refused as JSON would be).
+pub(crate) fn body_text(body: &[u8]) -> Result<&str, RestError> {
+    std::str::from_utf8(body).map_err(|e| {
+        RestError::new(
+            ErrorCode::InvalidArgument,
+            format!("the body is not UTF-8 text: {e}"),
+        )
+    })
+}
+
+/// A JSON request body of type `T` (whatever its `Content-Type` says, so `curl -d` works),
+/// unknown fields and wrong types refused with the field named.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, RestError> {
+    serde_json::from_str(body_text(body)?)
+        .map_err(|e| RestError::new(ErrorCode::InvalidArgument, format!("invalid body: {e}")))
+}
+
 /// The code's name in REST answers.
 pub(crate) fn code_name(code: ErrorCode) -> &'static str {
     match code {
@@ -199,8 +218,10 @@ impl IntoResponse for RestError {
 pub struct Paging {
     /// Items to skip (default 0).
     #[serde(default)]
+    #[param(maximum = 9007199254740991_u64)]
     pub offset: u64,
     /// Items to answer (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
 }
 
@@ -208,6 +229,12 @@ impl Paging {
     /// The page of `items`, or an error for a limit out of range.
     pub(crate) fn page<T>(&self, items: Vec<T>) -> Result<(Vec<T>, u64), RestError> {
         let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if self.offset > MAX_OFFSET {
+            return Err(RestError::new(
+                ErrorCode::InvalidArgument,
+                format!("offset must be at most {MAX_OFFSET}"),
+            ));
+        }
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(RestError::new(
                 ErrorCode::InvalidArgument,

@@ -91,8 +91,10 @@ pub struct ListQuery {
     pub collection: Option<String>,
     /// Items to skip (default 0).
     #[serde(default)]
+    #[param(maximum = 9007199254740991_u64)]
     pub offset: u64,
     /// Items to answer (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
 }
 
@@ -108,7 +110,7 @@ pub struct VersionQuery {
 /// Lists a domain's models.
 #[utoipa::path(
     get, path = "/api/v1/domains/{namespace}/{domain}/models", tag = "models",
-    params(("namespace" = String, Path), ("domain" = String, Path), ListQuery),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), ListQuery),
     responses(
         (status = 200, body = ModelPage),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -141,7 +143,7 @@ pub(super) async fn list_models(
 /// Reads a model's data, current or at a version.
 #[utoipa::path(
     get, path = "/api/v1/domains/{namespace}/{domain}/models/{id}", tag = "models",
-    params(("namespace" = String, Path), ("domain" = String, Path), ("id" = String, Path), VersionQuery),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), ("id" = String, Path, example = "m1"), VersionQuery),
     responses(
         (status = 200, body = ModelBody),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -188,7 +190,7 @@ pub(super) fn model_response(
 /// Creates a model.
 #[utoipa::path(
     post, path = "/api/v1/domains/{namespace}/{domain}/models", tag = "models",
-    params(("namespace" = String, Path), ("domain" = String, Path)),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
     request_body = NewModelBody,
     responses(
         (status = 201, body = ModelBody),
@@ -202,10 +204,10 @@ pub(super) async fn create_model(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<Response, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, true)?;
-    let body = NewModel::parse(&body)?;
+    let body = NewModel::parse(super::body_text(&body)?)?;
     let model = d
         .create_model_json(&body.collection, body.id.as_deref(), &body.data)
         .await?;
@@ -263,7 +265,7 @@ impl NewModel {
 /// Deletes a model (its open sessions are closed).
 #[utoipa::path(
     delete, path = "/api/v1/domains/{namespace}/{domain}/models/{id}", tag = "models",
-    params(("namespace" = String, Path), ("domain" = String, Path), ("id" = String, Path)),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), ("id" = String, Path, example = "m1")),
     responses(
         (status = 204),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
