@@ -575,3 +575,198 @@ async fn replace_history_version_query_and_settings() {
     listener.stop().await;
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn domains_collections_and_users() {
+    let (engine, listener, api) = setup().await;
+    let token = login(&api).await;
+    let key = engine
+        .domain("t", "a")
+        .unwrap()
+        .create_api_key("k", false)
+        .await
+        .unwrap()
+        .token;
+    let ro = engine
+        .domain("t", "a")
+        .unwrap()
+        .create_api_key("r", true)
+        .await
+        .unwrap()
+        .token;
+
+    // Domains: administrators only.
+    refused(
+        &api.call(
+            "POST",
+            "/api/v1/domains",
+            Some(&key),
+            Some(r#"{"namespace":"t","id":"c"}"#),
+        )
+        .await,
+        403,
+        "permission_denied",
+    );
+    let made = api
+        .call(
+            "POST",
+            "/api/v1/domains",
+            Some(&token),
+            Some(r#"{"namespace":"t","id":"c"}"#),
+        )
+        .await;
+    assert_eq!(
+        (made.status, made.body.clone()),
+        (201, json!({"namespace": "t", "id": "c"}))
+    );
+    refused(
+        &api.call(
+            "POST",
+            "/api/v1/domains",
+            Some(&token),
+            Some(r#"{"namespace":"t","id":"c"}"#),
+        )
+        .await,
+        409,
+        "already_exists",
+    );
+    refused(
+        &api.call(
+            "POST",
+            "/api/v1/domains",
+            Some(&token),
+            Some(r#"{"namespace":"t"}"#),
+        )
+        .await,
+        400,
+        "invalid_argument",
+    );
+    refused(
+        &api.call("DELETE", "/api/v1/domains/t/c", Some(&key), None)
+            .await,
+        403,
+        "permission_denied",
+    );
+    assert_eq!(
+        api.call("DELETE", "/api/v1/domains/t/c", Some(&token), None)
+            .await
+            .status,
+        204
+    );
+    refused(
+        &api.call("DELETE", "/api/v1/domains/t/c", Some(&token), None)
+            .await,
+        404,
+        "not_found",
+    );
+
+    // Collections of the key's own domain.
+    let cols = "/api/v1/domains/t/a/collections";
+    assert_eq!(
+        api.call("PUT", &format!("{cols}/notes"), Some(&key), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        api.call("PUT", &format!("{cols}/notes"), Some(&key), None)
+            .await
+            .status,
+        204,
+        "idempotent"
+    );
+    assert_eq!(
+        api.call("PUT", &format!("{cols}/zeta"), Some(&token), None)
+            .await
+            .status,
+        204
+    );
+    refused(
+        &api.call("PUT", &format!("{cols}/x"), Some(&ro), None).await,
+        403,
+        "permission_denied",
+    );
+    let listed = api.get(&format!("{cols}?limit=1"), Some(&ro)).await;
+    assert_eq!(
+        (listed.body["items"].clone(), listed.body["total"].clone()),
+        (json!(["notes"]), json!(2))
+    );
+    assert_eq!(
+        api.call("DELETE", &format!("{cols}/zeta"), Some(&key), None)
+            .await
+            .status,
+        204
+    );
+    refused(
+        &api.call("DELETE", &format!("{cols}/zeta"), Some(&key), None)
+            .await,
+        404,
+        "not_found",
+    );
+    refused(
+        &api.get("/api/v1/domains/t/b/collections", Some(&key)).await,
+        401,
+        "unauthenticated",
+    );
+
+    // Users.
+    let users = "/api/v1/domains/t/a/users";
+    let u = api
+        .call(
+            "POST",
+            users,
+            Some(&key),
+            Some(r#"{"username":"carol","display_name":"Carol","password":"pw"}"#),
+        )
+        .await;
+    assert_eq!(u.status, 201, "{}", u.text);
+    assert_eq!(
+        (u.body["username"].clone(), u.body["has_password"].clone()),
+        (json!("carol"), json!(true))
+    );
+    assert!(
+        !u.text.contains("argon2") && !u.text.contains("\"pw\""),
+        "{}",
+        u.text
+    );
+    refused(
+        &api.call("POST", users, Some(&key), Some(r#"{"username":"carol"}"#))
+            .await,
+        409,
+        "already_exists",
+    );
+    refused(
+        &api.call(
+            "POST",
+            users,
+            Some(&key),
+            Some(r#"{"username":"dave","role":"x"}"#),
+        )
+        .await,
+        400,
+        "invalid_argument",
+    );
+    refused(
+        &api.call("POST", users, Some(&ro), Some(r#"{"username":"erin"}"#))
+            .await,
+        403,
+        "permission_denied",
+    );
+    let listed = api.get(users, Some(&ro)).await;
+    assert_eq!(listed.body["total"], 1);
+    assert_eq!(listed.body["items"][0]["display_name"], "Carol");
+    assert_eq!(
+        api.call("DELETE", &format!("{users}/carol"), Some(&key), None)
+            .await
+            .status,
+        204
+    );
+    refused(
+        &api.call("DELETE", &format!("{users}/carol"), Some(&key), None)
+            .await,
+        404,
+        "not_found",
+    );
+    listener.stop().await;
+    engine.shutdown().await;
+}

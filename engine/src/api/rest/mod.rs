@@ -8,6 +8,7 @@
 //! only, and a read-only key only what reads. See `docs/operators.md`.
 
 mod auth;
+mod directory;
 mod history;
 mod models;
 
@@ -35,14 +36,18 @@ pub const DEFAULT_PAGE: u64 = 100;
 #[openapi(
     info(title = "Tandem REST API", description = "Domains, models and their contents, for operators and app servers."),
     paths(
-        auth::login, list_domains, history::get_settings, history::put_settings,
+        auth::login, list_domains, directory::create_domain, directory::delete_domain,
+        history::get_settings, history::put_settings,
+        directory::list_collections, directory::put_collection, directory::delete_collection,
+        directory::list_users, directory::create_user, directory::delete_user,
         models::list_models, models::get_model, models::create_model, models::delete_model,
         history::replace_data, history::history, history::version_at, history::query
     ),
     components(schemas(
         ErrorBody, ErrorDetail, auth::LoginBody, auth::TokenBody, DomainItem, DomainPage,
         models::ModelItem, models::ModelPage, models::ModelBody, models::NewModelBody,
-        history::VersionBody, history::QueryBody
+        history::VersionBody, history::QueryBody, directory::NewDomainBody, directory::IdPage,
+        directory::UserItem, directory::UserPage, directory::NewUserBody
     )),
     modifiers(&BearerScheme)
 )]
@@ -53,7 +58,27 @@ pub(crate) fn router(engine: Engine) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(openapi))
         .route("/auth/login", post(auth::login))
-        .route("/domains", get(list_domains))
+        .route("/domains", get(list_domains).post(directory::create_domain))
+        .route(
+            "/domains/{namespace}/{domain}",
+            axum::routing::delete(directory::delete_domain),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/collections",
+            get(directory::list_collections),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/collections/{id}",
+            put(directory::put_collection).delete(directory::delete_collection),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/users",
+            get(directory::list_users).post(directory::create_user),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/users/{username}",
+            axum::routing::delete(directory::delete_user),
+        )
         .route(
             "/domains/{namespace}/{domain}/models",
             get(models::list_models).post(models::create_model),

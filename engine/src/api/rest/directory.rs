@@ -1,0 +1,290 @@
+//! Domains (created and deleted by administrators), a domain's collections and its users.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{json_body, Caller, DomainItem, ErrorBody, Paging, RestError};
+use crate::api::{Engine, NewUser, User};
+
+/// A domain to create.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDomainBody {
+    /// Its namespace.
+    #[schema(min_length = 1)]
+    pub namespace: String,
+    /// Its id.
+    #[schema(min_length = 1)]
+    pub id: String,
+}
+
+/// Creates a domain (administrators only).
+#[utoipa::path(
+    post, path = "/api/v1/domains", tag = "domains",
+    request_body = NewDomainBody,
+    responses(
+        (status = 201, body = DomainItem),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn create_domain(
+    caller: Caller,
+    State(engine): State<Engine>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<DomainItem>), RestError> {
+    caller.admin()?;
+    let body: NewDomainBody = json_body(&body)?;
+    engine.create_domain(&body.namespace, &body.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DomainItem {
+            namespace: body.namespace,
+            id: body.id,
+        }),
+    ))
+}
+
+/// Deletes a domain with everything in it (administrators only).
+#[utoipa::path(
+    delete, path = "/api/v1/domains/{namespace}/{domain}", tag = "domains",
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "gone")),
+    responses(
+        (status = 204),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn delete_domain(
+    caller: Caller,
+    State(engine): State<Engine>,
+    Path((namespace, domain)): Path<(String, String)>,
+) -> Result<StatusCode, RestError> {
+    caller.admin()?;
+    engine.delete_domain(&namespace, &domain).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A page of ids.
+#[derive(Serialize, ToSchema)]
+pub struct IdPage {
+    /// The ids of this page, in order.
+    pub items: Vec<String>,
+    /// Items skipped.
+    pub offset: u64,
+    /// Items in the whole list.
+    pub total: u64,
+}
+
+/// Lists a domain's collections.
+#[utoipa::path(
+    get, path = "/api/v1/domains/{namespace}/{domain}/collections", tag = "collections",
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), Paging),
+    responses(
+        (status = 200, body = IdPage),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn list_collections(
+    caller: Caller,
+    State(engine): State<Engine>,
+    Path((namespace, domain)): Path<(String, String)>,
+    paging: Result<Query<Paging>, QueryRejection>,
+) -> Result<Json<IdPage>, RestError> {
+    let d = caller.domain(&engine, &namespace, &domain, false)?;
+    let Query(paging) = paging?;
+    let (items, total) = paging.page(d.collections()?)?;
+    Ok(Json(IdPage {
+        items,
+        offset: paging.offset,
+        total,
+    }))
+}
+
+/// Creates a collection (nothing happens if it exists).
+#[utoipa::path(
+    put, path = "/api/v1/domains/{namespace}/{domain}/collections/{id}", tag = "collections",
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), ("id" = String, Path, example = "notes")),
+    responses(
+        (status = 204),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn put_collection(
+    caller: Caller,
+    State(engine): State<Engine>,
+    Path((namespace, domain, id)): Path<(String, String, String)>,
+) -> Result<StatusCode, RestError> {
+    let d = caller.domain(&engine, &namespace, &domain, true)?;
+    d.create_collection(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a collection with its models.
+#[utoipa::path(
+    delete, path = "/api/v1/domains/{namespace}/{domain}/collections/{id}", tag = "collections",
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), ("id" = String, Path, example = "old")),
+    responses(
+        (status = 204),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn delete_collection(
+    caller: Caller,
+    State(engine): State<Engine>,
+    Path((namespace, domain, id)): Path<(String, String, String)>,
+) -> Result<StatusCode, RestError> {
+    let d = caller.domain(&engine, &namespace, &domain, true)?;
+    d.delete_collection(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A domain user as listed (never a password).
+#[derive(Serialize, ToSchema)]
+pub struct UserItem {
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// E-mail address.
+    pub email: String,
+    /// A disabled user cannot log in.
+    pub disabled: bool,
+    /// Whether the user can log in with a password.
+    pub has_password: bool,
+    /// Creation time (epoch ms).
+    pub created_ms: i64,
+    /// Last successful login (epoch ms; 0 if never).
+    pub last_login_ms: i64,
+}
+
+impl From<User> for UserItem {
+    fn from(u: User) -> Self {
+        UserItem {
+            username: u.username,
+            display_name: u.display_name,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            email: u.email,
+            disabled: u.disabled,
+            has_password: u.has_password,
+            created_ms: u.created_ms,
+            last_login_ms: u.last_login_ms,
+        }
+    }
+}
+
+/// A page of users.
+#[derive(Serialize, ToSchema)]
+pub struct UserPage {
+    /// The users of this page, by username.
+    pub items: Vec<UserItem>,
+    /// Items skipped.
+    pub offset: u64,
+    /// Items in the whole list.
+    pub total: u64,
+}
+
+/// A user to create (only `username` is required).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body, which the facade's `NewUser` reads
+pub struct NewUserBody {
+    /// Username.
+    #[schema(min_length = 1)]
+    pub username: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Password (none: the user cannot log in with one).
+    pub password: Option<String>,
+}
+
+/// Lists a domain's normal users.
+#[utoipa::path(
+    get, path = "/api/v1/domains/{namespace}/{domain}/users", tag = "users",
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), Paging),
+    responses(
+        (status = 200, body = UserPage),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn list_users(
+    caller: Caller,
+    State(engine): State<Engine>,
+    Path((namespace, domain)): Path<(String, String)>,
+    paging: Result<Query<Paging>, QueryRejection>,
+) -> Result<Json<UserPage>, RestError> {
+    let d = caller.domain(&engine, &namespace, &domain, false)?;
+    let Query(paging) = paging?;
+    let (items, total) = paging.page(d.users()?)?;
+    Ok(Json(UserPage {
+        items: items.into_iter().map(UserItem::from).collect(),
+        offset: paging.offset,
+        total,
+    }))
+}
+
+/// Creates a normal user.
+#[utoipa::path(
+    post, path = "/api/v1/domains/{namespace}/{domain}/users", tag = "users",
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
+    request_body = NewUserBody,
+    responses(
+        (status = 201, body = UserItem),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn create_user(
+    caller: Caller,
+    State(engine): State<Engine>,
+    Path((namespace, domain)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<UserItem>), RestError> {
+    let d = caller.domain(&engine, &namespace, &domain, true)?;
+    let user: NewUser = json_body(&body)?;
+    let made = d.create_user(user).await?;
+    Ok((StatusCode::CREATED, Json(UserItem::from(made))))
+}
+
+/// Deletes a normal user (its permission entries and memberships go too).
+#[utoipa::path(
+    delete, path = "/api/v1/domains/{namespace}/{domain}/users/{username}", tag = "users",
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), ("username" = String, Path, example = "nobody")),
+    responses(
+        (status = 204),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn delete_user(
+    caller: Caller,
+    State(engine): State<Engine>,
+    Path((namespace, domain, username)): Path<(String, String, String)>,
+) -> Result<StatusCode, RestError> {
+    let d = caller.domain(&engine, &namespace, &domain, true)?;
+    d.delete_user(&username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
