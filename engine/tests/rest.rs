@@ -770,3 +770,58 @@ async fn domains_collections_and_users() {
     listener.stop().await;
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn jwt_keys_for_administrators_only() {
+    let (engine, listener, api) = setup().await;
+    let token = login(&api).await;
+    let key = engine
+        .domain("t", "a")
+        .unwrap()
+        .create_api_key("k", false)
+        .await
+        .unwrap()
+        .token;
+    let keys = "/api/v1/domains/t/a/jwt-keys";
+    let pem = include_str!("fixtures/jwt/a-public.pem");
+    let body = json!({"id": "k1", "public_key_pem": pem, "enabled": true}).to_string();
+    refused(
+        &api.call("POST", keys, Some(&key), Some(&body)).await,
+        403,
+        "permission_denied",
+    );
+    refused(&api.get(keys, Some(&key)).await, 403, "permission_denied");
+    let added = api.call("POST", keys, Some(&token), Some(&body)).await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    assert_eq!(
+        (added.body["id"].clone(), added.body["enabled"].clone()),
+        (json!("k1"), json!(true))
+    );
+    refused(
+        &api.call("POST", keys, Some(&token), Some(&body)).await,
+        409,
+        "already_exists",
+    );
+    let bad = json!({"id": "k2", "public_key_pem": "not a key"}).to_string();
+    refused(
+        &api.call("POST", keys, Some(&token), Some(&bad)).await,
+        400,
+        "invalid_argument",
+    );
+    let listed = api.get(keys, Some(&token)).await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        api.call("DELETE", &format!("{keys}/k1"), Some(&token), None)
+            .await
+            .status,
+        204
+    );
+    refused(
+        &api.call("DELETE", &format!("{keys}/k1"), Some(&token), None)
+            .await,
+        404,
+        "not_found",
+    );
+    listener.stop().await;
+    engine.shutdown().await;
+}

@@ -1,4 +1,5 @@
-//! Domains (created and deleted by administrators), a domain's collections and its users.
+//! Domains (created and deleted by administrators), a domain's collections, its users and
+//! the JWT keys that verify its logins (administrators only).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{json_body, Caller, DomainItem, ErrorBody, Paging, RestError};
-use crate::api::{Engine, NewUser, User};
+use crate::api::{Engine, JwtKey, NewUser, User};
 
 /// A domain to create.
 #[derive(Deserialize, ToSchema)]
@@ -286,5 +287,115 @@ pub(super) async fn delete_user(
 ) -> Result<StatusCode, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, true)?;
     d.delete_user(&username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A key that verifies JWT logins to the domain.
+#[derive(Serialize, ToSchema)]
+pub struct JwtKeyItem {
+    /// Key id (the `kid` of the tokens it verifies).
+    pub id: String,
+    /// Description.
+    pub description: String,
+    /// The RSA public key in PEM.
+    pub public_key_pem: String,
+    /// Only enabled keys verify logins.
+    pub enabled: bool,
+    /// Time of the last change (epoch ms).
+    pub updated_ms: i64,
+}
+
+impl From<JwtKey> for JwtKeyItem {
+    fn from(k: JwtKey) -> Self {
+        JwtKeyItem {
+            id: k.id,
+            description: k.description,
+            public_key_pem: k.public_key_pem,
+            enabled: k.enabled,
+            updated_ms: k.updated_ms,
+        }
+    }
+}
+
+/// A JWT key to add (`id` and `public_key_pem` are required).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body, which the facade's `JwtKey` reads
+pub struct NewJwtKeyBody {
+    /// Key id.
+    #[schema(min_length = 1)]
+    pub id: String,
+    /// Description.
+    pub description: Option<String>,
+    /// The RSA public key in PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub public_key_pem: String,
+    /// Whether it verifies logins (default false).
+    pub enabled: Option<bool>,
+}
+
+/// Lists the domain's JWT keys (administrators only).
+#[utoipa::path(
+    get, path = "/api/v1/domains/{namespace}/{domain}/jwt-keys", tag = "jwt-keys",
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
+    responses(
+        (status = 200, body = [JwtKeyItem]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn list_jwt_keys(
+    caller: Caller,
+    State(engine): State<Engine>,
+    Path((namespace, domain)): Path<(String, String)>,
+) -> Result<Json<Vec<JwtKeyItem>>, RestError> {
+    caller.admin()?;
+    let d = caller.domain(&engine, &namespace, &domain, false)?;
+    Ok(Json(
+        d.jwt_keys()?.into_iter().map(JwtKeyItem::from).collect(),
+    ))
+}
+
+/// Adds a JWT key (administrators only).
+#[utoipa::path(
+    post, path = "/api/v1/domains/{namespace}/{domain}/jwt-keys", tag = "jwt-keys",
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
+    request_body = NewJwtKeyBody,
+    responses(
+        (status = 201, body = JwtKeyItem),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn add_jwt_key(
+    caller: Caller,
+    State(engine): State<Engine>,
+    Path((namespace, domain)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<JwtKeyItem>), RestError> {
+    caller.admin()?;
+    let d = caller.domain(&engine, &namespace, &domain, true)?;
+    let key: JwtKey = json_body(&body)?;
+    let added = d.add_jwt_key(key).await?;
+    Ok((StatusCode::CREATED, Json(JwtKeyItem::from(added))))
+}
+
+/// Removes a JWT key (administrators only).
+#[utoipa::path(
+    delete, path = "/api/v1/domains/{namespace}/{domain}/jwt-keys/{id}", tag = "jwt-keys",
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), ("id" = String, Path, example = "k1")),
+    responses(
+        (status = 204),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn remove_jwt_key(
+    caller: Caller,
+    State(engine): State<Engine>,
+    Path((namespace, domain, id)): Path<(String, String, String)>,
+) -> Result<StatusCode, RestError> {
+    caller.admin()?;
+    let d = caller.domain(&engine, &namespace, &domain, true)?;
+    d.remove_jwt_key(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

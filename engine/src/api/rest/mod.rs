@@ -40,6 +40,7 @@ pub const DEFAULT_PAGE: u64 = 100;
         history::get_settings, history::put_settings,
         directory::list_collections, directory::put_collection, directory::delete_collection,
         directory::list_users, directory::create_user, directory::delete_user,
+        directory::list_jwt_keys, directory::add_jwt_key, directory::remove_jwt_key,
         models::list_models, models::get_model, models::create_model, models::delete_model,
         history::replace_data, history::history, history::version_at, history::query
     ),
@@ -47,7 +48,8 @@ pub const DEFAULT_PAGE: u64 = 100;
         ErrorBody, ErrorDetail, auth::LoginBody, auth::TokenBody, DomainItem, DomainPage,
         models::ModelItem, models::ModelPage, models::ModelBody, models::NewModelBody,
         history::VersionBody, history::QueryBody, directory::NewDomainBody, directory::IdPage,
-        directory::UserItem, directory::UserPage, directory::NewUserBody
+        directory::UserItem, directory::UserPage, directory::NewUserBody,
+        directory::JwtKeyItem, directory::NewJwtKeyBody
     )),
     modifiers(&BearerScheme)
 )]
@@ -78,6 +80,14 @@ pub(crate) fn router(engine: Engine) -> Router {
         .route(
             "/domains/{namespace}/{domain}/users/{username}",
             axum::routing::delete(directory::delete_user),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/jwt-keys",
+            get(directory::list_jwt_keys).post(directory::add_jwt_key),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/jwt-keys/{id}",
+            axum::routing::delete(directory::remove_jwt_key),
         )
         .route(
             "/domains/{namespace}/{domain}/models",
