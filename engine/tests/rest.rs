@@ -825,3 +825,86 @@ async fn jwt_keys_for_administrators_only() {
     listener.stop().await;
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn model_and_collection_permissions() {
+    let (engine, listener, api) = setup().await;
+    let a = engine.domain("t", "a").unwrap();
+    let key = a.create_api_key("k", false).await.unwrap().token;
+    let ro = a.create_api_key("r", true).await.unwrap().token;
+    a.create_model("notes", Some("m"), &json!({"x": 1}))
+        .await
+        .unwrap();
+    let perms = "/api/v1/domains/t/a/models/m/permissions";
+
+    let before = api.get(perms, Some(&ro)).await;
+    assert_eq!(before.status, 200, "{}", before.text);
+    assert_eq!(before.body["override_world"], false);
+    refused(
+        &api.call(
+            "PATCH",
+            perms,
+            Some(&ro),
+            Some(r#"{"override_world":true}"#),
+        )
+        .await,
+        403,
+        "permission_denied",
+    );
+    let changed = api
+        .call(
+            "PATCH",
+            perms,
+            Some(&key),
+            Some(r#"{"override_world":true,"world":{"read":true}}"#),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.body["override_world"], true);
+    assert_eq!(changed.body["world"]["read"], true);
+    assert_eq!(changed.body["world"]["write"], false);
+    assert!(a.model("m").unwrap().permissions().unwrap().override_world);
+    refused(
+        &api.call("PATCH", perms, Some(&key), Some(r#"{"overide":true}"#))
+            .await,
+        400,
+        "invalid_argument",
+    );
+    refused(
+        &api.get("/api/v1/domains/t/a/models/none/permissions", Some(&key))
+            .await,
+        404,
+        "not_found",
+    );
+
+    let cperms = "/api/v1/domains/t/a/collections/notes/permissions";
+    assert_eq!(api.get(cperms, Some(&ro)).await.status, 200);
+    let world = api
+        .call(
+            "PUT",
+            &format!("{cperms}/world"),
+            Some(&key),
+            Some(r#"{"read":true,"create":true}"#),
+        )
+        .await;
+    assert_eq!(world.status, 200, "{}", world.text);
+    assert_eq!(
+        (
+            world.body["world"]["read"].clone(),
+            world.body["world"]["create"].clone(),
+            world.body["world"]["write"].clone()
+        ),
+        (json!(true), json!(true), json!(false))
+    );
+    refused(
+        &api.get(
+            "/api/v1/domains/t/a/collections/none/permissions",
+            Some(&key),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    listener.stop().await;
+    engine.shutdown().await;
+}

@@ -11,6 +11,7 @@ mod auth;
 mod directory;
 mod history;
 mod models;
+mod permissions;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
@@ -41,6 +42,8 @@ pub const DEFAULT_PAGE: u64 = 100;
         directory::list_collections, directory::put_collection, directory::delete_collection,
         directory::list_users, directory::create_user, directory::delete_user,
         directory::list_jwt_keys, directory::add_jwt_key, directory::remove_jwt_key,
+        permissions::get_model_permissions, permissions::change_model_permissions,
+        permissions::get_collection_permissions, permissions::put_collection_world,
         models::list_models, models::get_model, models::create_model, models::delete_model,
         history::replace_data, history::history, history::version_at, history::query
     ),
@@ -80,6 +83,18 @@ pub(crate) fn router(engine: Engine) -> Router {
         .route(
             "/domains/{namespace}/{domain}/users/{username}",
             axum::routing::delete(directory::delete_user),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/models/{id}/permissions",
+            get(permissions::get_model_permissions).patch(permissions::change_model_permissions),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/collections/{id}/permissions",
+            get(permissions::get_collection_permissions),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/collections/{id}/permissions/world",
+            put(permissions::put_collection_world),
         )
         .route(
             "/domains/{namespace}/{domain}/jwt-keys",
