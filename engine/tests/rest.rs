@@ -908,3 +908,113 @@ async fn model_and_collection_permissions() {
     listener.stop().await;
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn groups_and_members() {
+    let (engine, listener, api) = setup().await;
+    let a = engine.domain("t", "a").unwrap();
+    let key = a.create_api_key("k", false).await.unwrap().token;
+    let ro = a.create_api_key("r", true).await.unwrap().token;
+    for name in ["alice", "bob"] {
+        a.create_user(tandem::api::NewUser {
+            username: name.into(),
+            ..tandem::api::NewUser::default()
+        })
+        .await
+        .unwrap();
+    }
+    let groups = "/api/v1/domains/t/a/groups";
+    refused(
+        &api.call(
+            "POST",
+            groups,
+            Some(&key),
+            Some(r#"{"id":"eds","members":["alice","nobody"]}"#),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    assert!(
+        a.groups().unwrap().is_empty(),
+        "an unknown member creates nothing"
+    );
+    let made = api
+        .call(
+            "POST",
+            groups,
+            Some(&key),
+            Some(r#"{"id":"eds","description":"Editors","members":["alice"]}"#),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    assert_eq!(
+        made.body,
+        json!({"id": "eds", "description": "Editors", "members": ["alice"]})
+    );
+    refused(
+        &api.call("POST", groups, Some(&key), Some(r#"{"id":"eds"}"#))
+            .await,
+        409,
+        "already_exists",
+    );
+    refused(
+        &api.call("POST", groups, Some(&ro), Some(r#"{"id":"x"}"#))
+            .await,
+        403,
+        "permission_denied",
+    );
+    assert_eq!(
+        api.call(
+            "PUT",
+            &format!("{groups}/eds/members/bob"),
+            Some(&key),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    refused(
+        &api.call(
+            "PUT",
+            &format!("{groups}/eds/members/nobody"),
+            Some(&key),
+            None,
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    let listed = api.get(groups, Some(&ro)).await;
+    assert_eq!(listed.body["items"][0]["members"], json!(["alice", "bob"]));
+    assert_eq!(
+        api.call(
+            "DELETE",
+            &format!("{groups}/eds/members/alice"),
+            Some(&key),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        a.group("eds").unwrap().members,
+        [tandem::api::UserId::normal("bob")]
+    );
+    assert_eq!(
+        api.call("DELETE", &format!("{groups}/eds"), Some(&key), None)
+            .await
+            .status,
+        204
+    );
+    refused(
+        &api.call("DELETE", &format!("{groups}/eds"), Some(&key), None)
+            .await,
+        404,
+        "not_found",
+    );
+    listener.stop().await;
+    engine.shutdown().await;
+}

@@ -9,6 +9,7 @@
 
 mod auth;
 mod directory;
+mod groups;
 mod history;
 mod models;
 mod permissions;
@@ -44,6 +45,8 @@ pub const DEFAULT_PAGE: u64 = 100;
         directory::list_jwt_keys, directory::add_jwt_key, directory::remove_jwt_key,
         permissions::get_model_permissions, permissions::change_model_permissions,
         permissions::get_collection_permissions, permissions::put_collection_world,
+        groups::list_groups, groups::create_group, groups::delete_group, groups::add_member,
+        groups::remove_member,
         models::list_models, models::get_model, models::create_model, models::delete_model,
         history::replace_data, history::history, history::version_at, history::query
     ),
@@ -52,7 +55,8 @@ pub const DEFAULT_PAGE: u64 = 100;
         models::ModelItem, models::ModelPage, models::ModelBody, models::NewModelBody,
         history::VersionBody, history::QueryBody, directory::NewDomainBody, directory::IdPage,
         directory::UserItem, directory::UserPage, directory::NewUserBody,
-        directory::JwtKeyItem, directory::NewJwtKeyBody
+        directory::JwtKeyItem, directory::NewJwtKeyBody, groups::GroupItem, groups::GroupPage,
+        groups::NewGroupBody
     )),
     modifiers(&BearerScheme)
 )]
@@ -95,6 +99,18 @@ pub(crate) fn router(engine: Engine) -> Router {
         .route(
             "/domains/{namespace}/{domain}/collections/{id}/permissions/world",
             put(permissions::put_collection_world),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/groups",
+            get(groups::list_groups).post(groups::create_group),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/groups/{id}",
+            axum::routing::delete(groups::delete_group),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/groups/{id}/members/{username}",
+            put(groups::add_member).delete(groups::remove_member),
         )
         .route(
             "/domains/{namespace}/{domain}/jwt-keys",
