@@ -13,7 +13,7 @@ use crate::session::{SessionId, UserId};
 use crate::store::{JwtKeyRecord, UserRecord, UserType};
 
 /// A normal user of a domain, as the host sees it (never the password hash).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     /// Username (unique among the domain's normal users; case-sensitive).
     pub username: String,
@@ -59,7 +59,7 @@ impl From<UserRecord> for User {
 }
 
 /// A key that verifies JWT logins. As input only `id` and `public_key_pem` are required.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct JwtKey {
     /// Key id (the `kid` header of tokens signed with the matching private key).

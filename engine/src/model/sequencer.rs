@@ -580,14 +580,11 @@ impl Sequencer {
         }
         // Resolved here, in the model's own order of events, so that a permission change
         // committed before this open is seen and one after it re-resolves this session too.
-        let rights = match self.rights_of(&session.user) {
-            Ok(r) if r.read => r,
-            Ok(_) => {
-                let _ = reply.send(Err(ModelError::NotFound(self.meta.id.clone())));
-                return;
-            }
+        let actor = Actor::User(crate::store::UserId::from_key(&session.user));
+        let rights = match self.read_rights(&actor) {
+            Ok(r) => r,
             Err(e) => {
-                let _ = reply.send(Err(ModelError::Store(e)));
+                let _ = reply.send(Err(e));
                 return;
             }
         };

@@ -150,50 +150,11 @@ pub(super) async fn delete_collection(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A domain user as listed (never a password).
-#[derive(Serialize, ToSchema)]
-pub struct UserItem {
-    /// Username.
-    pub username: String,
-    /// Display name.
-    pub display_name: String,
-    /// First name.
-    pub first_name: String,
-    /// Last name.
-    pub last_name: String,
-    /// E-mail address.
-    pub email: String,
-    /// A disabled user cannot log in.
-    pub disabled: bool,
-    /// Whether the user can log in with a password.
-    pub has_password: bool,
-    /// Creation time (epoch ms).
-    pub created_ms: i64,
-    /// Last successful login (epoch ms; 0 if never).
-    pub last_login_ms: i64,
-}
-
-impl From<User> for UserItem {
-    fn from(u: User) -> Self {
-        UserItem {
-            username: u.username,
-            display_name: u.display_name,
-            first_name: u.first_name,
-            last_name: u.last_name,
-            email: u.email,
-            disabled: u.disabled,
-            has_password: u.has_password,
-            created_ms: u.created_ms,
-            last_login_ms: u.last_login_ms,
-        }
-    }
-}
-
 /// A page of users.
 #[derive(Serialize, ToSchema)]
 pub struct UserPage {
     /// The users of this page, by username.
-    pub items: Vec<UserItem>,
+    pub items: Vec<User>,
     /// Items skipped.
     pub offset: u64,
     /// Items in the whole list.
@@ -240,7 +201,7 @@ pub(super) async fn list_users(
     let Query(paging) = paging?;
     let (items, total) = paging.page(d.users()?)?;
     Ok(Json(UserPage {
-        items: items.into_iter().map(UserItem::from).collect(),
+        items,
         offset: paging.offset,
         total,
     }))
@@ -252,7 +213,7 @@ pub(super) async fn list_users(
     params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
     request_body = NewUserBody,
     responses(
-        (status = 201, body = UserItem),
+        (status = 201, body = User),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)
     ),
@@ -263,11 +224,11 @@ pub(super) async fn create_user(
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<UserItem>), RestError> {
+) -> Result<(StatusCode, Json<User>), RestError> {
     let d = caller.domain(&engine, &namespace, &domain, true)?;
     let user: NewUser = json_body(&body)?;
     let made = d.create_user(user).await?;
-    Ok((StatusCode::CREATED, Json(UserItem::from(made))))
+    Ok((StatusCode::CREATED, Json(made)))
 }
 
 /// Deletes a normal user (its permission entries and memberships go too).
@@ -290,33 +251,6 @@ pub(super) async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A key that verifies JWT logins to the domain.
-#[derive(Serialize, ToSchema)]
-pub struct JwtKeyItem {
-    /// Key id (the `kid` of the tokens it verifies).
-    pub id: String,
-    /// Description.
-    pub description: String,
-    /// The RSA public key in PEM.
-    pub public_key_pem: String,
-    /// Only enabled keys verify logins.
-    pub enabled: bool,
-    /// Time of the last change (epoch ms).
-    pub updated_ms: i64,
-}
-
-impl From<JwtKey> for JwtKeyItem {
-    fn from(k: JwtKey) -> Self {
-        JwtKeyItem {
-            id: k.id,
-            description: k.description,
-            public_key_pem: k.public_key_pem,
-            enabled: k.enabled,
-            updated_ms: k.updated_ms,
-        }
-    }
-}
-
 /// A JWT key to add (`id` and `public_key_pem` are required).
 #[derive(ToSchema)]
 #[allow(dead_code)] // documents the body, which the facade's `JwtKey` reads
@@ -337,7 +271,7 @@ pub struct NewJwtKeyBody {
     get, path = "/api/v1/domains/{namespace}/{domain}/jwt-keys", tag = "jwt-keys",
     params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
     responses(
-        (status = 200, body = [JwtKeyItem]),
+        (status = 200, body = [JwtKey]),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
     ),
     security(("bearer" = []))
@@ -346,12 +280,10 @@ pub(super) async fn list_jwt_keys(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-) -> Result<Json<Vec<JwtKeyItem>>, RestError> {
+) -> Result<Json<Vec<JwtKey>>, RestError> {
     caller.admin()?;
     let d = caller.domain(&engine, &namespace, &domain, false)?;
-    Ok(Json(
-        d.jwt_keys()?.into_iter().map(JwtKeyItem::from).collect(),
-    ))
+    Ok(Json(d.jwt_keys()?))
 }
 
 /// Adds a JWT key (administrators only).
@@ -360,7 +292,7 @@ pub(super) async fn list_jwt_keys(
     params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
     request_body = NewJwtKeyBody,
     responses(
-        (status = 201, body = JwtKeyItem),
+        (status = 201, body = JwtKey),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)
     ),
@@ -371,12 +303,12 @@ pub(super) async fn add_jwt_key(
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<JwtKeyItem>), RestError> {
+) -> Result<(StatusCode, Json<JwtKey>), RestError> {
     caller.admin()?;
     let d = caller.domain(&engine, &namespace, &domain, true)?;
     let key: JwtKey = json_body(&body)?;
     let added = d.add_jwt_key(key).await?;
-    Ok((StatusCode::CREATED, Json(JwtKeyItem::from(added))))
+    Ok((StatusCode::CREATED, Json(added)))
 }
 
 /// Removes a JWT key (administrators only).

@@ -54,8 +54,8 @@ pub const DEFAULT_PAGE: u64 = 100;
         ErrorBody, ErrorDetail, auth::LoginBody, auth::TokenBody, DomainItem, DomainPage,
         models::ModelItem, models::ModelPage, models::ModelBody, models::NewModelBody,
         history::VersionBody, history::QueryBody, directory::NewDomainBody, directory::IdPage,
-        directory::UserItem, directory::UserPage, directory::NewUserBody,
-        directory::JwtKeyItem, directory::NewJwtKeyBody, groups::GroupItem, groups::GroupPage,
+        crate::api::User, directory::UserPage, directory::NewUserBody,
+        crate::api::JwtKey, directory::NewJwtKeyBody, groups::GroupItem, groups::GroupPage,
         groups::NewGroupBody
     )),
     modifiers(&BearerScheme)
@@ -220,24 +220,6 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T
         .map_err(|e| RestError::new(ErrorCode::InvalidArgument, format!("invalid body: {e}")))
 }
 
-/// The code's name in REST answers.
-pub(crate) fn code_name(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::InvalidArgument => "invalid_argument",
-        ErrorCode::NotFound => "not_found",
-        ErrorCode::AlreadyExists => "already_exists",
-        ErrorCode::InvalidOperation => "invalid_operation",
-        ErrorCode::Conflict => "conflict",
-        ErrorCode::Storage => "storage",
-        ErrorCode::FormatVersion => "format_version",
-        ErrorCode::Unavailable => "unavailable",
-        ErrorCode::Config => "config",
-        ErrorCode::Internal => "internal",
-        ErrorCode::Unauthenticated => "unauthenticated",
-        ErrorCode::PermissionDenied => "permission_denied",
-    }
-}
-
 fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::InvalidArgument | ErrorCode::Config => StatusCode::BAD_REQUEST,
@@ -262,7 +244,7 @@ impl IntoResponse for RestError {
         }
         let body = ErrorBody {
             error: ErrorDetail {
-                code: code_name(self.0.code).to_string(),
+                code: self.0.code.as_str().to_string(),
                 message: self.0.message,
             },
         };

@@ -23,6 +23,18 @@ impl Sequencer {
         )
     }
 
+    /// `actor`'s rights, resolved in the model's own order of events, if they include read;
+    /// otherwise the model is not found, as for a model that does not exist.
+    pub(super) fn read_rights(&self, actor: &Actor) -> ModelResult<ModelRights> {
+        let rights = Permissions::new(self.store.clone())
+            .model_rights(&self.domain, &self.meta.id, &self.meta.collection, actor)
+            .map_err(ModelError::Store)?;
+        if !rights.read {
+            return Err(ModelError::NotFound(self.meta.id.clone()));
+        }
+        Ok(rights)
+    }
+
     /// Answers with a copy for `actor`'s offline storage once everything before is durable
     /// (with a new value-id prefix, made durable with it, for a first download).
     pub(super) fn offline_copy(
@@ -31,19 +43,10 @@ impl Sequencer {
         fresh_prefix: bool,
         reply: oneshot::Sender<ModelResult<OfflineCopy>>,
     ) {
-        let rights = match Permissions::new(self.store.clone()).model_rights(
-            &self.domain,
-            &self.meta.id,
-            &self.meta.collection,
-            actor,
-        ) {
-            Ok(r) if r.read => r,
-            Ok(_) => {
-                let _ = reply.send(Err(ModelError::NotFound(self.meta.id.clone())));
-                return;
-            }
+        let rights = match self.read_rights(actor) {
+            Ok(r) => r,
             Err(e) => {
-                let _ = reply.send(Err(ModelError::Store(e)));
+                let _ = reply.send(Err(e));
                 return;
             }
         };
