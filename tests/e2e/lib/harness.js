@@ -402,6 +402,13 @@ async function disposeAll(domains, models = []) {
       } catch (_) {
         /* the connection may be gone already */
       }
+      // rc.12's dispose disconnects only a connected domain: one waiting to reconnect would
+      // keep trying (and keep the process alive) after the server is gone.
+      try {
+        if (!d.isDisconnected()) await withTimeout(d.disconnect(), 5000, () => "disconnect");
+      } catch (_) {
+        /* nothing more to stop */
+      }
     }),
   );
 }
