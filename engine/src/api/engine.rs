@@ -360,7 +360,7 @@ impl Engine {
             self.inner.services.clone(),
             self.inner.protocol.clone(),
             config,
-            super::rest::router(self.clone()),
+            super::rest::router(self.clone()).merge(super::console::router()),
         )
         .await
         .map_err(|e| {

@@ -23,6 +23,7 @@ mod access;
 mod activities;
 mod chats;
 mod config;
+mod console;
 mod domain;
 mod engine;
 mod error;
