@@ -68,6 +68,9 @@ fi
 echo "== REST API: schemathesis against the served OpenAPI document"
 TANDEM_BIN="$PWD/target/debug/tandem" tests/rest/run.sh
 
+echo "== admin console in headless Chromium"
+TANDEM_BIN="$PWD/target/debug/tandem" tests/console/run.sh
+
 echo "== browser demo in two headless Chromium tabs; lone surrogates from browser clients"
 tests/demo/run.sh
 

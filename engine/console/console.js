@@ -437,7 +437,7 @@
         ),
       );
       document.addEventListener("keydown", onKey);
-      document.add(body, overlay);
+      document.body.append(overlay);
       ok.focus();
     });
   }
@@ -1063,15 +1063,33 @@
     const world = rightsChecks("settings-default-world", COLLECTION_RIGHTS);
     const custom = checkbox("settings-snapshot-custom", "Use a policy of this domain (otherwise the engine's rule applies)");
     const snapInputs = {};
-    const snapRows = SNAPSHOT_FIELDS.map(([key, kind, label]) => {
+    const snapInput = (key, kind) => {
       const input =
         kind === "bool"
           ? h("input", { type: "checkbox", testid: `settings-snapshot-${key}` })
-          : h("input", { type: "number", min: "0", step: "1", testid: `settings-snapshot-${key}` });
+          : h("input", { type: "number", min: "0", step: "1", class: "num-input", testid: `settings-snapshot-${key}` });
       snapInputs[key] = input;
-      return h("label", { class: "check" }, input, label);
-    });
-    const snapBox = h("div", { class: "checks", style: null }, snapRows);
+      return input;
+    };
+    // One line per rule: its switch, then its bound ("… after more than [N] versions").
+    const snapLine = (flag, flagLabel, bound, before, unit) =>
+      h(
+        "div",
+        { class: "policy-line" },
+        h("label", { class: "check" }, snapInput(flag, "bool"), flagLabel),
+        bound ? h("span", { class: "muted" }, before) : null,
+        bound ? snapInput(bound, "num") : null,
+        bound ? h("span", { class: "muted" }, unit) : null,
+      );
+    const snapBox = h(
+      "div",
+      { class: "policy" },
+      snapLine("enabled", "Take snapshots"),
+      snapLine("trigger_by_version", "Trigger by versions", "max_version_interval", "after more than", "versions"),
+      snapLine("limited_by_version", "Limit by versions", "min_version_interval", "never before", "versions"),
+      snapLine("trigger_by_time", "Trigger by time", "max_time_interval_ms", "after more than", "ms"),
+      snapLine("limited_by_time", "Limit by time", "min_time_interval_ms", "never before", "ms"),
+    );
     const perCollection = h("textarea", { testid: "settings-collection-policies", rows: "4", spellcheck: "false" });
     const syncSnap = () => {
       for (const input of Object.values(snapInputs)) input.disabled = !custom.input.checked;
@@ -1151,7 +1169,7 @@
       ),
       world.el,
       h("div", { class: "label" }, "Snapshot policy"),
-      h("div", null, custom.el, h("div", { style: null }, snapBox)),
+      h("div", null, custom.el, snapBox),
       h("div", { class: "label" }, "Per-collection snapshot policies", h("small", null, "JSON: {collection: policy}")),
       perCollection,
     );
@@ -1559,12 +1577,12 @@
   function modelHistory(ctx, content, id, modelPath, versionArg) {
     let max = 0;
     let shown = 0;
-    const first = h("button", { class: "btn", type: "button", testid: "history-first", title: "First version" }, "⏮ First");
+    const first = h("button", { class: "btn", type: "button", testid: "history-first", title: "First version" }, "« First");
     const prev = h("button", { class: "btn", type: "button", testid: "history-prev", title: "Previous version" }, "‹ Prev");
     const input = h("input", { type: "number", min: "1", step: "1", testid: "history-version", "aria-label": "Version" });
     const go = h("button", { class: "btn", type: "button", testid: "history-go" }, "Show");
     const next = h("button", { class: "btn", type: "button", testid: "history-next", title: "Next version" }, "Next ›");
-    const last = h("button", { class: "btn", type: "button", testid: "history-last", title: "Latest version" }, "Last ⏭");
+    const last = h("button", { class: "btn", type: "button", testid: "history-last", title: "Latest version" }, "Last »");
     const maxLabel = h("span", { testid: "history-max-version" }, "…");
     const live = h("span", { class: "live", testid: "live-status" }, "connecting…");
     const shownLabel = h("span", { testid: "history-shown-version" }, "…");

@@ -389,6 +389,14 @@ test("a model two real clients are editing: the page's version advances while th
 });
 
 test("step through the model's history version by version", async () => {
+  // The clients' edits make the history (a few more, so this test stands on its own).
+  for (let i = 0; i < 12; i++) {
+    const [m, letter] = i % 2 ? [bobModel, "y"] : [aliceModel, "x"];
+    m.root().get("text").insert(0, letter);
+    await h.sleep(20);
+  }
+  await h.waitConverged([aliceModel, bobModel]);
+  await go(domainHash("models/live-doc"));
   await tid("model-tab-history").click();
   const max = Number(await waitText("history-max-version", (t) => /^\d+$/.test(t), "the newest version"));
   assert.equal(max, aliceModel.version());
