@@ -2193,7 +2193,7 @@
         chat.private ? badge("private", "warn") : null,
         chat.name ? h("strong", null, chat.name) : null,
         chat.topic ? h("span", { class: "muted" }, `— ${chat.topic}`) : null,
-        h("span", { class: "muted" }, ` · ${chat.members.length} members: `),
+        h("span", { class: "muted" }, ` · ${chat.members.length} ${chat.members.length === 1 ? "member" : "members"}: `),
         chat.members.map((m) => badge(m.user ? m.user.username : "?")),
       );
     }
@@ -2230,7 +2230,8 @@
 
   function viewActivities(ctx) {
     if (ctx.rest.length > 1) return viewActivity(ctx, ctx.rest[0], ctx.rest[1]);
-    const body = page(ctx, { title: "Activities", crumbs: `${ctx.ns}/${ctx.d} ›` });
+    const live = h("span", { class: "live", testid: "live-status" }, "connecting…");
+    const body = page(ctx, { title: "Activities", crumbs: `${ctx.ns}/${ctx.d} ›`, actions: [live] });
     const table = pagedTable({
       testid: "activities",
       rowPrefix: "activity",
@@ -2246,14 +2247,23 @@
         },
       ],
     });
-    add(body, card("Activities (refreshed every 3 s)", table.el));
-    ctx.every(3000, () => table.refresh());
+    add(body, card("Activities (live)", table.el));
+    const refresh = throttle(() => table.refresh(), 300);
+    eventStream(ctx, ctx.dp("/events"), {
+      statusEl: live,
+      onOpen: refresh,
+      onEvent: (ev) => {
+        if (ev.type === "activity_changed") refresh();
+      },
+    });
   }
 
   function viewActivity(ctx, type, id) {
+    const live = h("span", { class: "live", testid: "live-status" }, "connecting…");
     const body = page(ctx, {
       title: `Activity ${id}`,
       crumbs: h("span", null, link(ctx.href("activities"), "Activities", "crumb-activities"), ` › ${type} ›`),
+      actions: [live],
     });
     let participants = [];
     const table = pagedTable({
@@ -2276,8 +2286,15 @@
         { title: "State", render: (p) => h("pre", { class: "mono" }, pretty(p.state ?? {})) },
       ],
     });
-    add(body, card("Participants (refreshed every 2 s)", table.el));
-    ctx.every(2000, () => table.refresh());
+    add(body, card("Participants and their state (live)", table.el));
+    const refresh = throttle(() => table.refresh(), 300);
+    eventStream(ctx, ctx.dp("/events"), {
+      statusEl: live,
+      onOpen: refresh,
+      onEvent: (ev) => {
+        if (ev.type === "activity_changed" && ev.activity_type === type && ev.activity_id === id) refresh();
+      },
+    });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -2348,7 +2365,7 @@
             "Events",
             h(
               "div",
-              { class: "stack" },
+              { class: "checks vertical" },
               boxes.map(([, b]) => b.el),
             ),
             "full",
