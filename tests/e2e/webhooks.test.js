@@ -162,14 +162,18 @@ test("an operator lists the sessions and disconnects one; its client reconnects 
   const b = await open("bob", "doc-2");
   const listed = await rest("GET", "/sessions");
   assert.equal(listed.status, 200, JSON.stringify(listed.body));
-  const names = listed.body.items.map((s) => s.user.name).sort();
-  assert.deepEqual(names, ["alice", "bob"]);
-  const bobs = listed.body.items.find((s) => s.user.name === "bob");
-  assert.equal(bobs.id, b.d.session().sessionId());
+  // Earlier tests' clients may still be connected: these two are listed with their users.
+  const mine = listed.body.items.filter((s) => [a, b].some((c) => c.d.session().sessionId() === s.id));
+  assert.deepEqual(mine.map((s) => s.user.name).sort(), ["alice", "bob"]);
+  assert.equal(listed.body.total, listed.body.items.length);
+  const bobs = mine.find((s) => s.user.name === "bob");
+  assert.equal(bobs.user.kind, "normal");
+  assert.ok(bobs.connected_ms > Date.now() - 60000 && bobs.connected_ms <= Date.now());
   assert.equal(bobs.address, null); // a loopback client forwarding no address
   assert.match(bobs.client, /\S/);
   const filtered = await rest("GET", "/sessions?filter=ALI");
-  assert.deepEqual(filtered.body.items.map((s) => s.user.name), ["alice"]);
+  assert.ok(filtered.body.items.length >= 1);
+  assert.ok(filtered.body.items.every((s) => s.user.name === "alice"));
 
   const old = bobs.id;
   const gone = await rest("DELETE", `/sessions/${old}`);
