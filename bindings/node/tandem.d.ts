@@ -26,13 +26,17 @@ export interface EngineConfig {
     max_queries_per_connection?: number;
     max_offline_models?: number;
   };
+  webhooks?: {
+    timeout_ms?: number; retry_initial_ms?: number; retry_max_ms?: number; max_attempts?: number;
+    keep_deliveries?: number; max_per_domain?: number;
+  };
 }
 
 /** Listener settings (every field optional). */
 export interface NetConfig {
   max_frame_bytes?: number; rate_limit_per_sec?: number; rate_burst?: number;
   rate_limit_max_throttle_ms?: number; write_timeout_ms?: number; max_queued_messages?: number;
-  max_connections?: number; static_dir?: string | null;
+  max_connections?: number; static_dir?: string | null; max_rest_body_bytes?: number;
 }
 
 export type DomainState = "online" | "maintenance" | "offline";
@@ -109,6 +113,7 @@ export type Event =
   | (ModelEventBase & { type: "operation_applied"; version: number; session: string; user: UserId; timestamp_ms: number; operation: JsonValue })
   | (ModelEventBase & { type: "model_opened" | "model_closed"; session: string; user: UserId })
   | (ModelEventBase & { type: "last_session_left"; version: number })
+  | (ModelEventBase & { type: "model_created" | "model_deleted"; collection: string })
   | { type: "user_connected" | "user_disconnected"; namespace: string; domain: string; session: string; user: UserId }
   | { type: "presence_changed"; namespace: string; domain: string; user: UserId; available: boolean; state: Record<string, JsonValue> }
   | { type: "activity_changed"; namespace: string; domain: string; activity_type: string; activity_id: string; kind: ActivityChangeKind;

@@ -22,6 +22,7 @@ pub mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
 pub(crate) mod ident;
+pub(crate) mod metrics;
 #[doc(hidden)]
 pub mod model;
 pub(crate) mod net;
@@ -42,3 +43,4 @@ pub(crate) mod state_map;
 pub mod store;
 #[doc(hidden)]
 pub mod testing;
+pub(crate) mod webhook;

@@ -605,6 +605,28 @@ pub enum Event {
         /// The model's version at that moment.
         version: u64,
     },
+    /// A model was created.
+    ModelCreated {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// Model id.
+        model: String,
+        /// Its collection.
+        collection: String,
+    },
+    /// A model was deleted.
+    ModelDeleted {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// Model id.
+        model: String,
+        /// Its collection.
+        collection: String,
+    },
     /// A user's session connected to a domain.
     UserConnected {
         /// Namespace.
@@ -778,6 +800,28 @@ impl From<api::Event> for Event {
                 domain,
                 model,
                 version,
+            },
+            api::Event::ModelCreated {
+                namespace,
+                domain,
+                model,
+                collection,
+            } => Event::ModelCreated {
+                namespace,
+                domain,
+                model,
+                collection,
+            },
+            api::Event::ModelDeleted {
+                namespace,
+                domain,
+                model,
+                collection,
+            } => Event::ModelDeleted {
+                namespace,
+                domain,
+                model,
+                collection,
             },
             api::Event::UserConnected {
                 namespace,

@@ -23,9 +23,7 @@ use crate::model::EventBus;
 use crate::perm::{Actor, PermissionChange, PermissionError, Permissions, TargetPermissions};
 use crate::router::Router;
 use crate::sources::Clock;
-#[cfg(test)]
-use crate::store::ActivityRecord;
-use crate::store::{DomainKey, PermissionTarget, Store, StoreError, UserId};
+use crate::store::{ActivityRecord, DomainKey, PermissionTarget, Store, StoreError, UserId};
 
 /// A participant's state: keys to JSON values.
 pub type ActivityState = BTreeMap<String, Json>;
@@ -426,6 +424,11 @@ impl ActivityService {
         let actor = actor.clone();
         self.ask(key, |reply| Command::Participants { actor, reply })
             .await
+    }
+
+    /// Every stored activity of a domain, ordered by type then id.
+    pub fn list(&self, domain: &DomainKey) -> Result<Vec<ActivityRecord>, ActivityError> {
+        Ok(self.inner.store.activities(domain)?)
     }
 
     /// Whether an activity exists.

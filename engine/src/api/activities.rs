@@ -10,17 +10,49 @@ use crate::activity::ActivityKey;
 use crate::perm::{Actor, TargetPermissions};
 
 /// A participant of an activity: a session that joined it visibly, with its state there.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ActivityParticipant {
     /// The session.
+    #[schema(value_type = String)]
     pub session: SessionId,
     /// Its user.
+    #[schema(value_type = super::rest::UserRef)]
     pub user: UserId,
     /// Its state in the activity.
+    #[schema(value_type = Object)]
     pub state: PresenceState,
 }
 
+/// An activity as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ActivityInfo {
+    /// Its type.
+    pub activity_type: String,
+    /// Its id within the type.
+    pub id: String,
+    /// Creation time (epoch ms).
+    pub created_ms: i64,
+    /// Whether it goes away with its last participant.
+    pub ephemeral: bool,
+}
+
 impl Domain {
+    /// The domain's stored activities, ordered by type then id.
+    pub fn activities(&self) -> Result<Vec<ActivityInfo>> {
+        self.engine.check()?;
+        let service = &self.engine.inner.services.activities;
+        Ok(service
+            .list(&self.key)?
+            .into_iter()
+            .map(|r| ActivityInfo {
+                activity_type: r.activity_type,
+                id: r.id,
+                created_ms: r.created_ms,
+                ephemeral: r.ephemeral,
+            })
+            .collect())
+    }
+
     fn activity(&self, activity_type: &str, id: &str) -> ActivityKey {
         ActivityKey::new(self.key.clone(), activity_type, id)
     }

@@ -16,7 +16,7 @@ use crate::perm::Actor;
 use crate::store;
 
 /// What kind of chat it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChatKind {
     /// Persistent membership, public or private.
@@ -48,16 +48,17 @@ impl From<ChatKind> for store::ChatKind {
 }
 
 /// A member of a chat and the highest event it has marked seen (-1: none).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChatMember {
     /// The member.
+    #[schema(value_type = super::rest::UserRef)]
     pub user: UserId,
     /// The highest event number it has marked seen, or -1.
     pub max_seen_event: i64,
 }
 
 /// What a chat is now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChatInfo {
     /// Its id.
     pub id: String,
@@ -103,7 +104,7 @@ impl From<chat::ChatInfo> for ChatInfo {
 }
 
 /// A channel or room to create.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewChat {
     /// Its id; the engine makes one up when absent.
@@ -122,11 +123,12 @@ pub struct NewChat {
     pub topic: String,
     /// Its members (channels only).
     #[serde(default)]
+    #[schema(value_type = Vec<super::rest::UserRef>)]
     pub members: Vec<UserId>,
 }
 
 /// What a chat event records.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChatEventKind {
     /// The chat was created (event 0).
@@ -136,6 +138,7 @@ pub enum ChatEventKind {
         /// Its topic.
         topic: String,
         /// Its first members.
+        #[schema(value_type = Vec<super::rest::UserRef>)]
         members: Vec<UserId>,
     },
     /// A message.
@@ -150,11 +153,13 @@ pub enum ChatEventKind {
     /// The user added another.
     UserAdded {
         /// The user added.
+        #[schema(value_type = super::rest::UserRef)]
         added: UserId,
     },
     /// The user removed another.
     UserRemoved {
         /// The user removed.
+        #[schema(value_type = super::rest::UserRef)]
         removed: UserId,
     },
     /// The user renamed the chat.
@@ -170,13 +175,14 @@ pub enum ChatEventKind {
 }
 
 /// One numbered event of a chat.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChatEvent {
     /// Its number in the chat (the created event is 0).
     pub number: u64,
     /// When it happened (epoch ms).
     pub timestamp_ms: i64,
     /// Who did it (the host user for the host's own changes).
+    #[schema(value_type = super::rest::UserRef)]
     pub user: UserId,
     /// What happened.
     #[serde(flatten)]
@@ -280,7 +286,7 @@ pub struct ChatHistory {
 }
 
 /// A posted message: its event number and time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PostedMessage {
     /// Its event number in the chat.
     pub number: u64,

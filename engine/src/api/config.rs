@@ -9,6 +9,7 @@ use super::error::{Error, ErrorCode, Result};
 pub use crate::auth::{AuthConfig, LoginLimits};
 pub use crate::model::ModelsConfig;
 pub use crate::protocol::limits::SessionLimits;
+pub use crate::webhook::WebhookConfig;
 
 /// Engine configuration.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,8 @@ pub struct EngineConfig {
     pub auth: AuthConfig,
     /// Per-user and per-connection limits.
     pub limits: SessionLimits,
+    /// Webhook deliveries.
+    pub webhooks: WebhookConfig,
 }
 
 /// Storage settings.
@@ -102,6 +105,9 @@ impl EngineConfig {
         }
         if self.auth.reconnect_token_minutes == 0 {
             return bad("auth.reconnect_token_minutes must be positive");
+        }
+        if let Some(problem) = self.webhooks.problem() {
+            return bad(&problem);
         }
         Ok(())
     }

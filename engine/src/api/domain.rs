@@ -221,6 +221,7 @@ impl Domain {
         self.engine.subscribe_to(EventFilter {
             domain: Some(self.key.clone()),
             model: None,
+            ..EventFilter::default()
         })
     }
 }

@@ -22,6 +22,7 @@ use crate::protocol::connection::ProtocolConfig;
 use crate::session::{Services, SessionRegistry};
 use crate::sources::{Clock, IdSource, RandomIds, SystemClock};
 use crate::store::{DomainKey, LmdbStore, MemoryStore, Store, StoreOptions};
+use crate::webhook::WebhookService;
 
 enum RuntimeHolder {
     Host(Handle),
@@ -67,6 +68,7 @@ pub(super) struct EngineInner {
     pub(super) models: ModelService,
     pub(super) auth: AuthService,
     bus: EventBus,
+    pub(super) webhooks: WebhookService,
     shut: AtomicBool,
     pub(super) services: Arc<Services>,
     protocol: Arc<ProtocolConfig>,
@@ -200,6 +202,14 @@ impl Engine {
                 bus.clone(),
             ),
         });
+        let webhooks = WebhookService::start(
+            runtime.handle(),
+            store.clone(),
+            &bus,
+            models.clone(),
+            sources.clock.clone(),
+            config.webhooks.clone(),
+        );
         let protocol = Arc::new(ProtocolConfig {
             limits: config.limits.clone(),
             offline_sync_interval: Duration::from_millis(config.models.offline_sync_interval_ms),
@@ -215,6 +225,7 @@ impl Engine {
                 store,
                 models,
                 bus,
+                webhooks,
                 shut: AtomicBool::new(false),
                 callbacks: Arc::default(),
                 runtime,
@@ -342,6 +353,8 @@ impl Engine {
         self.check()?;
         let key = DomainKey::new(namespace, id);
         self.inner.domains.get(&key)?;
+        // Its webhooks go first: deleting its models makes no deliveries.
+        self.inner.webhooks.drop_domain(&key).await;
         for m in self.inner.models.list_models(&key, None)? {
             self.inner
                 .models
@@ -355,12 +368,14 @@ impl Engine {
     /// Convergence client connects to `ws://{addr}/realtime/{namespace}/{domain}`.
     pub async fn serve(&self, addr: SocketAddr, config: NetConfig) -> Result<Listener> {
         self.check()?;
+        let routes = super::rest::router(self.clone(), config.max_rest_body_bytes)
+            .merge(super::console::router());
         net::listen(
             addr,
             self.inner.services.clone(),
             self.inner.protocol.clone(),
             config,
-            super::rest::router(self.clone()).merge(super::console::router()),
+            routes,
         )
         .await
         .map_err(|e| {
@@ -402,6 +417,8 @@ impl Engine {
         services.chats.shutdown().await;
         services.activities.shutdown().await;
         services.presence.shutdown().await;
+        // After the models: the last sessions leaving them are recorded for the webhooks.
+        self.inner.webhooks.shutdown().await;
         let store = self.inner.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.flush()).await;
         self.inner.bus.close();

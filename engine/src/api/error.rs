@@ -221,6 +221,20 @@ impl From<crate::chat::ChatError> for Error {
     }
 }
 
+impl From<crate::webhook::WebhookError> for Error {
+    fn from(e: crate::webhook::WebhookError) -> Self {
+        use crate::webhook::WebhookError as W;
+        let code = match &e {
+            W::Invalid(_) => ErrorCode::InvalidArgument,
+            W::NotFound(_) => ErrorCode::NotFound,
+            W::TooMany(_) => ErrorCode::InvalidOperation,
+            W::Store(_) => ErrorCode::Storage,
+            W::Closed => ErrorCode::Unavailable,
+        };
+        Error::new(code, e.to_string())
+    }
+}
+
 impl From<AuthError> for Error {
     fn from(e: AuthError) -> Self {
         let code = match &e {

@@ -33,8 +33,10 @@ mod model;
 mod operators;
 mod query;
 pub mod rest;
+mod sessions;
 mod subscription;
 mod types;
+mod webhooks;
 
 use serde_json::Value as Json;
 
@@ -56,13 +58,14 @@ pub use crate::store::DomainState;
 pub use crate::store::SnapshotPolicy;
 pub use crate::store::UserType;
 pub use access::Group;
-pub use activities::ActivityParticipant;
+pub use activities::{ActivityInfo, ActivityParticipant};
 pub use chats::{
     ChatChange, ChatEvent, ChatEventKind, ChatHistory, ChatHistoryQuery, ChatInfo, ChatKind,
     ChatMember, NewChat, PostedMessage, CHAT_EVENT_KINDS,
 };
 pub use config::{
     net_config_from_json, EngineConfig, LoginLimits, ModelsConfig, SessionLimits, StoreConfig,
+    WebhookConfig,
 };
 pub use domain::Domain;
 pub use engine::{Engine, EngineSources};
@@ -75,10 +78,12 @@ pub use json::{
 pub use model::Model;
 pub use operators::{Admin, AdminToken, ApiKey, NewApiKey};
 pub use query::{QueryPage, QueryResult};
+pub use sessions::ConnectedSession;
 pub use subscription::{EventCallback, Pending, Subscription};
 pub use types::{
     presence_state_to_json_text, Event, HistoryEntry, JwtKey, PresenceState, User, UserPresence,
 };
+pub use webhooks::{NewWebhook, RegisteredWebhook, Webhook, WebhookDelivery, WEBHOOK_EVENTS};
 
 /// Builds a path from property names (use [`PathSegment::Index`] for array positions).
 pub fn path(keys: &[&str]) -> Vec<PathSegment> {

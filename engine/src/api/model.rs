@@ -126,6 +126,7 @@ impl Model {
         self.domain.engine.subscribe_to(EventFilter {
             domain: Some(self.domain.key.clone()),
             model: Some(self.id.clone()),
+            ..EventFilter::default()
         })
     }
 }

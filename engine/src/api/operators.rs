@@ -37,8 +37,23 @@ impl Engine {
     /// Logs an administrator in; fails with `Unauthenticated` for a wrong name or password
     /// alike.
     pub async fn admin_login(&self, username: &str, password: &str) -> Result<AdminToken> {
+        self.admin_login_from(username, password, None).await
+    }
+
+    /// [`Engine::admin_login`] from a client at `address`: failures are also counted per
+    /// address (`auth.limits.failed_per_address`).
+    pub async fn admin_login_from(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<AdminToken> {
         self.check()?;
-        Ok(self.inner.auth.admin_login(username, password).await?)
+        Ok(self
+            .inner
+            .auth
+            .admin_login(username, password, address)
+            .await?)
     }
 
     /// The administrator whose token this is (`Unauthenticated` for an expired, altered or

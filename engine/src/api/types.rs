@@ -143,7 +143,7 @@ fn exact_json(value: &impl Serialize, operation: &JsonValue) -> String {
 
 /// Something that happened in the engine, as a host sees it. In JSON an event is an object
 /// with a `"type"` (`operation_applied`, `model_opened`, `model_closed`, `last_session_left`,
-/// `user_connected`, `user_disconnected`, `presence_changed`, `activity_changed`,
+/// `model_created`, `model_deleted`, `user_connected`, `user_disconnected`, `presence_changed`, `activity_changed`,
 /// `chat_changed`) beside its fields.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -204,6 +204,28 @@ pub enum Event {
         model: String,
         /// The model's version at that moment.
         version: u64,
+    },
+    /// A model was created (by a client, the host or the REST API).
+    ModelCreated {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// Model id.
+        model: String,
+        /// Its collection.
+        collection: String,
+    },
+    /// A model was deleted (alone or with its collection).
+    ModelDeleted {
+        /// Namespace.
+        namespace: String,
+        /// Domain id.
+        domain: String,
+        /// Model id.
+        model: String,
+        /// Its collection.
+        collection: String,
     },
     /// A user's session connected to a domain.
     UserConnected {
@@ -321,7 +343,9 @@ impl Event {
             Event::OperationApplied { model, .. }
             | Event::ModelOpened { model, .. }
             | Event::ModelClosed { model, .. }
-            | Event::LastSessionLeft { model, .. } => Some(model),
+            | Event::LastSessionLeft { model, .. }
+            | Event::ModelCreated { model, .. }
+            | Event::ModelDeleted { model, .. } => Some(model),
             Event::UserConnected { .. }
             | Event::UserDisconnected { .. }
             | Event::PresenceChanged { .. }
@@ -386,6 +410,26 @@ impl From<EngineEvent> for Event {
                 domain: domain.id,
                 model,
                 version,
+            },
+            EngineEvent::ModelCreated {
+                domain,
+                model,
+                collection,
+            } => Event::ModelCreated {
+                namespace: domain.namespace,
+                domain: domain.id,
+                model,
+                collection,
+            },
+            EngineEvent::ModelDeleted {
+                domain,
+                model,
+                collection,
+            } => Event::ModelDeleted {
+                namespace: domain.namespace,
+                domain: domain.id,
+                model,
+                collection,
             },
             EngineEvent::UserConnected {
                 domain,

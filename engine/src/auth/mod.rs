@@ -39,6 +39,7 @@ use crate::store::{
 };
 pub use admin_key::ADMIN_KEY_ID;
 pub use groups::{UserField, UserSearch};
+pub(crate) use operators::{hex, random_hex};
 pub use operators::{Admin, AdminToken, ApiKey, NewApiKey};
 use throttle::LoginThrottle;
 pub use throttle::{LoginLimits, Throttled};

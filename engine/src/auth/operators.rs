@@ -8,6 +8,8 @@
 //! tokens issued before. An API key's token is `tk1.<id>.<secret>`; only the SHA-256 of the
 //! secret is stored, and a key is looked up in the one domain a request names.
 
+use std::net::IpAddr;
+
 use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -99,7 +101,8 @@ impl std::fmt::Debug for NewApiKey {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -113,7 +116,8 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn random_hex(bytes: usize) -> String {
+/// `bytes` random bytes from the operating system, in hex.
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buf);
     hex(&buf)
@@ -190,12 +194,18 @@ impl AuthService {
 
     /// Logs an administrator in: a token valid for `auth.admin_token_minutes`. A wrong name
     /// and a wrong password fail alike, after the same work; after `auth.limits.failed_per_user`
-    /// failures in a window the name is refused until the window ends.
-    pub async fn admin_login(&self, username: &str, password: &str) -> AuthResult<AdminToken> {
+    /// failures in a window the name is refused until the window ends, and likewise the
+    /// client's `address` after `auth.limits.failed_per_address`.
+    pub async fn admin_login(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> AuthResult<AdminToken> {
         // Administrators are counted apart from every domain (no domain has an empty key).
         let server = DomainKey::new("", "");
         let now = self.clock.now_ms();
-        self.throttle.check(&server, Some(username), None, now)?;
+        self.throttle.check(&server, Some(username), address, now)?;
         let record = match check_username(username) {
             Ok(()) => self.store.admin(username)?,
             Err(_) => None,
@@ -203,7 +213,7 @@ impl AuthService {
         let hash = record.as_ref().map(|r| r.password_hash.clone());
         let verified = verify_password(password.to_string(), hash).await?;
         let Some(record) = record.filter(|_| verified) else {
-            self.throttle.failed(&server, Some(username), None, now);
+            self.throttle.failed(&server, Some(username), address, now);
             return Err(AuthError::AuthenticationFailed);
         };
         let minutes = i64::try_from(self.config.admin_token_minutes).unwrap_or(i64::MAX);

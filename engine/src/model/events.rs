@@ -61,6 +61,24 @@ pub enum EngineEvent {
         /// The model's version at that moment.
         version: u64,
     },
+    /// A model was created (by a client, the host or the REST API).
+    ModelCreated {
+        /// Domain.
+        domain: DomainKey,
+        /// Model id.
+        model: String,
+        /// Its collection.
+        collection: String,
+    },
+    /// A model was deleted (alone or with its collection).
+    ModelDeleted {
+        /// Domain.
+        domain: DomainKey,
+        /// Model id.
+        model: String,
+        /// Its collection.
+        collection: String,
+    },
     /// A user's session connected to a domain.
     UserConnected {
         /// Domain.
@@ -141,6 +159,8 @@ impl EngineEvent {
             | EngineEvent::ModelOpened { domain, .. }
             | EngineEvent::ModelClosed { domain, .. }
             | EngineEvent::LastSessionLeft { domain, .. }
+            | EngineEvent::ModelCreated { domain, .. }
+            | EngineEvent::ModelDeleted { domain, .. }
             | EngineEvent::UserConnected { domain, .. }
             | EngineEvent::UserDisconnected { domain, .. }
             | EngineEvent::PresenceChanged { domain, .. }
@@ -155,7 +175,9 @@ impl EngineEvent {
             EngineEvent::OperationApplied { model, .. }
             | EngineEvent::ModelOpened { model, .. }
             | EngineEvent::ModelClosed { model, .. }
-            | EngineEvent::LastSessionLeft { model, .. } => Some(model),
+            | EngineEvent::LastSessionLeft { model, .. }
+            | EngineEvent::ModelCreated { model, .. }
+            | EngineEvent::ModelDeleted { model, .. } => Some(model),
             _ => None,
         }
     }
@@ -168,12 +190,16 @@ pub struct EventFilter {
     pub domain: Option<DomainKey>,
     /// Only this model (all when `None`).
     pub model: Option<String>,
+    /// Leave out [`EngineEvent::OperationApplied`] (the engine then builds none for this
+    /// subscriber).
+    pub without_operations: bool,
 }
 
 impl EventFilter {
     fn matches(&self, e: &EngineEvent) -> bool {
         self.domain.as_ref().is_none_or(|d| d == e.domain())
             && self.model.as_deref().is_none_or(|m| e.model() == Some(m))
+            && !(self.without_operations && matches!(e, EngineEvent::OperationApplied { .. }))
     }
 }
 
@@ -187,8 +213,10 @@ struct Subscriber {
 #[derive(Clone, Default)]
 pub struct EventBus {
     subscribers: Arc<Mutex<Vec<Subscriber>>>,
-    /// How many subscribers the list holds (read on every operation, without the lock).
+    /// How many subscribers the list holds (read without the lock).
     count: Arc<AtomicUsize>,
+    /// How many of them take operations (read on every operation, without the lock).
+    op_count: Arc<AtomicUsize>,
 }
 
 /// A stream of engine events.
@@ -219,14 +247,26 @@ impl EventBus {
         let (tx, rx) = mpsc::unbounded_channel();
         if let Ok(mut subs) = self.subscribers.lock() {
             subs.push(Subscriber { filter, tx });
-            self.count.store(subs.len(), Ordering::Release);
+            self.recount(&subs);
         }
         EventSubscription { rx }
+    }
+
+    fn recount(&self, subs: &[Subscriber]) {
+        self.count.store(subs.len(), Ordering::Release);
+        let ops = subs.iter().filter(|s| !s.filter.without_operations).count();
+        self.op_count.store(ops, Ordering::Release);
     }
 
     /// True when anyone listens (lets callers skip building events).
     pub fn has_subscribers(&self) -> bool {
         self.count.load(Ordering::Acquire) > 0
+    }
+
+    /// True when anyone listens to applied operations (lets the sequencer skip building
+    /// them).
+    pub fn has_operation_subscribers(&self) -> bool {
+        self.op_count.load(Ordering::Acquire) > 0
     }
 
     /// Delivers an event to every matching subscriber.
@@ -239,7 +279,7 @@ impl EventBus {
                     !s.tx.is_closed()
                 }
             });
-            self.count.store(subs.len(), Ordering::Release);
+            self.recount(&subs);
         }
     }
 
@@ -247,7 +287,7 @@ impl EventBus {
     pub fn close(&self) {
         if let Ok(mut subs) = self.subscribers.lock() {
             subs.clear();
-            self.count.store(0, Ordering::Release);
+            self.recount(&subs);
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use super::ModelsConfig;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
@@ -26,6 +27,7 @@ use super::{
     EventSink, ForceCloseReason, ModelData, ModelError, ModelEvent, ModelResult, OfflineCopy,
     OpenedModel, ReferenceChange, ReplayedOp, SessionInfo, SessionModel, SharedReference,
 };
+use crate::metrics::EngineMetrics;
 use crate::ot::json::{IdGenerator, JsonValue};
 use crate::ot::{update_reference_on_apply, Document, JsString, Operation, PathSegment, ValueId};
 use crate::perm::Actor;
@@ -278,6 +280,8 @@ pub(crate) struct Sequencer {
     clock: Arc<dyn Clock>,
     config: ModelsConfig,
     tx: mpsc::UnboundedSender<Command>,
+    /// Operations committed and commit latency.
+    metrics: Arc<EngineMetrics>,
     /// Operation records of the batch, encoded as they are applied.
     batch_ops: EncodedOps,
     /// Why the batch cannot be written (a record that could not be encoded).
@@ -355,6 +359,7 @@ impl Sequencer {
         clock: Arc<dyn Clock>,
         config: ModelsConfig,
         tx: mpsc::UnboundedSender<Command>,
+        metrics: Arc<EngineMetrics>,
     ) -> Self {
         let version = meta.version;
         let index = index::ModelIndex::new(&domain, &meta.collection, &doc);
@@ -393,6 +398,7 @@ impl Sequencer {
             clean_exit: false,
             deletion: ephemeral::Deletion::default(),
             policy,
+            metrics,
         }
     }
 
@@ -1013,6 +1019,7 @@ impl Sequencer {
         }
         let number = self.meta.number;
         let mut writes = Vec::with_capacity(3);
+        let ops = self.batch_ops.len() as u64;
         if !self.batch_ops.is_empty() {
             writes.push(WriteOp::AppendEncoded {
                 number,
@@ -1035,9 +1042,15 @@ impl Sequencer {
             return;
         }
         let tx = self.tx.clone();
+        let metrics = self.metrics.clone();
+        let queued = std::time::Instant::now();
         self.store.write(
             writes,
             Box::new(move |result| {
+                if result.is_ok() {
+                    metrics.commit_latency.observe(queued.elapsed());
+                    metrics.ops_committed.fetch_add(ops, Ordering::Relaxed);
+                }
                 let _ = tx.send(Command::Durable { batch, result });
             }),
         );

@@ -14,13 +14,14 @@ mod offline;
 mod query;
 mod query_plan;
 
-use super::events::EventBus;
+use super::events::{EngineEvent, EventBus};
 use super::sequencer::{Command, Registry, ResyncFrom, Sequencer};
 use super::{
     Change, EventSink, ModelData, ModelError, ModelResult, ReferenceChange, ReplayedOp,
     SessionInfo, SharedReference,
 };
 use crate::ident::IdKind;
+use crate::metrics::EngineMetrics;
 use crate::ot::json::{root_from_json_value, IdGenerator, JsonValue};
 use crate::ot::{Data, Document, Operation, Value, ValueId};
 use crate::perm::{Actor, ModelPermissions, ModelPermissionsChange, ModelRights, Permissions};
@@ -71,6 +72,7 @@ struct Inner {
     models: Mutex<HashMap<ModelKey, mpsc::UnboundedSender<Command>>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     closed: AtomicBool,
+    metrics: Arc<EngineMetrics>,
 }
 
 impl Registry for Inner {
@@ -241,8 +243,14 @@ impl ModelService {
                 models: Mutex::new(HashMap::new()),
                 tasks: Mutex::new(Vec::new()),
                 closed: AtomicBool::new(false),
+                metrics: Arc::default(),
             }),
         }
+    }
+
+    /// The engine's counters (operations committed and commit latency are counted here).
+    pub fn metrics(&self) -> &Arc<EngineMetrics> {
+        &self.inner.metrics
     }
 
     /// Deletes the ephemeral models a previous run left behind (it stopped while sessions had
@@ -367,19 +375,27 @@ impl ModelService {
         {
             return Err(ModelError::CollectionNotFound(id.to_string()));
         }
-        for m in self
+        let models = self
             .inner
             .store
             .models(domain, Some(id))
-            .map_err(store_err)?
-        {
+            .map_err(store_err)?;
+        for m in &models {
             self.stop_sequencer(domain, &m.id).await;
         }
         self.write(vec![WriteOp::DeleteCollection {
             domain: domain.clone(),
             id: id.to_string(),
         }])
-        .await
+        .await?;
+        for m in models {
+            self.inner.bus.publish(EngineEvent::ModelDeleted {
+                domain: domain.clone(),
+                model: m.id,
+                collection: id.to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// Creates a model from plain JSON data (an object) for the host. Values get ids `0:1`,
@@ -500,7 +516,14 @@ impl ModelService {
         });
         batch.extend(Permissions::creation_rows(domain, &id, creator, initial));
         match self.write(batch).await {
-            Ok(()) => Ok(ModelInfo::from(&meta)),
+            Ok(()) => {
+                self.inner.bus.publish(EngineEvent::ModelCreated {
+                    domain: domain.clone(),
+                    model: id,
+                    collection: meta.collection.clone(),
+                });
+                Ok(ModelInfo::from(&meta))
+            }
             Err(ModelError::Store(StoreError::AlreadyExists(_))) => {
                 Err(ModelError::AlreadyExists(format!("model {id:?}")))
             }
@@ -642,7 +665,7 @@ impl ModelService {
         actor: &Actor,
     ) -> ModelResult<()> {
         self.check_open()?;
-        let (_, rights) = self.readable(domain, id, actor)?;
+        let (meta, rights) = self.readable(domain, id, actor)?;
         if !rights.remove {
             return Err(ModelError::Unauthorized(format!(
                 "no permission to delete model {id:?}"
@@ -653,7 +676,13 @@ impl ModelService {
             domain: domain.clone(),
             id: id.to_string(),
         }])
-        .await
+        .await?;
+        self.inner.bus.publish(EngineEvent::ModelDeleted {
+            domain: domain.clone(),
+            model: id.to_string(),
+            collection: meta.collection,
+        });
+        Ok(())
     }
 
     async fn stop_sequencer(&self, domain: &DomainKey, id: &str) {
@@ -705,6 +734,7 @@ impl ModelService {
             self.inner.clock.clone(),
             self.inner.config.clone(),
             tx.clone(),
+            self.inner.metrics.clone(),
         );
         let registry: Arc<dyn Registry> = self.inner.clone();
         let span = info_span!("model", domain = %domain, model = %id);

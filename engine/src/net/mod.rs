@@ -69,6 +69,8 @@ pub struct NetConfig {
     pub max_connections: u64,
     /// Directory served as static files on non-WebSocket GET requests (e.g. a demo page).
     pub static_dir: Option<PathBuf>,
+    /// Largest REST request body, in bytes (a larger one is answered 413).
+    pub max_rest_body_bytes: usize,
 }
 
 impl Default for NetConfig {
@@ -82,6 +84,7 @@ impl Default for NetConfig {
             max_queued_messages: 250_000,
             max_connections: 10_000,
             static_dir: None,
+            max_rest_body_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -195,7 +198,7 @@ async fn health() -> impl IntoResponse {
 
 async fn metrics_handler(State(state): State<Arc<NetState>>) -> impl IntoResponse {
     let m = &state.metrics;
-    let body = format!(
+    let mut body = format!(
         "# TYPE tandem_connections_open gauge\ntandem_connections_open {}\n\
          # TYPE tandem_connections_total counter\ntandem_connections_total {}\n\
          # TYPE tandem_frames_in_total counter\ntandem_frames_in_total {}\n\
@@ -207,6 +210,17 @@ async fn metrics_handler(State(state): State<Arc<NetState>>) -> impl IntoRespons
         m.frames_out.load(Ordering::Relaxed),
         state.services.models.loaded_models(),
     );
+    body.push_str(
+        "# HELP tandem_sessions Sessions connected, by domain.\n# TYPE tandem_sessions gauge\n",
+    );
+    for (domain, n) in state.services.sessions.per_domain() {
+        body.push_str(&format!(
+            "tandem_sessions{{namespace=\"{}\",domain=\"{}\"}} {n}\n",
+            crate::metrics::escape(&domain.namespace),
+            crate::metrics::escape(&domain.id)
+        ));
+    }
+    state.services.models.metrics().render(&mut body);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
@@ -312,7 +326,7 @@ async fn realtime_or_static(
 
 /// The client's address for per-address limits: a remote peer's own; for a loopback peer (a
 /// proxy on this host) the first `X-Forwarded-For` entry, or `None` when it forwards none.
-fn client_address(peer: SocketAddr, headers: &HeaderMap) -> Option<std::net::IpAddr> {
+pub(crate) fn client_address(peer: SocketAddr, headers: &HeaderMap) -> Option<std::net::IpAddr> {
     if !peer.ip().is_loopback() {
         return Some(peer.ip());
     }

@@ -2,6 +2,7 @@
 //! probes. Front ends (the wire protocol today) register their sessions here.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,6 +17,12 @@ pub struct SessionUser {
     pub user: UserRecord,
     /// The domain.
     pub domain: DomainKey,
+    /// When it connected (epoch ms).
+    pub connected_ms: i64,
+    /// The client's address, when known.
+    pub address: Option<IpAddr>,
+    /// The client's name and version, as it reported them.
+    pub client: String,
 }
 
 /// The way to a registered session's connection, implemented by the front end that holds it.
@@ -25,6 +32,8 @@ pub trait SessionLink: Send + Sync {
     fn probe(&self, reply: oneshot::Sender<()>) -> bool;
     /// Closes the connection because its client showed no sign of life.
     fn close_silent(&self, reason: &'static str);
+    /// Closes the connection at an operator's request; the client may reconnect.
+    fn disconnect(&self);
 }
 
 type UserKey = (DomainKey, UserType, String);
@@ -118,6 +127,49 @@ impl SessionRegistry {
             .lock()
             .map(|s| s.per_user.get(&key).copied().unwrap_or(0))
             .unwrap_or(0)
+    }
+
+    /// The sessions connected to `domain`, oldest first (then by id).
+    pub fn in_domain(&self, domain: &DomainKey) -> Vec<(String, SessionUser)> {
+        let Ok(s) = self.state.lock() else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, SessionUser)> = s
+            .sessions
+            .iter()
+            .filter(|(_, u)| u.domain == *domain)
+            .map(|(id, u)| (id.clone(), u.clone()))
+            .collect();
+        drop(s);
+        out.sort_by(|a, b| a.1.connected_ms.cmp(&b.1.connected_ms).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    /// Closes a session of `domain` at an operator's request; false when no such session is
+    /// connected there.
+    pub fn disconnect(&self, domain: &DomainKey, session: &str) -> bool {
+        let link = self.state.lock().ok().and_then(|s| {
+            let same_domain = s.sessions.get(session).is_some_and(|u| u.domain == *domain);
+            same_domain.then(|| s.links.get(session).cloned()).flatten()
+        });
+        match link {
+            Some(link) => {
+                link.disconnect();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How many sessions each domain has connected (domains with none left out).
+    pub fn per_domain(&self) -> std::collections::BTreeMap<DomainKey, usize> {
+        let mut out = std::collections::BTreeMap::new();
+        if let Ok(s) = self.state.lock() {
+            for u in s.sessions.values() {
+                *out.entry(u.domain.clone()).or_insert(0) += 1;
+            }
+        }
+        out
     }
 
     /// Number of connected sessions.

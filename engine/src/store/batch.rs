@@ -9,6 +9,7 @@
 
 mod chat;
 mod credentials;
+mod webhooks;
 
 use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, encoded_len_varint};
 use prost::encoding::{DecodeContext, WireType};
@@ -353,6 +354,7 @@ fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
     if let Some(p) = acl_write_to_p(op)
         .or_else(|| chat::to_p(op))
         .or_else(|| credentials::to_p(op))
+        .or_else(|| webhooks::to_p(op))
     {
         return Ok(p);
     }
@@ -371,7 +373,11 @@ fn write_to_p(op: &WriteOp) -> StoreResult<PWrite> {
         | WriteOp::PutAdmin(_)
         | WriteOp::DeleteAdmin { .. }
         | WriteOp::PutApiKey(_)
-        | WriteOp::DeleteApiKey { .. } => {
+        | WriteOp::DeleteApiKey { .. }
+        | WriteOp::PutWebhook(_)
+        | WriteOp::DeleteWebhook { .. }
+        | WriteOp::PutDelivery(_)
+        | WriteOp::DeleteDelivery { .. } => {
             return Err(StoreError::Invalid(
                 "access-control change without an encoding".into(),
             ))
@@ -552,6 +558,9 @@ fn write_from_p(mut p: PWrite) -> StoreResult<WriteOp> {
                 return op;
             }
             if let Some(op) = credentials::from_p(&mut p, &domain) {
+                return op;
+            }
+            if let Some(op) = webhooks::from_p(&mut p, &domain) {
                 return op;
             }
             return acl_write_from_p(p, domain);

@@ -31,11 +31,13 @@ pub use acl::{decode_group, decode_permissions, encode_group, encode_permissions
 pub use activity::{decode_activity, encode_activity};
 pub use chat::{decode_chat, decode_chat_event, encode_chat, encode_chat_event};
 pub use credentials::{decode_admin, decode_api_key, encode_admin, encode_api_key};
+pub use webhooks::{decode_delivery, decode_webhook, encode_delivery, encode_webhook};
 
 mod acl;
 mod activity;
 mod chat;
 mod credentials;
+mod webhooks;
 
 /// Deepest value tree the codec stores (the root is at depth 1).
 pub const MAX_VALUE_DEPTH: usize = 4096;

@@ -7,9 +7,9 @@ use std::sync::Mutex;
 use super::index::{self, IndexKey, IndexRange};
 use super::{
     ActivityRecord, AdminRecord, ApiKeyRecord, ChatEvent, ChatRecord, CollectionRecord,
-    CommitCallback, DomainKey, DomainRecord, Grantee, GroupRecord, JwtKeyRecord, ModelMeta,
-    OpRecord, PermissionRow, PermissionTarget, ReconnectTokenRecord, Snapshot, Store, StoreError,
-    StoreResult, StoreStats, UserRecord, UserType, WriteOp,
+    CommitCallback, DeliveryRecord, DomainKey, DomainRecord, Grantee, GroupRecord, JwtKeyRecord,
+    ModelMeta, OpRecord, PermissionRow, PermissionTarget, ReconnectTokenRecord, Snapshot, Store,
+    StoreError, StoreResult, StoreStats, UserRecord, UserType, WebhookRecord, WriteOp,
 };
 
 #[derive(Default)]
@@ -23,6 +23,8 @@ struct Data {
     jwt_keys: BTreeMap<(DomainKey, String), JwtKeyRecord>,
     admins: BTreeMap<String, AdminRecord>,
     api_keys: BTreeMap<(DomainKey, String), ApiKeyRecord>,
+    webhooks: BTreeMap<(DomainKey, String), WebhookRecord>,
+    deliveries: BTreeMap<(DomainKey, String, u64), DeliveryRecord>,
     tokens: BTreeMap<(DomainKey, String), ReconnectTokenRecord>,
     permissions: BTreeMap<(DomainKey, PermissionTarget, Grantee), Vec<String>>,
     groups: BTreeMap<(DomainKey, String), GroupRecord>,
@@ -146,6 +148,8 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
             data.users.retain(|(d, _, _), _| *d != key);
             data.jwt_keys.retain(|(d, _), _| *d != key);
             data.api_keys.retain(|(d, _), _| *d != key);
+            data.webhooks.retain(|(d, _), _| *d != key);
+            data.deliveries.retain(|(d, ..), _| *d != key);
             data.tokens.retain(|(d, _), _| *d != key);
             data.permissions.retain(|(d, _, _), _| *d != key);
             data.groups.retain(|(d, _), _| *d != key);
@@ -303,6 +307,26 @@ fn apply(data: &mut Data, op: WriteOp, kept: usize) {
         }
         WriteOp::DeleteApiKey { domain, id } => {
             data.api_keys.remove(&(domain, id));
+        }
+        WriteOp::PutWebhook(record) => {
+            data.webhooks
+                .insert((record.domain.clone(), record.id.clone()), record);
+        }
+        WriteOp::DeleteWebhook { domain, id } => {
+            data.deliveries
+                .retain(|(d, w, _), _| !(*d == domain && *w == id));
+            data.webhooks.remove(&(domain, id));
+        }
+        WriteOp::PutDelivery(record) => {
+            let key = (record.domain.clone(), record.webhook.clone(), record.seq);
+            data.deliveries.insert(key, record);
+        }
+        WriteOp::DeleteDelivery {
+            domain,
+            webhook,
+            seq,
+        } => {
+            data.deliveries.remove(&(domain, webhook, seq));
         }
         WriteOp::PutChat(record) => {
             data.chats
@@ -531,6 +555,26 @@ impl Store for MemoryStore {
             .iter()
             .filter(|((d, _), _)| d == domain)
             .map(|(_, k)| k.clone())
+            .collect())
+    }
+
+    fn webhooks(&self, domain: Option<&DomainKey>) -> StoreResult<Vec<WebhookRecord>> {
+        Ok(self
+            .lock()?
+            .webhooks
+            .iter()
+            .filter(|((d, _), _)| domain.is_none_or(|k| k == d))
+            .map(|(_, w)| w.clone())
+            .collect())
+    }
+
+    fn deliveries(&self, domain: &DomainKey, webhook: &str) -> StoreResult<Vec<DeliveryRecord>> {
+        Ok(self
+            .lock()?
+            .deliveries
+            .iter()
+            .filter(|((d, w, _), _)| d == domain && w == webhook)
+            .map(|(_, r)| r.clone())
             .collect())
     }
 

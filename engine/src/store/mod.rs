@@ -22,6 +22,7 @@ mod snapshot_policy;
 mod splice_codec;
 mod user_id;
 mod wal;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub use lmdb::LmdbStore;
 pub use memory::MemoryStore;
 pub use snapshot_policy::{SnapshotPolicies, SnapshotPolicy};
 pub use user_id::UserId;
+pub use webhooks::{DeliveryRecord, DeliveryStatus, WebhookRecord};
 
 /// Every write-ahead log record in `dir` above `applied` (what opening the store applies);
 /// for [`crate::fuzzing`].
@@ -574,6 +576,26 @@ pub enum WriteOp {
         /// Its id.
         id: String,
     },
+    /// Create or replace a webhook.
+    PutWebhook(WebhookRecord),
+    /// Delete a webhook with its deliveries.
+    DeleteWebhook {
+        /// Its domain.
+        domain: DomainKey,
+        /// Its id.
+        id: String,
+    },
+    /// Create or replace a delivery.
+    PutDelivery(DeliveryRecord),
+    /// Delete a delivery.
+    DeleteDelivery {
+        /// Its domain.
+        domain: DomainKey,
+        /// Its webhook.
+        webhook: String,
+        /// Its number.
+        seq: u64,
+    },
 }
 
 /// Sizes the store reports for benchmarks and the admin console.
@@ -713,6 +735,10 @@ pub trait Store: Send + Sync + 'static {
     fn api_key(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ApiKeyRecord>>;
     /// Every API key of a domain, ordered by id.
     fn api_keys(&self, domain: &DomainKey) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// Every webhook of a domain (of every domain for `None`), ordered by domain then id.
+    fn webhooks(&self, domain: Option<&DomainKey>) -> StoreResult<Vec<WebhookRecord>>;
+    /// The deliveries of a webhook, in order.
+    fn deliveries(&self, domain: &DomainKey, webhook: &str) -> StoreResult<Vec<DeliveryRecord>>;
     /// A chat by id.
     fn chat(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ChatRecord>>;
     /// Every chat of a domain, ordered by id.

@@ -138,10 +138,21 @@ pub struct TokenBody {
 )]
 pub(super) async fn login(
     State(engine): State<Engine>,
-    body: axum::body::Bytes,
+    peer: Result<
+        axum::extract::ConnectInfo<std::net::SocketAddr>,
+        axum::extract::rejection::ExtensionRejection,
+    >,
+    headers: axum::http::HeaderMap,
+    body: super::Body,
 ) -> Result<Json<TokenBody>, RestError> {
     let body: LoginBody = super::json_body(&body)?;
-    match engine.admin_login(&body.username, &body.password).await {
+    let address = peer
+        .ok()
+        .and_then(|p| crate::net::client_address(p.0, &headers));
+    match engine
+        .admin_login_from(&body.username, &body.password, address)
+        .await
+    {
         Ok(t) => Ok(Json(TokenBody {
             token: t.token,
             expires_ms: t.expires_ms,

@@ -37,7 +37,7 @@ pub struct NewDomainBody {
 pub(super) async fn create_domain(
     caller: Caller,
     State(engine): State<Engine>,
-    body: axum::body::Bytes,
+    body: super::Body,
 ) -> Result<(StatusCode, Json<DomainItem>), RestError> {
     caller.admin()?;
     let body: NewDomainBody = json_body(&body)?;
@@ -101,7 +101,7 @@ pub(super) async fn list_collections(
 ) -> Result<Json<IdPage>, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, false)?;
     let Query(paging) = paging?;
-    let (items, total) = paging.page(d.collections()?)?;
+    let (items, total) = paging.page_by(d.collections()?, |c| c.clone())?;
     Ok(Json(IdPage {
         items,
         offset: paging.offset,
@@ -199,7 +199,8 @@ pub(super) async fn list_users(
 ) -> Result<Json<UserPage>, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, false)?;
     let Query(paging) = paging?;
-    let (items, total) = paging.page(d.users()?)?;
+    let (items, total) =
+        paging.page_by(d.users()?, |u| format!("{} {}", u.username, u.display_name))?;
     Ok(Json(UserPage {
         items,
         offset: paging.offset,
@@ -223,7 +224,7 @@ pub(super) async fn create_user(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    body: super::Body,
 ) -> Result<(StatusCode, Json<User>), RestError> {
     let d = caller.domain(&engine, &namespace, &domain, true)?;
     let user: NewUser = json_body(&body)?;
@@ -302,7 +303,7 @@ pub(super) async fn add_jwt_key(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    body: super::Body,
 ) -> Result<(StatusCode, Json<JwtKey>), RestError> {
     caller.admin()?;
     let d = caller.domain(&engine, &namespace, &domain, true)?;

@@ -84,7 +84,7 @@ pub(super) async fn list_groups(
 ) -> Result<Json<GroupPage>, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, false)?;
     let Query(paging) = paging?;
-    let (items, total) = paging.page(d.groups()?)?;
+    let (items, total) = paging.page_by(d.groups()?, |g| format!("{} {}", g.id, g.description))?;
     Ok(Json(GroupPage {
         items: items.into_iter().map(GroupItem::from).collect(),
         offset: paging.offset,
@@ -108,7 +108,7 @@ pub(super) async fn create_group(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    body: super::Body,
 ) -> Result<(StatusCode, Json<GroupItem>), RestError> {
     let d = caller.domain(&engine, &namespace, &domain, true)?;
     let body: NewGroupBody = json_body(&body)?;

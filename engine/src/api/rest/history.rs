@@ -30,7 +30,7 @@ pub(super) async fn replace_data(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain, id)): Path<(String, String, String)>,
-    body: axum::body::Bytes,
+    body: super::Body,
 ) -> Result<Response, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, true)?;
     let value = parse_json(super::body_text(&body)?).map_err(|e| {
@@ -178,7 +178,7 @@ pub(super) async fn query(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    body: super::Body,
 ) -> Result<Json<crate::api::QueryPage>, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, false)?;
     let body: QueryBody = super::json_body(&body)?;
@@ -224,7 +224,7 @@ pub(super) async fn put_settings(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    body: super::Body,
 ) -> Result<Json<DomainSettings>, RestError> {
     caller.admin()?;
     let d = caller.domain(&engine, &namespace, &domain, true)?;

@@ -8,13 +8,17 @@
 //! only, and a read-only key only what reads. See `docs/operators.md`.
 
 mod auth;
+mod chats;
 mod directory;
 mod groups;
 mod history;
 mod models;
 mod permissions;
+mod sessions;
+mod webhooks;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -48,7 +52,12 @@ pub const DEFAULT_PAGE: u64 = 100;
         groups::list_groups, groups::create_group, groups::delete_group, groups::add_member,
         groups::remove_member,
         models::list_models, models::get_model, models::create_model, models::delete_model,
-        history::replace_data, history::history, history::version_at, history::query
+        history::replace_data, history::history, history::version_at, history::query,
+        sessions::list_sessions, sessions::disconnect_session, sessions::events,
+        chats::list_chats, chats::create_chat, chats::get_chat, chats::delete_chat,
+        chats::chat_events, chats::post_message, chats::list_activities, chats::get_activity,
+        chats::delete_activity, webhooks::list_webhooks, webhooks::add_webhook,
+        webhooks::remove_webhook, webhooks::deliveries
     ),
     components(schemas(
         ErrorBody, ErrorDetail, auth::LoginBody, auth::TokenBody, DomainItem, DomainPage,
@@ -56,14 +65,19 @@ pub const DEFAULT_PAGE: u64 = 100;
         history::VersionBody, history::QueryBody, directory::NewDomainBody, directory::IdPage,
         crate::api::User, directory::UserPage, directory::NewUserBody,
         crate::api::JwtKey, directory::NewJwtKeyBody, groups::GroupItem, groups::GroupPage,
-        groups::NewGroupBody
+        groups::NewGroupBody, UserRef, crate::api::ConnectedSession, crate::api::ChatInfo,
+        crate::api::ChatMember, crate::api::ChatKind, crate::api::ChatEvent,
+        crate::api::ChatEventKind, crate::api::NewChat, crate::api::PostedMessage,
+        crate::api::ActivityInfo, crate::api::ActivityParticipant, chats::NewMessageBody,
+        chats::ActivityBody, crate::api::NewWebhook, crate::api::Webhook,
+        crate::api::RegisteredWebhook, crate::api::WebhookDelivery
     )),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
 
-/// The routes of the REST API, for a listener to serve.
-pub(crate) fn router(engine: Engine) -> Router {
+/// The routes of the REST API, for a listener to serve, taking bodies up to `max_body` bytes.
+pub(crate) fn router(engine: Engine, max_body: usize) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(openapi))
         .route("/auth/login", post(auth::login))
@@ -142,12 +156,83 @@ pub(crate) fn router(engine: Engine) -> Router {
         )
         .route("/domains/{namespace}/{domain}/query", post(history::query))
         .route(
+            "/domains/{namespace}/{domain}/sessions",
+            get(sessions::list_sessions),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/sessions/{id}",
+            axum::routing::delete(sessions::disconnect_session),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/events",
+            get(sessions::events),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/chats",
+            get(chats::list_chats).post(chats::create_chat),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/chats/{id}",
+            get(chats::get_chat).delete(chats::delete_chat),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/chats/{id}/events",
+            get(chats::chat_events),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/chats/{id}/messages",
+            post(chats::post_message),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/webhooks",
+            get(webhooks::list_webhooks).post(webhooks::add_webhook),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/webhooks/{id}",
+            axum::routing::delete(webhooks::remove_webhook),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/activities",
+            get(chats::list_activities),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/activities/{type}/{id}",
+            get(chats::get_activity).delete(chats::delete_activity),
+        )
+        .route(
             "/domains/{namespace}/{domain}/settings",
             get(history::get_settings).put(history::put_settings),
         )
         .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            engine.clone(),
+            count_request,
+        ))
         .with_state(engine);
     Router::new().nest("/api/v1", api)
+}
+
+/// Counts a request for `/metrics` by its route template (`unmatched` for no route).
+async fn count_request(
+    State(engine): State<Engine>,
+    route: Option<axum::extract::MatchedPath>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = req.method().as_str().to_string();
+    let response = next.run(req).await;
+    let route = route.as_ref().map_or("unmatched", |r| r.as_str());
+    engine
+        .inner
+        .models
+        .metrics()
+        .rest_request(&method, route, response.status().as_u16());
+    response
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
@@ -175,19 +260,46 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
-/// A failed request: its status follows from its code.
+/// A failed request: its status follows from its code (or is given, for an oversize body).
 #[derive(Debug)]
-pub(crate) struct RestError(Error);
+pub(crate) struct RestError(Error, Option<StatusCode>);
 
 impl RestError {
     pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> RestError {
-        RestError(Error::new(code, message))
+        RestError(Error::new(code, message), None)
     }
 }
 
 impl From<Error> for RestError {
     fn from(e: Error) -> Self {
-        RestError(e)
+        RestError(e, None)
+    }
+}
+
+/// A request body, read whole up to the listener's `max_rest_body_bytes` (beyond it, 413 with
+/// the usual JSON error).
+pub(crate) struct Body(axum::body::Bytes);
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
+    type Rejection = RestError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, RestError> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => Ok(Body(b)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(RestError(
+                Error::new(ErrorCode::InvalidArgument, "the request body is too large"),
+                Some(StatusCode::PAYLOAD_TOO_LARGE),
+            )),
+            Err(e) => Err(RestError::new(ErrorCode::InvalidArgument, e.body_text())),
+        }
     }
 }
 
@@ -238,7 +350,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
 
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
-        let status = status_of(self.0.code);
+        let status = self.1.unwrap_or_else(|| status_of(self.0.code));
         if status.is_server_error() {
             tracing::error!(code = ?self.0.code, message = %self.0.message, "REST request failed");
         }
@@ -259,7 +371,7 @@ impl IntoResponse for RestError {
     }
 }
 
-/// Paging of every list.
+/// Paging and filtering of every list.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -271,11 +383,45 @@ pub struct Paging {
     /// Items to answer (1 to 1000, default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
+    /// Only items whose id or name contains this text (ignoring case).
+    #[param(max_length = 256)]
+    pub filter: Option<String>,
 }
 
+/// Longest `filter` taken.
+pub const MAX_FILTER: usize = 256;
+
 impl Paging {
-    /// The page of `items`, or an error for a limit out of range.
-    pub(crate) fn page<T>(&self, items: Vec<T>) -> Result<(Vec<T>, u64), RestError> {
+    /// The page of the `items` whose `text` contains the filter (every item without one).
+    pub(crate) fn page_by<T, S: AsRef<str>>(
+        &self,
+        items: Vec<T>,
+        text: impl Fn(&T) -> S,
+    ) -> Result<(Vec<T>, u64), RestError> {
+        let limit = self.limit()?;
+        let needle = self
+            .filter
+            .as_deref()
+            .filter(|f| !f.is_empty())
+            .map(str::to_lowercase);
+        let items: Vec<T> = match needle {
+            Some(n) => items
+                .into_iter()
+                .filter(|i| text(i).as_ref().to_lowercase().contains(&n))
+                .collect(),
+            None => items,
+        };
+        let total = items.len() as u64;
+        let page = items
+            .into_iter()
+            .skip(usize::try_from(self.offset).unwrap_or(usize::MAX))
+            .take(limit as usize)
+            .collect();
+        Ok((page, total))
+    }
+
+    /// The page size, once the offset, limit and filter are checked.
+    pub(crate) fn limit(&self) -> Result<u64, RestError> {
         let limit = self.limit.unwrap_or(DEFAULT_PAGE);
         if self.offset > MAX_OFFSET {
             return Err(RestError::new(
@@ -289,14 +435,53 @@ impl Paging {
                 format!("limit must be between 1 and {MAX_PAGE}"),
             ));
         }
-        let total = items.len() as u64;
-        let page = items
-            .into_iter()
-            .skip(usize::try_from(self.offset).unwrap_or(usize::MAX))
-            .take(limit as usize)
-            .collect();
-        Ok((page, total))
+        if self
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.chars().count() > MAX_FILTER)
+        {
+            return Err(RestError::new(
+                ErrorCode::InvalidArgument,
+                format!("filter must be at most {MAX_FILTER} characters"),
+            ));
+        }
+        Ok(limit)
     }
+
+    /// The answer to a list request: the page of `items` whose `text` contains the filter.
+    pub(crate) fn answer<T, S: AsRef<str>>(
+        &self,
+        items: Vec<T>,
+        text: impl Fn(&T) -> S,
+    ) -> Result<Json<Page<T>>, RestError> {
+        let (items, total) = self.page_by(items, text)?;
+        Ok(Json(Page {
+            items,
+            offset: self.offset,
+            total,
+        }))
+    }
+}
+
+/// A page of a list.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Items skipped.
+    pub offset: u64,
+    /// Items in the whole (filtered) list.
+    pub total: u64,
+}
+
+/// A user, as REST names one.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // documents how a user id is written
+pub struct UserRef {
+    /// `normal`, `anonymous` or `convergence`.
+    pub kind: String,
+    /// Its username.
+    pub name: String,
 }
 
 /// A domain.
@@ -341,7 +526,7 @@ async fn list_domains(
         .into_iter()
         .map(|(namespace, id)| DomainItem { namespace, id })
         .collect();
-    let (items, total) = paging.page(domains)?;
+    let (items, total) = paging.page_by(domains, |d| format!("{}/{}", d.namespace, d.id))?;
     Ok(Json(DomainPage {
         items,
         offset: paging.offset,

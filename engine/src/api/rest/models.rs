@@ -96,6 +96,9 @@ pub struct ListQuery {
     /// Items to answer (1 to 1000, default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
+    /// Only models whose id contains this text (ignoring case).
+    #[param(max_length = 256)]
+    pub filter: Option<String>,
 }
 
 /// Which version to read.
@@ -129,10 +132,11 @@ pub(super) async fn list_models(
     let paging = Paging {
         offset: q.offset,
         limit: q.limit,
+        filter: q.filter,
     };
     let mut models = d.models(q.collection.as_deref())?;
     models.sort_by(|a, b| a.id.cmp(&b.id));
-    let (items, total) = paging.page(models)?;
+    let (items, total) = paging.page_by(models, |m| m.id.clone())?;
     Ok(Json(ModelPage {
         items: items.into_iter().map(ModelItem::from).collect(),
         offset: paging.offset,
@@ -204,7 +208,7 @@ pub(super) async fn create_model(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    body: super::Body,
 ) -> Result<Response, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, true)?;
     let body = NewModel::parse(super::body_text(&body)?)?;

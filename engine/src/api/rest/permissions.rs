@@ -45,7 +45,7 @@ pub(super) async fn change_model_permissions(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain, id)): Path<(String, String, String)>,
-    body: axum::body::Bytes,
+    body: super::Body,
 ) -> Result<Json<ModelPermissions>, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, true)?;
     let change: ModelPermissionsChange = json_body(&body)?;
@@ -89,7 +89,7 @@ pub(super) async fn put_collection_world(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain, id)): Path<(String, String, String)>,
-    body: axum::body::Bytes,
+    body: super::Body,
 ) -> Result<Json<CollectionPermissions>, RestError> {
     let d = caller.domain(&engine, &namespace, &domain, true)?;
     let world: CollectionRights = json_body(&body)?;

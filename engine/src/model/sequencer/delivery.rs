@@ -137,7 +137,7 @@ impl Sequencer {
         if let Some(reply) = host_reply {
             let _ = reply.send(Ok(context + 1));
         }
-        if self.bus.has_subscribers() {
+        if self.bus.has_operation_subscribers() {
             self.bus.publish(EngineEvent::OperationApplied {
                 domain: self.domain.clone(),
                 model: self.model_id.to_string(),

@@ -67,6 +67,9 @@ impl Conn {
                     SessionUser {
                         user: user.clone(),
                         domain: domain.clone(),
+                        connected_ms: self.services.clock.now_ms(),
+                        address: self.info.client_ip,
+                        client: req.client_version.clone(),
                     },
                     Arc::new(ConnLink(self.internal_tx.clone())),
                 );

@@ -62,6 +62,8 @@ pub mod close {
     pub const HEARTBEAT_TIMEOUT: u16 = 4001;
     /// No connection request arrived in time.
     pub const HANDSHAKE_TIMEOUT: u16 = 4002;
+    /// An operator disconnected the session (the client reconnects with a new one).
+    pub const DISCONNECTED: u16 = 4003;
 }
 
 /// What the protocol asks the listener to do.
@@ -153,6 +155,13 @@ impl SessionLink for ConnLink {
         let _ = self
             .0
             .send(Internal::Close(close::HEARTBEAT_TIMEOUT, reason));
+    }
+
+    fn disconnect(&self) {
+        let _ = self.0.send(Internal::Close(
+            close::DISCONNECTED,
+            "disconnected by an operator",
+        ));
     }
 }
 

@@ -351,6 +351,20 @@ pub(super) fn check_keys(batch: &[WriteOp]) -> StoreResult<()> {
             WriteOp::DeleteAdmin { username } => name_key(username),
             WriteOp::PutApiKey(r) => child_key(&r.domain, &r.id),
             WriteOp::DeleteApiKey { domain, id } => child_key(domain, id),
+            WriteOp::PutWebhook(r) => child_key(&r.domain, &r.id),
+            WriteOp::DeleteWebhook { domain, id } => child_key(domain, id),
+            WriteOp::PutDelivery(r) => {
+                let mut key = child_key(&r.domain, &r.webhook);
+                key.extend_from_slice(&[0; 8]);
+                key
+            }
+            WriteOp::DeleteDelivery {
+                domain, webhook, ..
+            } => {
+                let mut key = child_key(domain, webhook);
+                key.extend_from_slice(&[0; 8]);
+                key
+            }
         };
         if key.len() > MAX_KEY_BYTES {
             return Err(StoreError::Invalid(format!(

@@ -37,6 +37,7 @@ mod credentials;
 mod index;
 mod keys;
 mod threads;
+mod webhooks;
 mod writer;
 
 use std::collections::HashSet;
@@ -54,9 +55,10 @@ use super::batch;
 use super::wal::{self, Wal};
 use super::{
     codec, ActivityRecord, AdminRecord, ApiKeyRecord, ChatEvent, ChatRecord, CollectionRecord,
-    CommitCallback, DomainKey, DomainRecord, Grantee, GroupRecord, JwtKeyRecord, ModelMeta,
-    OpRecord, PermissionRow, PermissionTarget, ReconnectTokenRecord, Snapshot, Store, StoreError,
-    StoreOptions, StoreResult, StoreStats, UserRecord, UserType, WriteOp, FORMAT_VERSION,
+    CommitCallback, DeliveryRecord, DomainKey, DomainRecord, Grantee, GroupRecord, JwtKeyRecord,
+    ModelMeta, OpRecord, PermissionRow, PermissionTarget, ReconnectTokenRecord, Snapshot, Store,
+    StoreError, StoreOptions, StoreResult, StoreStats, UserRecord, UserType, WebhookRecord,
+    WriteOp, FORMAT_VERSION,
 };
 use keys::{check_keys, child_key, domain_key, num_key, range_of, split_num_key, user_key};
 use threads::{Applier, Logger};
@@ -189,6 +191,10 @@ struct Dbs {
     admins: Db,
     /// API keys: domain, key id -> record.
     api_keys: Db,
+    /// Webhooks: domain, webhook id -> record.
+    webhooks: Db,
+    /// Webhook deliveries: domain, webhook id, big-endian number -> record.
+    deliveries: Db,
 }
 
 /// Every named database. Databases added after format version 1 are created when a store of
@@ -283,6 +289,12 @@ fn init_dbs(env: &Env<WithoutTls>) -> StoreResult<(Dbs, Option<u32>)> {
             .map_err(db_err)?,
         api_keys: env
             .create_database(&mut wtxn, Some("api_keys"))
+            .map_err(db_err)?,
+        webhooks: env
+            .create_database(&mut wtxn, Some("webhooks"))
+            .map_err(db_err)?,
+        deliveries: env
+            .create_database(&mut wtxn, Some("webhook_deliveries"))
             .map_err(db_err)?,
     };
     if fresh {
@@ -984,6 +996,16 @@ impl Store for LmdbStore {
     fn api_keys(&self, domain: &DomainKey) -> StoreResult<Vec<ApiKeyRecord>> {
         let rtxn = self.read_txn()?;
         credentials::api_keys(&rtxn, self.dbs(), domain)
+    }
+
+    fn webhooks(&self, domain: Option<&DomainKey>) -> StoreResult<Vec<WebhookRecord>> {
+        let rtxn = self.read_txn()?;
+        webhooks::webhooks(&rtxn, self.dbs(), domain)
+    }
+
+    fn deliveries(&self, domain: &DomainKey, webhook: &str) -> StoreResult<Vec<DeliveryRecord>> {
+        let rtxn = self.read_txn()?;
+        webhooks::deliveries(&rtxn, self.dbs(), domain, webhook)
     }
 
     fn chat(&self, domain: &DomainKey, id: &str) -> StoreResult<Option<ChatRecord>> {

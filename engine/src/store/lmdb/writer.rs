@@ -320,6 +320,10 @@ impl DbWriter {
             | WriteOp::DeleteAdmin { .. }
             | WriteOp::PutApiKey(_)
             | WriteOp::DeleteApiKey { .. } => super::credentials::apply(txn, &dbs, op)?,
+            WriteOp::PutWebhook(_)
+            | WriteOp::DeleteWebhook { .. }
+            | WriteOp::PutDelivery(_)
+            | WriteOp::DeleteDelivery { .. } => super::webhooks::apply(txn, &dbs, op)?,
         }
         Ok(())
     }
@@ -347,6 +351,7 @@ impl DbWriter {
         dbs.tokens.delete_range(txn, &bounds).map_err(db_err)?;
         acl::drop_domain(txn, &dbs, key)?;
         super::activities::drop_domain(txn, &dbs, key)?;
+        super::webhooks::drop_domain(txn, &dbs, key)?;
         super::chats::drop_domain(txn, &dbs, key)
     }
 
