@@ -453,7 +453,12 @@
         onclick: async (ev) => {
           const button = ev.currentTarget;
           if (!(await confirmDialog(`${label} ${what}?`, label))) return;
-          await run(ctx, button, fn, `${label === "Delete" ? "Deleted" : "Done:"} ${what}`);
+          await run(
+            ctx,
+            button,
+            fn,
+            `${{ Delete: "Deleted", Disconnect: "Disconnected", Remove: "Removed" }[label] || label} ${what}`,
+          );
           await after();
         },
       },
@@ -934,7 +939,10 @@
       let lm;
       while ((lm = re.exec(m[3] || "")) !== null) labels.push([lm[1], lm[2].replace(/\\(.)/g, (_, c) => (c === "n" ? "\n" : c))]);
       const family = types[m[1]] ? m[1] : m[1].replace(/_(bucket|sum|count|total|created)$/, "");
+      const last = samples[samples.length - 1];
       samples.push({
+        first: !last || last.family !== family,
+        family,
         name: m[1],
         labels,
         value: m[4],
@@ -972,7 +980,14 @@
       columns: [
         {
           title: "Metric",
-          render: (s) => h("div", null, h("code", null, s.name), s.help ? h("div", { class: "muted" }, s.help) : null),
+          // The help line once per family (a histogram's buckets share one).
+          render: (s) =>
+            h(
+              "div",
+              { title: s.help || null },
+              h("code", null, s.name),
+              s.help && s.first ? h("div", { class: "muted" }, s.help) : null,
+            ),
         },
         {
           title: "Labels",
@@ -2014,7 +2029,7 @@
       load: remoteLoad(ctx.dp("/sessions")),
       columns: [
         { title: "Session", render: (s) => h("code", { testid: `session-id-${s.id}` }, s.id) },
-        { title: "User", render: (s) => h("span", { testid: `session-user-${s.id}` }, userLabel(s)) },
+        { title: "User", render: (s) => h("span", { testid: `session-user-${s.id}` }, userLabel(s.user ?? s)) },
         {
           title: "Connected",
           render: (s) => h("span", { title: fmtTime(s.connected_ms) }, `${fmtTime(s.connected_ms)} (${ago(s.connected_ms)})`),
@@ -2028,7 +2043,7 @@
             deleteButton(
               ctx,
               `session-disconnect-${s.id}`,
-              `session ${s.id} of ${s.username} (the client reconnects by itself)`,
+              `session ${s.id} of ${userName(s.user ?? s)} (the client reconnects by itself)`,
               () => api("DELETE", ctx.dp(`/sessions/${enc(s.id)}`)),
               () => table.refresh(),
               "Disconnect",
@@ -2117,6 +2132,17 @@
   // ---------------------------------------------------------------------------------------
   // Chats and activities
 
+  const userName = (u) => (u ? (u.name ?? u.username ?? "?") : "?");
+
+  /** "alice, bob" from a comma list: normal users as REST names them. */
+  function userRefs(text) {
+    return text
+      .split(",")
+      .map((n) => n.trim())
+      .filter(Boolean)
+      .map((name) => ({ kind: "normal", name }));
+  }
+
   function viewChats(ctx) {
     if (ctx.rest.length > 0) return viewChat(ctx, ctx.rest[0]);
     const live = h("span", { class: "live", testid: "live-status" }, "connecting…");
@@ -2134,67 +2160,147 @@
         { title: "Name", render: (c) => c.name || h("span", { class: "muted" }, "—") },
         { title: "Topic", render: (c) => c.topic || h("span", { class: "muted" }, "—") },
         { title: "Members", cls: "num", render: (c) => String((c.members || []).length) },
-        { title: "Events", cls: "num", render: (c) => String(c.last_event_number ?? 0) },
+        { title: "Last event", cls: "num", render: (c) => String(c.last_event_number ?? 0) },
         {
-          title: "Last event",
+          title: "Last activity",
           render: (c) => (c.last_event_ms ? h("span", { title: fmtTime(c.last_event_ms) }, ago(c.last_event_ms)) : "—"),
+        },
+        {
+          title: "",
+          cls: "actions",
+          render: (c) =>
+            deleteButton(
+              ctx,
+              `chat-delete-${c.id}`,
+              `chat ${c.id} with its history`,
+              () => api("DELETE", ctx.dp(`/chats/${enc(c.id)}`)),
+              () => table.refresh(),
+            ),
         },
       ],
     });
-    add(body, card(null, table.el));
+    const id = h("input", { testid: "chat-create-id", placeholder: "(generated when empty)" });
+    const kind = h(
+      "select",
+      { testid: "chat-create-kind" },
+      h("option", { value: "channel" }, "channel"),
+      h("option", { value: "room" }, "room"),
+    );
+    const name = h("input", { testid: "chat-create-name" });
+    const topic = h("input", { testid: "chat-create-topic" });
+    const members = h("input", { testid: "chat-create-members", placeholder: "alice, bob (channels)" });
+    const priv = checkbox("chat-create-private", "Private (channels only)");
+    add(
+      body,
+      card(null, table.el),
+      formCard({
+        title: "Create a chat",
+        testid: "chat-create",
+        submit: "Create chat",
+        fields: [
+          field("Chat id", id),
+          field("Kind", kind),
+          field("Name", name),
+          field("Topic", topic, "grow"),
+          field("Members (comma separated)", members, "grow"),
+          priv.el,
+        ],
+        onSubmit: async () => {
+          const chat = { kind: kind.value, name: name.value.trim(), topic: topic.value.trim(), private: priv.input.checked };
+          if (id.value.trim()) chat.id = id.value.trim();
+          if (kind.value === "channel") chat.members = userRefs(members.value);
+          const made = await api("POST", ctx.dp("/chats"), chat);
+          notify(`Created chat ${made.id}`);
+          id.value = name.value = topic.value = members.value = "";
+          await table.refresh();
+        },
+      }),
+    );
     const refresh = throttle(() => table.refresh(), 500);
     eventStream(ctx, ctx.dp("/events"), {
       statusEl: live,
+      onOpen: refresh,
       onEvent: (ev) => {
-        if (ev.type && ev.type.startsWith("chat")) refresh();
+        if (ev.type === "chat_changed") refresh();
       },
     });
   }
 
+  /** What a chat event says, by its kind. */
   function chatEventText(e) {
-    if (e.message !== undefined && e.message !== null) return h("span", null, e.message);
-    const rest = { ...e };
-    delete rest.number;
-    delete rest.kind;
-    delete rest.user;
-    delete rest.time_ms;
-    return Object.keys(rest).length ? h("code", null, JSON.stringify(rest)) : h("span", { class: "muted" }, "—");
+    const muted = (t) => h("span", { class: "muted" }, t);
+    switch (e.kind) {
+      case "message":
+        return h("span", null, e.text ?? e.message ?? "");
+      case "created":
+        return muted(
+          `created “${e.name || ""}”${e.topic ? ` (${e.topic})` : ""}${(e.members || []).length ? ` with ${e.members.map(userName).join(", ")}` : ""}`,
+        );
+      case "user_added":
+        return muted(`added ${userName(e.added)}`);
+      case "user_removed":
+        return muted(`removed ${userName(e.removed)}`);
+      case "name_changed":
+        return muted(`renamed to “${e.name}”`);
+      case "topic_changed":
+        return muted(`topic: ${e.topic}`);
+      case "user_joined":
+        return muted("joined");
+      case "user_left":
+        return muted("left");
+      default:
+        return muted("—");
+    }
   }
 
   function viewChat(ctx, id) {
     const live = h("span", { class: "live", testid: "live-status" }, "connecting…");
+    const chatPath = ctx.dp(`/chats/${enc(id)}`);
     const body = page(ctx, {
       title: `Chat ${id}`,
       crumbs: h("span", null, link(ctx.href("chats"), "Chats", "crumb-chats"), " ›"),
-      actions: [live],
+      actions: [
+        live,
+        deleteButton(
+          ctx,
+          "chat-delete",
+          `chat ${id} with its history`,
+          async () => {
+            await api("DELETE", chatPath);
+            location.hash = ctx.href("chats");
+          },
+          async () => {},
+        ),
+      ],
     });
     const info = h("div", { class: "btn-row", testid: "chat-info" }, "loading…");
     const events = pagedTable({
       testid: "chat-events",
       rowPrefix: "chat-event",
       rowId: (e) => e.number,
-      placeholder: "Search events…",
+      placeholder: "Search messages…",
       empty: "No events.",
-      load: remoteLoad(ctx.dp(`/chats/${enc(id)}/events`)),
+      load: remoteLoad(`${chatPath}/events`),
       columns: [
         { title: "#", cls: "num", render: (e) => String(e.number) },
         { title: "Kind", render: (e) => badge(e.kind, e.kind === "message" ? "info" : "") },
         { title: "User", render: (e) => userLabel(e.user) },
-        { title: "Time", render: (e) => fmtTime(e.time_ms) },
-        { title: "Message", render: chatEventText },
+        { title: "Time", render: (e) => fmtTime(e.timestamp_ms ?? e.time_ms) },
+        { title: "Event", render: chatEventText },
       ],
     });
     async function loadInfo() {
-      const chat = await findInList(ctx.dp("/chats"), (c) => c.id === id);
-      if (!chat) throw new Error(`There is no chat ${id}.`);
+      const chat = await api("GET", chatPath);
+      const n = (chat.members || []).length;
       setChildren(
         info,
         badge(chat.kind),
         chat.private ? badge("private", "warn") : null,
         chat.name ? h("strong", null, chat.name) : null,
         chat.topic ? h("span", { class: "muted" }, `— ${chat.topic}`) : null,
-        h("span", { class: "muted" }, ` · ${chat.members.length} ${chat.members.length === 1 ? "member" : "members"}: `),
-        chat.members.map((m) => badge(m.user ? m.user.username : "?")),
+        h("span", { class: "muted" }, ` · ${n} ${n === 1 ? "member" : "members"}${n ? ":" : ""} `),
+        (chat.members || []).map((m) => badge(userName(m.user))),
+        h("span", { class: "muted" }, ` · created ${fmtTime(chat.created_ms)}`),
       );
     }
     const message = h("input", { testid: "chat-message", required: true, placeholder: "Write a message…", autocomplete: "off" });
@@ -2207,23 +2313,24 @@
         submit: "Send",
         fields: [field("Message", message, "grow")],
         onSubmit: async () => {
-          const posted = await api("POST", ctx.dp(`/chats/${enc(id)}/messages`), { message: message.value });
+          const posted = await api("POST", `${chatPath}/messages`, { text: message.value });
           message.value = "";
           notify(`Posted message #${posted && posted.number !== undefined ? posted.number : "?"}`);
           await events.refresh();
         },
       }),
-      card("Events", events.el),
+      card("Events, newest first (live)", events.el),
     );
     loadInfo().catch((e) => ctx.showError(e));
     const refresh = throttle(() => {
       events.refresh();
       loadInfo().catch(() => {});
-    }, 500);
+    }, 300);
     eventStream(ctx, ctx.dp("/events"), {
       statusEl: live,
+      onOpen: refresh,
       onEvent: (ev) => {
-        if (ev.type && ev.type.startsWith("chat") && (ev.chat === undefined || ev.chat === id || ev.chat_id === id)) refresh();
+        if (ev.type === "chat_changed" && (ev.chat_id === undefined || ev.chat_id === id)) refresh();
       },
     });
   }
@@ -2244,6 +2351,20 @@
         {
           title: "Activity",
           render: (a) => link(ctx.href("activities", a.activity_type, a.id), a.id, `activity-open-${a.activity_type}/${a.id}`),
+        },
+        { title: "Lifetime", render: (a) => (a.ephemeral ? badge("ephemeral") : badge("persistent", "info")) },
+        { title: "Created", render: (a) => fmtTime(a.created_ms) },
+        {
+          title: "",
+          cls: "actions",
+          render: (a) =>
+            deleteButton(
+              ctx,
+              `activity-delete-${a.activity_type}/${a.id}`,
+              `activity ${a.activity_type}/${a.id} (its participants leave it)`,
+              () => api("DELETE", ctx.dp(`/activities/${enc(a.activity_type)}/${enc(a.id)}`)),
+              () => table.refresh(),
+            ),
         },
       ],
     });
@@ -2315,7 +2436,6 @@
         { title: "Webhook", render: (w) => link(ctx.href("webhooks", w.id), w.id, `webhook-open-${w.id}`) },
         { title: "URL", render: (w) => h("code", null, w.url) },
         { title: "Events", render: (w) => (w.events || []).map((e) => badge(e, "info")) },
-        { title: "State", render: (w) => (w.enabled ? badge("enabled", "ok") : badge("disabled", "bad")) },
         { title: "Created", render: (w) => fmtTime(w.created_ms) },
         {
           title: "",
@@ -2413,7 +2533,7 @@
       testid: "deliveries",
       rowPrefix: "delivery",
       rowId: (d) => d.id,
-      placeholder: "Search deliveries…",
+      placeholder: "Search event or status…",
       empty: "No deliveries yet.",
       tools: [updated],
       load: async (paging) => {
@@ -2422,7 +2542,7 @@
         return page1;
       },
       columns: [
-        { title: "Delivery", render: (d) => h("code", null, String(d.id)) },
+        { title: "#", cls: "num", render: (d) => h("span", { title: String(d.id) }, String(d.number ?? d.id)) },
         { title: "Event", render: (d) => badge(d.event, "info") },
         { title: "Status", render: (d) => h("span", { testid: `delivery-status-${d.id}` }, deliveryStatus(d)) },
         { title: "Attempts", cls: "num", render: (d) => h("span", { testid: `delivery-attempts-${d.id}` }, String(d.attempts)) },
@@ -2439,6 +2559,23 @@
         { title: "Last error", render: (d) => d.last_error || h("span", { class: "muted" }, "—") },
         { title: "Created", render: (d) => fmtTime(d.created_ms) },
         { title: "Last attempt", render: (d) => fmtTime(d.last_attempt_ms) },
+        {
+          title: "Payload",
+          render: (d) => {
+            let text = d.payload ?? "";
+            try {
+              text = pretty(JSON.parse(text));
+            } catch (_) {
+              /* shown as it is */
+            }
+            return h(
+              "details",
+              { testid: `delivery-payload-${d.id}` },
+              h("summary", null, "show"),
+              h("pre", { class: "mono" }, text),
+            );
+          },
+        },
       ],
     });
     add(body, card(null, info), card("Deliveries, newest first (refreshed every 2 s)", table.el));
@@ -2448,7 +2585,6 @@
         setChildren(
           info,
           h("code", null, w.url),
-          w.enabled ? badge("enabled", "ok") : badge("disabled", "bad"),
           (w.events || []).map((e) => badge(e, "info")),
           h("span", { class: "muted" }, `registered ${fmtTime(w.created_ms)}`),
         );

@@ -545,7 +545,10 @@ test("register a webhook, see its secret once, and its deliveries in the page", 
 
 test("chats: the list, a chat's events, and a message posted from the page reaches a client", async () => {
   await alice.chat().create({ id: "general", type: "channel", membership: "public", name: "General", topic: "Anything goes" });
-  const chat = await alice.chat().join("general").catch(() => alice.chat().get("general"));
+  const chat = await alice
+    .chat()
+    .join("general")
+    .catch(() => alice.chat().get("general"));
   await chat.send("hello from alice");
   const got = [];
   alice.chat().on("message", (e) => got.push(e.message));
@@ -565,6 +568,20 @@ test("chats: the list, a chat's events, and a message posted from the page reach
   });
   await h.waitFor(() => got.includes("hello from the console"), { what: "alice to receive the console's message" });
   await shot("chat");
+
+  // A channel made from the page, then removed.
+  await tid("crumb-chats").click();
+  await tid("chat-create-id").fill("made-here");
+  await tid("chat-create-name").fill("Made here");
+  await tid("chat-create-members").fill("alice, bob");
+  await tid("chat-create-submit").click();
+  await visible("chat-row-made-here");
+  assert.match(await tid("chat-row-made-here").textContent(), /Made here/);
+  await h.waitFor(async () => (await alice.chat().joined()).some((c) => c.chatId === "made-here"), {
+    what: "alice a member of the new channel",
+  });
+  await confirmClick("chat-delete-made-here");
+  await gone("chat-row-made-here");
 });
 
 test("activities: the list and an activity's participants", async () => {
