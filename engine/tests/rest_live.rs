@@ -302,3 +302,221 @@ async fn filters_oversize_bodies_and_metrics() {
         assert!(metrics.contains(line), "no {line:?} in\n{metrics}");
     }
 }
+
+#[tokio::test]
+async fn users_and_permissions_at_every_level() {
+    let (engine, _listener, api) = setup().await;
+    let token = login(&api).await;
+    let a = engine.domain("t", "a").unwrap();
+    let reader = a.create_api_key("dash", true).await.unwrap().token;
+    let base = "/api/v1/domains/t/a";
+    let made = api
+        .call(
+            "POST",
+            &format!("{base}/users"),
+            Some(&token),
+            Some(r#"{"username":"alice","password":"pw-1"}"#),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+
+    let changed = api
+        .call(
+            "PATCH",
+            &format!("{base}/users/alice"),
+            Some(&token),
+            Some(r#"{"display_name":"Alice A.","disabled":true}"#),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.body["display_name"], "Alice A.");
+    assert_eq!(changed.body["disabled"], true);
+    let read = api.get(&format!("{base}/users/alice"), Some(&reader)).await;
+    assert_eq!(read.body["display_name"], "Alice A.");
+    refused(
+        &api.call(
+            "PATCH",
+            &format!("{base}/users/alice"),
+            Some(&reader),
+            Some("{}"),
+        )
+        .await,
+        403,
+        "permission_denied",
+    );
+    refused(
+        &api.call(
+            "PATCH",
+            &format!("{base}/users/nobody"),
+            Some(&token),
+            Some("{}"),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    refused(
+        &api.call(
+            "PATCH",
+            &format!("{base}/users/alice"),
+            Some(&token),
+            Some(r#"{"role":"x"}"#),
+        )
+        .await,
+        400,
+        "invalid_argument",
+    );
+    let pw = api
+        .call(
+            "PUT",
+            &format!("{base}/users/alice/password"),
+            Some(&token),
+            Some(r#"{"password":"pw-2"}"#),
+        )
+        .await;
+    assert_eq!(pw.status, 204, "{}", pw.text);
+    refused(
+        &api.call(
+            "PUT",
+            &format!("{base}/users/alice/password"),
+            Some(&token),
+            Some(r#"{}"#),
+        )
+        .await,
+        400,
+        "invalid_argument",
+    );
+
+    // A user's entry on a collection, set and removed.
+    a.create_collection("notes").await.unwrap();
+    let entry = api
+        .call(
+            "PUT",
+            &format!("{base}/collections/notes/permissions/users/alice"),
+            Some(&token),
+            Some(r#"{"read":true,"write":true}"#),
+        )
+        .await;
+    assert_eq!(entry.status, 200, "{}", entry.text);
+    assert_eq!(entry.body["users"][0][0]["name"], "alice");
+    assert_eq!(entry.body["users"][0][1]["write"], true);
+    assert_eq!(entry.body["users"][0][1]["manage"], false);
+    refused(
+        &api.call(
+            "PUT",
+            &format!("{base}/collections/notes/permissions/users/nobody"),
+            Some(&token),
+            Some("{}"),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    let removed = api
+        .call(
+            "DELETE",
+            &format!("{base}/collections/notes/permissions/users/alice"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.text);
+    assert_eq!(removed.body["users"], json!([]));
+
+    // Generic rows: the domain's, a chat's, an activity's.
+    let domain_rows = api
+        .call(
+            "PATCH",
+            &format!("{base}/permissions"),
+            Some(&token),
+            Some(r#"{"add":{"world":["join_chat"],"groups":[]}}"#),
+        )
+        .await;
+    assert_eq!(domain_rows.status, 200, "{}", domain_rows.text);
+    assert_eq!(domain_rows.body["world"], json!(["join_chat"]));
+    assert_eq!(
+        api.get(&format!("{base}/permissions"), Some(&reader))
+            .await
+            .body["world"],
+        json!(["join_chat"])
+    );
+    refused(
+        &api.call(
+            "PATCH",
+            &format!("{base}/permissions"),
+            Some(&token),
+            Some(r#"{"add":{"world":["fly"]}}"#),
+        )
+        .await,
+        400,
+        "invalid_argument",
+    );
+    refused(
+        &api.call(
+            "PATCH",
+            &format!("{base}/permissions"),
+            Some(&reader),
+            Some(r#"{"add":{}}"#),
+        )
+        .await,
+        403,
+        "permission_denied",
+    );
+    a.create_chat(tandem::api::NewChat {
+        id: Some("room1".into()),
+        kind: tandem::api::ChatKind::Channel,
+        private: true,
+        name: String::new(),
+        topic: String::new(),
+        members: vec![],
+    })
+    .await
+    .unwrap();
+    let chat_rows = api
+        .call(
+            "PATCH",
+            &format!("{base}/chats/room1/permissions"),
+            Some(&token),
+            Some(r#"{"set":{"users":[[{"kind":"normal","name":"alice"},["join_chat","leave_chat"]]]}}"#),
+        )
+        .await;
+    assert_eq!(chat_rows.status, 200, "{}", chat_rows.text);
+    assert_eq!(
+        chat_rows.body["users"][0][1],
+        json!(["join_chat", "leave_chat"])
+    );
+    refused(
+        &api.get(&format!("{base}/chats/nope/permissions"), Some(&reader))
+            .await,
+        404,
+        "not_found",
+    );
+    a.create_activity("doc", "a1", Default::default())
+        .await
+        .unwrap();
+    let act_rows = api
+        .call(
+            "PATCH",
+            &format!("{base}/activities/doc/a1/permissions"),
+            Some(&token),
+            Some(r#"{"add":{"world":["join","view_state"]}}"#),
+        )
+        .await;
+    assert_eq!(act_rows.status, 200, "{}", act_rows.text);
+    let read = api
+        .get(
+            &format!("{base}/activities/doc/a1/permissions"),
+            Some(&reader),
+        )
+        .await;
+    assert_eq!(read.body["world"], json!(["join", "view_state"]));
+    refused(
+        &api.get(
+            &format!("{base}/activities/doc/nope/permissions"),
+            Some(&reader),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+}

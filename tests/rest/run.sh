@@ -5,7 +5,9 @@
 # document (status, content type, headers, body schema), a schema-violating request that is
 # accepted, or an auth check that can be skipped. (positive_data_acceptance is left out: ids and
 # the query language are checked beyond what a JSON schema says, so a schema-valid request can
-# rightly be refused with 400.)
+# rightly be refused with 400.) Two operations are left out: the event stream, which never ends,
+# and registering a webhook, which would make the server post to whatever URL is generated
+# (only loopback is reached from tests); both are exercised by engine/tests and tests/e2e.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin="${TANDEM_BIN:-$PWD/target/debug/tandem}"
@@ -38,6 +40,7 @@ run() {
   # From the scratch directory: schemathesis keeps its replay data in the working directory.
   (cd "$work" && "$work/venv/bin/schemathesis" run "$base/api/v1/openapi.json" -H "Authorization: Bearer $1" \
     --checks all --exclude-checks positive_data_acceptance \
+    --exclude-operation-id events --exclude-operation-id add_webhook \
     --max-examples "$2" --seed 20261203 --no-color)
 }
 echo "-- as the administrator"

@@ -75,7 +75,7 @@ pub struct WebhookDelivery {
     pub created_ms: i64,
     /// When it was last attempted (epoch ms).
     pub last_attempt_ms: Option<i64>,
-    /// The body posted (JSON text).
+    /// The body posted (JSON text); of a finished delivery, only its first 4 KiB.
     pub payload: String,
 }
 

@@ -192,6 +192,10 @@ impl Deliverer {
             warn!(delivery = d.seq, attempts = d.attempts, error = %e, "webhook delivery failed");
         }
         d.last_error = outcome.error;
+        if d.status != DeliveryStatus::Pending {
+            // Only a start is kept of a finished delivery's body (a model's JSON can be large).
+            shorten(&mut d.payload, KEPT_PAYLOAD_BYTES);
+        }
         let mut batch = vec![WriteOp::PutDelivery(d.clone())];
         if d.status != DeliveryStatus::Pending {
             self.finished.push_back(d.seq);
@@ -216,6 +220,22 @@ impl Deliverer {
             self.queue.pop_front();
         }
     }
+}
+
+/// How much of a finished delivery's body is kept, in bytes.
+const KEPT_PAYLOAD_BYTES: usize = 4096;
+
+/// Cuts `text` to at most `max` bytes (at a character boundary), marking the cut with `…`.
+fn shorten(text: &mut String, max: usize) {
+    if text.len() <= max {
+        return;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push('…');
 }
 
 fn stopped(done: oneshot::Sender<()>) {
@@ -255,7 +275,17 @@ fn describe(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::signature;
+    use super::{shorten, signature};
+
+    #[test]
+    fn finished_bodies_are_shortened_at_a_character_boundary() {
+        let mut s = "aé".repeat(3);
+        shorten(&mut s, 4);
+        assert_eq!(s, "aéa…");
+        let mut short = "abc".to_string();
+        shorten(&mut short, 4);
+        assert_eq!(short, "abc");
+    }
 
     #[test]
     fn signature_is_the_hmac_of_timestamp_and_body() {

@@ -7,6 +7,7 @@
 //! (`POST /api/v1/auth/login`) reaches everything; an API key reaches its own domain's routes
 //! only, and a read-only key only what reads. See `docs/operators.md`.
 
+mod access;
 mod auth;
 mod chats;
 mod directory;
@@ -57,7 +58,11 @@ pub const DEFAULT_PAGE: u64 = 100;
         chats::list_chats, chats::create_chat, chats::get_chat, chats::delete_chat,
         chats::chat_events, chats::post_message, chats::list_activities, chats::get_activity,
         chats::delete_activity, webhooks::list_webhooks, webhooks::add_webhook,
-        webhooks::remove_webhook, webhooks::deliveries
+        webhooks::remove_webhook, webhooks::deliveries, access::get_user, access::change_user,
+        access::set_password, access::put_collection_user, access::delete_collection_user,
+        access::get_domain_permissions, access::change_domain_permissions,
+        access::get_chat_permissions, access::change_chat_permissions,
+        access::get_activity_permissions, access::change_activity_permissions
     ),
     components(schemas(
         ErrorBody, ErrorDetail, auth::LoginBody, auth::TokenBody, DomainItem, DomainPage,
@@ -70,7 +75,8 @@ pub const DEFAULT_PAGE: u64 = 100;
         crate::api::ChatEventKind, crate::api::NewChat, crate::api::PostedMessage,
         crate::api::ActivityInfo, crate::api::ActivityParticipant, chats::NewMessageBody,
         chats::ActivityBody, crate::api::NewWebhook, crate::api::Webhook,
-        crate::api::RegisteredWebhook, crate::api::WebhookDelivery
+        crate::api::RegisteredWebhook, crate::api::WebhookDelivery, access::UserChangeBody,
+        access::PasswordBody
     )),
     modifiers(&BearerScheme)
 )]
@@ -100,7 +106,29 @@ pub(crate) fn router(engine: Engine, max_body: usize) -> Router {
         )
         .route(
             "/domains/{namespace}/{domain}/users/{username}",
-            axum::routing::delete(directory::delete_user),
+            get(access::get_user)
+                .patch(access::change_user)
+                .delete(directory::delete_user),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/users/{username}/password",
+            put(access::set_password),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/collections/{id}/permissions/users/{username}",
+            put(access::put_collection_user).delete(access::delete_collection_user),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/permissions",
+            get(access::get_domain_permissions).patch(access::change_domain_permissions),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/chats/{id}/permissions",
+            get(access::get_chat_permissions).patch(access::change_chat_permissions),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/activities/{type}/{id}/permissions",
+            get(access::get_activity_permissions).patch(access::change_activity_permissions),
         )
         .route(
             "/domains/{namespace}/{domain}/models/{id}/permissions",

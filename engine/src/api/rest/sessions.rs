@@ -103,21 +103,72 @@ pub(super) async fn events(
         Some(model) => d.model(model)?.subscribe(),
         None => d.subscribe(),
     };
+    // Events wait for a client that does not read in a bounded queue; when it is full the
+    // stream ends with an `overflow` event (the client reconnects and reads the state again).
+    let (tx, rx) = tokio::sync::mpsc::channel(STREAM_QUEUE);
+    tokio::spawn(forward(subscription, tx));
     let ready =
         futures_util::stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
-    let stream = futures_util::stream::unfold(Closing(subscription), |sub| async move {
-        let event = sub.0.next().await?;
-        Some((Ok(SseEvent::default().data(event.to_json_text())), sub))
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        let event = rx.recv().await?;
+        Some((Ok(event), rx))
     });
     Ok(Sse::new(futures_util::StreamExt::chain(ready, stream))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-/// A subscription closed when the stream is dropped (the client went away).
-struct Closing(Subscription);
+/// Events queued for one stream's client.
+const STREAM_QUEUE: usize = 4096;
 
-impl Drop for Closing {
-    fn drop(&mut self) {
-        self.0.close();
+/// Moves a subscription's events into a stream's bounded queue until the client goes away or
+/// falls a whole queue behind.
+async fn forward(subscription: Subscription, tx: tokio::sync::mpsc::Sender<SseEvent>) {
+    use tokio::sync::mpsc::error::TrySendError;
+    loop {
+        let event = tokio::select! {
+            e = subscription.next() => e,
+            _ = tx.closed() => None,
+        };
+        let Some(event) = event else { break };
+        match tx.try_send(SseEvent::default().data(event.to_json_text())) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                tracing::warn!("an event stream's client fell too far behind: stream ended");
+                let overflow = SseEvent::default().event("overflow").data("{}");
+                let _ = tx.send(overflow).await;
+                break;
+            }
+            Err(TrySendError::Closed(_)) => break,
+        }
+    }
+    subscription.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forward;
+    use crate::api::{Engine, EngineConfig};
+
+    #[tokio::test]
+    async fn a_stream_whose_client_falls_a_queue_behind_ends_with_an_overflow() {
+        let engine = Engine::open(EngineConfig::default()).unwrap();
+        let d = engine.create_domain("t", "d").await.unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+        let task = tokio::spawn(forward(d.subscribe(), tx));
+        for id in ["a", "b", "c", "d", "e"] {
+            d.create_model("c", Some(id), &serde_json::json!({}))
+                .await
+                .unwrap();
+        }
+        // Two events fit; the third finds the queue full: the overflow follows, then the end.
+        let mut got = Vec::new();
+        while let Some(e) = rx.recv().await {
+            got.push(format!("{e:?}"));
+        }
+        task.await.unwrap();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].contains("model_created"), "{got:?}");
+        assert!(got[2].contains("overflow"), "{got:?}");
+        engine.shutdown().await;
     }
 }
