@@ -629,6 +629,7 @@
     ["users", "Users"],
     ["groups", "Groups"],
     ["sessions", "Sessions"],
+    ["permissions", "Permissions"],
     ["jwt-keys", "JWT keys"],
     ["chats", "Chats"],
     ["activities", "Activities"],
@@ -1282,8 +1283,25 @@
       columns: [
         { title: "User", render: ([u]) => userLabel(u) },
         { title: "Rights", render: ([, r]) => rightsBadges(r, COLLECTION_RIGHTS) },
+        {
+          title: "",
+          cls: "actions",
+          render: ([u]) =>
+            deleteButton(
+              ctx,
+              `collection-user-remove-${u.name}`,
+              `the entry of ${u.name} on ${id}`,
+              async () => {
+                perms = await api("DELETE", ctx.dp(`/collections/${enc(id)}/permissions/users/${enc(u.name)}`));
+              },
+              () => users.refresh(),
+              "Remove",
+            ),
+        },
       ],
     });
+    const username = h("input", { testid: "collection-user-name", required: true, placeholder: "username" });
+    const userRights = rightsChecks("collection-user", COLLECTION_RIGHTS, { read: true });
     async function load() {
       perms = await api("GET", ctx.dp(`/collections/${enc(id)}/permissions`));
       world.set(perms.world);
@@ -1308,11 +1326,20 @@
           notify(`Saved the permissions of ${id}`);
         },
       }),
-      card(
-        "Per-user entries",
-        h("p", { class: "muted" }, "Set with ", h("code", null, "tandem collection set-user"), "."),
-        users.el,
-      ),
+      card("Per-user entries (they take precedence over the world's rights)", users.el),
+      formCard({
+        title: "Set a user's rights on this collection",
+        testid: "collection-user",
+        submit: "Set rights",
+        fields: [field("User", username), field("Rights", userRights.el)],
+        onSubmit: async () => {
+          const name = username.value.trim();
+          perms = await api("PUT", ctx.dp(`/collections/${enc(id)}/permissions/users/${enc(name)}`), userRights.value());
+          username.value = "";
+          await users.refresh();
+          notify(`Set the rights of ${name} on ${id}`);
+        },
+      }),
     );
     await load();
   }
@@ -1811,6 +1838,7 @@
   // Users, groups, sessions, JWT keys
 
   function viewUsers(ctx) {
+    if (ctx.rest.length > 0) return viewUser(ctx, ctx.rest[0]);
     const body = page(ctx, { title: "Users", crumbs: `${ctx.ns}/${ctx.d} ›` });
     const table = pagedTable({
       testid: "users",
@@ -1820,7 +1848,10 @@
       empty: "No users yet.",
       load: remoteLoad(ctx.dp("/users")),
       columns: [
-        { title: "Username", render: (u) => h("strong", null, u.username) },
+        {
+          title: "Username",
+          render: (u) => h("strong", null, link(ctx.href("users", u.username), u.username, `user-open-${u.username}`)),
+        },
         { title: "Display name", render: (u) => u.display_name || h("span", { class: "muted" }, "—") },
         {
           title: "Name",
@@ -1886,6 +1917,215 @@
           for (const input of Object.values(inputs)) input.value = "";
           await table.refresh();
         },
+      }),
+    );
+  }
+
+  async function viewUser(ctx, name) {
+    const userPath = ctx.dp(`/users/${enc(name)}`);
+    const body = page(ctx, {
+      title: name,
+      crumbs: h("span", null, link(ctx.href("users"), "Users", "crumb-users"), " ›"),
+      actions: [
+        deleteButton(
+          ctx,
+          "user-delete",
+          `user ${name}`,
+          async () => {
+            await api("DELETE", userPath);
+            location.hash = ctx.href("users");
+          },
+          async () => {},
+        ),
+      ],
+    });
+    const summary = h("div", { class: "btn-row", testid: "user-summary" }, "loading…");
+    const inputs = {
+      display_name: h("input", { testid: "user-edit-display-name" }),
+      first_name: h("input", { testid: "user-edit-first-name" }),
+      last_name: h("input", { testid: "user-edit-last-name" }),
+      email: h("input", { testid: "user-edit-email", type: "email" }),
+    };
+    const disabled = checkbox("user-edit-disabled", "Disabled (cannot log in; open sessions are closed)");
+    const password = h("input", { testid: "user-password", type: "password", required: true, autocomplete: "new-password" });
+    function fill(u) {
+      for (const [k, input] of Object.entries(inputs)) input.value = u[k] || "";
+      disabled.input.checked = !!u.disabled;
+      setChildren(
+        summary,
+        u.disabled ? badge("disabled", "bad") : badge("enabled", "ok"),
+        u.has_password ? badge("password") : badge("no password", "warn"),
+        h(
+          "span",
+          { class: "muted" },
+          `created ${fmtTime(u.created_ms)} · last login ${u.last_login_ms ? fmtTime(u.last_login_ms) : "never"}`,
+        ),
+      );
+    }
+    add(
+      body,
+      card(null, summary),
+      formCard({
+        title: "Profile",
+        testid: "user-edit",
+        submit: "Save",
+        fields: [
+          field("Display name", inputs.display_name),
+          field("First name", inputs.first_name),
+          field("Last name", inputs.last_name),
+          field("E-mail", inputs.email),
+          disabled.el,
+        ],
+        onSubmit: async () => {
+          const change = { disabled: disabled.input.checked };
+          for (const [k, input] of Object.entries(inputs)) change[k] = input.value.trim();
+          fill(await api("PATCH", userPath, change));
+          notify(`Saved ${name}`);
+        },
+      }),
+      formCard({
+        title: "Set a new password",
+        testid: "user-password-form",
+        submit: "Set password",
+        fields: [field("Password", password)],
+        onSubmit: async () => {
+          await api("PUT", `${userPath}/password`, { password: password.value });
+          password.value = "";
+          fill(await api("GET", userPath));
+          notify(`Set the password of ${name}`);
+        },
+      }),
+    );
+    fill(await api("GET", userPath));
+  }
+
+  /**
+   * The generic permission rows of a target (the domain, a chat, an activity): what everyone,
+   * a user or a group holds, as strings among `names`. `path` answers and takes
+   * `{world, users: [[user, [..]]], groups: [[group, [..]]]}` (GET, PATCH).
+   */
+  function permissionRows(ctx, { path, names, testid, title }) {
+    let rows = { world: [], users: [], groups: [] };
+    const has = (list) => Object.fromEntries((list || []).map((p) => [p, true]));
+    const held = (obj) => names.filter((n) => obj[n]);
+    const world = rightsChecks(`${testid}-world`, names);
+    const grantees = () => [
+      ...(rows.users || []).map(([u, p]) => ({ key: `user:${u.name}`, user: u, perms: p })),
+      ...(rows.groups || []).map(([g, p]) => ({ key: `group:${g}`, group: g, perms: p })),
+    ];
+    const table = pagedTable({
+      testid: `${testid}-rows`,
+      rowPrefix: testid,
+      rowId: (r) => r.key,
+      placeholder: "Search users and groups…",
+      empty: "No user or group rows.",
+      load: localLoad(grantees, (r) => r.key),
+      columns: [
+        { title: "Grantee", render: (r) => (r.user ? userLabel(r.user) : [h("strong", null, r.group), " ", badge("group")]) },
+        {
+          title: "Permissions",
+          render: (r) => (r.perms.length ? r.perms.map((p) => badge(p, "info")) : h("span", { class: "muted" }, "none")),
+        },
+        {
+          title: "",
+          cls: "actions",
+          render: (r) =>
+            deleteButton(
+              ctx,
+              `${testid}-remove-${r.key}`,
+              `the row of ${r.user ? r.user.name : `group ${r.group}`}`,
+              () => change({ remove: r.user ? { users: [[r.user, r.perms]] } : { groups: [[r.group, r.perms]] } }),
+              async () => {},
+              "Remove",
+            ),
+        },
+      ],
+    });
+    async function change(delta) {
+      rows = await api("PATCH", path, delta);
+      fill();
+    }
+    function fill() {
+      world.set(has(rows.world));
+      table.refresh();
+    }
+    const kind = h(
+      "select",
+      { testid: `${testid}-grant-kind` },
+      h("option", { value: "user" }, "user"),
+      h("option", { value: "group" }, "group"),
+    );
+    const name = h("input", { testid: `${testid}-grant-name`, required: true, placeholder: "username or group id" });
+    const grant = rightsChecks(`${testid}-grant`, names);
+    const el = h(
+      "div",
+      { class: "stack" },
+      formCard({
+        title: `${title}: what everyone holds`,
+        testid: `${testid}-world`,
+        submit: "Save",
+        fields: [world.el],
+        onSubmit: async () => {
+          await change({ set: { world: held(world.value()) } });
+          notify("Saved the world's permissions");
+        },
+      }),
+      card(`${title}: users and groups`, table.el),
+      formCard({
+        title: "Set the row of a user or a group",
+        testid: `${testid}-grant`,
+        submit: "Set row",
+        fields: [field("Grantee", kind), field("Name", name), field("Permissions", grant.el, "full")],
+        onSubmit: async () => {
+          const who = name.value.trim();
+          const perms = held(grant.value());
+          await change({
+            set: kind.value === "user" ? { users: [[{ kind: "normal", name: who }, perms]] } : { groups: [[who, perms]] },
+          });
+          name.value = "";
+          notify(`Set the row of ${who}`);
+        },
+      }),
+    );
+    api("GET", path)
+      .then((r) => {
+        rows = r;
+        fill();
+      })
+      .catch((e) => ctx.showError(e));
+    return el;
+  }
+
+  const CHAT_PERMISSIONS = [
+    "create_chat",
+    "remove_chat",
+    "join_chat",
+    "leave_chat",
+    "add_chat_user",
+    "remove_chat_user",
+    "set_chat_name",
+    "set_topic",
+    "manage_chat_permissions",
+  ];
+  const ACTIVITY_PERMISSIONS = ["join", "lurk", "view_state", "set_state", "remove", "manage"];
+
+  function viewPermissions(ctx) {
+    const body = page(ctx, { title: "Domain permissions", crumbs: `${ctx.ns}/${ctx.d} ›` });
+    add(
+      body,
+      h(
+        "p",
+        { class: "muted" },
+        "These rows hold on every chat and activity of the domain (a chat's or an activity's own rows add to them). ",
+        "Models are governed by their collection's and their own permissions; a collection created on demand starts with the ",
+        link(ctx.href("settings"), "default permissions", "permissions-settings-link"),
+        ".",
+      ),
+      permissionRows(ctx, {
+        path: ctx.dp("/permissions"),
+        names: [...CHAT_PERMISSIONS, ...ACTIVITY_PERMISSIONS],
+        testid: "domain-perm",
+        title: "The domain",
       }),
     );
   }
@@ -2320,6 +2560,12 @@
         },
       }),
       card("Events, newest first (live)", events.el),
+      permissionRows(ctx, {
+        path: `${chatPath}/permissions`,
+        names: CHAT_PERMISSIONS.filter((p) => p !== "create_chat"),
+        testid: "chat-perm",
+        title: "This chat's permissions",
+      }),
     );
     loadInfo().catch((e) => ctx.showError(e));
     const refresh = throttle(() => {
@@ -2407,7 +2653,16 @@
         { title: "State", render: (p) => h("pre", { class: "mono" }, pretty(p.state ?? {})) },
       ],
     });
-    add(body, card("Participants and their state (live)", table.el));
+    add(
+      body,
+      card("Participants and their state (live)", table.el),
+      permissionRows(ctx, {
+        path: ctx.dp(`/activities/${enc(type)}/${enc(id)}/permissions`),
+        names: ACTIVITY_PERMISSIONS,
+        testid: "activity-perm",
+        title: "This activity's permissions",
+      }),
+    );
     const refresh = throttle(() => table.refresh(), 300);
     eventStream(ctx, ctx.dp("/events"), {
       statusEl: live,
@@ -2604,6 +2859,7 @@
     users: viewUsers,
     groups: viewGroups,
     sessions: viewSessions,
+    permissions: viewPermissions,
     "jwt-keys": viewJwtKeys,
     chats: viewChats,
     activities: viewActivities,

@@ -253,6 +253,27 @@ test("create a domain, a user, a group, a JWT key and a collection with permissi
   await visible("user-row-dan");
   await shot("users");
 
+  // One user's page: profile, disabled, password.
+  await tid("user-open-carol").click();
+  await waitText("page-title", (t) => t === "carol", "carol's page");
+  await h.waitFor(async () => (await tid("user-edit-display-name").inputValue()) === "Carol Danvers", {
+    what: "the profile filled in",
+  });
+  await tid("user-edit-display-name").fill("Captain Carol");
+  await tid("user-edit-disabled").check();
+  await tid("user-edit-submit").click();
+  await waitText("user-summary", (t) => t.includes("disabled"), "carol disabled");
+  await tid("user-password").fill("a-new-password");
+  await tid("user-password-form-submit").click();
+  await waitText("notice", (t) => t.includes("Set the password of carol"), "the password notice");
+  const carol = await rest("GET", "/domains/acme/crm/users/carol");
+  assert.equal(carol.body.display_name, "Captain Carol");
+  assert.equal(carol.body.disabled, true);
+  await shot("user");
+  await tid("crumb-users").click();
+  await visible("user-row-carol");
+  assert.match(await tid("user-row-carol").textContent(), /Captain Carol.*disabled/);
+
   // A group with carol in it; its members page.
   await tid("nav-groups").click();
   await tid("group-create-id").fill("editors");
@@ -269,6 +290,23 @@ test("create a domain, a user, a group, a JWT key and a collection with permissi
   await confirmClick("group-member-remove-dan");
   await gone("group-member-row-dan");
   await shot("group-members");
+
+  // The domain's permission rows (chats and activities): the world and a group.
+  await tid("nav-permissions").click();
+  await waitText("page-title", (t) => t === "Domain permissions", "the permissions page");
+  await tid("domain-perm-world-join_chat").check();
+  await tid("domain-perm-world-submit").click();
+  await waitText("notice", (t) => t.includes("Saved the world's permissions"), "the saved notice");
+  await tid("domain-perm-grant-kind").selectOption("group");
+  await tid("domain-perm-grant-name").fill("editors");
+  await tid("domain-perm-grant-join").check();
+  await tid("domain-perm-grant-create_chat").check();
+  await tid("domain-perm-grant-submit").click();
+  await visible("domain-perm-row-group:editors");
+  const rows = await rest("GET", "/domains/acme/crm/permissions");
+  assert.deepEqual(rows.body.world, ["join_chat"]);
+  assert.deepEqual(rows.body.groups, [["editors", ["create_chat", "join"]]]);
+  await shot("domain-permissions");
 
   // A JWT key.
   await tid("nav-jwt-keys").click();
@@ -297,8 +335,19 @@ test("create a domain, a user, a group, a JWT key and a collection with permissi
     async () => (await tid("collection-world-read").isChecked()) && !(await tid("collection-world-write").isChecked()),
     { what: "the saved rights after a reload" },
   );
+  // Carol's own entry on it.
+  await tid("collection-user-name").fill("carol");
+  await tid("collection-user-write").check();
+  await tid("collection-user-submit").click();
+  await visible("collection-user-row-carol");
   const perms = await rest("GET", "/domains/acme/crm/collections/contacts/permissions");
   assert.deepEqual(perms.body.world, { create: true, read: true, write: false, remove: false, manage: false });
+  assert.deepEqual(perms.body.users, [
+    [
+      { kind: "normal", name: "carol" },
+      { create: false, read: true, write: true, remove: false, manage: false },
+    ],
+  ]);
   await shot("collection-permissions");
   await tid("crumb-collections").click();
   await visible("collection-row-contacts");
@@ -567,6 +616,16 @@ test("chats: the list, a chat's events, and a message posted from the page reach
     what: "the posted message in the events",
   });
   await h.waitFor(() => got.includes("hello from the console"), { what: "alice to receive the console's message" });
+  // The chat's own permission rows: bob may join it.
+  await tid("chat-perm-grant-name").fill("bob");
+  await tid("chat-perm-grant-join_chat").check();
+  await tid("chat-perm-grant-submit").click();
+  await visible("chat-perm-row-user:bob");
+  const chatRows = await rest("GET", dp("/chats/general/permissions"));
+  assert.ok(
+    chatRows.body.users.some(([u, p]) => u.name === "bob" && p.includes("join_chat")),
+    JSON.stringify(chatRows.body),
+  );
   await shot("chat");
 
   // A channel made from the page, then removed.
