@@ -700,7 +700,12 @@ async fn jwt_keys_for_administrators_only() {
         "invalid_argument",
     );
     let listed = api.get(keys, Some(&token)).await;
-    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(listed.body["total"], 1, "{}", listed.text);
+    assert_eq!(listed.body["items"][0]["id"], "k1");
+    let none = api
+        .get(&format!("{keys}?filter=zz&limit=5"), Some(&token))
+        .await;
+    assert_eq!(none.body, json!({"items": [], "offset": 0, "total": 0}));
     assert_eq!(
         api.call("DELETE", &format!("{keys}/k1"), Some(&token), None)
             .await

@@ -267,13 +267,14 @@ pub struct NewJwtKeyBody {
     pub enabled: Option<bool>,
 }
 
-/// Lists the domain's JWT keys (administrators only).
+/// Lists the domain's JWT keys (administrators only); `filter` matches the id and description.
 #[utoipa::path(
     get, path = "/api/v1/domains/{namespace}/{domain}/jwt-keys", tag = "jwt-keys",
-    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d")),
+    params(("namespace" = String, Path, example = "t"), ("domain" = String, Path, example = "d"), Paging),
     responses(
-        (status = 200, body = [JwtKey]),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+        (status = 200, body = super::Page<JwtKey>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
     ),
     security(("bearer" = []))
 )]
@@ -281,10 +282,12 @@ pub(super) async fn list_jwt_keys(
     caller: Caller,
     State(engine): State<Engine>,
     Path((namespace, domain)): Path<(String, String)>,
-) -> Result<Json<Vec<JwtKey>>, RestError> {
+    paging: Result<Query<Paging>, QueryRejection>,
+) -> Result<Json<super::Page<JwtKey>>, RestError> {
     caller.admin()?;
     let d = caller.domain(&engine, &namespace, &domain, false)?;
-    Ok(Json(d.jwt_keys()?))
+    let Query(paging) = paging?;
+    paging.answer(d.jwt_keys()?, |k| format!("{} {}", k.id, k.description))
 }
 
 /// Adds a JWT key (administrators only).
