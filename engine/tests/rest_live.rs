@@ -264,6 +264,23 @@ async fn filters_oversize_bodies_and_metrics() {
     assert_eq!(models.body["items"][0]["id"], "Alphabet");
     let domains = api.get("/api/v1/domains?filter=t/b", Some(&token)).await;
     assert_eq!(domains.body["total"], 1, "{}", domains.text);
+    engine.create_domain("u", "x").await.unwrap();
+    let namespaces = api.get("/api/v1/namespaces", Some(&token)).await;
+    assert_eq!(
+        namespaces.body,
+        json!({"items": [{"id": "t", "domains": 2}, {"id": "u", "domains": 1}], "offset": 0, "total": 2})
+    );
+    let key = a.create_api_key("k", true).await.unwrap().token;
+    refused(
+        &api.get("/api/v1/namespaces", Some(&key)).await,
+        403,
+        "permission_denied",
+    );
+    refused(
+        &api.get("/api/v1/namespaces", None).await,
+        401,
+        "unauthenticated",
+    );
     refused(
         &api.get(
             &format!("/api/v1/domains?filter={}", "x".repeat(257)),

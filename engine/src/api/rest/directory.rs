@@ -11,6 +11,44 @@ use utoipa::ToSchema;
 use super::{json_body, Caller, DomainItem, ErrorBody, Paging, RestError};
 use crate::api::{Engine, JwtKey, NewUser, User};
 
+/// A namespace: the domains that share its name.
+#[derive(Serialize, ToSchema)]
+pub struct NamespaceItem {
+    /// Its name.
+    pub id: String,
+    /// How many domains it holds.
+    pub domains: u64,
+}
+
+/// Lists the namespaces, each with its number of domains (administrators only). A namespace
+/// exists while it holds a domain.
+#[utoipa::path(
+    get, path = "/api/v1/namespaces", tag = "domains",
+    params(Paging),
+    responses(
+        (status = 200, body = super::Page<NamespaceItem>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn list_namespaces(
+    caller: Caller,
+    State(engine): State<Engine>,
+    paging: Result<Query<Paging>, QueryRejection>,
+) -> Result<Json<super::Page<NamespaceItem>>, RestError> {
+    caller.admin()?;
+    let Query(paging) = paging?;
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    for (namespace, _) in engine.domains()? {
+        *counts.entry(namespace).or_default() += 1;
+    }
+    let items = counts
+        .into_iter()
+        .map(|(id, domains)| NamespaceItem { id, domains })
+        .collect();
+    paging.answer(items, |n| n.id.clone())
+}
+
 /// A domain to create.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -43,7 +43,7 @@ pub const DEFAULT_PAGE: u64 = 100;
 #[openapi(
     info(title = "Tandem REST API", description = "Domains, models and their contents, for operators and app servers."),
     paths(
-        auth::login, list_domains, directory::create_domain, directory::delete_domain,
+        auth::login, list_domains, directory::list_namespaces, directory::create_domain, directory::delete_domain,
         history::get_settings, history::put_settings,
         directory::list_collections, directory::put_collection, directory::delete_collection,
         directory::list_users, directory::create_user, directory::delete_user,
@@ -70,7 +70,7 @@ pub const DEFAULT_PAGE: u64 = 100;
         history::VersionBody, history::QueryBody, directory::NewDomainBody, directory::IdPage,
         crate::api::User, directory::UserPage, directory::NewUserBody,
         crate::api::JwtKey, directory::NewJwtKeyBody, groups::GroupItem, groups::GroupPage,
-        groups::NewGroupBody, UserRef, crate::api::ConnectedSession, crate::api::ChatInfo,
+        groups::NewGroupBody, directory::NamespaceItem, UserRef, crate::api::ConnectedSession, crate::api::ChatInfo,
         crate::api::ChatMember, crate::api::ChatKind, crate::api::ChatEvent,
         crate::api::ChatEventKind, crate::api::NewChat, crate::api::PostedMessage,
         crate::api::ActivityInfo, crate::api::ActivityParticipant, chats::NewMessageBody,
@@ -88,6 +88,7 @@ pub(crate) fn router(engine: Engine, max_body: usize) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/auth/login", post(auth::login))
         .route("/domains", get(list_domains).post(directory::create_domain))
+        .route("/namespaces", get(directory::list_namespaces))
         .route(
             "/domains/{namespace}/{domain}",
             axum::routing::delete(directory::delete_domain),
