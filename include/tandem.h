@@ -448,6 +448,15 @@ int tandem_domain_activity_participants(const struct tandem_domain *domain,
                                         char **out_json);
 
 /*
+ Writes the domain's stored activities, ordered by type then id, to `*out_json`: a JSON
+ array of `{"activity_type", "id", "created_ms", "ephemeral"}`.
+
+ # Safety
+ `domain` must be a live handle; `out_json` writable.
+ */
+int tandem_domain_activities(const struct tandem_domain *domain, char **out_json);
+
+/*
  Creates a channel or room from `chat_json` — `{"id"?, "kind": "channel"|"room",
  "private"?, "name"?, "topic"?, "members"?: [user, ...]}` — and writes its id to `*out_id`.
  `TANDEM_ERR_ALREADY_EXISTS` if the id is taken; a private room, an unknown member or a bad
@@ -948,6 +957,113 @@ int tandem_model_delete(const struct tandem_model *model);
 int tandem_model_subscribe(const struct tandem_model *model, struct tandem_subscription **out_sub);
 
 /*
+ Adds a server administrator (the password is stored as an argon2 hash) and writes it as
+ JSON to `*out_admin_json` (NULL if not wanted). `TANDEM_ERR_ALREADY_EXISTS` if there is one
+ of that name; a bad name or an empty or overlong password is `TANDEM_ERR_INVALID_ARGUMENT`.
+
+ # Safety
+ `engine` must be a live engine; strings NUL-terminated; `out_admin_json` NULL or writable.
+ */
+int tandem_engine_add_admin(const struct tandem_engine *engine,
+                            const char *username,
+                            const char *password,
+                            char **out_admin_json);
+
+/*
+ Changes an administrator's password; its earlier tokens stop working.
+ `TANDEM_ERR_NOT_FOUND` if there is no such administrator.
+
+ # Safety
+ `engine` must be a live engine; strings NUL-terminated.
+ */
+int tandem_engine_set_admin_password(const struct tandem_engine *engine,
+                                     const char *username,
+                                     const char *password);
+
+/*
+ Removes an administrator; its tokens stop working. `TANDEM_ERR_NOT_FOUND` if there is none.
+
+ # Safety
+ `engine` must be a live engine; `username` NUL-terminated.
+ */
+int tandem_engine_remove_admin(const struct tandem_engine *engine, const char *username);
+
+/*
+ Writes the server's administrators, by login name, as a JSON array of `{"username",
+ "created_ms", "updated_ms"}` to `*out_json`.
+
+ # Safety
+ `engine` must be a live engine; `out_json` writable.
+ */
+int tandem_engine_admins(const struct tandem_engine *engine, char **out_json);
+
+/*
+ Logs an administrator in and writes its bearer token as JSON (`{"token", "expires_ms"}`)
+ to `*out_token_json`. A wrong name or password alike is `TANDEM_ERR_UNAUTHENTICATED`.
+
+ # Safety
+ `engine` must be a live engine; strings NUL-terminated; `out_token_json` writable.
+ */
+int tandem_engine_admin_login(const struct tandem_engine *engine,
+                              const char *username,
+                              const char *password,
+                              char **out_token_json);
+
+/*
+ Writes the administrator whose token this is as JSON (`{"username", "created_ms",
+ "updated_ms"}`) to `*out_admin_json` (NULL if not wanted). An expired, altered or foreign
+ token, or one issued before the administrator changed, is `TANDEM_ERR_UNAUTHENTICATED`.
+
+ # Safety
+ `engine` must be a live engine; `token` NUL-terminated; `out_admin_json` NULL or writable.
+ */
+int tandem_engine_verify_admin_token(const struct tandem_engine *engine,
+                                     const char *token,
+                                     char **out_admin_json);
+
+/*
+ Creates an API key for the domain, read-only when `read_only` != 0, and writes it as JSON
+ (`{"key": {"id", "name", "read_only", "created_ms"}, "token"}`) to `*out_json`: the token
+ for the `Authorization: Bearer` header is shown only there.
+
+ # Safety
+ `domain` must be a live handle; `name` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_create_api_key(const struct tandem_domain *domain,
+                                 const char *name,
+                                 int read_only,
+                                 char **out_json);
+
+/*
+ Writes the domain's API keys, by id, as a JSON array of `{"id", "name", "read_only",
+ "created_ms"}` (never their secrets) to `*out_json`.
+
+ # Safety
+ `domain` must be a live handle; `out_json` writable.
+ */
+int tandem_domain_api_keys(const struct tandem_domain *domain, char **out_json);
+
+/*
+ Revokes one of the domain's API keys. `TANDEM_ERR_NOT_FOUND` if it has none of that id.
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated.
+ */
+int tandem_domain_revoke_api_key(const struct tandem_domain *domain, const char *id);
+
+/*
+ Writes the key of the domain that `token` is, as JSON (`{"id", "name", "read_only",
+ "created_ms"}`), to `*out_key_json` (NULL if not wanted). A token that is no key of this
+ domain (also one of another domain, or a revoked one) is `TANDEM_ERR_UNAUTHENTICATED`.
+
+ # Safety
+ `domain` must be a live handle; `token` NUL-terminated; `out_key_json` NULL or writable.
+ */
+int tandem_domain_verify_api_key(const struct tandem_domain *domain,
+                                 const char *token,
+                                 char **out_key_json);
+
+/*
  Runs a model query (`SELECT … FROM collection [WHERE …] [ORDER BY …] [LIMIT n]
  [OFFSET n]`) and writes `{"models": [{"collection", "id", "created_ms", "modified_ms",
  "version", "data"}], "offset", "total"}` to `*out_json`. With `user_json` (a user as JSON;
@@ -962,6 +1078,25 @@ int tandem_domain_query(const struct tandem_domain *domain,
                         const char *query,
                         const char *user_json,
                         char **out_json);
+
+/*
+ Writes the sessions connected to the domain now, oldest first, to `*out_json`: a JSON array
+ of `{"id", "user": {"kind", "name"}, "connected_ms", "address", "client"}` (`address` is
+ null when unknown; `client` is the name and version the client reported).
+
+ # Safety
+ `domain` must be a live handle; `out_json` writable.
+ */
+int tandem_domain_sessions(const struct tandem_domain *domain, char **out_json);
+
+/*
+ Disconnects a session of the domain: its socket is closed and its client reconnects with a
+ new session. `TANDEM_ERR_NOT_FOUND` if no such session is connected to this domain.
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated.
+ */
+int tandem_domain_disconnect_session(const struct tandem_domain *domain, const char *id);
 
 /*
  Closes (if not closed yet) and frees a subscription; once it returns the callback is not
@@ -1011,6 +1146,53 @@ int tandem_subscription_close(const struct tandem_subscription *sub);
 int tandem_subscription_on_event(const struct tandem_subscription *sub,
                                  tandem_event_callback callback,
                                  void *user_data);
+
+/*
+ Registers a webhook from JSON (`{"url": "http://..." | "https://...", "events": [...]}`,
+ events of `model.created`, `model.deleted`, `model.last_session_left`, `chat.message`) and
+ writes it as JSON to `*out_json`: `{"id", "url", "events", "created_ms", "secret"}`, where
+ `secret`, the HMAC-SHA256 key of its signatures, is shown only here. A bad URL or an
+ unknown event is `TANDEM_ERR_INVALID_ARGUMENT`; a domain with the most webhooks its
+ configuration allows, `TANDEM_ERR_INVALID_OPERATION`.
+
+ # Safety
+ `domain` must be a live handle; `webhook_json` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_add_webhook(const struct tandem_domain *domain,
+                              const char *webhook_json,
+                              char **out_json);
+
+/*
+ Writes the domain's webhooks, by id, as a JSON array of `{"id", "url", "events",
+ "created_ms"}` to `*out_json`.
+
+ # Safety
+ `domain` must be a live handle; `out_json` writable.
+ */
+int tandem_domain_webhooks(const struct tandem_domain *domain, char **out_json);
+
+/*
+ Removes a webhook with its deliveries. `TANDEM_ERR_NOT_FOUND` if the domain has none of
+ that id.
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated.
+ */
+int tandem_domain_remove_webhook(const struct tandem_domain *domain, const char *id);
+
+/*
+ Writes a webhook's deliveries (the pending ones and the latest finished ones), newest
+ first, to `*out_json`: a JSON array of `{"id": "<webhook>.<number>", "number", "event",
+ "status": "pending" | "delivered" | "failed", "attempts", "last_status", "last_error",
+ "created_ms", "last_attempt_ms", "payload"}` (`payload` is the posted body as JSON text).
+ `TANDEM_ERR_NOT_FOUND` if the domain has no webhook of that id.
+
+ # Safety
+ `domain` must be a live handle; `id` NUL-terminated; `out_json` writable.
+ */
+int tandem_domain_webhook_deliveries(const struct tandem_domain *domain,
+                                     const char *id,
+                                     char **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

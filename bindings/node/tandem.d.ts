@@ -156,6 +156,44 @@ export interface ActivityParticipant { session: string; user: UserId; state: Rec
 /** A user's presence: whether it has a connected session, and the state its sessions share. */
 export interface UserPresence { user: UserId; available: boolean; state: Record<string, JsonValue> }
 
+/** An activity as listed. */
+export interface ActivityInfo { activity_type: string; id: string; created_ms: number; ephemeral: boolean }
+
+/** A session connected to a domain now. */
+export interface ConnectedSession {
+  id: string; user: UserId; connected_ms: number;
+  /** The client's address, `null` when unknown. */ address: string | null;
+  /** The client's name and version, as it reported them. */ client: string;
+}
+
+/** The events a webhook may receive. */
+export type WebhookEvent = "model.created" | "model.deleted" | "model.last_session_left" | "chat.message";
+/** A webhook to register: where deliveries are posted (`http://` or `https://`) and which events. */
+export interface NewWebhook { url: string; events: WebhookEvent[] }
+/** A registered webhook. */
+export interface Webhook { id: string; url: string; events: WebhookEvent[]; created_ms: number }
+/** A webhook just registered, with the HMAC-SHA256 key of its signatures (shown only now). */
+export interface RegisteredWebhook extends Webhook { secret: string }
+/** One event's delivery to a webhook (docs/webhooks.md). */
+export interface WebhookDelivery {
+  /** `<webhook>.<number>`, as the `Tandem-Delivery` header gives it. */ id: string;
+  /** Its number within the webhook (deliveries go out in this order). */ number: number;
+  event: WebhookEvent; status: "pending" | "delivered" | "failed"; attempts: number;
+  /** The HTTP status of the last attempt, if the receiver answered. */ last_status: number | null;
+  /** Why the last attempt failed, if it did. */ last_error: string | null;
+  created_ms: number; last_attempt_ms: number | null;
+  /** The body posted (JSON text). */ payload: string;
+}
+
+/** A server administrator as listed (never the password). */
+export interface Admin { username: string; created_ms: number; updated_ms: number }
+/** A logged-in administrator's bearer token and when it stops being accepted. */
+export interface AdminToken { token: string; expires_ms: number }
+/** An API key as listed (never its secret). */
+export interface ApiKey { id: string; name: string; read_only: boolean; created_ms: number }
+/** A new API key: its listing, and its token for the `Authorization: Bearer` header, shown this once. */
+export interface NewApiKey { key: ApiKey; token: string }
+
 /** A stream of events: `for await` it (leaving the loop closes it), or `on("event", fn)`
  * (removing the last listener closes it). Each event goes to one reader. */
 export declare class Subscription extends EventEmitter implements AsyncIterable<Event> {
@@ -246,6 +284,29 @@ export declare class Domain {
   /** The visible participants in join order; joins, leaves and state changes arrive as
    * `activity_changed` events. */
   activityParticipants(type: string, id: string): Promise<ActivityParticipant[]>;
+  /** The domain's stored activities, ordered by type then id. */
+  activities(): Promise<ActivityInfo[]>;
+  /** The sessions connected to this domain now, oldest first. */
+  sessions(): Promise<ConnectedSession[]>;
+  /** Closes a session's socket (its client reconnects with a new session); rejects with
+   * `NotFoundError` when no such session is connected to this domain. */
+  disconnectSession(id: string): Promise<void>;
+  /** Registers a webhook for some of this domain's events; the answer carries its secret. */
+  addWebhook(webhook: NewWebhook): Promise<RegisteredWebhook>;
+  /** The domain's webhooks, by id. */
+  webhooks(): Promise<Webhook[]>;
+  /** Removes a webhook with its deliveries. */
+  removeWebhook(id: string): Promise<void>;
+  /** A webhook's deliveries (the pending ones and the latest finished ones), newest first. */
+  webhookDeliveries(id: string): Promise<WebhookDelivery[]>;
+  /** Creates an API key for this domain (read-write unless `readOnly`); its token is shown only here. */
+  createApiKey(name: string, readOnly?: boolean): Promise<NewApiKey>;
+  /** This domain's API keys, by id (never their secrets). */
+  apiKeys(): Promise<ApiKey[]>;
+  /** Revokes one of this domain's API keys. */
+  revokeApiKey(id: string): Promise<void>;
+  /** The key of this domain a token is; rejects with `UnauthenticatedError` otherwise (also for another domain's key). */
+  verifyApiKey(token: string): Promise<ApiKey>;
   /** Creates a channel or room; resolves to its id. Its events arrive as `chat_changed`. */
   createChat(chat: NewChat): Promise<string>;
   /** The direct chat of exactly these users, created when there is none (the same set always
@@ -272,6 +333,19 @@ export declare class Engine {
   domain(namespace: string, id: string): Promise<Domain>;
   domains(): Promise<Array<[string, string]>>;
   deleteDomain(namespace: string, id: string): Promise<void>;
+  /** Adds a server administrator (the password is stored as an argon2 hash). */
+  addAdmin(username: string, password: string): Promise<Admin>;
+  /** Changes an administrator's password; its earlier tokens stop working. */
+  setAdminPassword(username: string, password: string): Promise<void>;
+  /** Removes an administrator; its tokens stop working. */
+  removeAdmin(username: string): Promise<void>;
+  /** The server's administrators, by login name. */
+  admins(): Promise<Admin[]>;
+  /** Logs an administrator in; a wrong name or password alike rejects with `UnauthenticatedError`. */
+  adminLogin(username: string, password: string): Promise<AdminToken>;
+  /** The administrator whose token this is; rejects with `UnauthenticatedError` for an expired,
+   * altered or foreign token, or one issued before the administrator changed. */
+  verifyAdminToken(token: string): Promise<Admin>;
   events(): Subscription;
   /** Starts the WebSocket/HTTP listener; resolves to the bound "host:port". */
   listen(address: string, config?: NetConfig | null): Promise<string>;

@@ -253,6 +253,39 @@ class Domain {
   async activityParticipants(type, id) {
     return call(this.#n.activityParticipants(type, id));
   }
+  async activities() {
+    return call(this.#n.activities());
+  }
+  async sessions() {
+    return call(this.#n.sessions());
+  }
+  async disconnectSession(id) {
+    await call(this.#n.disconnectSession(id));
+  }
+  async addWebhook(webhook) {
+    return call(this.#n.addWebhook(webhook));
+  }
+  async webhooks() {
+    return call(this.#n.webhooks());
+  }
+  async removeWebhook(id) {
+    await call(this.#n.removeWebhook(id));
+  }
+  async webhookDeliveries(id) {
+    return call(this.#n.webhookDeliveries(id));
+  }
+  async createApiKey(name, readOnly) {
+    return call(this.#n.createApiKey(name, readOnly ?? false));
+  }
+  async apiKeys() {
+    return call(this.#n.apiKeys());
+  }
+  async revokeApiKey(id) {
+    await call(this.#n.revokeApiKey(id));
+  }
+  async verifyApiKey(token) {
+    return call(this.#n.verifyApiKey(token));
+  }
   async createChat(chat) {
     return call(this.#n.createChat(chat));
   }
@@ -312,6 +345,24 @@ class Engine {
   }
   async deleteDomain(namespace, id) {
     await call(this.#n.deleteDomain(namespace, id));
+  }
+  async addAdmin(username, password) {
+    return call(this.#n.addAdmin(username, password));
+  }
+  async setAdminPassword(username, password) {
+    await call(this.#n.setAdminPassword(username, password));
+  }
+  async removeAdmin(username) {
+    await call(this.#n.removeAdmin(username));
+  }
+  async admins() {
+    return call(this.#n.admins());
+  }
+  async adminLogin(username, password) {
+    return call(this.#n.adminLogin(username, password));
+  }
+  async verifyAdminToken(token) {
+    return call(this.#n.verifyAdminToken(token));
   }
   events() {
     try {

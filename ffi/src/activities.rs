@@ -1,5 +1,5 @@
 //! Activities on `tandem_domain` handles (the facade's `api/activities.rs`): create and delete
-//! them, ask whether one exists, read who is in one. Joins, leaves and state changes arrive
+//! them, list them, ask whether one exists, read who is in one. Joins, leaves and state changes arrive
 //! as `activity_changed` events on [`tandem_domain_subscribe`](crate::tandem_domain_subscribe).
 //! Permission rows cross as JSON in the facade's form: `{"world": [...], "users": [[user,
 //! [...]], ...], "groups": [[id, [...]], ...]}` with the strings `join`, `lurk`,
@@ -123,6 +123,20 @@ pub unsafe extern "C" fn tandem_domain_activity_participants(
         // SAFETY: forwarded contract.
         unsafe { put_string(out_json, to_json(&found)?) }
     })
+}
+
+/// Writes the domain's stored activities, ordered by type then id, to `*out_json`: a JSON
+/// array of `{"activity_type", "id", "created_ms", "ephemeral"}`.
+///
+/// # Safety
+/// `domain` must be a live handle; `out_json` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_domain_activities(
+    domain: *const TandemDomain,
+    out_json: *mut *mut c_char,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { put_string(out_json, to_json(&dom(domain)?.activities()?)?) })
 }
 
 #[cfg(test)]

@@ -16,6 +16,15 @@ pub struct TandemEngine {
     hosted: HostedEngine,
 }
 
+/// The facade engine of a handle (`TANDEM_ERR_UNAVAILABLE` once it is shut down).
+///
+/// # Safety
+/// As [`handle`].
+pub(crate) unsafe fn eng(e: *const TandemEngine) -> Result<tandem::api::Engine, Error> {
+    // SAFETY: forwarded contract.
+    unsafe { handle(e, "engine") }?.hosted.engine()
+}
+
 /// Opens an engine from a JSON configuration (the facade's `EngineConfig`; NULL or "{}" for
 /// defaults, which keep everything in memory) and stores it in `*out_engine`. Release it with
 /// [`tandem_engine_free`].

@@ -26,8 +26,11 @@ mod chats;
 mod domain;
 mod engine;
 mod model;
+mod operators;
 mod query;
+mod sessions;
 mod subscription;
+mod webhooks;
 
 pub use access::*;
 pub use activities::*;
@@ -35,7 +38,10 @@ pub use chats::*;
 pub use domain::*;
 pub use engine::*;
 pub use model::*;
+pub use operators::*;
+pub use sessions::*;
 pub use subscription::*;
+pub use webhooks::*;
 
 /// The ABI version: bumped on every incompatible change of this header. Version 2 replaced
 /// the flat calls (engine plus namespace, domain and model strings) by domain and model

@@ -1,8 +1,9 @@
 /* Exercises the Tandem C ABI (version 2): engine, listener, domain and model handles, users,
  * keys, changes, history, exact lone surrogates, events by blocking receive (woken by a close
  * from another thread) and by callback, identity and permissions (profiles, groups, collection,
- * model and generic rights, domain state, admin tokens), errors, use after shutdown, and
- * freeing everything (run under valgrind by run.sh). */
+ * model and generic rights, domain state, admin tokens), chats, operators (administrators and
+ * API keys), sessions, webhooks and their deliveries, the list of activities, errors, use after
+ * shutdown, and freeing everything (run under valgrind by run.sh). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,166 @@ static void *read_forever(void *arg) {
   struct reader *r = (struct reader *)arg;
   r->rc = tandem_subscription_next(r->sub, -1, &r->event);
   return NULL;
+}
+
+/* Copies the string value of `"key":"..."` in `json` into `out`; 0 when there is none. */
+static int json_string(const char *json, const char *key, char *out, size_t size) {
+  char pattern[64];
+  snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+  const char *start = json ? strstr(json, pattern) : NULL;
+  if (!start) return 0;
+  start += strlen(pattern);
+  const char *end = strchr(start, '"');
+  if (!end || (size_t)(end - start) >= size) return 0;
+  memcpy(out, start, (size_t)(end - start));
+  out[end - start] = '\0';
+  return 1;
+}
+
+/* Operators: server administrators (add, list, log in, verify the token, a new password that
+   ends the token, remove) and a domain's API keys (create, verify, list, revoke). */
+static void check_operators(tandem_engine *engine) {
+  char *text = NULL;
+  CHECK(tandem_engine_admins(engine, &text) == TANDEM_OK, "admins");
+  expect_text(text, "[]", "no administrators yet");
+  text = NULL;
+  CHECK(tandem_engine_add_admin(engine, "root", "s3cret", &text) == TANDEM_OK, "add admin");
+  expect_part(text, "\"username\":\"root\"", "added admin");
+  CHECK(tandem_engine_add_admin(engine, "root", "other", NULL) == TANDEM_ERR_ALREADY_EXISTS, "admin twice");
+  text = NULL;
+  CHECK(tandem_engine_admins(engine, &text) == TANDEM_OK, "admins");
+  CHECK(text && strncmp(text, "[{", 2) == 0 && strstr(text, "\"username\":\"root\"") && !strstr(text, "},{"),
+        "one administrator: %s", SHOW(text));
+  tandem_string_free(text);
+  text = NULL;
+  CHECK(tandem_engine_admin_login(engine, "root", "wrong", &text) == TANDEM_ERR_UNAUTHENTICATED && !text,
+        "wrong password");
+  char *login = NULL;
+  char token[512] = "";
+  CHECK(tandem_engine_admin_login(engine, "root", "s3cret", &login) == TANDEM_OK, "admin login");
+  CHECK(json_string(login, "token", token, sizeof token) && strstr(login, "\"expires_ms\":"), "login %s",
+        SHOW(login));
+  tandem_string_free(login);
+  text = NULL;
+  CHECK(tandem_engine_verify_admin_token(engine, token, &text) == TANDEM_OK, "verify admin token");
+  expect_part(text, "\"username\":\"root\"", "the token's administrator");
+  CHECK(tandem_engine_verify_admin_token(engine, "not-a-token", NULL) == TANDEM_ERR_UNAUTHENTICATED, "bad token");
+  CHECK(tandem_engine_set_admin_password(engine, "root", "n3w") == TANDEM_OK, "new admin password");
+  CHECK(tandem_engine_verify_admin_token(engine, token, NULL) == TANDEM_ERR_UNAUTHENTICATED,
+        "a new password ends the old token");
+  CHECK(tandem_engine_set_admin_password(engine, "nobody", "x") == TANDEM_ERR_NOT_FOUND, "password of nobody");
+  CHECK(tandem_engine_remove_admin(engine, "root") == TANDEM_OK, "remove admin");
+  CHECK(tandem_engine_remove_admin(engine, "root") == TANDEM_ERR_NOT_FOUND, "remove admin twice");
+  CHECK(tandem_engine_admin_login(engine, NULL, "x", &text) == TANDEM_ERR_INVALID_ARGUMENT, "null username");
+
+  tandem_domain *d = NULL;
+  CHECK(tandem_engine_create_domain(engine, "acme", "keys", NULL, &d) == TANDEM_OK, "keys domain");
+  if (!d) return;
+  char *created = NULL;
+  char id[128] = "", secret[512] = "";
+  CHECK(tandem_domain_create_api_key(d, "ci", 1, &created) == TANDEM_OK, "create api key");
+  CHECK(json_string(created, "id", id, sizeof id) && json_string(created, "token", secret, sizeof secret) &&
+            strstr(created, "\"read_only\":true"),
+        "new key %s", SHOW(created));
+  tandem_string_free(created);
+  text = NULL;
+  CHECK(tandem_domain_verify_api_key(d, secret, &text) == TANDEM_OK, "verify api key");
+  CHECK(text && strstr(text, "\"name\":\"ci\"") && strstr(text, id) && !strstr(text, secret), "verified key %s",
+        SHOW(text));
+  tandem_string_free(text);
+  text = NULL;
+  CHECK(tandem_domain_api_keys(d, &text) == TANDEM_OK, "api keys");
+  CHECK(text && strstr(text, id) && !strstr(text, secret), "listed keys %s", SHOW(text));
+  tandem_string_free(text);
+  CHECK(tandem_domain_verify_api_key(d, "nope", NULL) == TANDEM_ERR_UNAUTHENTICATED, "not a key");
+  CHECK(tandem_domain_revoke_api_key(d, id) == TANDEM_OK, "revoke api key");
+  CHECK(tandem_domain_verify_api_key(d, secret, NULL) == TANDEM_ERR_UNAUTHENTICATED, "a revoked key");
+  CHECK(tandem_domain_revoke_api_key(d, id) == TANDEM_ERR_NOT_FOUND, "revoke twice");
+  text = NULL;
+  CHECK(tandem_domain_api_keys(d, &text) == TANDEM_OK, "api keys");
+  expect_text(text, "[]", "no keys left");
+  tandem_domain_free(d);
+}
+
+/* Sessions (none connected), webhooks (a delivery to a port nobody listens on is recorded),
+   the model_created event and the list of activities. */
+static void check_webhooks(tandem_engine *engine) {
+  tandem_domain *d = NULL;
+  CHECK(tandem_engine_create_domain(engine, "acme", "hooks", NULL, &d) == TANDEM_OK, "hooks domain");
+  if (!d) return;
+  char *text = NULL;
+  CHECK(tandem_domain_sessions(d, &text) == TANDEM_OK, "sessions");
+  expect_text(text, "[]", "nobody connected");
+  CHECK(tandem_domain_disconnect_session(d, "nope") == TANDEM_ERR_NOT_FOUND, "disconnect an unknown session");
+
+  text = NULL;
+  CHECK(tandem_domain_webhooks(d, &text) == TANDEM_OK, "webhooks");
+  expect_text(text, "[]", "no webhooks yet");
+  CHECK(tandem_domain_add_webhook(d, "{\"url\":\"ftp://127.0.0.1/x\",\"events\":[\"model.created\"]}", &text) ==
+            TANDEM_ERR_INVALID_ARGUMENT, "not an http URL");
+  CHECK(tandem_domain_add_webhook(d, "{\"url\":\"http://127.0.0.1:9/x\",\"events\":[\"bogus\"]}", &text) ==
+            TANDEM_ERR_INVALID_ARGUMENT, "unknown webhook event");
+  CHECK(tandem_domain_add_webhook(d, "{\"url\":\"http://127.0.0.1:9/x\"}", &text) == TANDEM_ERR_INVALID_ARGUMENT,
+        "no events");
+  char *added = NULL;
+  char hook[128] = "", secret[256] = "";
+  CHECK(tandem_domain_add_webhook(d, "{\"url\":\"http://127.0.0.1:9/x\",\"events\":[\"model.created\"]}",
+                                  &added) == TANDEM_OK, "add webhook");
+  CHECK(json_string(added, "id", hook, sizeof hook) && json_string(added, "secret", secret, sizeof secret),
+        "added webhook %s", SHOW(added));
+  tandem_string_free(added);
+  text = NULL;
+  CHECK(tandem_domain_webhooks(d, &text) == TANDEM_OK, "webhooks");
+  CHECK(text && strstr(text, hook) && strstr(text, "\"url\":\"http://127.0.0.1:9/x\"") &&
+            strstr(text, "\"events\":[\"model.created\"]") && !strstr(text, secret),
+        "listed webhooks %s", SHOW(text));
+  tandem_string_free(text);
+
+  tandem_subscription *events = NULL;
+  CHECK(tandem_domain_subscribe(d, &events) == TANDEM_OK, "hooks subscription");
+  CHECK(tandem_domain_create_model(d, "notes", "w1", "{}", NULL) == TANDEM_OK, "model for the webhook");
+  int saw_created = 0;
+  for (int i = 0; i < 20 && !saw_created; i++) {
+    char *event = NULL;
+    if (tandem_subscription_next(events, 5000, &event) != TANDEM_OK || !event) break;
+    saw_created = strstr(event, "\"type\":\"model_created\"") && strstr(event, "\"model\":\"w1\"") &&
+                  strstr(event, "\"collection\":\"notes\"");
+    tandem_string_free(event);
+  }
+  CHECK(saw_created, "model_created event");
+  tandem_subscription_free(events);
+
+  /* The delivery is recorded once the event reaches the webhook's outbox. */
+  char *deliveries = NULL;
+  for (int i = 0; i < 200; i++) {
+    tandem_string_free(deliveries);
+    deliveries = NULL;
+    if (tandem_domain_webhook_deliveries(d, hook, &deliveries) != TANDEM_OK || strcmp(deliveries, "[]") != 0) break;
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  char prefix[160];
+  snprintf(prefix, sizeof prefix, "\"id\":\"%s.", hook);
+  CHECK(deliveries && strstr(deliveries, prefix) && strstr(deliveries, "\"event\":\"model.created\"") &&
+            (strstr(deliveries, "\"status\":\"pending\"") || strstr(deliveries, "\"status\":\"failed\"")),
+        "deliveries %s", SHOW(deliveries));
+  tandem_string_free(deliveries);
+  CHECK(tandem_domain_remove_webhook(d, hook) == TANDEM_OK, "remove webhook");
+  CHECK(tandem_domain_remove_webhook(d, hook) == TANDEM_ERR_NOT_FOUND, "remove webhook twice");
+  text = NULL;
+  CHECK(tandem_domain_webhook_deliveries(d, hook, &text) == TANDEM_ERR_NOT_FOUND && !text,
+        "deliveries of a removed webhook");
+  CHECK(tandem_domain_webhooks(d, &text) == TANDEM_OK, "webhooks");
+  expect_text(text, "[]", "no webhooks left");
+
+  text = NULL;
+  CHECK(tandem_domain_activities(d, &text) == TANDEM_OK, "activities");
+  expect_text(text, "[]", "no activities yet");
+  CHECK(tandem_domain_create_activity(d, "board", "b1", NULL) == TANDEM_OK, "activity to list");
+  text = NULL;
+  CHECK(tandem_domain_activities(d, &text) == TANDEM_OK, "activities");
+  expect_part(text, "[{\"activity_type\":\"board\",\"id\":\"b1\",\"created_ms\":", "the listed activity");
+  tandem_domain_free(d);
 }
 
 /* Chats through the domain handle: a channel, a member, posts as the host and as the member,
@@ -261,8 +422,17 @@ int main(void) {
         seen.data_in_callback);
   pthread_mutex_unlock(&seen.lock);
 
-  /* The domain subscription, read with a blocking receive: the creation, then the change. */
+  /* The domain subscription, read with a blocking receive: the three creations, then the change. */
   char *event = NULL;
+  CHECK(tandem_subscription_next(domain_events, 5000, &event) == TANDEM_OK, "next");
+  expect_text(event,
+              "{\"collection\":\"notes\",\"domain\":\"docs\",\"model\":\"n1\",\"namespace\":\"acme\","
+              "\"type\":\"model_created\"}",
+              "model_created event");
+  CHECK(tandem_subscription_next(domain_events, 5000, &event) == TANDEM_OK, "next");
+  expect_part(event, "\"type\":\"model_created\"", "the generated model's creation");
+  CHECK(tandem_subscription_next(domain_events, 5000, &event) == TANDEM_OK, "next");
+  expect_part(event, "\"model\":\"n0\"", "the creation of the model without a handle");
   CHECK(tandem_subscription_next(domain_events, 5000, &event) == TANDEM_OK, "next");
   expect_part(event, "\"version\":2", "domain event");
   CHECK(tandem_subscription_next(domain_events, 50, &event) == TANDEM_OK && event == NULL, "nothing more: timeout");
@@ -448,6 +618,8 @@ int main(void) {
   tandem_model_free(same);
 
   check_chats(engine);
+  check_operators(engine);
+  check_webhooks(engine);
 
   CHECK(tandem_engine_stop_listening(engine) == TANDEM_OK, "stop listening");
   CHECK(tandem_engine_stop_listening(engine) == TANDEM_ERR_NOT_FOUND, "not listening");

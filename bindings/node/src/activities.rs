@@ -1,7 +1,7 @@
 //! Activities on `NativeDomain` (the facade's `api/activities.rs`): create and delete them,
-//! ask whether one exists, read who is in one. Joins, leaves and state changes arrive as
-//! `activity_changed` events on the domain's subscription. Permission rows are plain JS
-//! objects in the facade's form (`TargetPermissions`: `{ world, users, groups }`).
+//! list them, ask whether one exists, read who is in one. Joins, leaves and state changes
+//! arrive as `activity_changed` events on the domain's subscription. Permission rows are plain
+//! JS objects in the facade's form (`TargetPermissions`: `{ world, users, groups }`).
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -72,5 +72,11 @@ impl NativeDomain {
                 |d| async move { output(&d.activity_participants(&activity_type, &id).await?) },
             ),
         )
+    }
+
+    /// The domain's stored activities (`ActivityInfo[]`), ordered by type then id.
+    #[napi]
+    pub fn activities<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, Value>> {
+        settle(env, self.spawn(|d| async move { output(&d.activities()?) }))
     }
 }

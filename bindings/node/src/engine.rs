@@ -16,7 +16,7 @@ pub struct NativeEngine {
 }
 
 impl NativeEngine {
-    fn engine(&self) -> tandem::api::Result<tandem::api::Engine> {
+    pub(crate) fn engine(&self) -> tandem::api::Result<tandem::api::Engine> {
         self.hosted.engine()
     }
 }

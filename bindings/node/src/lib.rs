@@ -16,7 +16,10 @@ mod chats;
 mod domain;
 mod engine;
 mod model;
+mod operators;
+mod sessions;
 mod subscription;
+mod webhooks;
 
 use std::future::Future;
 

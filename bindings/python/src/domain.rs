@@ -834,6 +834,12 @@ impl Domain {
         )
     }
 
+    /// The domain's stored activities, ordered by type then id: `{"activity_type", "id",
+    /// "created_ms", "ephemeral"}` dicts.
+    fn activities<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        outputs(py, &self.get()?.activities().or_raise()?)
+    }
+
     /// The events of this domain (its models' and its sessions').
     fn subscribe(&self) -> PyResult<Subscription> {
         let d = self.get()?;

@@ -19,7 +19,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    fn core(&self) -> PyResult<tandem::api::Engine> {
+    pub(crate) fn core(&self) -> PyResult<tandem::api::Engine> {
         self.hosted.engine().or_raise()
     }
 

@@ -11,8 +11,11 @@ mod domain;
 mod engine;
 mod errors;
 mod model;
+mod operators;
 mod query;
+mod sessions;
 mod subscription;
+mod webhooks;
 
 use pyo3::prelude::*;
 

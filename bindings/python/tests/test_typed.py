@@ -50,6 +50,26 @@ def test_typed_round_trip() -> None:
         kind: tandem.ActivityChangeKind = "state_changed"
         assert exists and participants == [] and kind != "deleted"
         domain.delete_activity("board", "b1")
+        domain.create_activity("board", "b2")
+        listed: list[tandem.ActivityInfo] = domain.activities()
+        sessions: list[tandem.ConnectedSession] = domain.sessions()
+        assert listed[0]["activity_type"] == "board" and sessions == []
+        hook: tandem.RegisteredWebhook = domain.add_webhook({"url": "http://127.0.0.1:9/x", "events": ["model.created"]})
+        hooks: list[tandem.Webhook] = domain.webhooks()
+        deliveries: list[tandem.WebhookDelivery] = domain.webhook_deliveries(hook["id"])
+        assert hooks[0]["id"] == hook["id"] and all(x["event"] == "model.created" for x in deliveries)
+        domain.remove_webhook(hook["id"])
+        key: tandem.NewApiKey = domain.create_api_key("ci", read_only=True)
+        found: tandem.ApiKey = domain.verify_api_key(key["token"])
+        assert found["read_only"] and [k["id"] for k in domain.api_keys()] == [found["id"]]
+        domain.revoke_api_key(found["id"])
+        admin: tandem.Admin = engine.add_admin("root", "s3cret")
+        login: tandem.AdminToken = engine.admin_login("root", "s3cret")
+        assert engine.verify_admin_token(login["token"])["username"] == admin["username"]
+        engine.remove_admin("root")
+        config: tandem.EngineConfig = {"webhooks": {"max_attempts": 3}}
+        net: tandem.NetConfig = {"max_rest_body_bytes": 1 << 20}
+        assert config["webhooks"].get("max_attempts") == 3 and net["max_rest_body_bytes"] > 0
         domain.set_state("maintenance")
         token: str = domain.admin_token("ops", 60)
         assert token and domain.settings().get("state") == "maintenance"

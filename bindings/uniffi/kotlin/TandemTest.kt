@@ -262,6 +262,8 @@ fun main() {
             check(parsed["t"] == "a\uD800b" && parsed.containsKey("\uDC00"), "a Kotlin string holds the lone surrogate")
             m.applyJson("""{"op":"splice","path":["t"],"index":3,"insert":"\ude01"}""")
             check(m.json().contains("\"a\\ud800b\\ude01\""), "after splice: ${m.json()}")
+            val created = withTimeout(10_000) { sub.next() }
+            check(created == Event.ModelCreated("a", "b", "s", "c"), "the creation comes first: $created")
             val ev = withTimeout(10_000) { sub.next() } as Event.OperationApplied
             check(ev.operationJson.contains("\\ude01"), "the event's operation is exact: ${ev.operationJson}")
             check(m.history(2UL, 2UL)[0].operationJson.contains("\\ude01"), "history is exact")
@@ -450,6 +452,104 @@ fun main() {
             // The event an activity change arrives as is typed, its state JSON text.
             val ev: Event = Event.ActivityChanged("acme", "docs", "doc", "a1", ActivityChangeKind.DELETED, null, null, "{}")
             check((ev as Event.ActivityChanged).kind == ActivityChangeKind.DELETED && ev.session == null, "event: $ev")
+        }
+    }
+
+    test("operators: administrators log in, tokens end with a new password; API keys per domain") {
+        Engine().use { e ->
+            check(e.admins().isEmpty(), "no administrators yet")
+            val root = e.addAdmin("root", "s3cret")
+            check(root.username == "root" && root.createdMs > 0, "added: $root")
+            expect<TandemException.AlreadyExists>("admin twice") { e.addAdmin("root", "other") }
+            check(e.admins().map { it.username } == listOf("root"), "admins: ${e.admins()}")
+            expect<TandemException.Unauthenticated>("wrong password") { e.adminLogin("root", "wrong") }
+            expect<TandemException.Unauthenticated>("unknown admin") { e.adminLogin("nobody", "s3cret") }
+            val login = e.adminLogin("root", "s3cret")
+            check(login.token.isNotEmpty() && login.expiresMs > System.currentTimeMillis(), "login expires ${login.expiresMs}")
+            check(e.verifyAdminToken(login.token) == e.admins()[0], "the token's administrator")
+            expect<TandemException.Unauthenticated>("altered token") { e.verifyAdminToken(login.token + "x") }
+            e.setAdminPassword("root", "n3w")
+            expect<TandemException.Unauthenticated>("token before the new password") { e.verifyAdminToken(login.token) }
+            expect<TandemException.NotFound>("password of nobody") { e.setAdminPassword("nobody", "x") }
+            e.removeAdmin("root")
+            expect<TandemException.NotFound>("remove twice") { e.removeAdmin("root") }
+            check(e.admins().isEmpty(), "no administrators left")
+
+            val d = e.createDomain("acme", "docs")
+            val other = e.createDomain("acme", "other")
+            val created = d.createApiKey("ci", readOnly = true)
+            check(created.key.name == "ci" && created.key.readOnly && created.token.isNotEmpty(), "key: ${created.key}")
+            check(d.verifyApiKey(created.token) == created.key, "verified key")
+            expect<TandemException.Unauthenticated>("another domain's key") { other.verifyApiKey(created.token) }
+            expect<TandemException.Unauthenticated>("not a key") { d.verifyApiKey("nope") }
+            val rw = d.createApiKey("deploy")
+            check(!rw.key.readOnly, "read-write by default")
+            check(d.apiKeys().map { it.id }.sorted() == listOf(created.key.id, rw.key.id).sorted(), "keys: ${d.apiKeys()}")
+            d.revokeApiKey(created.key.id)
+            expect<TandemException.Unauthenticated>("revoked key") { d.verifyApiKey(created.token) }
+            expect<TandemException.NotFound>("revoke twice") { d.revokeApiKey(created.key.id) }
+            check(d.apiKeys() == listOf(rw.key), "keys left: ${d.apiKeys()}")
+        }
+    }
+
+    test("sessions, webhooks with a delivery, ModelCreated/ModelDeleted events, the activity list") {
+        Engine(configJson = """{"webhooks":{"max_per_domain":2}}""").use { e ->
+            val d = e.createDomain("acme", "docs")
+            check(d.sessions().isEmpty(), "nobody connected")
+            expect<TandemException.NotFound>("disconnect an unknown session") { d.disconnectSession("nope") }
+
+            check(d.webhooks().isEmpty(), "no webhooks yet")
+            expect<TandemException.InvalidArgument>("not an http URL") {
+                d.addWebhook(NewWebhook("ftp://127.0.0.1/x", listOf("model.created")))
+            }
+            expect<TandemException.InvalidArgument>("unknown event") {
+                d.addWebhook(NewWebhook("http://127.0.0.1:9/x", listOf("bogus")))
+            }
+            val hook = d.addWebhook(NewWebhook("http://127.0.0.1:9/x", listOf("model.created")))
+            check(hook.webhook.url == "http://127.0.0.1:9/x" && hook.webhook.events == listOf("model.created"), "hook: $hook")
+            check(hook.secret.isNotEmpty(), "the secret is shown once")
+            check(d.webhooks() == listOf(hook.webhook), "webhooks: ${d.webhooks()}")
+
+            val sub = d.subscribe()
+            d.createModel("notes", """{"t":1}""", id = "w1")
+            val created = withTimeout(10_000) { sub.events().filterIsInstance<Event.ModelCreated>().take(1).toList() }
+            check(created == listOf(Event.ModelCreated("acme", "docs", "w1", "notes")), "created: $created")
+
+            var deliveries = d.webhookDeliveries(hook.webhook.id)
+            for (i in 0 until 200) {
+                if (deliveries.isNotEmpty()) break
+                delay(25)
+                deliveries = d.webhookDeliveries(hook.webhook.id)
+            }
+            check(deliveries.size == 1, "deliveries: $deliveries")
+            val delivery = deliveries[0]
+            check(delivery.event == "model.created" && delivery.number == 1UL, "delivery: $delivery")
+            check(delivery.id.startsWith(hook.webhook.id + "."), "delivery id ${delivery.id}")
+            check(delivery.status == "pending" || delivery.status == "failed", "status ${delivery.status}")
+            check(delivery.payload.contains("\"w1\""), "payload ${delivery.payload}")
+
+            val deletions = d.subscribe()
+            d.model("w1").delete()
+            val deleted = withTimeout(10_000) { deletions.events().filterIsInstance<Event.ModelDeleted>().take(1).toList() }
+            check(deleted == listOf(Event.ModelDeleted("acme", "docs", "w1", "notes")), "deleted: $deleted")
+
+            d.addWebhook(NewWebhook("https://example.invalid/a", listOf("chat.message")))
+            expect<TandemException.InvalidOperation>("more webhooks than max_per_domain") {
+                d.addWebhook(NewWebhook("https://example.invalid/b", listOf("chat.message")))
+            }
+            d.removeWebhook(hook.webhook.id)
+            expect<TandemException.NotFound>("remove twice") { d.removeWebhook(hook.webhook.id) }
+            expect<TandemException.NotFound>("deliveries of a removed webhook") { d.webhookDeliveries(hook.webhook.id) }
+            check(d.webhooks().map { it.url } == listOf("https://example.invalid/a"), "webhooks left: ${d.webhooks()}")
+
+            check(d.activities().isEmpty(), "no activities yet")
+            d.createActivity("board", "b2", TargetPermissions())
+            d.createActivity("board", "b1", TargetPermissions(world = listOf("join")))
+            val listed = d.activities()
+            check(listed.map { Triple(it.activityType, it.id, it.ephemeral) } == listOf(Triple("board", "b1", false), Triple("board", "b2", false)), "activities: $listed")
+            check(listed[0].createdMs > 0, "created ${listed[0].createdMs}")
+            e.listen("127.0.0.1:0", """{"max_rest_body_bytes":1024}""")
+            check(e.stopListening(), "the listener took max_rest_body_bytes")
         }
     }
 

@@ -1,5 +1,5 @@
-//! Activities on [`Domain`] (the facade's `api/activities.rs`): create and delete them, ask
-//! whether one exists, read who is in one. Joins, leaves and state changes arrive as
+//! Activities on [`Domain`] (the facade's `api/activities.rs`): create and delete them, list
+//! them, ask whether one exists, read who is in one. Joins, leaves and state changes arrive as
 //! [`Event::ActivityChanged`](crate::Event::ActivityChanged) on the domain's subscription.
 
 use tandem::api;
@@ -27,8 +27,38 @@ impl From<api::ActivityParticipant> for ActivityParticipant {
     }
 }
 
+/// An activity as listed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ActivityInfo {
+    /// Its type.
+    pub activity_type: String,
+    /// Its id within the type.
+    pub id: String,
+    /// Creation time (epoch ms).
+    pub created_ms: i64,
+    /// Whether it goes away with its last participant.
+    pub ephemeral: bool,
+}
+
+impl From<api::ActivityInfo> for ActivityInfo {
+    fn from(a: api::ActivityInfo) -> Self {
+        ActivityInfo {
+            activity_type: a.activity_type,
+            id: a.id,
+            created_ms: a.created_ms,
+            ephemeral: a.ephemeral,
+        }
+    }
+}
+
 #[uniffi::export]
 impl Domain {
+    /// The domain's stored activities, ordered by type then id.
+    pub fn activities(&self) -> Result<Vec<ActivityInfo>> {
+        let list = self.inner.activities()?;
+        Ok(list.into_iter().map(ActivityInfo::from).collect())
+    }
+
     /// Creates a persistent activity with exactly these permission rows (the strings `join`,
     /// `lurk`, `view_state`, `set_state`, `remove`, `manage`): `AlreadyExists` if it exists,
     /// `InvalidArgument` for an unknown string or a bad type or id.

@@ -14,23 +14,29 @@ use tandem::api::{self, EngineConfig, HostedEngine};
 mod access;
 mod activities;
 mod chats;
+mod operators;
 mod query;
+mod sessions;
 mod types;
+mod webhooks;
 
 pub use access::{
     CollectionPermissions, CollectionRights, DomainState, GroupPermissions, ModelPermissions,
     ModelPermissionsChange, ModelRights, PermissionChange, PermissionTarget, TargetPermissions,
     UserCollectionRights, UserGroup, UserModelRights, UserPermissions, UserProfile,
 };
-pub use activities::ActivityParticipant;
+pub use activities::{ActivityInfo, ActivityParticipant};
 pub use chats::{
     ChatChange, ChatEvent, ChatEventKind, ChatHistory, ChatHistoryQuery, ChatInfo, ChatKind,
     ChatMember, NewChat, PostedMessage,
 };
+pub use operators::{Admin, AdminToken, ApiKey, NewApiKey};
+pub use sessions::ConnectedSession;
 pub use types::{
     error_codes, ActivityChangeKind, Change, DomainId, DomainSettings, ErrorCodeInfo, Event,
     HistoryEntry, JwtKey, ModelInfo, NewUser, PathSegment, User, UserId, UserKind, UserPresence,
 };
+pub use webhooks::{NewWebhook, RegisteredWebhook, Webhook, WebhookDelivery};
 
 uniffi::setup_scaffolding!();
 

@@ -1,7 +1,8 @@
 // Type-checked (tsc --noEmit --strict) by run-tests.sh: the public API as a TS user writes it.
 import {
   Engine, Event, NotFoundError, TandemError, Change, ModelRights, UserId, ActivityParticipant, ActivityChangeKind,
-  ChatHistory, ChatInfo, PostedMessage, QueryPage,
+  ChatHistory, ChatInfo, PostedMessage, QueryPage, ActivityInfo, ConnectedSession, RegisteredWebhook, Webhook,
+  WebhookDelivery, Admin, AdminToken, ApiKey, NewApiKey,
 } from "tandem-node";
 
 async function main(): Promise<void> {
@@ -59,6 +60,31 @@ async function main(): Promise<void> {
     if (e.type === "chat_changed" && e.change === "event" && e.event.kind === "message") console.log(e.chat_id, e.event.text);
   });
   console.log(posted.number, info?.topic);
+  const admin: Admin = await engine.addAdmin("root", "s3cret");
+  const login: AdminToken = await engine.adminLogin("root", "s3cret");
+  console.log(admin.username, (await engine.verifyAdminToken(login.token)).updated_ms, login.expires_ms);
+  await engine.setAdminPassword("root", "n3w");
+  console.log((await engine.admins()).map((a: Admin) => a.created_ms));
+  await engine.removeAdmin("root");
+  const key: NewApiKey = await domain.createApiKey("ci", true);
+  const verified: ApiKey = await domain.verifyApiKey(key.token);
+  console.log(verified.read_only, (await domain.apiKeys()).map((k) => k.name));
+  await domain.revokeApiKey(key.key.id);
+  const hook: RegisteredWebhook = await domain.addWebhook({ url: "http://127.0.0.1:9/x", events: ["model.created"] });
+  const hooks: Webhook[] = await domain.webhooks();
+  const deliveries: WebhookDelivery[] = await domain.webhookDeliveries(hook.id);
+  for (const d of deliveries) console.log(d.id, d.status, d.last_status ?? "-", d.last_error ?? "-", JSON.parse(d.payload));
+  await domain.removeWebhook(hook.id);
+  const sessions: ConnectedSession[] = await domain.sessions();
+  for (const s of sessions) await domain.disconnectSession(s.id);
+  const activities: ActivityInfo[] = await domain.activities();
+  console.log(hooks.length, hook.secret, activities.map((a) => [a.activity_type, a.id, a.ephemeral]));
+  for await (const e of domain.events()) {
+    if (e.type === "model_created" || e.type === "model_deleted") {
+      console.log(e.model, e.collection);
+      break;
+    }
+  }
   const users = await domain.users();
   console.log(version, data.text, users.map((u) => u.username), await engine.listen("127.0.0.1:0"));
   await engine.shutdown();

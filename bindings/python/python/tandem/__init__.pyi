@@ -22,6 +22,22 @@ from typing_extensions import NotRequired, Self
 #: A JSON-like Python value: what models hold.
 Json = Any
 
+class WebhookConfig(TypedDict, total=False):
+    """How webhook deliveries are made (``[engine.webhooks]``)."""
+
+    #: How long one attempt may take.
+    timeout_ms: int
+    #: The wait after the first failed attempt; it doubles after each further failure.
+    retry_initial_ms: int
+    #: The longest wait between attempts.
+    retry_max_ms: int
+    #: Attempts before a delivery is given up (marked failed).
+    max_attempts: int
+    #: Finished deliveries kept per webhook.
+    keep_deliveries: int
+    #: Webhooks a domain may have.
+    max_per_domain: int
+
 class EngineConfig(TypedDict, total=False):
     data_dir: Optional[str]
     store: Dict[str, Any]
@@ -29,6 +45,7 @@ class EngineConfig(TypedDict, total=False):
     worker_threads: int
     auth: Dict[str, Any]
     limits: Dict[str, Any]
+    webhooks: WebhookConfig
 
 class NetConfig(TypedDict, total=False):
     max_frame_bytes: int
@@ -39,6 +56,8 @@ class NetConfig(TypedDict, total=False):
     max_queued_messages: int
     max_connections: int
     static_dir: Optional[str]
+    #: Largest REST request body in bytes (a larger one is answered 413).
+    max_rest_body_bytes: int
 
 DomainState = Literal["online", "maintenance", "offline"]
 
@@ -299,10 +318,96 @@ class PostedMessage(TypedDict):
     number: int
     timestamp_ms: int
 
+class ActivityInfo(TypedDict):
+    """An activity as listed."""
+
+    activity_type: str
+    id: str
+    created_ms: int
+    #: Whether it goes away with its last participant.
+    ephemeral: bool
+
+class ConnectedSession(TypedDict):
+    """A session connected to a domain now."""
+
+    id: str
+    user: UserId
+    connected_ms: int
+    #: The client's address, None when unknown.
+    address: Optional[str]
+    #: The client's name and version, as it reported them.
+    client: str
+
+#: The events a webhook may receive.
+WebhookEvent = Literal["model.created", "model.deleted", "model.last_session_left", "chat.message"]
+
+class NewWebhook(TypedDict):
+    """A webhook to register: where deliveries are posted (http:// or https://) and which events."""
+
+    url: str
+    events: List[WebhookEvent]
+
+class Webhook(TypedDict):
+    id: str
+    url: str
+    events: List[WebhookEvent]
+    created_ms: int
+
+class RegisteredWebhook(Webhook):
+    """A webhook just registered, with the HMAC-SHA256 key of its signatures (shown only now)."""
+
+    secret: str
+
+class WebhookDelivery(TypedDict):
+    """One event's delivery to a webhook (docs/webhooks.md)."""
+
+    #: ``<webhook>.<number>``, as the ``Tandem-Delivery`` header gives it.
+    id: str
+    number: int
+    event: WebhookEvent
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    #: The HTTP status of the last attempt, if the receiver answered.
+    last_status: Optional[int]
+    #: Why the last attempt failed, if it did.
+    last_error: Optional[str]
+    created_ms: int
+    last_attempt_ms: Optional[int]
+    #: The body posted (JSON text).
+    payload: str
+
+class Admin(TypedDict):
+    """A server administrator as listed (never the password)."""
+
+    username: str
+    created_ms: int
+    updated_ms: int
+
+class AdminToken(TypedDict):
+    """A logged-in administrator's bearer token and when it stops being accepted."""
+
+    token: str
+    expires_ms: int
+
+class ApiKey(TypedDict):
+    """An API key as listed (never its secret)."""
+
+    id: str
+    name: str
+    read_only: bool
+    created_ms: int
+
+class NewApiKey(TypedDict):
+    """A new API key: its listing, and its token for ``Authorization: Bearer``, shown this once."""
+
+    key: ApiKey
+    token: str
+
 #: An event: ``type`` is operation_applied, model_opened, model_closed, last_session_left,
-#: user_connected, user_disconnected, presence_changed, activity_changed or chat_changed; the other keys depend
-#: on it (namespace, domain, model, version, session, user, timestamp_ms, operation; activity_changed has the
-#: keys of ``ActivityChangedEvent``; chat_changed has chat_id and ``change``: "event" with ``event``,
+#: model_created, model_deleted, user_connected, user_disconnected, presence_changed, activity_changed or
+#: chat_changed; the other keys depend on it (namespace, domain, model, version, session, user, timestamp_ms,
+#: operation; model_created and model_deleted have namespace, domain, model and collection; activity_changed
+#: has the keys of ``ActivityChangedEvent``; chat_changed has chat_id and ``change``: "event" with ``event``,
 #: "marked_seen" with ``user`` and ``number``, or "removed").
 Event = Dict[str, Any]
 
@@ -448,6 +553,21 @@ class Domain:
     def activity_exists(self, activity_type: str, id: str) -> bool: ...
     def activity_participants(self, activity_type: str, id: str) -> List[ActivityParticipant]: ...
     def activity_participants_async(self, activity_type: str, id: str) -> Awaitable[List[ActivityParticipant]]: ...
+    def activities(self) -> List[ActivityInfo]: ...
+    def sessions(self) -> List[ConnectedSession]: ...
+    def disconnect_session(self, id: str) -> None: ...
+    def add_webhook(self, webhook: NewWebhook) -> RegisteredWebhook: ...
+    def add_webhook_async(self, webhook: NewWebhook) -> Awaitable[RegisteredWebhook]: ...
+    def webhooks(self) -> List[Webhook]: ...
+    def remove_webhook(self, id: str) -> None: ...
+    def remove_webhook_async(self, id: str) -> Awaitable[None]: ...
+    def webhook_deliveries(self, id: str) -> List[WebhookDelivery]: ...
+    def create_api_key(self, name: str, read_only: bool = False) -> NewApiKey: ...
+    def create_api_key_async(self, name: str, read_only: bool = False) -> Awaitable[NewApiKey]: ...
+    def api_keys(self) -> List[ApiKey]: ...
+    def revoke_api_key(self, id: str) -> None: ...
+    def revoke_api_key_async(self, id: str) -> Awaitable[None]: ...
+    def verify_api_key(self, token: str) -> ApiKey: ...
     def create_chat(self, chat: NewChat) -> str: ...
     def create_chat_async(self, chat: NewChat) -> Awaitable[str]: ...
     def direct_chat(self, users: List[UserId]) -> ChatInfo: ...
@@ -492,6 +612,16 @@ class Engine:
     def delete_domain(self, namespace: str, id: str) -> None: ...
     def delete_domain_async(self, namespace: str, id: str) -> Awaitable[None]: ...
     def subscribe(self) -> Subscription: ...
+    def add_admin(self, username: str, password: str) -> Admin: ...
+    def add_admin_async(self, username: str, password: str) -> Awaitable[Admin]: ...
+    def set_admin_password(self, username: str, password: str) -> None: ...
+    def set_admin_password_async(self, username: str, password: str) -> Awaitable[None]: ...
+    def remove_admin(self, username: str) -> None: ...
+    def remove_admin_async(self, username: str) -> Awaitable[None]: ...
+    def admins(self) -> List[Admin]: ...
+    def admin_login(self, username: str, password: str) -> AdminToken: ...
+    def admin_login_async(self, username: str, password: str) -> Awaitable[AdminToken]: ...
+    def verify_admin_token(self, token: str) -> Admin: ...
     def listen(self, address: str = "127.0.0.1:0", config: Optional[NetConfig] = None) -> str: ...
     def stop_listening(self) -> bool: ...
     def shutdown(self) -> None: ...
