@@ -3,17 +3,19 @@
 # (OT conformance vectors and trace replays read ../shared when present).
 set -euo pipefail
 cd "$(dirname "$0")"
+# Each step's heading shows the time since the start (the suite must stay under 30 minutes).
+section() { printf '== %s   [%dm%02ds]\n' "$1" $((SECONDS / 60)) $((SECONDS % 60)); }
 
-echo "== cargo fmt --check"
+section "cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy"
+section "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
-echo "== cargo test"
+section "cargo test"
 cargo test --workspace
 
-echo "== facade: rustdoc shows api and ot only; bindings and the C ABI use tandem::api only"
+section "facade: rustdoc shows api and ot only; bindings and the C ABI use tandem::api only"
 RUSTDOCFLAGS="-D warnings" cargo doc -q -p tandem --no-deps
 doc_modules=$(grep -o 'href="[a-z_]*/index.html"' "${CARGO_TARGET_DIR:-target}/doc/tandem/index.html" | sort -u | tr -d '\n')
 if [ "$doc_modules" != 'href="api/index.html"href="ot/index.html"' ]; then
@@ -25,39 +27,39 @@ if grep -rn 'tandem::' bindings/*/src ffi/src | grep -v 'tandem::api'; then
   exit 1
 fi
 
-echo "== example: an app server on tandem::api (serves, writes, follows events, checks /health)"
+section "example: an app server on tandem::api (serves, writes, follows events, checks /health)"
 cargo run -q -p rust-host >/dev/null
 
-echo "== C ABI: header up to date (cargo test above), C test program under valgrind"
+section "C ABI: header up to date (cargo test above), C test program under valgrind"
 tests/c/run.sh
 
-echo "== Node binding (napi-rs + node --test, incl. the real client in-process)"
+section "Node binding (napi-rs + node --test, incl. the real client in-process)"
 bindings/node/run-tests.sh
 
-echo "== Python binding (maturin + pytest)"
+section "Python binding (maturin + pytest)"
 bindings/python/run-tests.sh
 
-echo "== UniFFI binding: Kotlin test program, Swift generated and checked against Kotlin"
+section "UniFFI binding: Kotlin test program, Swift generated and checked against Kotlin"
 bindings/uniffi/run-tests.sh
 
-echo "== build the server-host"
+section "build the server-host"
 cargo build -p tandem-server
 
-echo "== store on a full disk (tmpfs; needs root, skips loudly otherwise)"
+section "store on a full disk (tmpfs; needs root, skips loudly otherwise)"
 cargo test -p tandem --test disk_full -- --nocapture
 
-echo "== crash trials: SIGKILL under load, 10 times; no acknowledged operation may be lost"
+section "crash trials: SIGKILL under load, 10 times; no acknowledged operation may be lost"
 tests/crash-trials/run.sh 10
 
-echo "== fuzzing: every cargo-fuzz target for 10 s (nightly build included)"
+section "fuzzing: every cargo-fuzz target for 10 s (nightly build included)"
 fuzz/run.sh 10
 
-echo "== example: two simulated sites"
+section "example: two simulated sites"
 demo_dir=$(mktemp -d)
 cargo run -q -p two-sites -- "$demo_dir/data" >/dev/null
 rm -rf "$demo_dir"
 
-echo "== end-to-end suite (real client against real tandem processes)"
+section "end-to-end suite (real client against real tandem processes)"
 if [ -x tests/e2e/run.sh ]; then
   TANDEM_BIN="$PWD/target/debug/tandem" tests/e2e/run.sh
 else
@@ -65,13 +67,13 @@ else
   exit 1
 fi
 
-echo "== REST API: schemathesis against the served OpenAPI document"
+section "REST API: schemathesis against the served OpenAPI document"
 TANDEM_BIN="$PWD/target/debug/tandem" tests/rest/run.sh
 
-echo "== admin console in headless Chromium"
+section "admin console in headless Chromium"
 TANDEM_BIN="$PWD/target/debug/tandem" tests/console/run.sh
 
-echo "== browser demo in two headless Chromium tabs; lone surrogates from browser clients"
+section "browser demo in two headless Chromium tabs; lone surrogates from browser clients"
 tests/demo/run.sh
 
-echo "all tests passed"
+printf 'all tests passed in %dm%02ds\n' $((SECONDS / 60)) $((SECONDS % 60))
