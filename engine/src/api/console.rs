@@ -1,5 +1,6 @@
-//! The web admin console at `/admin`: three static files (`engine/console/`) embedded in the
-//! binary, so building the server needs no Node toolchain. The page talks to the REST API
+//! The web admin console at `/admin`: static files (`engine/console/`: the page, its style
+//! sheet and its ES modules) embedded in the binary, so building the server needs no Node
+//! toolchain. The page talks to the REST API
 //! (`/api/v1`) with the token an administrator gets by logging in; see `docs/console.md`.
 //!
 //! Every answer carries `Cache-Control: no-cache` (a new binary's console is seen at once) and
@@ -12,23 +13,47 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-/// The console's files: (name, content type, text).
-const FILES: [(&str, &str, &str); 3] = [
+/// The content type of the console's ES modules.
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+/// An ES module of the console (`engine/console/{name}`), served as JavaScript.
+macro_rules! module {
+    ($name:literal) => {
+        (
+            $name,
+            JAVASCRIPT,
+            include_str!(concat!("../../console/", $name)),
+        )
+    };
+}
+
+/// The console's files: (name, content type, text). `console.js` is the entry module the page
+/// loads; it imports the others (`import … from "./core.js"`), which resolve to `/admin/{file}`.
+const FILES: [(&str, &str, &str); 16] = [
     (
         "index.html",
         "text/html; charset=utf-8",
         include_str!("../../console/index.html"),
     ),
     (
-        "console.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../console/console.js"),
-    ),
-    (
         "console.css",
         "text/css; charset=utf-8",
         include_str!("../../console/console.css"),
     ),
+    module!("console.js"),
+    module!("core.js"),
+    module!("widgets.js"),
+    module!("shell.js"),
+    module!("views-domains.js"),
+    module!("views-server.js"),
+    module!("views-collections.js"),
+    module!("views-models.js"),
+    module!("views-users.js"),
+    module!("views-permissions.js"),
+    module!("views-sessions.js"),
+    module!("views-chats.js"),
+    module!("views-activities.js"),
+    module!("views-webhooks.js"),
 ];
 
 /// What the page may load and reach: this origin only; images also as `data:` URLs (the icon).
@@ -110,8 +135,21 @@ mod tests {
             ("/admin", "text/html"),
             ("/admin/", "text/html"),
             ("/admin/index.html", "text/html"),
-            ("/admin/console.js", "text/javascript"),
             ("/admin/console.css", "text/css"),
+            ("/admin/console.js", "text/javascript"),
+            ("/admin/core.js", "text/javascript"),
+            ("/admin/widgets.js", "text/javascript"),
+            ("/admin/shell.js", "text/javascript"),
+            ("/admin/views-domains.js", "text/javascript"),
+            ("/admin/views-server.js", "text/javascript"),
+            ("/admin/views-collections.js", "text/javascript"),
+            ("/admin/views-models.js", "text/javascript"),
+            ("/admin/views-users.js", "text/javascript"),
+            ("/admin/views-permissions.js", "text/javascript"),
+            ("/admin/views-sessions.js", "text/javascript"),
+            ("/admin/views-chats.js", "text/javascript"),
+            ("/admin/views-activities.js", "text/javascript"),
+            ("/admin/views-webhooks.js", "text/javascript"),
         ] {
             let r = get(path).await;
             assert_eq!(r.status(), StatusCode::OK, "{path}");
@@ -132,6 +170,8 @@ mod tests {
             "/admin/nope.js",
             "/admin/..%2FCargo.toml",
             "/admin/console.js.map",
+            "/admin/views.js",
+            "/admin/views-domains.js.map",
         ] {
             let r = get(path).await;
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
@@ -142,7 +182,7 @@ mod tests {
     #[test]
     fn the_page_loads_no_inline_script() {
         let (_, _, html) = FILES[0];
-        assert!(html.contains(r#"<script src="/admin/console.js""#));
+        assert!(html.contains(r#"<script type="module" src="/admin/console.js">"#));
         assert!(
             !html.contains("<script>"),
             "inline script would break the policy"
@@ -153,5 +193,61 @@ mod tests {
             name_len > 0 && rest[name_len..].starts_with('=')
         });
         assert!(!handler, "inline handlers would break the policy");
+    }
+
+    /// The JavaScript files: name and text.
+    fn modules() -> Vec<(&'static str, &'static str)> {
+        FILES
+            .iter()
+            .filter(|(_, kind, _)| *kind == JAVASCRIPT)
+            .map(|(name, _, text)| (*name, *text))
+            .collect()
+    }
+
+    /// The files a module imports (`from "./x.js"`).
+    fn imports_of(text: &str) -> Vec<&str> {
+        text.split("from \"./")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect()
+    }
+
+    #[test]
+    fn every_import_is_served_and_every_module_is_imported() {
+        let all = modules();
+        let served: Vec<&str> = all.iter().map(|(name, _)| *name).collect();
+        let mut reached = vec!["console.js"];
+        let mut i = 0;
+        while i < reached.len() {
+            let (_, text) = all
+                .iter()
+                .find(|(name, _)| *name == reached[i])
+                .expect("an embedded module");
+            for import in imports_of(text) {
+                assert!(
+                    served.contains(&import),
+                    "{} imports {import}, which is not served",
+                    reached[i]
+                );
+                if !reached.contains(&import) {
+                    reached.push(import);
+                }
+            }
+            i += 1;
+        }
+        for name in &served {
+            assert!(
+                reached.contains(name),
+                "{name} is served but never imported"
+            );
+        }
+    }
+
+    #[test]
+    fn modules_stay_well_under_the_size_rule() {
+        for (name, text) in modules() {
+            let lines = text.lines().count();
+            assert!(lines < 800, "{name} has {lines} lines");
+        }
     }
 }
