@@ -797,3 +797,32 @@ pub(crate) mod test_records {
         }
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+    /// Every write of every kind is as large as the largest variant (a model's creation: its
+    /// meta and first snapshot); a record kind larger than that would slow every batch (the
+    /// hot path moves `AppendEncoded` writes), so it is boxed instead.
+    #[test]
+    fn no_record_makes_every_write_larger() {
+        use std::mem::size_of;
+        let creation = size_of::<ModelMeta>() + size_of::<Snapshot>();
+        assert_eq!(size_of::<WriteOp>(), 224, "creation takes {creation}");
+        for (name, size) in [
+            ("chat", size_of::<ChatRecord>()),
+            (
+                "chat event",
+                size_of::<ChatEvent>() + size_of::<DomainKey>() + 24,
+            ),
+            ("delivery", size_of::<DeliveryRecord>()),
+            ("webhook", size_of::<WebhookRecord>()),
+            ("API key", size_of::<ApiKeyRecord>()),
+        ] {
+            assert!(
+                size <= creation,
+                "a {name} write takes {size} bytes, more than {creation}"
+            );
+        }
+    }
+}
