@@ -36,6 +36,7 @@ pub(super) struct Dispatcher {
     clock: Arc<dyn Clock>,
     config: Arc<WebhookConfig>,
     runtime: Handle,
+    /// Made with the first webhook (a server with none keeps no TLS roots in memory).
     client: Option<reqwest::Client>,
     hooks: HashMap<DomainKey, Vec<Hook>>,
 }
@@ -49,13 +50,6 @@ impl Dispatcher {
         config: WebhookConfig,
         runtime: Handle,
     ) -> Dispatcher {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.timeout_ms))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("tandem-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| error!(error = %e, "no HTTP client: webhook deliveries will fail"))
-            .ok();
         Dispatcher {
             store,
             models,
@@ -63,7 +57,7 @@ impl Dispatcher {
             clock,
             config: Arc::new(config),
             runtime,
-            client,
+            client: None,
             hooks: HashMap::new(),
         }
     }
@@ -124,6 +118,15 @@ impl Dispatcher {
     }
 
     fn spawn(&mut self, record: WebhookRecord, deliveries: Vec<DeliveryRecord>) {
+        if self.client.is_none() {
+            self.client = reqwest::Client::builder()
+                .timeout(Duration::from_millis(self.config.timeout_ms))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("tandem-webhooks/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| error!(error = %e, "no HTTP client: webhook deliveries will fail"))
+                .ok();
+        }
         let next_seq = deliveries.last().map_or(1, |d| d.seq + 1);
         let (tx, rx) = mpsc::unbounded_channel();
         let deliverer = Deliverer::new(
