@@ -37,6 +37,7 @@ export interface NetConfig {
   max_frame_bytes?: number; rate_limit_per_sec?: number; rate_burst?: number;
   rate_limit_max_throttle_ms?: number; write_timeout_ms?: number; max_queued_messages?: number;
   max_connections?: number; static_dir?: string | null; max_rest_body_bytes?: number;
+  metrics_token?: string | null;
 }
 
 export type DomainState = "online" | "maintenance" | "offline";

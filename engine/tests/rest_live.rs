@@ -321,6 +321,31 @@ async fn filters_oversize_bodies_and_metrics() {
 }
 
 #[tokio::test]
+async fn a_metrics_token_keeps_the_figures_from_anyone_without_it() {
+    let engine = tandem::api::Engine::open(tandem::api::EngineConfig::default()).unwrap();
+    let listener = engine
+        .serve(
+            "127.0.0.1:0".parse().unwrap(),
+            tandem::api::NetConfig {
+                metrics_token: Some("scrape-secret".into()),
+                ..tandem::api::NetConfig::default()
+            },
+        )
+        .await
+        .unwrap();
+    let api = http::Api {
+        addr: listener.local_addr(),
+    };
+    assert_eq!(api.get("/metrics", None).await.status, 401);
+    assert_eq!(api.get("/metrics", Some("wrong")).await.status, 401);
+    let ok = api.get("/metrics", Some("scrape-secret")).await;
+    assert_eq!(ok.status, 200);
+    assert!(ok.text.contains("tandem_connections_open"), "{}", ok.text);
+    // Health stays open.
+    assert_eq!(api.get("/health", None).await.status, 200);
+}
+
+#[tokio::test]
 async fn users_and_permissions_at_every_level() {
     let (engine, _listener, api) = setup().await;
     let token = login(&api).await;

@@ -71,6 +71,9 @@ pub struct NetConfig {
     pub static_dir: Option<PathBuf>,
     /// Largest REST request body, in bytes (a larger one is answered 413).
     pub max_rest_body_bytes: usize,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this>` (the
+    /// figures name every domain that has sessions); 401 otherwise.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for NetConfig {
@@ -85,6 +88,7 @@ impl Default for NetConfig {
             max_connections: 10_000,
             static_dir: None,
             max_rest_body_bytes: 16 * 1024 * 1024,
+            metrics_token: None,
         }
     }
 }
@@ -196,7 +200,22 @@ async fn health() -> impl IntoResponse {
     )
 }
 
-async fn metrics_handler(State(state): State<Arc<NetState>>) -> impl IntoResponse {
+async fn metrics_handler(State(state): State<Arc<NetState>>, headers: HeaderMap) -> Response {
+    if let Some(token) = state.config.metrics_token.as_deref() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given.map(str::trim) != Some(token) {
+            warn!("/metrics request without the metrics token");
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "the metrics token is required\n",
+            )
+                .into_response();
+        }
+    }
     let m = &state.metrics;
     let mut body = format!(
         "# TYPE tandem_connections_open gauge\ntandem_connections_open {}\n\
@@ -221,7 +240,7 @@ async fn metrics_handler(State(state): State<Arc<NetState>>) -> impl IntoRespons
         ));
     }
     state.services.models.metrics().render(&mut body);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 /// The last two non-empty path segments: `(namespace, domain)`.

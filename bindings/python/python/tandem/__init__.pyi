@@ -58,6 +58,8 @@ class NetConfig(TypedDict, total=False):
     static_dir: Optional[str]
     #: Largest REST request body in bytes (a larger one is answered 413).
     max_rest_body_bytes: int
+    #: When set, /metrics needs ``Authorization: Bearer <token>``.
+    metrics_token: Optional[str]
 
 DomainState = Literal["online", "maintenance", "offline"]
 
