@@ -51,8 +51,8 @@ cargo test -p tandem --test disk_full -- --nocapture
 section "crash trials: SIGKILL under load, 10 times; no acknowledged operation may be lost"
 tests/crash-trials/run.sh 10
 
-section "fuzzing: every cargo-fuzz target for 10 s (nightly build included)"
-fuzz/run.sh 10
+section "fuzzing: every cargo-fuzz target for 5 s (nightly build included)"
+fuzz/run.sh 5
 
 section "example: two simulated sites"
 demo_dir=$(mktemp -d)
