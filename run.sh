@@ -9,4 +9,6 @@ if [ ! -f "$demo/node_modules/@convergence/convergence/convergence.global.min.js
   npm ci --prefix "$demo" --no-audit --no-fund --loglevel=error
 fi
 # `tandem-server` has two binaries (the server and the load generator): name the server.
-exec cargo run --release -q -p tandem-server --bin tandem -- serve --static-dir "$demo" "$@"
+# A release build by default; TANDEM_RUN_PROFILE=dev reuses a debug build (the test suite does,
+# since it has built one already and the release compile would add minutes).
+exec cargo run --profile "${TANDEM_RUN_PROFILE:-release}" -q -p tandem-server --bin tandem -- serve --static-dir "$demo" "$@"

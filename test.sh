@@ -51,8 +51,8 @@ cargo test -p tandem --test disk_full -- --nocapture
 section "crash trials: SIGKILL under load, 10 times; no acknowledged operation may be lost"
 tests/crash-trials/run.sh 10
 
-section "fuzzing: every cargo-fuzz target for 5 s (nightly build included)"
-fuzz/run.sh 5
+section "fuzzing: every cargo-fuzz target for 5 s (unoptimised nightly build included)"
+FUZZ_PROFILE=dev fuzz/run.sh 5
 
 section "example: two simulated sites"
 demo_dir=$(mktemp -d)
@@ -74,6 +74,6 @@ section "admin console in headless Chromium"
 TANDEM_BIN="$PWD/target/debug/tandem" tests/console/run.sh
 
 section "browser demo in two headless Chromium tabs; lone surrogates from browser clients"
-tests/demo/run.sh
+TANDEM_RUN_PROFILE=dev tests/demo/run.sh
 
 printf 'all tests passed in %dm%02ds\n' $((SECONDS / 60)) $((SECONDS % 60))

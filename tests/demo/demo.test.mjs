@@ -105,7 +105,7 @@ test("./run.sh serves the demo, two tabs co-edit through it, SIGINT stops it cle
   child.stderr.on("data", (d) => (err += d));
   const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
   try {
-    // The first run builds the release binary: allow for it.
+    // The first run builds the server (a release build unless TANDEM_RUN_PROFILE says dev): allow for it.
     const url = await waitFor(() => (out.match(/demo page:\s+(http:\/\/\S+)/) || [])[1], "./run.sh to print the demo URL", 1100000);
     assert.equal(url, "http://127.0.0.1:8000/");
     await coEdit(url);
