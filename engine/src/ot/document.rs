@@ -448,40 +448,7 @@ impl Document {
         if op.no_op {
             return;
         }
-        let inverse: Option<OpKind> = match (op.kind, undo) {
-            (OpKind::StringSplice { index, insert, .. }, Undo::Text(deleted)) => {
-                Some(OpKind::StringSplice {
-                    index,
-                    delete_count: insert.len_i64(),
-                    insert: deleted,
-                })
-            }
-            (OpKind::StringSet { .. }, Undo::Text(old)) => Some(OpKind::StringSet { value: old }),
-            (OpKind::ArrayInsert { index, .. }, _) => Some(OpKind::ArrayRemove { index }),
-            (OpKind::ArrayRemove { index }, Undo::Value(v)) => {
-                Some(OpKind::ArrayInsert { index, value: v })
-            }
-            (OpKind::ArrayReplace { index, .. }, Undo::Value(v)) => {
-                Some(OpKind::ArrayReplace { index, value: v })
-            }
-            (OpKind::ArrayMove { from, to }, _) => Some(OpKind::ArrayMove { from: to, to: from }),
-            (OpKind::ArraySet { .. }, Undo::Values(vs)) => Some(OpKind::ArraySet { values: vs }),
-            (OpKind::ObjectAddProperty { key, .. }, _) => {
-                Some(OpKind::ObjectRemoveProperty { key })
-            }
-            (OpKind::ObjectSetProperty { key, .. }, Undo::Value(v)) => {
-                Some(OpKind::ObjectSetProperty { key, value: v })
-            }
-            (OpKind::ObjectRemoveProperty { key }, Undo::Value(v)) => {
-                Some(OpKind::ObjectAddProperty { key, value: v })
-            }
-            (OpKind::ObjectSet { .. }, Undo::Map(m)) => Some(OpKind::ObjectSet { values: m }),
-            (OpKind::NumberAdd { delta }, _) => Some(OpKind::NumberAdd { delta: -delta }),
-            (OpKind::NumberSet { .. }, Undo::Number(n)) => Some(OpKind::NumberSet { value: n }),
-            (OpKind::BooleanSet { .. }, Undo::Boolean(b)) => Some(OpKind::BooleanSet { value: b }),
-            (OpKind::DateSet { .. }, Undo::Date(d)) => Some(OpKind::DateSet { value: d }),
-            _ => None,
-        };
+        let inverse = super::undo::inverse_kind(op.kind, undo);
         if let Some(kind) = inverse {
             let inv = DiscreteOp::new(op.id, kind);
             // The inverse of a valid step is valid on the state that step produced.

@@ -11,6 +11,7 @@ mod operation;
 mod reference;
 mod text;
 mod transform;
+mod undo;
 mod value;
 
 pub use document::{Document, PathSegment, ScalarPrefix, WalkStep};
@@ -24,5 +25,8 @@ pub use operation::{AppliedOp, AppliedOperation, DiscreteOp, OpKind, OpType, Ope
 pub use reference::{transform_reference, update_reference_on_apply, ReferenceValues};
 pub use transform::{
     transform, transform_discrete, transform_discrete_in_place, transform_in_place,
+};
+pub use undo::{
+    inverse, refresh_ids, InverseError, SkipReason, Skipped, UndoBatch, UndoPlan, Undoing,
 };
 pub use value::{utf16_len, Data, Value, ValueId, ValueKind};
