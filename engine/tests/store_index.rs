@@ -264,6 +264,7 @@ fn edit(number: u64, version: u64) -> WriteOp {
                 ),
                 undo: Undo::None,
             }),
+            mark: None,
         }],
     }
 }

@@ -204,6 +204,7 @@ fn every_record_type_round_trips_through_lmdb() {
         user: "".into(),
         seq: None,
         op: every_kind(),
+        mark: None,
     };
     {
         let store = open(dir.path());
@@ -744,6 +745,7 @@ fn arb_record() -> impl Strategy<Value = OpRecord> {
                     user: user.into(),
                     seq,
                     op,
+                    mark: None,
                 }
             },
         )

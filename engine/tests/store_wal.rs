@@ -254,6 +254,7 @@ fn crash_record(version: u64) -> OpRecord {
             ),
             undo: Undo::None,
         }),
+        mark: None,
     }
 }
 

@@ -19,9 +19,9 @@ use prost::Message;
 
 use super::acl::{COLLECTION_PERMISSIONS, DEFAULT_RECONNECT_TOKEN_MINUTES};
 use super::{
-    CollectionRecord, DomainKey, DomainRecord, DomainState, JwtKeyRecord, ModelMeta, OpRecord,
-    ReconnectTokenRecord, Snapshot, SnapshotPolicies, SnapshotPolicy, StoreError, StoreResult,
-    UserRecord, UserType,
+    CollectionRecord, DomainKey, DomainRecord, DomainState, JwtKeyRecord, ModelMeta, OpMark,
+    OpRecord, ReconnectTokenRecord, Snapshot, SnapshotPolicies, SnapshotPolicy, StoreError,
+    StoreResult, UserRecord, UserType,
 };
 use crate::ot::{
     AppliedOp, AppliedOperation, Data, DiscreteOp, JsString, OpKind, Undo, Value, ValueId,
@@ -335,6 +335,10 @@ struct POpRecord {
     ops: Vec<PAppliedOp>,
     #[prost(uint64, optional, tag = "7")]
     seq: Option<u64>,
+    #[prost(uint64, repeated, tag = "8")]
+    undoes: Vec<u64>,
+    #[prost(uint64, optional, tag = "9")]
+    restores: Option<u64>,
 }
 
 /// The first fields of [`POpRecord`]; decoding skips the rest.
@@ -948,6 +952,8 @@ pub struct OpFields<'a> {
     pub seq: Option<u64>,
     /// The operation as applied.
     pub op: &'a AppliedOperation,
+    /// Its undo or restore mark.
+    pub mark: Option<&'a OpMark>,
 }
 
 impl<'a> OpFields<'a> {
@@ -960,6 +966,7 @@ impl<'a> OpFields<'a> {
             user: &r.user,
             seq: r.seq,
             op: &r.op,
+            mark: r.mark.as_ref(),
         }
     }
 }
@@ -995,6 +1002,14 @@ pub(super) fn encode_op_message(r: &OpFields<'_>, buf: &mut Vec<u8>) -> StoreRes
             compound,
             ops,
             seq: r.seq,
+            undoes: match r.mark {
+                Some(OpMark::Undoes(v)) => v.clone(),
+                _ => Vec::new(),
+            },
+            restores: match r.mark {
+                Some(OpMark::Restores(v)) => Some(*v),
+                _ => None,
+            },
         },
         buf,
     );
@@ -1039,6 +1054,11 @@ pub(super) fn decode_op_message(bytes: &[u8]) -> StoreResult<OpRecord> {
         user: p.user.into(),
         seq: p.seq,
         op,
+        mark: match (p.undoes.is_empty(), p.restores) {
+            (false, _) => Some(OpMark::Undoes(p.undoes)),
+            (true, Some(v)) => Some(OpMark::Restores(v)),
+            (true, None) => None,
+        },
     })
 }
 

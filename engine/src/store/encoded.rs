@@ -4,7 +4,6 @@
 
 use super::codec::{self, OpFields};
 use super::{OpRecord, StoreResult};
-use crate::ot::AppliedOperation;
 
 /// Operation records of one model, in version order, each encoded as
 /// [`codec::encode_op`] encodes it.
@@ -21,25 +20,10 @@ impl EncodedOps {
         Self::default()
     }
 
-    /// Encodes and appends one record. Fails (appending nothing) only for value trees deeper
-    /// than [`codec::MAX_VALUE_DEPTH`].
-    pub fn push(
-        &mut self,
-        version: u64,
-        timestamp_ms: i64,
-        session: &str,
-        user: &str,
-        seq: Option<u64>,
-        op: &AppliedOperation,
-    ) -> StoreResult<()> {
-        self.push_fields(&OpFields {
-            version,
-            timestamp_ms,
-            session,
-            user,
-            seq,
-            op,
-        })
+    /// Encodes and appends one record from its fields. Fails (appending nothing) only for
+    /// value trees deeper than [`codec::MAX_VALUE_DEPTH`].
+    pub fn push(&mut self, fields: &OpFields<'_>) -> StoreResult<()> {
+        self.push_fields(fields)
     }
 
     /// Encodes and appends a record.

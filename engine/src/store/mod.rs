@@ -195,6 +195,18 @@ pub struct OpRecord {
     pub seq: Option<u64>,
     /// The operation as applied, with what it replaced.
     pub op: AppliedOperation,
+    /// What the operation did besides its changes: undo or restore (none for ordinary edits).
+    pub mark: Option<OpMark>,
+}
+
+/// The history meaning of an operation that a host or the engine made.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpMark {
+    /// It undoes the operations at these versions, oldest first (a redo undoes an undo).
+    Undoes(Vec<u64>),
+    /// It restores the model's data as of this version.
+    Restores(u64),
 }
 
 /// A model's full data at one version.
@@ -794,6 +806,7 @@ pub(crate) mod test_records {
                 op: DiscreteOp::new("2:5", kind),
                 undo: Undo::None,
             }),
+            mark: None,
         }
     }
 }

@@ -132,6 +132,9 @@ impl<'a> Splice<'a> {
 /// Encodes `r` into `buf` when every operation in it is a string splice; returns false (and
 /// writes nothing) otherwise.
 pub(super) fn encode_splices(r: &OpFields<'_>, buf: &mut Vec<u8>) -> bool {
+    if r.mark.is_some() {
+        return false;
+    }
     let (compound, ops) = match r.op {
         AppliedOperation::Discrete(a) => (false, std::slice::from_ref(a)),
         AppliedOperation::Compound(list) => (true, list.as_slice()),
@@ -313,6 +316,7 @@ pub(super) fn decode_splices(mut bytes: &[u8]) -> Option<OpRecord> {
         user: user.into(),
         seq,
         op,
+        mark: None,
     })
 }
 
@@ -382,6 +386,7 @@ mod tests {
                 user: Arc::from(user),
                 seq,
                 op,
+                mark: None,
             })
     }
 
@@ -445,6 +450,7 @@ mod tests {
                 },
                 undo: Undo::None,
             }),
+            mark: None,
         };
         let mut buf = Vec::new();
         assert!(!encode_splices(&OpFields::of(&r), &mut buf));

@@ -111,6 +111,7 @@ pub fn splice_record(version: u64, timestamp_ms: i64) -> OpRecord {
             ),
             undo: Undo::None,
         }),
+        mark: None,
     }
 }
 

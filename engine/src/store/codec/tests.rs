@@ -20,6 +20,7 @@ fn splice_record() -> OpRecord {
             ),
             undo: Undo::None,
         }),
+        mark: None,
     }
 }
 
