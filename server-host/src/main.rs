@@ -57,6 +57,9 @@ enum Command {
     JwtKey(JwtKeyCommand),
     /// Print a model's data as JSON.
     Dump(DumpArgs),
+    /// Act on a model's history: selective undo and redo.
+    #[command(subcommand)]
+    Model(admin::model::ModelCommand),
     /// Manage the server's administrators (REST API and admin console logins).
     #[command(subcommand)]
     Admin(admin::operators::AdminCommand),
@@ -259,6 +262,7 @@ fn main() -> ExitCode {
             Command::Domain(cmd) => admin::domain::domain(cmd).await,
             Command::JwtKey(cmd) => jwt_key(cmd).await,
             Command::Dump(args) => dump(args).await,
+            Command::Model(cmd) => admin::model::model(cmd).await,
         }
     })
 }

@@ -597,3 +597,42 @@ fn an_unknown_domain_or_directory_fails() {
     cli.err(&["group", "create"]);
     cli.err(&["collection", "frobnicate"]);
 }
+
+#[test]
+fn model_undo_and_redo() {
+    let cli = Cli::new();
+    cli.facade(async |d| {
+        let m = d
+            .create_model("c", Some("m"), &json!({"t": "ab"}))
+            .await
+            .unwrap();
+        let splice = |i: i64, s: &str| {
+            vec![tandem::api::Change::Splice {
+                path: tandem::api::path(&["t"]),
+                index: i,
+                delete: 0,
+                insert: s.into(),
+            }]
+        };
+        m.apply_as(splice(2, "c"), &tandem::api::UserId::normal("ann"))
+            .await
+            .unwrap();
+        m.apply_as(splice(0, ">"), &tandem::api::UserId::normal("ben"))
+            .await
+            .unwrap();
+    });
+    let out = cli.json(&["model", "undo", "m", "--last-of", "ann", "--by", "ben"]);
+    assert_eq!(
+        out,
+        json!({"outcome": "undone", "version": 4, "undid": [2]})
+    );
+    let dump = cli.ok(&["dump", "m"]);
+    assert_eq!(dump, r#"{"t":">ab"}"#);
+    let out = cli.json(&["model", "redo", "m", "--version", "4"]);
+    assert_eq!(out["outcome"], "undone");
+    assert_eq!(cli.ok(&["dump", "m"]), r#"{"t":">abc"}"#);
+    let out = cli.json(&["model", "undo", "m", "--since", "1", "--user", "nobody"]);
+    assert_eq!(out, json!({"outcome": "nothing_to_undo"}));
+    cli.err_says(&["model", "undo", "m"], "--version");
+    cli.err_says(&["model", "undo", "m", "--version", "99"], "version 99");
+}

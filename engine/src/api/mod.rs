@@ -27,6 +27,7 @@ mod console;
 mod domain;
 mod engine;
 mod error;
+mod history;
 mod hosted;
 mod json;
 mod model;
@@ -70,6 +71,7 @@ pub use config::{
 pub use domain::Domain;
 pub use engine::{Engine, EngineSources};
 pub use error::{Error, ErrorCode, Result};
+pub use history::{SkippedPart, UndoOutcome, UndoScope};
 pub use hosted::HostedEngine;
 pub use json::{
     change_from_json, change_from_json_value, changes_from_json, changes_from_json_value,

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::model::{EventFilter, ModelService};
 use crate::session::{SessionId, UserId};
+use crate::store::OpMark;
 
 /// A handle on one model.
 #[derive(Clone)]
@@ -103,6 +104,10 @@ impl Model {
                 session: SessionId::new(&*r.session),
                 user: UserId::from_key(&r.user),
                 operation: operation_to_json_value(&r.op.operation()),
+                undoes: match r.mark {
+                    Some(OpMark::Undoes(v)) => v,
+                    _ => Vec::new(),
+                },
             })
             .collect())
     }

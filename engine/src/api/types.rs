@@ -123,6 +123,10 @@ pub struct HistoryEntry {
     pub user: UserId,
     /// The operation as JSON (see [`operation_to_json`](super::operation_to_json)).
     pub operation: JsonValue,
+    /// The versions this operation undoes (it is an undo, or a redo when they are undos);
+    /// empty for an ordinary change.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undoes: Vec<u64>,
 }
 
 impl HistoryEntry {

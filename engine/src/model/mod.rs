@@ -25,7 +25,7 @@ pub use sequencer::Change;
 pub(crate) use sequencer::HOST_SESSION;
 pub use service::{
     ModelInfo, ModelService, OfflineAnswer, OfflineCopy, OfflineKnown, OpenedModel, QueryAnswer,
-    QueryHit, SessionModel,
+    QueryHit, SessionModel, SkippedPart, UndoOutcome, UndoScope,
 };
 
 /// Errors of the model services.

@@ -18,8 +18,10 @@ mod index;
 mod perms;
 mod refs;
 mod snapshots;
+mod undo;
 
 use delivery::{AckRun, Delivery};
+pub(crate) use undo::{UndoCommitted, UndoWork};
 
 use super::concurrency::{ClientKey, Concurrency, NO_CLIENT};
 use super::events::{EngineEvent, EventBus};
@@ -33,14 +35,25 @@ use crate::ot::{update_reference_on_apply, Document, JsString, Operation, PathSe
 use crate::perm::Actor;
 use crate::sources::Clock;
 use crate::store::{
-    DomainKey, EncodedOps, ModelMeta, Snapshot, SnapshotPolicies, SnapshotPolicy, Store,
-    StoreError, StoreResult, WriteOp,
+    codec::OpFields, DomainKey, EncodedOps, ModelMeta, OpMark, Snapshot, SnapshotPolicies,
+    SnapshotPolicy, Store, StoreError, StoreResult, WriteOp,
 };
 
 /// The key the host's own changes use in concurrency control.
 const HOST_KEY: ClientKey = 0;
 /// The session name recorded for host-side changes.
 pub(crate) const HOST_SESSION: &str = "host";
+
+/// The session a host change is recorded and broadcast under: [`HOST_SESSION`] for the host
+/// user, `host:<user>` for a change made on behalf of a user (an undo, `apply_as`), so that
+/// clients map each such session to its user.
+pub(crate) fn host_session(user: &str) -> Arc<str> {
+    if user == crate::store::UserId::host().to_key() {
+        Arc::from(HOST_SESSION)
+    } else {
+        Arc::from(format!("{HOST_SESSION}:{user}"))
+    }
+}
 /// Most commands a sequencer handles before it flushes to the store.
 const MAX_BATCH: usize = 256;
 /// Command buffer an idle sequencer keeps.
@@ -126,6 +139,11 @@ pub(crate) enum Command {
         changes: Vec<Change>,
         user: String,
         reply: oneshot::Sender<ModelResult<u64>>,
+    },
+    /// An undo (or redo) carried to `work.from` off the task: finished and committed here.
+    Undo {
+        work: UndoWork,
+        reply: oneshot::Sender<ModelResult<UndoCommitted>>,
     },
     Reference {
         session: String,
@@ -489,6 +507,7 @@ impl Sequencer {
                 user,
                 reply,
             } => self.host(changes, user, reply),
+            Command::Undo { work, reply } => self.undo(work, reply),
             Command::Reference {
                 session,
                 context,
@@ -767,7 +786,7 @@ impl Sequencer {
                 }
                 let (session, seq) = match submitter {
                     Some((s, seq)) => (s.to_string(), Some(*seq)),
-                    None => (HOST_SESSION.to_string(), None),
+                    None => (host_session(user).to_string(), None),
                 };
                 out.push(ReplayedOp {
                     own: own(&session),
@@ -940,7 +959,7 @@ impl Sequencer {
         };
         let op = Arc::new(applied.operation());
         self.cc.commit(pending, op.clone());
-        self.record(applied, user, Some((name, seq)), None, op);
+        self.record(applied, user, Some((name, seq)), None, op, None);
         if !self.frames.is_empty() {
             self.reconcile_frames();
         }
@@ -957,6 +976,7 @@ impl Sequencer {
         submitter: Option<(Arc<str>, u64)>,
         host_reply: Option<oneshot::Sender<ModelResult<u64>>>,
         op: Arc<Operation>,
+        mark: Option<OpMark>,
     ) {
         let timestamp_ms = self.next_timestamp();
         let version = self.cc.version();
@@ -966,14 +986,24 @@ impl Sequencer {
                 r.values = update_reference_on_apply(&applied, r.target.as_ref(), values);
             }
         }
+        let host;
         let (session, seq) = match &submitter {
             Some((session, seq)) => (&**session, Some(*seq)),
-            None => (HOST_SESSION, None),
+            None => {
+                host = host_session(&user);
+                (&*host, None)
+            }
         };
-        if let Err(e) = self
-            .batch_ops
-            .push(version, timestamp_ms, session, &user, seq, &applied)
-        {
+        let fields = OpFields {
+            version,
+            timestamp_ms,
+            session,
+            user: &user,
+            seq,
+            op: &applied,
+            mark: mark.as_ref(),
+        };
+        if let Err(e) = self.batch_ops.push(&fields) {
             // Validation at the door makes this unreachable; if not, the batch fails like a
             // failed write (nothing of it is acknowledged) and the model closes.
             self.batch_failed.get_or_insert(e);

@@ -13,6 +13,7 @@ use tracing::{info_span, Instrument};
 mod offline;
 mod query;
 mod query_plan;
+mod undo;
 
 use super::events::{EngineEvent, EventBus};
 use super::sequencer::{Command, Registry, ResyncFrom, Sequencer};
@@ -32,6 +33,7 @@ use crate::store::{
 };
 pub use offline::{OfflineAnswer, OfflineCopy, OfflineKnown};
 pub use query::{QueryAnswer, QueryHit};
+pub use undo::{SkippedPart, UndoOutcome, UndoScope};
 
 /// A model's metadata.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -9,6 +9,7 @@
 pub(crate) mod collections;
 pub(crate) mod domain;
 pub(crate) mod groups;
+pub(crate) mod model;
 pub(crate) mod operators;
 pub(crate) mod permissions;
 pub(crate) mod users;

@@ -16,6 +16,7 @@ mod history;
 mod models;
 mod permissions;
 mod sessions;
+mod undo;
 mod webhooks;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -54,6 +55,7 @@ pub const DEFAULT_PAGE: u64 = 100;
         groups::remove_member,
         models::list_models, models::get_model, models::create_model, models::delete_model,
         history::replace_data, history::history, history::version_at, history::query,
+        undo::undo, undo::redo,
         sessions::list_sessions, sessions::disconnect_session, sessions::events,
         chats::list_chats, chats::create_chat, chats::get_chat, chats::delete_chat,
         chats::chat_events, chats::post_message, chats::list_activities, chats::get_activity,
@@ -182,6 +184,14 @@ pub(crate) fn router(engine: Engine, max_body: usize) -> Router {
         .route(
             "/domains/{namespace}/{domain}/models/{id}/version",
             get(history::version_at),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/models/{id}/undo",
+            post(undo::undo),
+        )
+        .route(
+            "/domains/{namespace}/{domain}/models/{id}/redo",
+            post(undo::redo),
         )
         .route("/domains/{namespace}/{domain}/query", post(history::query))
         .route(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::{Awaiting, Sequencer, SlotState, HOST_SESSION};
+use super::{host_session, Awaiting, Sequencer, SlotState};
 use crate::model::events::EngineEvent;
 use crate::model::{EncodedOnce, ModelError, ModelEvent, ModelResult};
 use crate::ot::Operation;
@@ -115,7 +115,7 @@ impl Sequencer {
         let submitter_session = submitter.as_ref().map(|(s, _)| &**s);
         let session_name = || match &submitter {
             Some((s, _)) => s.clone(),
-            None => Arc::from(HOST_SESSION),
+            None => host_session(&user),
         };
         // Shared by every recipient's event, made only when there is one.
         let mut shared: Option<(Arc<str>, EncodedOnce)> = None;

@@ -91,6 +91,9 @@ impl Sequencer {
             Command::Read { reply } => {
                 let _ = reply.send(Err(gone()));
             }
+            Command::Undo { reply, .. } => {
+                let _ = reply.send(Err(gone()));
+            }
             Command::OfflineCopy { reply, .. } => {
                 let _ = reply.send(Err(gone()));
             }

@@ -19,15 +19,7 @@ impl Sequencer {
         user: String,
         reply: oneshot::Sender<ModelResult<u64>>,
     ) {
-        if self.host_ids.is_none() {
-            self.meta.value_prefix += 1;
-            self.batch_meta_dirty = true;
-            self.host_ids = Some(IdGenerator::new(base36(self.meta.value_prefix), 0));
-        }
-        let mut ids = self
-            .host_ids
-            .take()
-            .unwrap_or_else(|| IdGenerator::new(base36(self.meta.value_prefix), 0));
+        let mut ids = self.take_host_ids();
         let result = resolve_all(&self.doc, changes, &mut ids);
         self.host_ids = Some(ids);
         let op = match result {
@@ -52,10 +44,30 @@ impl Sequencer {
         };
         let op = Arc::new(applied.operation());
         self.cc.commit_untracked(HOST_KEY, op.clone());
-        self.record(applied, Arc::from(user.as_str()), None, Some(reply), op);
+        self.record(
+            applied,
+            Arc::from(user.as_str()),
+            None,
+            Some(reply),
+            op,
+            None,
+        );
         if !self.frames.is_empty() {
             self.reconcile_frames();
         }
+    }
+
+    /// The generator of ids for values the host (or an undo) brings in: a prefix of its own,
+    /// taken the first time. Put it back in `host_ids` after use.
+    pub(super) fn take_host_ids(&mut self) -> IdGenerator {
+        if self.host_ids.is_none() {
+            self.meta.value_prefix += 1;
+            self.batch_meta_dirty = true;
+            self.host_ids = Some(IdGenerator::new(base36(self.meta.value_prefix), 0));
+        }
+        self.host_ids
+            .take()
+            .unwrap_or_else(|| IdGenerator::new(base36(self.meta.value_prefix), 0))
     }
 }
 
