@@ -919,8 +919,27 @@ int tandem_model_apply_as(const struct tandem_model *model,
                           uint64_t *out_version);
 
 /*
+ Undoes (`redo` = 0) or redoes (`redo` != 0) what `scope_json` names as one new operation,
+ recorded for the user `by_json` (NULL: the host), and writes the outcome as JSON to
+ `*out_json`: `{"outcome": "undone", "version", "undid"}`, `"partial"` (with `"skipped"`),
+ `{"outcome": "conflict", "versions"}`, `"nothing_to_undo"` or `"not_undoable"`. Scopes:
+ `{"version": 5}`, `{"last_of": {"kind", "name"}}`, `{"last_of_session": "s1"}`,
+ `{"since": {"user": {"kind", "name"}, "version": 3}}`.
+
+ # Safety
+ `model` must be a live handle; `scope_json` NUL-terminated; `by_json` NULL or
+ NUL-terminated; `out_json` writable.
+ */
+int tandem_model_undo(const struct tandem_model *model,
+                      const char *scope_json,
+                      const char *by_json,
+                      int redo,
+                      char **out_json);
+
+/*
  Writes the history entries with `first <= version <= last` to `*out_json`: a JSON array of
- `{"version", "timestamp_ms", "session", "user": {"kind", "name"}, "operation"}`.
+ `{"version", "timestamp_ms", "session", "user": {"kind", "name"}, "operation"}`, with
+ `"undoes": [versions]` on an undo or redo.
 
  # Safety
  `model` must be a live handle; `out_json` writable.

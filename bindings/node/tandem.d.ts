@@ -107,7 +107,20 @@ export type Change =
   | { op: "splice"; path: Path; index: number; delete?: number; insert?: string }
   | { op: "add"; path: Path; delta: number };
 
-export interface HistoryEntry { version: number; timestamp_ms: number; session: string; user: UserId; operation: JsonValue }
+export interface HistoryEntry { version: number; timestamp_ms: number; session: string; user: UserId; operation: JsonValue; undoes?: number[] }
+/** Which operations an undo or redo takes (see docs/history.md). */
+export type UndoScope =
+  | { version: number }
+  | { last_of: UserId }
+  | { last_of_session: string }
+  | { since: { user: UserId; version: number } };
+export interface SkippedPart { version: number; part: number; superseded_by: number | null }
+export type UndoOutcome =
+  | { outcome: "undone"; version: number; undid: number[] }
+  | { outcome: "partial"; version: number; undid: number[]; skipped: SkippedPart[] }
+  | { outcome: "conflict"; versions: number[] }
+  | { outcome: "nothing_to_undo" }
+  | { outcome: "not_undoable"; reason: string };
 
 interface ModelEventBase { namespace: string; domain: string; model: string }
 export type Event =
@@ -220,6 +233,10 @@ export declare class Model {
   jsonAt(version: number): Promise<any>;
   apply(changes: Change | Change[], options?: { user?: UserId }): Promise<number>;
   history(first: number, last: number): Promise<HistoryEntry[]>;
+  /** Undoes what `scope` names as one new operation (by `options.by`, else the host). */
+  undo(scope: UndoScope, options?: { by?: UserId }): Promise<UndoOutcome>;
+  /** Undoes an undo (`last_of` takes the user's newest undo not redone yet). */
+  redo(scope: UndoScope, options?: { by?: UserId }): Promise<UndoOutcome>;
   versionAt(timeMs: number): Promise<number>;
   delete(): Promise<void>;
   permissions(): Promise<ModelPermissions>;

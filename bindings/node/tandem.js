@@ -97,6 +97,12 @@ class Model {
   async history(first, last) {
     return parse(await call(this.#n.historyJson(first, last)));
   }
+  async undo(scope, options) {
+    return call(this.#n.undo(scope, options?.by ?? null, false));
+  }
+  async redo(scope, options) {
+    return call(this.#n.undo(scope, options?.by ?? null, true));
+  }
   async versionAt(timeMs) {
     return call(this.#n.versionAt(timeMs));
   }

@@ -105,6 +105,15 @@ async fn call(engine: &Engine, name: &str, a: &Json) -> Result<Option<Json>, Err
             domain()?.model(s(a, "model_id"))?.delete().await?;
             None
         }
+        "undo" => {
+            let m = domain()?.model(s(a, "model_id"))?;
+            let scope = arg(a, "scope")?;
+            out(if a["redo"].as_bool() == Some(true) {
+                m.redo(scope).await?
+            } else {
+                m.undo(scope).await?
+            })
+        }
         "user" => out(domain()?.user(s(a, "username"))?),
         "update_user" => out(domain()?
             .update_user(s(a, "username"), arg(a, "profile")?)

@@ -2,11 +2,11 @@
 
 use std::ffi::{c_char, c_int};
 
-use tandem::api::{changes_from_str, Error, HistoryEntry, UserId};
+use tandem::api::{changes_from_str, Error, HistoryEntry, UndoScope, UserId};
 
 use crate::{
-    free_handle, from_json, guard, handle, put_handle, put_opt, put_string, text, to_json,
-    TandemSubscription,
+    free_handle, from_json, guard, handle, opt_text, put_handle, put_opt, put_string, text,
+    to_json, TandemSubscription,
 };
 
 /// A handle on one model. It keeps the engine's memory alive until freed; after the engine
@@ -150,8 +150,51 @@ pub unsafe extern "C" fn tandem_model_apply_as(
     })
 }
 
+/// Undoes (`redo` = 0) or redoes (`redo` != 0) what `scope_json` names as one new operation,
+/// recorded for the user `by_json` (NULL: the host), and writes the outcome as JSON to
+/// `*out_json`: `{"outcome": "undone", "version", "undid"}`, `"partial"` (with `"skipped"`),
+/// `{"outcome": "conflict", "versions"}`, `"nothing_to_undo"` or `"not_undoable"`. Scopes:
+/// `{"version": 5}`, `{"last_of": {"kind", "name"}}`, `{"last_of_session": "s1"}`,
+/// `{"since": {"user": {"kind", "name"}, "version": 3}}`.
+///
+/// # Safety
+/// `model` must be a live handle; `scope_json` NUL-terminated; `by_json` NULL or
+/// NUL-terminated; `out_json` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tandem_model_undo(
+    model: *const TandemModel,
+    scope_json: *const c_char,
+    by_json: *const c_char,
+    redo: c_int,
+    out_json: *mut *mut c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (m, scope, by) = unsafe {
+            (
+                mdl(model)?,
+                text(scope_json, "scope_json")?,
+                opt_text(by_json, "by_json")?,
+            )
+        };
+        let scope: UndoScope = from_json(scope, "scope_json")?;
+        let by = match by {
+            Some(t) => from_json::<UserId>(t, "by_json")?,
+            None => UserId::host(),
+        };
+        let out = if redo != 0 {
+            m.domain().engine().block(m.redo_as(scope, &by))?
+        } else {
+            m.domain().engine().block(m.undo_as(scope, &by))?
+        };
+        // SAFETY: forwarded contract.
+        unsafe { put_string(out_json, to_json(&out)?) }
+    })
+}
+
 /// Writes the history entries with `first <= version <= last` to `*out_json`: a JSON array of
-/// `{"version", "timestamp_ms", "session", "user": {"kind", "name"}, "operation"}`.
+/// `{"version", "timestamp_ms", "session", "user": {"kind", "name"}, "operation"}`, with
+/// `"undoes": [versions]` on an undo or redo.
 ///
 /// # Safety
 /// `model` must be a live handle; `out_json` writable.

@@ -440,10 +440,16 @@ static int run_step(tandem_engine *e, const char *call, const json *a, char **ou
     tandem_domain_free(d);
     return rc;
   }
-  if (!strcmp(call, "apply") || !strcmp(call, "model_json") || !strcmp(call, "delete_model")) {
+  if (!strcmp(call, "apply") || !strcmp(call, "model_json") || !strcmp(call, "delete_model") ||
+      !strcmp(call, "undo")) {
     tandem_model *m = model_of(e, a, &rc);
     if (!m) return rc;
-    if (!strcmp(call, "apply")) {
+    if (!strcmp(call, "undo")) {
+      char *scope = to_text(get(a, "scope"));
+      json *redo = get(a, "redo");
+      rc = tandem_model_undo(m, scope, NULL, redo && redo->type == J_BOOL && redo->boolean, out);
+      free(scope);
+    } else if (!strcmp(call, "apply")) {
       char *changes = to_text(get(a, "changes"));
       uint64_t v = 0;
       rc = tandem_model_apply(m, changes, &v);

@@ -254,6 +254,43 @@ static void check_webhooks(tandem_engine *engine) {
 
 /* Chats through the domain handle: a channel, a member, posts as the host and as the member,
    a stranger refused, history, the chat_changed event, removal. */
+static void check_undo(tandem_engine *engine) {
+  tandem_domain *d = NULL;
+  CHECK(tandem_engine_create_domain(engine, "acme", "undo", NULL, &d) == TANDEM_OK, "undo domain");
+  if (!d) return;
+  tandem_model *m = NULL;
+  CHECK(tandem_domain_create_model(d, "notes", "u1", "{\"t\":\"ab\"}", &m) == TANDEM_OK, "undo model");
+  if (!m) {
+    tandem_domain_free(d);
+    return;
+  }
+  const char *ann = "{\"kind\": \"normal\", \"name\": \"ann\"}";
+  uint64_t version = 0;
+  CHECK(tandem_model_apply_as(m, "{\"op\":\"splice\",\"path\":[\"t\"],\"index\":2,\"insert\":\"cd\"}", ann,
+                              &version) == TANDEM_OK && version == 2, "ann types");
+  char *text = NULL;
+  CHECK(tandem_model_undo(m, "{\"last_of\": {\"kind\": \"normal\", \"name\": \"ann\"}}", NULL, 0, &text) == TANDEM_OK,
+        "undo ann's last");
+  expect_text(text, "{\"outcome\":\"undone\",\"version\":3,\"undid\":[2]}", "undo outcome");
+  text = NULL;
+  CHECK(tandem_model_json(m, &text) == TANDEM_OK, "json after undo");
+  expect_text(text, "{\"t\":\"ab\"}", "ann's text gone");
+  text = NULL;
+  CHECK(tandem_model_undo(m, "{\"version\": 3}", ann, 1, &text) == TANDEM_OK, "redo as ann");
+  expect_part(text, "\"outcome\":\"undone\"", "redo outcome");
+  text = NULL;
+  CHECK(tandem_model_json(m, &text) == TANDEM_OK, "json after redo");
+  expect_text(text, "{\"t\":\"abcd\"}", "ann's text back");
+  text = NULL;
+  CHECK(tandem_model_history(m, 4, 4, &text) == TANDEM_OK, "history of the redo");
+  expect_part(text, "\"undoes\":[3]", "the redo is marked");
+  text = NULL;
+  CHECK(tandem_model_undo(m, "{\"sideways\": 1}", NULL, 0, &text) == TANDEM_ERR_INVALID_ARGUMENT && !text,
+        "unknown scope refused");
+  tandem_model_free(m);
+  tandem_domain_free(d);
+}
+
 static void check_chats(tandem_engine *engine) {
   tandem_domain *d = NULL;
   CHECK(tandem_engine_create_domain(engine, "acme", "chat", NULL, &d) == TANDEM_OK, "chat domain");
@@ -618,6 +655,7 @@ int main(void) {
   tandem_model_free(same);
 
   check_chats(engine);
+  check_undo(engine);
   check_operators(engine);
   check_webhooks(engine);
 

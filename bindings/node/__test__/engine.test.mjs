@@ -204,3 +204,22 @@ test("a host reads presence and follows its changes as presence_changed events",
   await e.shutdown();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test("undo and redo of one user's change, as Promises of the outcome", async () => {
+  const e = await Engine.open();
+  const d = await e.createDomain("acme", "undo");
+  const m = await d.createModel("notes", { text: "ab" }, "u1");
+  const ann = { kind: "normal", name: "ann" };
+  await m.apply({ op: "splice", path: ["text"], index: 2, insert: "cd" }, { user: ann });
+  await m.apply({ op: "splice", path: ["text"], index: 0, insert: ">" });
+  assert.deepEqual(await m.undo({ last_of: ann }), { outcome: "undone", version: 4, undid: [2] });
+  assert.deepEqual(await m.json(), { text: ">ab" });
+  assert.deepEqual((await m.history(4, 4))[0].undoes, [2]);
+  const redo = await m.redo({ version: 4 }, { by: ann });
+  assert.equal(redo.outcome, "undone");
+  assert.deepEqual(await m.json(), { text: ">abcd" });
+  assert.deepEqual((await m.history(5, 5))[0].user, ann);
+  assert.deepEqual(await m.undo({ since: { user: { kind: "normal", name: "nobody" }, version: 1 } }), { outcome: "nothing_to_undo" });
+  await assert.rejects(m.undo({ sideways: 1 }), (err) => err.code === "invalid_argument");
+  await e.shutdown();
+});

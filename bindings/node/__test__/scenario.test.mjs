@@ -24,6 +24,7 @@ async function call(e, name, a) {
     case "apply": return (await model()).apply(a.changes);
     case "model_json": return a.version === undefined ? (await model()).json() : (await model()).jsonAt(a.version);
     case "delete_model": return (await model()).delete();
+    case "undo": return a.redo ? (await model()).redo(a.scope) : (await model()).undo(a.scope);
     case "user": return (await domain()).user(a.username);
     case "update_user": return (await domain()).updateUser(a.username, a.profile);
     case "set_user_disabled": return (await domain()).setUserDisabled(a.username, a.disabled);

@@ -5,7 +5,7 @@ use std::future::Future;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
-use tandem::api::{changes_from_str, HistoryEntry, Model, Pending, UserId};
+use tandem::api::{changes_from_str, HistoryEntry, Model, Pending, UndoScope, UserId};
 
 use crate::{input, number, output, settle, unsigned, NativeSubscription};
 
@@ -82,6 +82,34 @@ impl NativeModel {
                     None => m.apply(changes).await?,
                 };
                 Ok(number(version))
+            }),
+        )
+    }
+
+    /// Undoes (or with `redo`, redoes) what `scope` (an `UndoScope`) names as one new operation
+    /// by `by` (a `UserId`) or the host; resolves to the `UndoOutcome`.
+    #[napi]
+    pub fn undo<'e>(
+        &self,
+        env: &'e Env,
+        scope: Value,
+        by: Option<Value>,
+        redo: bool,
+    ) -> Result<PromiseRaw<'e, Value>> {
+        settle(
+            env,
+            self.spawn(move |m| async move {
+                let scope: UndoScope = input(Some(scope), "undo scope")?;
+                let by = match by {
+                    Some(u) => input::<UserId>(Some(u), "user id")?,
+                    None => UserId::host(),
+                };
+                let out = if redo {
+                    m.redo_as(scope, &by).await?
+                } else {
+                    m.undo_as(scope, &by).await?
+                };
+                output(&out)
             }),
         )
     }

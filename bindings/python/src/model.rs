@@ -5,7 +5,7 @@ use std::future::Future;
 use pyo3::prelude::*;
 use tandem::api::{
     changes_from_json_value, value_to_json_value, ErrorCode, HistoryEntry, JsonValue,
-    ModelPermissionsChange, UserId,
+    ModelPermissionsChange, UndoOutcome, UndoScope, UserId,
 };
 
 use crate::aio::{awaitable, OnCancel};
@@ -40,6 +40,29 @@ fn author(user: Option<&Bound<'_, PyAny>>) -> PyResult<UserId> {
     match user {
         Some(u) if !u.is_none() => input(u, "user id", ErrorCode::InvalidArgument),
         _ => Ok(UserId::host()),
+    }
+}
+
+/// An undo scope dict (`{"version": 5}`, `{"last_of": user}`, `{"last_of_session": id}`,
+/// `{"since": {"user": user, "version": 3}}`) and its author.
+fn undo_args(
+    scope: &Bound<'_, PyAny>,
+    by: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(UndoScope, UserId)> {
+    let scope = input(scope, "undo scope", ErrorCode::InvalidArgument)?;
+    Ok((scope, author(by)?))
+}
+
+async fn undo_or_redo(
+    m: &tandem::api::Model,
+    scope: UndoScope,
+    by: UserId,
+    redo: bool,
+) -> tandem::api::Result<UndoOutcome> {
+    if redo {
+        m.redo_as(scope, &by).await
+    } else {
+        m.undo_as(scope, &by).await
     }
 }
 
@@ -167,6 +190,67 @@ impl Model {
             list.append(history_entry(py, h)?)?;
         }
         Ok(list.into_any())
+    }
+
+    /// Undoes what `scope` names as one new operation by `by` (the host when omitted);
+    /// returns the outcome: `{"outcome": "undone", "version", "undid"}`, `"partial"`,
+    /// `"conflict"` (`"versions"`), `"nothing_to_undo"` or `"not_undoable"`.
+    #[pyo3(signature = (scope, by=None))]
+    fn undo<'py>(
+        &self,
+        py: Python<'py>,
+        scope: &Bound<'py, PyAny>,
+        by: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (scope, by) = undo_args(scope, by)?;
+        let out = self.block(py, async move |m| undo_or_redo(m, scope, by, false).await)?;
+        output(py, &out)
+    }
+
+    /// Awaitable [`Model::undo`].
+    #[pyo3(signature = (scope, by=None))]
+    fn undo_async<'py>(
+        &self,
+        py: Python<'py>,
+        scope: &Bound<'py, PyAny>,
+        by: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (scope, by) = undo_args(scope, by)?;
+        self.spawn(
+            py,
+            move |m| async move { undo_or_redo(&m, scope, by, false).await },
+            |py, out| output(py, &out),
+        )
+    }
+
+    /// Redoes: undoes the undo `scope` names (`last_of` takes the user's newest undo not
+    /// redone yet).
+    #[pyo3(signature = (scope, by=None))]
+    fn redo<'py>(
+        &self,
+        py: Python<'py>,
+        scope: &Bound<'py, PyAny>,
+        by: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (scope, by) = undo_args(scope, by)?;
+        let out = self.block(py, async move |m| undo_or_redo(m, scope, by, true).await)?;
+        output(py, &out)
+    }
+
+    /// Awaitable [`Model::redo`].
+    #[pyo3(signature = (scope, by=None))]
+    fn redo_async<'py>(
+        &self,
+        py: Python<'py>,
+        scope: &Bound<'py, PyAny>,
+        by: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (scope, by) = undo_args(scope, by)?;
+        self.spawn(
+            py,
+            move |m| async move { undo_or_redo(&m, scope, by, true).await },
+            |py, out| output(py, &out),
+        )
     }
 
     /// The version the model had at a wall-clock time (epoch ms).

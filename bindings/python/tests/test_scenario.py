@@ -37,6 +37,9 @@ def call(e, name, a):
         return m.json() if a.get("version") is None else m.json_at(a["version"])
     if name == "delete_model":
         return d().model(a["model_id"]).delete()
+    if name == "undo":
+        m = d().model(a["model_id"])
+        return m.redo(a["scope"]) if a.get("redo") else m.undo(a["scope"])
     if name == "shutdown":
         return e.shutdown()
     if name in MODEL_CALLS:

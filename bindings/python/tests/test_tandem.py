@@ -123,6 +123,36 @@ def test_apply_as_records_the_user(engine):
     assert m.history(2, 2)[0]["user"] == {"kind": "normal", "name": "bob"}
 
 
+def test_undo_and_redo_of_one_users_change(engine):
+    d = engine.create_domain("a", "undo")
+    m = d.create_model("c", {"t": "ab"}, id="m")
+    ann = {"kind": "normal", "name": "ann"}
+    m.apply({"op": "splice", "path": ["t"], "index": 2, "insert": "cd"}, user=ann)
+    m.apply({"op": "splice", "path": ["t"], "index": 0, "insert": ">"})
+    assert m.undo({"last_of": ann}) == {"outcome": "undone", "version": 4, "undid": [2]}
+    assert m.json() == {"t": ">ab"}
+    assert m.history(4, 4)[0]["undoes"] == [2]
+    assert "undoes" not in m.history(3, 3)[0]
+
+    async def redo():
+        return await m.redo_async({"version": 4}, by=ann)
+
+    assert asyncio.run(redo())["outcome"] == "undone"
+    assert m.json() == {"t": ">abcd"}
+    assert m.history(5, 5)[0]["user"] == ann
+    assert m.undo({"since": {"user": {"kind": "normal", "name": "nobody"}, "version": 1}}) == {
+        "outcome": "nothing_to_undo"
+    }
+    with pytest.raises(tandem.InvalidArgumentError):
+        m.undo({"sideways": 1})
+
+    async def too_far():
+        return await m.undo_async({"version": 99})
+
+    with pytest.raises(tandem.InvalidArgumentError):
+        asyncio.run(too_far())
+
+
 def test_async_calls_do_not_block_the_loop(engine):
     async def main():
         d = await engine.create_domain_async("a", "b")

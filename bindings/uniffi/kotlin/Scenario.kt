@@ -231,6 +231,22 @@ fun json(p: SnapshotPolicy) = mapOf(
 )
 
 fun json(u: UserId) = mapOf("kind" to u.kind.name.lowercase(), "name" to u.name)
+
+/** The undo scope of a step (`{"version": n}` is the form the scenario uses). */
+fun undoScope(v: Any?): UndoScope {
+    @Suppress("UNCHECKED_CAST")
+    val m = v as Map<String, Any?>
+    val version = m["version"] as Double? ?: throw AssertionError("scenario undo scope $m")
+    return UndoScope.Version(version.toLong().toULong())
+}
+
+fun json(o: UndoOutcome): Map<String, Any?> = when (o) {
+    is UndoOutcome.Undone -> mapOf("outcome" to "undone", "version" to o.version.toDouble(), "undid" to o.undid.map { it.toDouble() })
+    is UndoOutcome.Partial -> mapOf("outcome" to "partial", "version" to o.version.toDouble(), "undid" to o.undid.map { it.toDouble() })
+    is UndoOutcome.Conflict -> mapOf("outcome" to "conflict", "versions" to o.versions.map { it.toDouble() })
+    is UndoOutcome.NothingToUndo -> mapOf("outcome" to "nothing_to_undo")
+    is UndoOutcome.NotUndoable -> mapOf("outcome" to "not_undoable", "reason" to o.reason)
+}
 fun json(r: ModelRights) = mapOf("read" to r.read, "write" to r.write, "remove" to r.remove, "manage" to r.manage)
 fun json(r: CollectionRights) =
     mapOf("create" to r.create, "read" to r.read, "write" to r.write, "remove" to r.remove, "manage" to r.manage)
@@ -420,6 +436,10 @@ suspend fun runScenario(path: String): Int {
                     (a["version"] as Double?)?.let { model().jsonAt(it.toLong().toULong()) } ?: model().json(),
                 ).value()
                 "delete_model" -> { model().delete(); null }
+                "undo" -> json(
+                    if (a["redo"] == true) model().redo(undoScope(a["scope"]), null)
+                    else model().undo(undoScope(a["scope"]), null),
+                )
                 "shutdown" -> { e.shutdown(); null }
                 else -> (accessCall(domain(), call, a) ?: chatCall(domain(), call, a)
                     ?: throw AssertionError("unknown call $call")).getOrThrow()

@@ -61,6 +61,27 @@ fun nativeThread(): String = File("/proc/thread-self").canonicalPath
 fun sameJson(a: String, b: String) = same(JsonReader(a).value(), JsonReader(b).value())
 
 fun main() {
+    test("undo and redo: suspend calls returning the outcome; the history marks them") {
+        Engine().use { e ->
+            val d = e.createDomain("acme", "undo")
+            val m = d.createModel("notes", """{"t":"ab"}""", id = "u1")
+            val ann = UserId(UserKind.NORMAL, "ann")
+            m.applyAs(listOf(Change.Splice(listOf(key("t")), 2, 0, "cd")), ann)
+            m.apply(listOf(Change.Splice(listOf(key("t")), 0, 0, ">")))
+            val out = m.undo(UndoScope.LastOf(ann), null)
+            check(out == UndoOutcome.Undone(4UL, listOf(2UL)), "undo outcome: $out")
+            check(sameJson(m.json(), """{"t":">ab"}"""), "after undo: ${m.json()}")
+            check(m.history(4UL, 4UL)[0].undoes == listOf(2UL), "undo marked")
+            val redo = m.redo(UndoScope.Version(4UL), ann)
+            check(redo is UndoOutcome.Undone, "redo outcome: $redo")
+            check(sameJson(m.json(), """{"t":">abcd"}"""), "after redo: ${m.json()}")
+            check(m.history(5UL, 5UL)[0].user == ann, "redo recorded for ann")
+            val none = m.undo(UndoScope.Since(UserId(UserKind.NORMAL, "nobody"), 1UL), null)
+            check(none == UndoOutcome.NothingToUndo, "nothing to undo: $none")
+            expect<TandemException.InvalidArgument>("a version past the head") { m.undo(UndoScope.Version(99UL), null) }
+        }
+    }
+
     test("models, typed changes, history") {
         Engine().use { e ->
             val d = e.createDomain("acme", "docs")

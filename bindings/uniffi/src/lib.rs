@@ -18,6 +18,7 @@ mod operators;
 mod query;
 mod sessions;
 mod types;
+mod undo;
 mod webhooks;
 
 pub use access::{

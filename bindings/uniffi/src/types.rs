@@ -388,6 +388,8 @@ pub struct HistoryEntry {
     pub user: UserId,
     /// The operation as exact JSON text.
     pub operation_json: String,
+    /// The versions an undo (or redo) undoes; empty for an ordinary change.
+    pub undoes: Vec<u64>,
 }
 
 impl From<api::HistoryEntry> for HistoryEntry {
@@ -398,6 +400,7 @@ impl From<api::HistoryEntry> for HistoryEntry {
             session: h.session.to_string(),
             user: h.user.into(),
             operation_json: h.operation.to_json_string(),
+            undoes: h.undoes,
         }
     }
 }

@@ -2,7 +2,7 @@
 import {
   Engine, Event, NotFoundError, TandemError, Change, ModelRights, UserId, ActivityParticipant, ActivityChangeKind,
   ChatHistory, ChatInfo, PostedMessage, QueryPage, ActivityInfo, ConnectedSession, RegisteredWebhook, Webhook,
-  WebhookDelivery, Admin, AdminToken, ApiKey, NewApiKey,
+  WebhookDelivery, Admin, AdminToken, ApiKey, NewApiKey, UndoOutcome,
 } from "tandem-node";
 
 async function main(): Promise<void> {
@@ -31,6 +31,10 @@ async function main(): Promise<void> {
   await domain.setCollectionWorld("notes", { read: true });
   await model.setPermissions({ override_world: true, world: {}, set_users: [[bob, { read: true, write: true }]] });
   const rights: ModelRights = await model.rightsOf(bob);
+  const undone: UndoOutcome = await model.undo({ last_of: bob }, { by: bob });
+  if (undone.outcome === "undone") console.log(undone.version, undone.undid);
+  else if (undone.outcome === "conflict") console.log(undone.versions);
+  await model.redo({ version: 3 });
   const token: string = await domain.adminToken("ops", 3600);
   await domain.changePermissions({ kind: "chat", id: "lobby" }, { add: { world: ["join_chat"] } });
   await domain.createActivity("board", "b1", { world: ["join", "view_state"] });

@@ -236,12 +236,29 @@ class QueryPage(TypedDict):
     offset: int
     total: int
 
-class HistoryEntry(TypedDict):
+class _HistoryEntryBase(TypedDict):
     version: int
     timestamp_ms: int
     session: str
     user: UserId
     operation: Dict[str, Any]
+
+class HistoryEntry(_HistoryEntryBase, total=False):
+    #: The versions an undo (or redo) undoes; absent for an ordinary change.
+    undoes: List[int]
+
+#: Which operations an undo or redo takes: ``{"version": 5}``, ``{"last_of": user}``,
+#: ``{"last_of_session": "s1"}`` or ``{"since": {"user": user, "version": 3}}``.
+UndoScope = Dict[str, Any]
+
+class UndoOutcome(TypedDict, total=False):
+    #: ``"undone"``, ``"partial"``, ``"conflict"``, ``"nothing_to_undo"`` or ``"not_undoable"``.
+    outcome: str
+    version: int
+    undid: List[int]
+    skipped: List[Dict[str, Any]]
+    versions: List[int]
+    reason: str
 
 #: What an ``activity_changed`` event reports.
 ActivityChangeKind = Literal["joined", "left", "state_changed", "deleted"]
@@ -465,6 +482,10 @@ class Model:
     def apply(self, changes: Union[Change, List[Change]], user: Optional[UserId] = None) -> int: ...
     def apply_async(self, changes: Union[Change, List[Change]], user: Optional[UserId] = None) -> Awaitable[int]: ...
     def history(self, first: int, last: int) -> List[HistoryEntry]: ...
+    def undo(self, scope: UndoScope, by: Optional[UserId] = None) -> UndoOutcome: ...
+    def undo_async(self, scope: UndoScope, by: Optional[UserId] = None) -> Awaitable[UndoOutcome]: ...
+    def redo(self, scope: UndoScope, by: Optional[UserId] = None) -> UndoOutcome: ...
+    def redo_async(self, scope: UndoScope, by: Optional[UserId] = None) -> Awaitable[UndoOutcome]: ...
     def version_at(self, time_ms: int) -> int: ...
     def delete(self) -> None: ...
     def delete_async(self) -> Awaitable[None]: ...
