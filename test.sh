@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 # Each step's heading shows the time since the start (the suite must stay under 30 minutes).
 section() { printf '== %s   [%dm%02ds]\n' "$1" $((SECONDS / 60)) $((SECONDS % 60)); }
+# A clean build (as in CI) gains nothing from incremental caches, and full debug info for the
+# workspace's own crates makes every test binary slower to build and link; line tables keep
+# file and line in backtraces. Minutes of the budget; override either to taste.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+export CARGO_PROFILE_DEV_DEBUG=${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}
 
 section "cargo fmt --check"
 cargo fmt --all -- --check
