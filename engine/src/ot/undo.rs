@@ -163,6 +163,22 @@ pub struct UndoPlan {
     pub conflicts: Vec<u64>,
 }
 
+impl UndoPlan {
+    /// The plan of `ops`: none are committed when there is a conflict.
+    fn new(ops: Vec<DiscreteOp>, skipped: Vec<Skipped>, conflicts: Vec<u64>) -> Self {
+        let op = if conflicts.is_empty() {
+            into_operation(ops)
+        } else {
+            None
+        };
+        UndoPlan {
+            op,
+            skipped,
+            conflicts,
+        }
+    }
+}
+
 /// The part of an inverse being carried forward.
 #[derive(Clone, Debug)]
 enum Carried {
@@ -357,16 +373,7 @@ impl Undoing {
             }
             ops.extend(steps);
         }
-        let op = if !self.conflicts.is_empty() {
-            None
-        } else {
-            into_operation(ops)
-        };
-        UndoPlan {
-            op,
-            skipped,
-            conflicts: self.conflicts,
-        }
+        UndoPlan::new(ops, skipped, self.conflicts)
     }
 }
 
@@ -653,16 +660,7 @@ impl UndoBatch {
             }
         }
         conflicts.sort_unstable();
-        let op = if !conflicts.is_empty() {
-            None
-        } else {
-            into_operation(ops)
-        };
-        UndoPlan {
-            op,
-            skipped,
-            conflicts,
-        }
+        UndoPlan::new(ops, skipped, conflicts)
     }
 }
 
