@@ -2,7 +2,8 @@
 // every client receives it as an ordinary remote operation. Only that user's characters go,
 // text another user typed inside them stays and so does that user's cursor; an undo while
 // the user still has operations in flight; after the user reconnected with a new session; a
-// conflict changes nothing; redo brings the change back.
+// conflict changes nothing; redo brings the change back; the client's HistoricalModel plays
+// across an undo and its redo, each under the user it was recorded for.
 
 "use strict";
 
@@ -141,4 +142,70 @@ test("a conflict with a later change of another user changes nothing", async () 
   assert.deepEqual(a.m.root().value(), { o: {} });
   assert.deepEqual(b.m.root().value(), { o: {} });
   assert.equal(a.m.version(), version + 1);
+});
+
+test("HistoricalModel plays backward and forward across an undo and its redo, each under its user", async () => {
+  const a = await open("alice", "u-5");
+  a.m.root().get("text").insert(0, "hello");
+  await h.whenCommitted(a.m);
+  const version = a.m.version();
+  const bob = { kind: "normal", name: "bob" };
+  const undone = await rest("POST", "/models/u-5/undo", { scope: { version }, by: alice });
+  assert.equal(undone.body.outcome, "undone", JSON.stringify(undone.body));
+  const redone = await rest("POST", "/models/u-5/redo", { scope: { version: undone.body.version }, by: bob });
+  assert.equal(redone.body.outcome, "undone", JSON.stringify(redone.body));
+  await h.waitFor(() => a.m.root().get("text").value() === "hello", { what: "the redo at Alice's" });
+
+  const reader = await h.connectPassword(server.url, "bob", "bob-pw");
+  domains.push(reader);
+  const hm = await reader.models().history("u-5");
+  assert.equal(hm.version(), version + 2);
+  const text = hm.root().get("text");
+  const seen = [];
+  text.on("insert", (e) => seen.push(`insert ${e.value} by ${e.user.username}`));
+  text.on("remove", (e) => seen.push(`remove ${e.value} by ${e.user.username}`));
+  await hm.backward(); // across the redo: its insertion taken back
+  assert.equal(text.value(), "");
+  await hm.backward(); // across the undo: its removal taken back
+  assert.equal(text.value(), "hello");
+  await hm.forward();
+  assert.equal(text.value(), "");
+  await hm.forward();
+  assert.equal(text.value(), "hello");
+  assert.deepEqual(seen, [
+    "remove hello by bob",
+    "insert hello by alice",
+    "remove hello by alice",
+    "insert hello by bob",
+  ]);
+});
+
+test("SIGKILL while an undo is under way, then the same undo again: undone exactly once", async (t) => {
+  // The kill lands at a different point of the undo in each trial (before the commit, between
+  // the commit and the answer, after it); a host that did not get its answer repeats the undo of
+  // that version, which is safe: an undone version answers nothing_to_undo.
+  for (const [trial, delayMs] of [0, 1, 1, 1, 2, 2, 2, 3, 8].entries()) {
+    const id = `u-kill-${trial}`;
+    const a = await open("alice", id);
+    a.m.root().get("text").insert(0, "keep ");
+    await h.whenCommitted(a.m);
+    a.m.root().get("text").insert(5, "undo me");
+    await h.whenCommitted(a.m);
+    const version = a.m.version();
+    await a.m.close();
+    const first = rest("POST", `/models/${id}/undo`, { scope: { version } }).catch((e) => ({ status: e.message }));
+    await h.sleep(delayMs);
+    await server.kill9();
+    const answered = await first;
+    await server.spawn();
+    const again = await rest("POST", `/models/${id}/undo`, { scope: { version } });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.ok(["undone", "nothing_to_undo"].includes(again.body.outcome), JSON.stringify(again.body));
+    const read = await rest("GET", `/models/${id}`);
+    assert.deepEqual(read.body.data, { text: "keep " }, `trial ${trial} (${delayMs} ms)`);
+    const history = await rest("GET", `/models/${id}/history?first=1&last=10`);
+    const undos = history.body.filter((e) => (e.undoes || []).includes(version));
+    assert.equal(undos.length, 1, `trial ${trial}: one undo of v${version} in ${JSON.stringify(history.body)}`);
+    t.diagnostic(`trial ${trial} (kill after ${delayMs} ms): first answer ${answered.status}, retry ${again.body.outcome}`);
+  }
 });
