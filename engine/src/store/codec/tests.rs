@@ -1,6 +1,8 @@
 //! Unit tests of the record codec.
 
 use super::*;
+use crate::ot::AppliedOperation;
+use crate::store::OpRecord;
 
 fn splice_record() -> OpRecord {
     OpRecord {
