@@ -1,8 +1,6 @@
 //! Unit tests of the record codec.
 
 use super::*;
-use crate::ot::AppliedOperation;
-use crate::store::OpRecord;
 
 fn splice_record() -> OpRecord {
     OpRecord {
